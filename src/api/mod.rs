@@ -1,0 +1,51 @@
+//! The HTTP API of the original, on axum: submit, status and result of scrape jobs, plus
+//! health. Routes live with their resource; every error goes through [`ApiError`].
+
+mod auth;
+mod error;
+mod scrape;
+
+pub use error::ApiError;
+
+use crate::config::Topics;
+use crate::queue::Broker;
+use crate::store::Store;
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::routing::get;
+use std::sync::Arc;
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Arc<dyn Store>,
+    pub broker: Arc<dyn Broker>,
+    pub topics: Topics,
+    pub allow_private_networks: bool,
+    pub max_request_bytes: usize,
+}
+
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .merge(scrape::routes())
+        .route(
+            "/healthz",
+            get(|| async { axum::Json(serde_json::json!({"status": "ok"})) }),
+        )
+        .fallback(|| async { ApiError::NotFound { what: "route" } })
+        .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
+        .layer(DefaultBodyLimit::max(state.max_request_bytes))
+        .with_state(state)
+}
+
+/// Serves until `shutdown` is cancelled, then finishes the requests in flight.
+pub async fn serve(
+    listener: TcpListener,
+    state: AppState,
+    shutdown: CancellationToken,
+) -> std::io::Result<()> {
+    axum::serve(listener, router(state))
+        .with_graceful_shutdown(shutdown.cancelled_owned())
+        .await
+}

@@ -1,0 +1,276 @@
+//! Scrape jobs: submit, status, result. Paths, field names and the `202` answer are the
+//! original's.
+
+use super::auth::Caller;
+use super::{ApiError, AppState};
+use crate::job::{Job, JobOptions, JobRequested, JobStatus, Stage, now_ms, rfc3339};
+use crate::queue::OutgoingMessage;
+use crate::scrape::guard::{self, UrlRefusal};
+use crate::store::Enqueue;
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use serde::{Deserialize, Serialize};
+use url::Url;
+
+/// Longest URL accepted.
+const MAX_URL_LEN: usize = 2048;
+
+pub fn routes() -> axum::Router<AppState> {
+    axum::Router::new()
+        .route("/api/v1/scrape/company", post(submit))
+        .route("/api/v1/scrape/status/{id}", get(status))
+        .route("/api/v1/scrape/{id}", get(result))
+}
+
+#[derive(Debug, Deserialize)]
+struct SubmitRequest {
+    url: Option<String>,
+    webhook_url: Option<String>,
+    #[serde(default)]
+    options: JobOptions,
+}
+
+#[derive(Debug, Serialize)]
+struct SubmitResponse {
+    scrape_id: String,
+    status: JobStatus,
+    message: &'static str,
+}
+
+async fn submit(
+    State(state): State<AppState>,
+    caller: Caller,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, ApiError> {
+    let request: SubmitRequest = parse_json(&headers, body, state.max_request_bytes)?;
+    let url = parse_target(request.url.as_deref(), "url", state.allow_private_networks)?;
+    let webhook_url = match request.webhook_url.as_deref() {
+        None => None,
+        Some(raw) => {
+            Some(parse_target(Some(raw), "webhook_url", state.allow_private_networks)?.to_string())
+        }
+    };
+    let mut job = Job::new(
+        uuid::Uuid::new_v4().to_string(),
+        caller.key_id,
+        url.to_string(),
+        now_ms(),
+    );
+    job.webhook_url = webhook_url;
+    job.options = request.options;
+    let message = OutgoingMessage::json(&JobRequested::for_job(&job), &job.id);
+    if state.store.create_job(&job, &message).await? == Enqueue::PublishRequired {
+        // The job is stored; should this publish be lost, the reconciler republishes it.
+        if let Err(e) = state.broker.publish(&state.topics.jobs, &[message]).await {
+            tracing::warn!(error = %e, job_id = %job.id, "publish failed; the reconciler will republish");
+        }
+    }
+    let location = format!("/api/v1/scrape/status/{}", job.id);
+    let body = SubmitResponse {
+        scrape_id: job.id,
+        status: JobStatus::Queued,
+        message: "Job queued successfully!",
+    };
+    let mut response = (StatusCode::ACCEPTED, Json(body)).into_response();
+    if let Ok(location) = HeaderValue::from_str(&location) {
+        response.headers_mut().insert(header::LOCATION, location);
+    }
+    Ok(response)
+}
+
+fn parse_json<T: serde::de::DeserializeOwned>(
+    headers: &HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+    limit: usize,
+) -> Result<T, ApiError> {
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok());
+    if let Some(ct) = content_type {
+        let essence = ct
+            .split(';')
+            .next()
+            .unwrap_or_default()
+            .trim()
+            .to_ascii_lowercase();
+        if essence != "application/json" && !essence.ends_with("+json") {
+            return Err(ApiError::UnsupportedMediaType);
+        }
+    }
+    let body = body.map_err(|rejection| match rejection.status() {
+        StatusCode::PAYLOAD_TOO_LARGE => ApiError::PayloadTooLarge(limit),
+        _ => ApiError::InvalidJson(rejection.body_text()),
+    })?;
+    serde_json::from_slice(&body).map_err(|e| ApiError::InvalidJson(e.to_string()))
+}
+
+/// A company site or webhook address: http(s), a host, no credentials, not private unless
+/// allowed. A bare domain (`stripe.com`) means `https://stripe.com/`.
+fn parse_target(
+    raw: Option<&str>,
+    field: &'static str,
+    allow_private: bool,
+) -> Result<Url, ApiError> {
+    let raw = raw
+        .map(str::trim)
+        .filter(|r| !r.is_empty())
+        .ok_or(ApiError::Missing { field })?;
+    let invalid = |reason: String| ApiError::InvalidUrl { field, reason };
+    if raw.len() > MAX_URL_LEN {
+        return Err(invalid(format!("longer than {MAX_URL_LEN} characters")));
+    }
+    let url = match Url::parse(raw) {
+        Ok(url) => url,
+        Err(url::ParseError::RelativeUrlWithoutBase)
+            if !raw.contains(':') || !raw.contains("//") =>
+        {
+            Url::parse(&format!("https://{raw}")).map_err(|e| invalid(e.to_string()))?
+        }
+        Err(e) => return Err(invalid(e.to_string())),
+    };
+    guard::check_url(&url, allow_private).map_err(|refusal| invalid(refusal.to_string()))?;
+    if let Some(url::Host::Domain(name)) = url.host() {
+        if !name.contains('.') && !allow_private {
+            return Err(invalid(UrlRefusal::Forbidden(name.to_string()).to_string()));
+        }
+    }
+    Ok(url)
+}
+
+/// The original's status document, plus timestamps.
+#[derive(Debug, Serialize)]
+pub struct StatusBody {
+    job_id: String,
+    status: JobStatus,
+    progress_percent: u8,
+    current_stage: Stage,
+    duration_seconds: i64,
+    url: String,
+    attempts: u32,
+    error: Option<String>,
+    created_at: String,
+    updated_at: String,
+    started_at: Option<String>,
+    completed_at: Option<String>,
+    result_url: Option<String>,
+}
+
+impl StatusBody {
+    fn of(job: &Job) -> Self {
+        let end = job.completed_at.unwrap_or_else(now_ms);
+        StatusBody {
+            job_id: job.id.clone(),
+            status: job.status,
+            progress_percent: job.progress_percent,
+            current_stage: job.current_stage,
+            duration_seconds: (end - job.created_at).max(0) / 1000,
+            url: job.url.clone(),
+            attempts: job.attempt,
+            error: job.error.clone(),
+            created_at: rfc3339(job.created_at),
+            updated_at: rfc3339(job.updated_at),
+            started_at: job.started_at.map(rfc3339),
+            completed_at: job.completed_at.map(rfc3339),
+            result_url: (job.status == JobStatus::Completed)
+                .then(|| format!("/api/v1/scrape/{}", job.id)),
+        }
+    }
+}
+
+/// The caller's job; another key's job is as unknown as a missing one.
+async fn own_job(state: &AppState, caller: &Caller, id: &str) -> Result<Job, ApiError> {
+    match state.store.get_job(id).await? {
+        Some(job) if job.key_id == caller.key_id => Ok(job),
+        _ => Err(ApiError::NotFound { what: "job" }),
+    }
+}
+
+async fn status(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Json<StatusBody>, ApiError> {
+    Ok(Json(StatusBody::of(&own_job(&state, &caller, &id).await?)))
+}
+
+/// The report of a completed job. Before then: `202` with the status document; a failed or
+/// cancelled job: `409` with the reason.
+async fn result(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let job = own_job(&state, &caller, &id).await?;
+    match job.status {
+        JobStatus::Completed => {
+            let Some(mut report) = state.store.get_result(&job.id).await? else {
+                let missing = format!("job {} is completed but has no stored result", job.id);
+                return Err(ApiError::Internal(missing.into()));
+            };
+            if let Some(map) = report.as_object_mut() {
+                map.insert("job_id".into(), job.id.clone().into());
+            }
+            Ok(Json(report).into_response())
+        }
+        JobStatus::Failed | JobStatus::Cancelled => Err(ApiError::JobEnded {
+            reason: job
+                .error
+                .clone()
+                .unwrap_or_else(|| "no reason recorded".into()),
+            id: job.id,
+            status: job.status,
+        }),
+        JobStatus::Queued | JobStatus::Processing | JobStatus::Retrying => {
+            let mut response = (StatusCode::ACCEPTED, Json(StatusBody::of(&job))).into_response();
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from_static("2"));
+            Ok(response)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn targets_are_normalised_and_checked() {
+        let ok = |s| parse_target(Some(s), "url", false).map(|u| u.to_string());
+        assert_eq!(ok("https://stripe.com").unwrap(), "https://stripe.com/");
+        assert_eq!(ok("  stripe.com ").unwrap(), "https://stripe.com/");
+        assert_eq!(
+            ok("www.stripe.com/about").unwrap(),
+            "https://www.stripe.com/about"
+        );
+        for bad in [
+            "ftp://stripe.com",
+            "javascript:alert(1)",
+            "http://",
+            "http://127.0.0.1/",
+            "https://intranet/",
+            "http://u:p@x.com/",
+        ] {
+            assert!(ok(bad).is_err(), "{bad}");
+        }
+        assert!(matches!(
+            parse_target(None, "url", false),
+            Err(ApiError::Missing { field: "url" })
+        ));
+        assert!(
+            parse_target(
+                Some(&format!("https://x.com/{}", "a".repeat(3000))),
+                "url",
+                false
+            )
+            .is_err()
+        );
+        assert!(parse_target(Some("http://127.0.0.1:9/"), "url", true).is_ok());
+    }
+}

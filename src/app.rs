@@ -1,0 +1,211 @@
+//! Wiring: the backend chosen once from the settings, the topology it needs, and the api and
+//! worker parts run together (`up`) or apart, until a shutdown signal.
+
+use crate::api::{self, AppState};
+use crate::config::{Backend as BackendKind, Settings};
+use crate::queue::embedded::EmbeddedBroker;
+use crate::queue::{Broker, Ensured, QueueError, SubscriptionSpec};
+use crate::scrape::fetch::Fetcher;
+use crate::sqlite::Db;
+use crate::store::Store;
+use crate::store::embedded::EmbeddedStore;
+use crate::worker::Worker;
+use anyhow::{Context, bail};
+use std::io::Write;
+use std::sync::Arc;
+use tokio_util::sync::CancellationToken;
+use tracing::info;
+
+/// The two seams, connected.
+#[derive(Clone)]
+pub struct Backend {
+    pub broker: Arc<dyn Broker>,
+    pub store: Arc<dyn Store>,
+}
+
+pub fn connect(settings: &Settings) -> anyhow::Result<Backend> {
+    match settings.backend {
+        BackendKind::Embedded => {
+            let db = Db::open(&settings.data_dir, settings.sqlite_sync).with_context(|| {
+                format!(
+                    "cannot open the data dir {} (KRAWLR_DATA_DIR)",
+                    settings.data_dir.display()
+                )
+            })?;
+            Ok(Backend {
+                broker: Arc::new(EmbeddedBroker::new(db.clone())),
+                store: Arc::new(EmbeddedStore::new(db, settings.topics.jobs.clone())),
+            })
+        }
+        BackendKind::Gcp => bail!(
+            "the gcp backend (KRAWLR_BACKEND=gcp or GCP_PROJECT_ID set) is not part of this build yet; \
+             use KRAWLR_BACKEND=embedded"
+        ),
+    }
+}
+
+/// The subscriptions krawlr consumes, as the settings describe them.
+pub fn subscriptions(settings: &Settings) -> Vec<SubscriptionSpec> {
+    let t = &settings.topics;
+    let q = &settings.queue;
+    vec![
+        SubscriptionSpec {
+            name: t.jobs_subscription.clone(),
+            topic: t.jobs.clone(),
+            ack_deadline: q.ack_deadline,
+            min_backoff: q.min_backoff,
+            max_backoff: q.max_backoff,
+            max_delivery_attempts: q.max_delivery_attempts,
+            dead_letter_topic: Some(t.dead_letter.clone()),
+        },
+        SubscriptionSpec {
+            name: t.dead_letter_subscription.clone(),
+            topic: t.dead_letter.clone(),
+            ack_deadline: q.ack_deadline,
+            min_backoff: q.min_backoff,
+            max_backoff: q.max_backoff,
+            max_delivery_attempts: q.max_delivery_attempts,
+            dead_letter_topic: None,
+        },
+    ]
+}
+
+/// Creates the topics and subscriptions, or brings them to the settings; says what changed.
+pub async fn ensure_topology(
+    backend: &Backend,
+    settings: &Settings,
+) -> Result<Vec<(String, Ensured)>, QueueError> {
+    let t = &settings.topics;
+    let mut changes = Vec::new();
+    for topic in [&t.jobs, &t.progress, &t.completed, &t.dead_letter] {
+        changes.push((
+            format!("topic {topic}"),
+            backend.broker.ensure_topic(topic).await?,
+        ));
+    }
+    for spec in subscriptions(settings) {
+        let ensured = backend.broker.ensure_subscription(&spec).await?;
+        changes.push((format!("subscription {}", spec.name), ensured));
+    }
+    Ok(changes)
+}
+
+/// Which parts a process runs.
+#[derive(Debug, Clone, Copy)]
+pub struct Parts {
+    pub api: bool,
+    pub worker: bool,
+}
+
+/// Runs the chosen parts until SIGINT or SIGTERM, then shuts them down gracefully.
+pub async fn run(settings: Settings, parts: Parts) -> anyhow::Result<()> {
+    let backend = connect(&settings)?;
+    ensure_topology(&backend, &settings)
+        .await
+        .context("cannot prepare the queue's topics and subscriptions")?;
+    let shutdown = shutdown_on_signal();
+    let mut tasks = tokio::task::JoinSet::new();
+    if parts.api {
+        ensure_first_key(&backend, &settings).await?;
+        let listener = tokio::net::TcpListener::bind(settings.listen)
+            .await
+            .with_context(|| format!("cannot listen on {} (KRAWLR_LISTEN)", settings.listen))?;
+        let address = listener.local_addr()?;
+        info!(%address, "api listening");
+        let mut out = std::io::stdout().lock();
+        writeln!(out, "krawlr listening on http://{address}")?;
+        out.flush()?;
+        drop(out);
+        let state = AppState {
+            store: backend.store.clone(),
+            broker: backend.broker.clone(),
+            topics: settings.topics.clone(),
+            allow_private_networks: settings.fetch.allow_private_networks,
+            max_request_bytes: settings.max_request_bytes,
+        };
+        let stop = shutdown.clone();
+        tasks.spawn(async move {
+            api::serve(listener, state, stop)
+                .await
+                .context("api server failed")
+        });
+    }
+    if parts.worker {
+        let worker = Arc::new(build_worker(&backend, &settings)?);
+        let stop = shutdown.clone();
+        tasks.spawn(async move {
+            worker.run(stop).await;
+            Ok(())
+        });
+    }
+    while let Some(joined) = tasks.join_next().await {
+        if let Err(e) = joined.context("task panicked").and_then(|r| r) {
+            shutdown.cancel();
+            return Err(e);
+        }
+    }
+    Ok(())
+}
+
+pub fn build_worker(backend: &Backend, settings: &Settings) -> anyhow::Result<Worker> {
+    Ok(Worker {
+        broker: backend.broker.clone(),
+        store: backend.store.clone(),
+        fetcher: Arc::new(
+            Fetcher::new(settings.fetch.clone()).context("cannot build the HTTP client")?,
+        ),
+        topics: settings.topics.clone(),
+        queue: settings.queue.clone(),
+        settings: settings.worker.clone(),
+    })
+}
+
+/// `KRAWLR_API_KEY` exists from start-up; without it, a first key is created and printed once.
+async fn ensure_first_key(backend: &Backend, settings: &Settings) -> anyhow::Result<()> {
+    let store = backend.store.as_ref();
+    if let Some(secret) = &settings.api_key {
+        let key = crate::keys::ensure(store, secret).await?;
+        if key.revoked_at.is_some() {
+            tracing::warn!(key_id = %key.id, "KRAWLR_API_KEY names a revoked key; requests with it are refused");
+        }
+        return Ok(());
+    }
+    if store.list_api_keys().await?.is_empty() {
+        let key = crate::keys::create(store, "first key").await?;
+        let mut out = std::io::stdout().lock();
+        writeln!(
+            out,
+            "No API key existed, so one was created. It is shown only this once:"
+        )?;
+        writeln!(out, "  {}", key.secret)?;
+        writeln!(
+            out,
+            "Use it as: Authorization: Bearer <key>   (more: krawlr keys create)"
+        )?;
+        out.flush()?;
+    }
+    Ok(())
+}
+
+/// A token cancelled by the first SIGINT or SIGTERM.
+pub fn shutdown_on_signal() -> CancellationToken {
+    let token = CancellationToken::new();
+    let cancel = token.clone();
+    tokio::spawn(async move {
+        let ctrl_c = tokio::signal::ctrl_c();
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{SignalKind, signal};
+            let mut term = signal(SignalKind::terminate()).expect("SIGTERM handler");
+            tokio::select! {
+                _ = ctrl_c => {}
+                _ = term.recv() => {}
+            }
+        }
+        #[cfg(not(unix))]
+        let _ = ctrl_c.await;
+        info!("shutdown requested");
+        cancel.cancel();
+    });
+    token
+}

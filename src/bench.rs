@@ -1,0 +1,220 @@
+//! `krawlr bench`: figures, not tests. `queue` pushes no-op jobs through the embedded queue;
+//! `submit` drives `POST /api/v1/scrape/company` at a fixed rate (open loop: latency is
+//! measured from when each request was due, so a stalled server cannot hide its queueing).
+
+use crate::api::{self, AppState};
+use crate::app;
+use crate::config::Settings;
+use crate::queue::OutgoingMessage;
+use anyhow::Context;
+use clap::Subcommand;
+use std::time::{Duration, Instant};
+use tokio_util::sync::CancellationToken;
+
+#[derive(Debug, Subcommand)]
+pub enum BenchCommand {
+    /// No-op jobs through the embedded queue: publish, then pull + ack
+    Queue {
+        #[arg(long, default_value_t = 100_000)]
+        jobs: usize,
+        /// Messages per publish call and per pull
+        #[arg(long, default_value_t = 100)]
+        batch: usize,
+        /// Concurrent consumers
+        #[arg(long, default_value_t = 4)]
+        consumers: usize,
+    },
+    /// Submit latency at a fixed request rate against an in-process API (or --url)
+    Submit {
+        #[arg(long, default_value_t = 1000)]
+        rate: u32,
+        #[arg(long, default_value_t = 10)]
+        seconds: u64,
+        /// A running krawlr to measure instead (needs --key)
+        #[arg(long, requires = "key")]
+        url: Option<String>,
+        #[arg(long)]
+        key: Option<String>,
+    },
+}
+
+pub async fn run(mut settings: Settings, command: BenchCommand) -> anyhow::Result<()> {
+    let dir = tempfile::tempdir().context("cannot create a temporary data dir")?;
+    settings.data_dir = dir.path().to_path_buf();
+    println!("# {} cores, load average {}", num_cores(), load_average());
+    match command {
+        BenchCommand::Queue {
+            jobs,
+            batch,
+            consumers,
+        } => queue(&settings, jobs, batch, consumers).await,
+        BenchCommand::Submit {
+            rate,
+            seconds,
+            url,
+            key,
+        } => submit(settings, rate, seconds, url, key).await,
+    }
+}
+
+async fn queue(
+    settings: &Settings,
+    jobs: usize,
+    batch: usize,
+    consumers: usize,
+) -> anyhow::Result<()> {
+    let backend = app::connect(settings)?;
+    app::ensure_topology(&backend, settings).await?;
+    let broker = backend.broker.clone();
+    let topic = &settings.topics.jobs;
+    let message = |i: usize| {
+        OutgoingMessage::json(
+            &serde_json::json!({"job_id": i.to_string()}),
+            &i.to_string(),
+        )
+    };
+
+    let single = jobs.min(10_000);
+    let started = Instant::now();
+    for i in 0..single {
+        broker.publish(topic, &[message(i)]).await?;
+    }
+    let single_rate = single as f64 / started.elapsed().as_secs_f64();
+
+    let started = Instant::now();
+    let mut published = 0;
+    while published < jobs {
+        let n = batch.min(jobs - published);
+        let messages: Vec<_> = (published..published + n).map(message).collect();
+        broker.publish(topic, &messages).await?;
+        published += n;
+    }
+    let batched_rate = jobs as f64 / started.elapsed().as_secs_f64();
+
+    let total = single + jobs;
+    let subscription = settings.topics.jobs_subscription.clone();
+    let started = Instant::now();
+    let mut handles = Vec::new();
+    for _ in 0..consumers.max(1) {
+        let (broker, subscription) = (broker.clone(), subscription.clone());
+        handles.push(tokio::spawn(async move {
+            let mut done = 0usize;
+            loop {
+                let pulled = broker.pull(&subscription, batch).await?;
+                if pulled.is_empty() {
+                    return Ok::<_, anyhow::Error>(done);
+                }
+                let ids: Vec<_> = pulled.into_iter().map(|m| m.ack_id).collect();
+                broker.ack(&subscription, &ids).await?;
+                done += ids.len();
+            }
+        }));
+    }
+    let mut processed = 0;
+    for handle in handles {
+        processed += handle.await??;
+    }
+    let process_rate = processed as f64 / started.elapsed().as_secs_f64();
+    anyhow::ensure!(
+        processed == total,
+        "processed {processed} of {total} messages"
+    );
+    let sync = format!("{:?}", settings.sqlite_sync).to_lowercase();
+    println!("embedded queue, SQLite WAL synchronous={sync}");
+    println!("enqueue, one message per transaction: {single_rate:>10.0} jobs/s ({single} jobs)");
+    println!("enqueue, {batch} per transaction:        {batched_rate:>10.0} jobs/s ({jobs} jobs)");
+    println!(
+        "process (pull {batch} + ack, {consumers} consumers): {process_rate:>10.0} jobs/s ({processed} jobs)"
+    );
+    Ok(())
+}
+
+async fn submit(
+    settings: Settings,
+    rate: u32,
+    seconds: u64,
+    url: Option<String>,
+    key: Option<String>,
+) -> anyhow::Result<()> {
+    let stop = CancellationToken::new();
+    let (base, key) = match (url, key) {
+        (Some(url), Some(key)) => (url.trim_end_matches('/').to_string(), key),
+        _ => {
+            let backend = app::connect(&settings)?;
+            app::ensure_topology(&backend, &settings).await?;
+            let key = crate::keys::create(backend.store.as_ref(), "bench")
+                .await?
+                .secret;
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+            let base = format!("http://{}", listener.local_addr()?);
+            let state = AppState {
+                store: backend.store.clone(),
+                broker: backend.broker.clone(),
+                topics: settings.topics.clone(),
+                allow_private_networks: false,
+                max_request_bytes: settings.max_request_bytes,
+            };
+            tokio::spawn(api::serve(listener, state, stop.clone()));
+            (base, key)
+        }
+    };
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(1024)
+        .build()?;
+    let endpoint = format!("{base}/api/v1/scrape/company");
+    let interval = Duration::from_secs_f64(1.0 / rate.max(1) as f64);
+    let total = rate as u64 * seconds;
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let started = tokio::time::Instant::now();
+    for i in 0..total {
+        let due = started + interval.mul_f64(i as f64);
+        tokio::time::sleep_until(due).await;
+        let (client, endpoint, key, tx) =
+            (client.clone(), endpoint.clone(), key.clone(), tx.clone());
+        tokio::spawn(async move {
+            let response = client
+                .post(&endpoint)
+                .bearer_auth(&key)
+                .json(&serde_json::json!({"url": format!("https://example{i}.com")}))
+                .send()
+                .await;
+            let ok = matches!(&response, Ok(r) if r.status() == 202);
+            let _ = tx.send((due.elapsed(), ok));
+        });
+    }
+    drop(tx);
+    let mut latencies = Vec::with_capacity(total as usize);
+    let mut errors = 0;
+    while let Some((latency, ok)) = rx.recv().await {
+        latencies.push(latency);
+        errors += usize::from(!ok);
+    }
+    let elapsed = started.elapsed().as_secs_f64();
+    stop.cancel();
+    latencies.sort();
+    let pct = |p: f64| latencies[((latencies.len() as f64 * p) as usize).min(latencies.len() - 1)];
+    let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+    println!(
+        "submit at {rate} req/s for {seconds} s against {base}: {} requests, {errors} errors, {:.0} req/s achieved",
+        latencies.len(),
+        latencies.len() as f64 / elapsed
+    );
+    println!(
+        "latency ms: p50 {:.2}  p90 {:.2}  p99 {:.2}  max {:.2}",
+        ms(pct(0.50)),
+        ms(pct(0.90)),
+        ms(pct(0.99)),
+        ms(*latencies.last().unwrap_or(&Duration::ZERO))
+    );
+    Ok(())
+}
+
+fn num_cores() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
+}
+
+fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .map(|s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
+        .unwrap_or_else(|_| "unknown".into())
+}

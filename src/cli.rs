@@ -1,0 +1,259 @@
+//! The command line: `krawlr up | api | worker | setup | scrape | keys | queue | bench`.
+//! Settings come from the environment (and `.env`); the flags here only choose what to do.
+
+use crate::app::{self, Parts};
+use crate::config::Settings;
+use crate::job::Stage;
+use crate::queue::Ensured;
+use crate::scrape::{Run, STAGES, fetch::Fetcher};
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use std::process::ExitCode;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "krawlr",
+    version,
+    about = "Company website reports, asynchronously and at scale"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run the api and the workers in one process (embedded backend: zero set-up)
+    Up,
+    /// Run only the HTTP API
+    Api,
+    /// Run only a worker (several may run at once)
+    Worker,
+    /// Create the topics, subscriptions and data the backend needs (idempotent)
+    Setup,
+    /// Scrape one site in the foreground and print its report as JSON
+    Scrape {
+        url: String,
+        /// Indent the JSON
+        #[arg(long)]
+        pretty: bool,
+    },
+    /// Manage API keys
+    Keys {
+        #[command(subcommand)]
+        command: KeysCommand,
+    },
+    /// Inspect the queue
+    Queue {
+        #[command(subcommand)]
+        command: QueueCommand,
+    },
+    /// Measure throughput and latency (prints figures)
+    Bench {
+        #[command(subcommand)]
+        command: crate::bench::BenchCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum KeysCommand {
+    /// Create a key and print it (shown only once)
+    Create {
+        #[arg(long, default_value = "unnamed")]
+        name: String,
+    },
+    /// List keys (never their secrets)
+    List,
+    /// Revoke a key by its id (key_…)
+    Revoke { id: String },
+}
+
+#[derive(Debug, Subcommand)]
+enum QueueCommand {
+    /// Backlog, in flight, oldest unacked age and dead-lettered, per subscription
+    Stats {
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+pub fn main(cli: Cli) -> ExitCode {
+    let settings = match Settings::from_env() {
+        Ok(settings) => settings,
+        Err(e) => {
+            eprintln!("krawlr: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    crate::telemetry::init(&settings.log_filter);
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            eprintln!("krawlr: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(dispatch(cli.command, settings)) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("krawlr: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn dispatch(command: Command, settings: Settings) -> anyhow::Result<ExitCode> {
+    match command {
+        Command::Up => {
+            app::run(
+                settings,
+                Parts {
+                    api: true,
+                    worker: true,
+                },
+            )
+            .await?
+        }
+        Command::Api => {
+            app::run(
+                settings,
+                Parts {
+                    api: true,
+                    worker: false,
+                },
+            )
+            .await?
+        }
+        Command::Worker => {
+            app::run(
+                settings,
+                Parts {
+                    api: false,
+                    worker: true,
+                },
+            )
+            .await?
+        }
+        Command::Setup => setup(&settings).await?,
+        Command::Scrape { url, pretty } => return scrape(&settings, &url, pretty).await,
+        Command::Keys { command } => keys(&settings, command).await?,
+        Command::Queue {
+            command: QueueCommand::Stats { json },
+        } => queue_stats(&settings, json).await?,
+        Command::Bench { command } => crate::bench::run(settings, command).await?,
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn setup(settings: &Settings) -> anyhow::Result<()> {
+    let backend = app::connect(settings)?;
+    let changes = app::ensure_topology(&backend, settings).await?;
+    let mut changed = false;
+    for (what, ensured) in &changes {
+        let word = match ensured {
+            Ensured::Created => "created",
+            Ensured::Updated => "updated",
+            Ensured::Unchanged => continue,
+        };
+        changed = true;
+        println!("{word} {what}");
+    }
+    if !changed {
+        println!(
+            "nothing to do: all {} topics and subscriptions are as configured",
+            changes.len()
+        );
+    }
+    Ok(())
+}
+
+async fn scrape(settings: &Settings, raw: &str, pretty: bool) -> anyhow::Result<ExitCode> {
+    let url = url::Url::parse(raw)
+        .or_else(|_| url::Url::parse(&format!("https://{raw}")))
+        .with_context(|| format!("{raw} is not a URL"))?;
+    let fetcher = Fetcher::new(settings.fetch.clone())?;
+    let mut run = Run::new(&fetcher, url, &Default::default());
+    for stage in STAGES {
+        tracing::debug!(%stage, "stage");
+        if let Err(e) = run.step(stage).await {
+            eprintln!("krawlr: scrape failed in stage {stage}: {e}");
+            return Ok(ExitCode::FAILURE);
+        }
+    }
+    tracing::debug!(stage = %Stage::Saving, "stage");
+    let report = run.finish();
+    let json = if pretty {
+        serde_json::to_string_pretty(&report)?
+    } else {
+        serde_json::to_string(&report)?
+    };
+    println!("{json}");
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn keys(settings: &Settings, command: KeysCommand) -> anyhow::Result<()> {
+    let backend = app::connect(settings)?;
+    let store = backend.store.as_ref();
+    match command {
+        KeysCommand::Create { name } => {
+            let key = crate::keys::create(store, &name).await?;
+            println!("{}", key.secret);
+            eprintln!(
+                "created {} ({name}); the key is shown only this once",
+                key.record.id
+            );
+        }
+        KeysCommand::List => {
+            println!(
+                "{:<18} {:<12} {:<24} {:<8} NAME",
+                "ID", "PREFIX", "CREATED", "STATUS"
+            );
+            for key in store.list_api_keys().await? {
+                let status = if key.revoked_at.is_some() {
+                    "revoked"
+                } else {
+                    "active"
+                };
+                let created = crate::job::rfc3339(key.created_at);
+                println!(
+                    "{:<18} {:<12} {:<24} {:<8} {}",
+                    key.id, key.prefix, created, status, key.name
+                );
+            }
+        }
+        KeysCommand::Revoke { id } => {
+            if !store.revoke_api_key(&id).await? {
+                anyhow::bail!("no active key with id {id}");
+            }
+            println!("revoked {id}");
+        }
+    }
+    Ok(())
+}
+
+async fn queue_stats(settings: &Settings, json: bool) -> anyhow::Result<()> {
+    let backend = app::connect(settings)?;
+    let mut all = Vec::new();
+    for spec in app::subscriptions(settings) {
+        all.push(backend.broker.stats(&spec.name).await?);
+    }
+    if json {
+        println!("{}", serde_json::to_string_pretty(&all)?);
+        return Ok(());
+    }
+    println!(
+        "{:<28} {:>9} {:>10} {:>16} {:>14}",
+        "SUBSCRIPTION", "BACKLOG", "IN_FLIGHT", "OLDEST_UNACKED", "DEAD_LETTERED"
+    );
+    for s in all {
+        let age = format!("{:.1}s", s.oldest_unacked_age_seconds);
+        println!(
+            "{:<28} {:>9} {:>10} {:>16} {:>14}",
+            s.subscription, s.backlog, s.in_flight, age, s.dead_lettered
+        );
+    }
+    Ok(())
+}

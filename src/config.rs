@@ -1,0 +1,334 @@
+//! Typed settings: defaults, then an optional `.env`, then the environment. Every value is
+//! validated once at start-up; an invalid one stops the start with a message naming it.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::str::FromStr;
+use std::time::Duration;
+
+#[derive(Debug, thiserror::Error)]
+#[error("invalid setting {name}={value:?}: {reason}")]
+pub struct ConfigError {
+    pub name: &'static str,
+    pub value: String,
+    pub reason: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Embedded,
+    Gcp,
+}
+
+/// How hard SQLite pushes each commit to disk (`KRAWLR_SQLITE_SYNC`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SqliteSync {
+    /// WAL with `synchronous=NORMAL`: a commit survives a crash of the process, not a power loss.
+    Normal,
+    /// `synchronous=FULL`: every commit is fsynced before it returns.
+    Full,
+}
+
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub backend: Backend,
+    pub listen: SocketAddr,
+    pub data_dir: PathBuf,
+    pub api_key: Option<String>,
+    pub gcp_project_id: Option<String>,
+    pub topics: Topics,
+    pub queue: QueueSettings,
+    pub worker: WorkerSettings,
+    pub fetch: FetchSettings,
+    /// Largest request body the API reads.
+    pub max_request_bytes: usize,
+    pub sqlite_sync: SqliteSync,
+    pub log_filter: String,
+}
+
+/// Topic and subscription names, kept from the original.
+#[derive(Debug, Clone)]
+pub struct Topics {
+    pub jobs: String,
+    pub progress: String,
+    pub completed: String,
+    pub dead_letter: String,
+    pub jobs_subscription: String,
+    pub dead_letter_subscription: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct QueueSettings {
+    pub ack_deadline: Duration,
+    pub max_delivery_attempts: u32,
+    pub min_backoff: Duration,
+    pub max_backoff: Duration,
+}
+
+#[derive(Debug, Clone)]
+pub struct WorkerSettings {
+    pub concurrency: usize,
+    pub shutdown_grace: Duration,
+    /// Longest pause between two pulls of an empty queue.
+    pub poll_interval: Duration,
+}
+
+#[derive(Debug, Clone)]
+pub struct FetchSettings {
+    pub user_agent: String,
+    pub allow_private_networks: bool,
+    pub connect_timeout: Duration,
+    pub read_timeout: Duration,
+    pub total_timeout: Duration,
+    pub max_body_bytes: usize,
+    pub max_redirects: usize,
+    pub per_host_concurrency: usize,
+    pub per_host_delay: Duration,
+    pub max_pages: u32,
+}
+
+impl Settings {
+    /// Reads `.env` (if present, never overriding the environment), then the environment.
+    pub fn from_env() -> Result<Settings, ConfigError> {
+        let _ = dotenvy::dotenv();
+        Settings::from_vars(std::env::vars().collect())
+    }
+
+    pub fn from_vars(vars: HashMap<String, String>) -> Result<Settings, ConfigError> {
+        let env = Vars(vars);
+        let gcp_project_id = env.string("GCP_PROJECT_ID");
+        let backend = match env.get("KRAWLR_BACKEND") {
+            None if gcp_project_id.is_some() => Backend::Gcp,
+            None => Backend::Embedded,
+            Some("embedded") => Backend::Embedded,
+            Some("gcp") => Backend::Gcp,
+            Some(other) => {
+                return Err(env.invalid("KRAWLR_BACKEND", other, "expected embedded or gcp"));
+            }
+        };
+        let jobs = env
+            .string("PUBSUB_SCRAPE_JOBS_TOPIC")
+            .unwrap_or("scrape-jobs".into());
+        let topics = Topics {
+            jobs_subscription: env
+                .string("PUBSUB_SCRAPE_JOBS_SUBSCRIPTION")
+                .unwrap_or(format!("{jobs}-sub")),
+            dead_letter: env
+                .string("PUBSUB_DEAD_LETTER_TOPIC")
+                .unwrap_or(format!("{jobs}-dead-letter")),
+            dead_letter_subscription: env
+                .string("PUBSUB_DEAD_LETTER_SUBSCRIPTION")
+                .unwrap_or(format!("{jobs}-dead-letter-sub")),
+            progress: env
+                .string("PUBSUB_SCRAPE_PROGRESS_TOPIC")
+                .unwrap_or("scrape-progress".into()),
+            completed: env
+                .string("PUBSUB_SCRAPE_COMPLETED_TOPIC")
+                .unwrap_or("scrape-completed".into()),
+            jobs,
+        };
+        let queue = QueueSettings {
+            ack_deadline: env.seconds("KRAWLR_ACK_DEADLINE_SECONDS", 600.0, 0.5..=600.0)?,
+            max_delivery_attempts: env.parse("KRAWLR_MAX_DELIVERY_ATTEMPTS", 5u32, 1..=100)?,
+            min_backoff: env.seconds("KRAWLR_RETRY_MIN_BACKOFF_SECONDS", 10.0, 0.0..=600.0)?,
+            max_backoff: env.seconds("KRAWLR_RETRY_MAX_BACKOFF_SECONDS", 600.0, 0.0..=3600.0)?,
+        };
+        if queue.max_backoff < queue.min_backoff {
+            let value = env.get("KRAWLR_RETRY_MAX_BACKOFF_SECONDS").unwrap_or("600");
+            return Err(env.invalid(
+                "KRAWLR_RETRY_MAX_BACKOFF_SECONDS",
+                value,
+                "must not be below KRAWLR_RETRY_MIN_BACKOFF_SECONDS",
+            ));
+        }
+        let worker = WorkerSettings {
+            concurrency: env.parse("KRAWLR_WORKER_CONCURRENCY", 16usize, 1..=10_000)?,
+            shutdown_grace: env.seconds("KRAWLR_SHUTDOWN_GRACE_SECONDS", 30.0, 0.0..=3600.0)?,
+            poll_interval: env.seconds("KRAWLR_POLL_INTERVAL_SECONDS", 0.25, 0.001..=60.0)?,
+        };
+        let fetch = FetchSettings {
+            user_agent: env.string("KRAWLR_USER_AGENT").unwrap_or(format!(
+                "krawlr/{} (+https://github.com/krawlr/krawlr)",
+                env!("CARGO_PKG_VERSION")
+            )),
+            allow_private_networks: env.bool("KRAWLR_ALLOW_PRIVATE_NETWORKS", false)?,
+            connect_timeout: env.seconds("KRAWLR_CONNECT_TIMEOUT_SECONDS", 10.0, 0.1..=300.0)?,
+            read_timeout: env.seconds("KRAWLR_READ_TIMEOUT_SECONDS", 15.0, 0.1..=300.0)?,
+            total_timeout: env.seconds("KRAWLR_FETCH_TIMEOUT_SECONDS", 30.0, 0.1..=600.0)?,
+            max_body_bytes: env.parse("KRAWLR_FETCH_MAX_BYTES", 5 << 20, 1024..=1 << 30)?,
+            max_redirects: env.parse("KRAWLR_MAX_REDIRECTS", 10usize, 0..=50)?,
+            per_host_concurrency: env.parse("KRAWLR_PER_HOST_CONCURRENCY", 2usize, 1..=1000)?,
+            per_host_delay: env.seconds("KRAWLR_PER_HOST_DELAY_SECONDS", 0.25, 0.0..=60.0)?,
+            max_pages: env.parse("KRAWLR_MAX_PAGES", 25u32, 1..=10_000)?,
+        };
+        let sqlite_sync = match env.get("KRAWLR_SQLITE_SYNC").unwrap_or("normal") {
+            "normal" => SqliteSync::Normal,
+            "full" => SqliteSync::Full,
+            other => {
+                return Err(env.invalid("KRAWLR_SQLITE_SYNC", other, "expected normal or full"));
+            }
+        };
+        let listen_raw = env.get("KRAWLR_LISTEN").unwrap_or("127.0.0.1:8000");
+        let listen = listen_raw.parse().map_err(|_| {
+            env.invalid(
+                "KRAWLR_LISTEN",
+                listen_raw,
+                "expected IP:PORT, e.g. 127.0.0.1:8000",
+            )
+        })?;
+        let api_key = env.string("KRAWLR_API_KEY");
+        if let Some(key) = &api_key {
+            if key.len() < 16 {
+                return Err(env.invalid(
+                    "KRAWLR_API_KEY",
+                    "<hidden>",
+                    "must be at least 16 characters",
+                ));
+            }
+        }
+        Ok(Settings {
+            backend,
+            listen,
+            data_dir: env
+                .string("KRAWLR_DATA_DIR")
+                .unwrap_or("./krawlr-data".into())
+                .into(),
+            api_key,
+            gcp_project_id,
+            topics,
+            queue,
+            worker,
+            fetch,
+            max_request_bytes: env.parse("KRAWLR_MAX_REQUEST_BYTES", 64 << 10, 1024..=16 << 20)?,
+            sqlite_sync,
+            log_filter: env.string("KRAWLR_LOG").unwrap_or("info".into()),
+        })
+    }
+}
+
+struct Vars(HashMap<String, String>);
+
+impl Vars {
+    /// A set, non-empty value.
+    fn get(&self, name: &str) -> Option<&str> {
+        self.0.get(name).map(|v| v.trim()).filter(|v| !v.is_empty())
+    }
+
+    fn string(&self, name: &str) -> Option<String> {
+        self.get(name).map(str::to_string)
+    }
+
+    fn invalid(&self, name: &'static str, value: &str, reason: &str) -> ConfigError {
+        ConfigError {
+            name,
+            value: value.to_string(),
+            reason: reason.to_string(),
+        }
+    }
+
+    fn parse<T>(
+        &self,
+        name: &'static str,
+        default: T,
+        range: std::ops::RangeInclusive<T>,
+    ) -> Result<T, ConfigError>
+    where
+        T: FromStr + PartialOrd + std::fmt::Display + Copy,
+    {
+        let Some(raw) = self.get(name) else {
+            return Ok(default);
+        };
+        let reason = format!(
+            "expected a whole number from {} to {}",
+            range.start(),
+            range.end()
+        );
+        match raw.parse::<T>() {
+            Ok(v) if range.contains(&v) => Ok(v),
+            _ => Err(self.invalid(name, raw, &reason)),
+        }
+    }
+
+    fn seconds(
+        &self,
+        name: &'static str,
+        default: f64,
+        range: std::ops::RangeInclusive<f64>,
+    ) -> Result<Duration, ConfigError> {
+        let Some(raw) = self.get(name) else {
+            return Ok(Duration::from_secs_f64(default));
+        };
+        match raw.parse::<f64>() {
+            Ok(v) if range.contains(&v) => Ok(Duration::from_secs_f64(v)),
+            _ => {
+                let reason = format!("expected seconds from {} to {}", range.start(), range.end());
+                Err(self.invalid(name, raw, &reason))
+            }
+        }
+    }
+
+    fn bool(&self, name: &'static str, default: bool) -> Result<bool, ConfigError> {
+        match self.get(name).map(str::to_ascii_lowercase).as_deref() {
+            None => Ok(default),
+            Some("1" | "true" | "yes" | "on") => Ok(true),
+            Some("0" | "false" | "no" | "off") => Ok(false),
+            Some(other) => Err(self.invalid(name, other, "expected true or false")),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn vars(pairs: &[(&str, &str)]) -> HashMap<String, String> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn defaults_match_the_design() {
+        let s = Settings::from_vars(HashMap::new()).unwrap();
+        assert_eq!(s.backend, Backend::Embedded);
+        assert_eq!(s.listen.to_string(), "127.0.0.1:8000");
+        assert_eq!(s.queue.ack_deadline, Duration::from_secs(600));
+        assert_eq!(s.queue.max_delivery_attempts, 5);
+        assert_eq!(s.worker.concurrency, 16);
+        assert!(!s.fetch.allow_private_networks);
+        assert_eq!(s.topics.jobs, "scrape-jobs");
+        assert_eq!(s.topics.progress, "scrape-progress");
+        assert_eq!(s.topics.completed, "scrape-completed");
+    }
+
+    #[test]
+    fn gcp_project_selects_gcp_unless_overridden() {
+        let s = Settings::from_vars(vars(&[("GCP_PROJECT_ID", "p")])).unwrap();
+        assert_eq!(s.backend, Backend::Gcp);
+        let s = Settings::from_vars(vars(&[
+            ("GCP_PROJECT_ID", "p"),
+            ("KRAWLR_BACKEND", "embedded"),
+        ]))
+        .unwrap();
+        assert_eq!(s.backend, Backend::Embedded);
+    }
+
+    #[test]
+    fn errors_name_the_setting() {
+        for (name, value) in [
+            ("KRAWLR_WORKER_CONCURRENCY", "0"),
+            ("KRAWLR_WORKER_CONCURRENCY", "many"),
+            ("KRAWLR_LISTEN", "nowhere"),
+            ("KRAWLR_ALLOW_PRIVATE_NETWORKS", "maybe"),
+            ("KRAWLR_ACK_DEADLINE_SECONDS", "-1"),
+            ("KRAWLR_BACKEND", "redis"),
+            ("KRAWLR_RETRY_MAX_BACKOFF_SECONDS", "1"),
+        ] {
+            let err = Settings::from_vars(vars(&[(name, value)])).unwrap_err();
+            assert_eq!(err.name, name, "{err}");
+            assert!(err.to_string().contains(name));
+        }
+    }
+}

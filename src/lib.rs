@@ -1,0 +1,16 @@
+//! krawlr: company website reports, asynchronously and at scale. See `DESIGN.md` in the
+//! project's shared folder for the architecture; `app` wires the parts below together.
+
+pub mod api;
+pub mod app;
+pub mod bench;
+pub mod cli;
+pub mod config;
+pub mod job;
+pub mod keys;
+pub mod queue;
+pub mod scrape;
+pub mod sqlite;
+pub mod store;
+pub mod telemetry;
+pub mod worker;

@@ -1,0 +1,5 @@
+use clap::Parser;
+
+fn main() -> std::process::ExitCode {
+    krawlr::cli::main(krawlr::cli::Cli::parse())
+}

@@ -1,0 +1,446 @@
+//! The one polite HTTP fetcher every stage uses: robots.txt obeyed, per-host concurrency and
+//! delay, connect/read/total timeouts, a body cap (counted after decompression, so a
+//! compression bomb stops at the cap), redirects followed by hand so that each hop is checked
+//! by the address guard and robots.txt, and charset decoding.
+
+use super::guard::{self, UrlRefusal};
+use crate::config::FetchSettings;
+use reqwest::header::{CONTENT_TYPE, HeaderMap, LOCATION};
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+use tokio::sync::{OnceCell, OwnedSemaphorePermit, Semaphore};
+use url::Url;
+
+/// The token robots.txt rules are matched against.
+pub const ROBOTS_AGENT: &str = "krawlr";
+const ROBOTS_MAX_BYTES: usize = 512 * 1024;
+const MAX_CRAWL_DELAY: Duration = Duration::from_secs(10);
+
+#[derive(Debug, thiserror::Error)]
+pub enum FetchError {
+    #[error("{url} is refused: {reason}")]
+    Refused { url: String, reason: UrlRefusal },
+    #[error("{host} does not resolve")]
+    Unresolvable { host: String },
+    #[error("{host} resolves only to private, loopback, link-local or metadata addresses")]
+    ForbiddenAddress { host: String },
+    #[error("robots.txt disallows {url}")]
+    RobotsDisallowed { url: String },
+    #[error("robots.txt of {url} could not be read: {reason}")]
+    RobotsUnavailable { url: String, reason: String },
+    #[error("HTTP {status} from {url}")]
+    Status { status: u16, url: String },
+    #[error("timed out fetching {url}")]
+    Timeout { url: String },
+    #[error("more than {max} redirects from {url}")]
+    TooManyRedirects { url: String, max: usize },
+    #[error("bad redirect from {url}")]
+    BadRedirect { url: String },
+    #[error("fetching {url} failed")]
+    Network {
+        url: String,
+        #[source]
+        source: reqwest::Error,
+    },
+}
+
+impl FetchError {
+    /// Worth trying again later: timeouts, resets, 5xx, 429.
+    pub fn is_transient(&self) -> bool {
+        match self {
+            FetchError::Timeout { .. }
+            | FetchError::Network { .. }
+            | FetchError::RobotsUnavailable { .. } => true,
+            FetchError::Status { status, .. } => *status >= 500 || *status == 429 || *status == 408,
+            _ => false,
+        }
+    }
+}
+
+/// A fetched response with a successful status.
+#[derive(Debug, Clone)]
+pub struct Page {
+    /// Where the body came from, after redirects.
+    pub url: Url,
+    pub status: u16,
+    pub headers: HeaderMap,
+    pub body: Vec<u8>,
+    /// The body was longer than the cap and was cut there.
+    pub truncated: bool,
+    pub elapsed: Duration,
+}
+
+impl Page {
+    pub fn content_type(&self) -> Option<&str> {
+        self.headers.get(CONTENT_TYPE).and_then(|v| v.to_str().ok())
+    }
+
+    /// HTML by its declared type, or by its first bytes when no type is declared.
+    pub fn is_html(&self) -> bool {
+        match self.content_type() {
+            Some(ct) => {
+                let ct = ct.to_ascii_lowercase();
+                ct.starts_with("text/html") || ct.starts_with("application/xhtml")
+            }
+            None => {
+                let head = String::from_utf8_lossy(&self.body[..self.body.len().min(512)])
+                    .to_ascii_lowercase();
+                head.contains("<html") || head.contains("<!doctype html")
+            }
+        }
+    }
+
+    /// The body decoded to text: BOM, then the `Content-Type` charset, then a `<meta>` charset
+    /// in the first 1024 bytes, then UTF-8.
+    pub fn text(&self) -> String {
+        decode(&self.body, self.content_type())
+    }
+}
+
+pub fn decode(body: &[u8], content_type: Option<&str>) -> String {
+    let label = content_type
+        .and_then(charset_param)
+        .or_else(|| sniff_meta_charset(&body[..body.len().min(1024)]));
+    let encoding = label
+        .and_then(|l| encoding_rs::Encoding::for_label(l.as_bytes()))
+        .unwrap_or(encoding_rs::UTF_8);
+    encoding.decode(body).0.into_owned()
+}
+
+fn charset_param(content_type: &str) -> Option<String> {
+    content_type.split(';').skip(1).find_map(|p| {
+        let (k, v) = p.split_once('=')?;
+        k.trim()
+            .eq_ignore_ascii_case("charset")
+            .then(|| v.trim().trim_matches(['"', '\'']).to_string())
+    })
+}
+
+fn sniff_meta_charset(head: &[u8]) -> Option<String> {
+    let head = String::from_utf8_lossy(head).to_ascii_lowercase();
+    let at = head.find("charset=")? + "charset=".len();
+    let value: String = head[at..]
+        .trim_start_matches(['"', '\''])
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | ':' | '.'))
+        .collect();
+    (!value.is_empty()).then_some(value)
+}
+
+/// Why the resolver refused a name; found again in the error chain of a failed request.
+#[derive(Debug, thiserror::Error)]
+enum ResolveError {
+    #[error("{0} does not resolve")]
+    NotFound(String),
+    #[error("{0} resolves only to forbidden addresses")]
+    Forbidden(String),
+}
+
+/// Resolves names, then drops every forbidden address, so the address checked is the address
+/// connected to.
+struct GuardedResolver {
+    allow_private: bool,
+}
+
+impl reqwest::dns::Resolve for GuardedResolver {
+    fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {
+        let allow = self.allow_private;
+        let host = name.as_str().to_string();
+        Box::pin(async move {
+            if !allow && guard::is_forbidden_name(&host) {
+                return Err(Box::new(ResolveError::Forbidden(host)) as _);
+            }
+            let found = tokio::net::lookup_host((host.as_str(), 0))
+                .await
+                .map_err(|_| Box::new(ResolveError::NotFound(host.clone())))?;
+            let addrs: Vec<SocketAddr> = found
+                .filter(|a| allow || !guard::is_forbidden_ip(a.ip()))
+                .collect();
+            if addrs.is_empty() {
+                return Err(Box::new(ResolveError::Forbidden(host)) as _);
+            }
+            Ok(Box::new(addrs.into_iter()) as reqwest::dns::Addrs)
+        })
+    }
+}
+
+/// Per-host concurrency and spacing between request starts.
+struct HostGate {
+    concurrency: usize,
+    delay: Duration,
+    slots: Mutex<HashMap<String, Arc<HostSlot>>>,
+}
+
+struct HostSlot {
+    permits: Arc<Semaphore>,
+    next_start: tokio::sync::Mutex<Instant>,
+}
+
+impl HostGate {
+    async fn enter(&self, host: &str, crawl_delay: Option<Duration>) -> OwnedSemaphorePermit {
+        let slot = {
+            let mut slots = self.slots.lock().unwrap_or_else(|p| p.into_inner());
+            slots
+                .entry(host.to_string())
+                .or_insert_with(|| {
+                    Arc::new(HostSlot {
+                        permits: Arc::new(Semaphore::new(self.concurrency)),
+                        next_start: tokio::sync::Mutex::new(Instant::now()),
+                    })
+                })
+                .clone()
+        };
+        let permit = slot
+            .permits
+            .clone()
+            .acquire_owned()
+            .await
+            .expect("never closed");
+        let delay = crawl_delay.map_or(self.delay, |d| d.min(MAX_CRAWL_DELAY).max(self.delay));
+        if !delay.is_zero() {
+            let mut next = slot.next_start.lock().await;
+            tokio::time::sleep_until((*next).into()).await;
+            *next = Instant::now() + delay;
+        }
+        permit
+    }
+}
+
+/// A parsed robots.txt, or none (a missing file allows everything).
+type Robots = Option<texting_robots::Robot>;
+
+pub struct Fetcher {
+    client: reqwest::Client,
+    settings: FetchSettings,
+    hosts: HostGate,
+    robots: Mutex<HashMap<String, Arc<OnceCell<Robots>>>>,
+}
+
+impl Fetcher {
+    pub fn new(settings: FetchSettings) -> Result<Fetcher, reqwest::Error> {
+        let client = reqwest::Client::builder()
+            .user_agent(&settings.user_agent)
+            .redirect(reqwest::redirect::Policy::none())
+            .connect_timeout(settings.connect_timeout)
+            .read_timeout(settings.read_timeout)
+            .timeout(settings.total_timeout)
+            .dns_resolver(Arc::new(GuardedResolver {
+                allow_private: settings.allow_private_networks,
+            }))
+            .pool_max_idle_per_host(settings.per_host_concurrency)
+            .build()?;
+        Ok(Fetcher {
+            client,
+            hosts: HostGate {
+                concurrency: settings.per_host_concurrency,
+                delay: settings.per_host_delay,
+                slots: Mutex::default(),
+            },
+            settings,
+            robots: Mutex::default(),
+        })
+    }
+
+    pub fn settings(&self) -> &FetchSettings {
+        &self.settings
+    }
+
+    /// GETs `url` politely: robots.txt, host limits, guard and caps on every hop.
+    pub async fn get(&self, url: &Url) -> Result<Page, FetchError> {
+        self.get_within_deadline(url, true, self.settings.max_body_bytes)
+            .await
+    }
+
+    async fn get_within_deadline(
+        &self,
+        url: &Url,
+        obey_robots: bool,
+        cap: usize,
+    ) -> Result<Page, FetchError> {
+        match tokio::time::timeout(
+            self.settings.total_timeout,
+            self.follow(url, obey_robots, cap),
+        )
+        .await
+        {
+            Ok(result) => result,
+            Err(_) => Err(FetchError::Timeout {
+                url: url.to_string(),
+            }),
+        }
+    }
+
+    async fn follow(&self, start: &Url, obey_robots: bool, cap: usize) -> Result<Page, FetchError> {
+        let started = Instant::now();
+        let mut url = start.clone();
+        for _ in 0..=self.settings.max_redirects {
+            guard::check_url(&url, self.settings.allow_private_networks).map_err(|reason| {
+                FetchError::Refused {
+                    url: url.to_string(),
+                    reason,
+                }
+            })?;
+            let robots = if obey_robots {
+                Some(self.robots_for(&url).await?)
+            } else {
+                None
+            };
+            let rules = robots
+                .as_deref()
+                .and_then(OnceCell::get)
+                .and_then(Option::as_ref);
+            if let Some(robot) = rules {
+                if !robot.allowed(url.as_str()) {
+                    return Err(FetchError::RobotsDisallowed {
+                        url: url.to_string(),
+                    });
+                }
+            }
+            let crawl_delay = rules
+                .and_then(|r| r.delay)
+                .map(|d| Duration::from_secs_f32(d.max(0.0)));
+            let host = url.host_str().unwrap_or_default().to_string();
+            let _permit = self.hosts.enter(&host, crawl_delay).await;
+            let mut response = self
+                .client
+                .get(url.clone())
+                .send()
+                .await
+                .map_err(|e| classify(&url, e))?;
+            let status = response.status();
+            if status.is_redirection() {
+                let next = response
+                    .headers()
+                    .get(LOCATION)
+                    .and_then(|l| l.to_str().ok())
+                    .and_then(|l| url.join(l).ok())
+                    .ok_or_else(|| FetchError::BadRedirect {
+                        url: url.to_string(),
+                    })?;
+                url = next;
+                continue;
+            }
+            if !status.is_success() {
+                return Err(FetchError::Status {
+                    status: status.as_u16(),
+                    url: url.to_string(),
+                });
+            }
+            let mut body = Vec::new();
+            let mut truncated = false;
+            while let Some(chunk) = response.chunk().await.map_err(|e| classify(&url, e))? {
+                let room = cap - body.len();
+                if chunk.len() > room {
+                    body.extend_from_slice(&chunk[..room]);
+                    truncated = true;
+                    break;
+                }
+                body.extend_from_slice(&chunk);
+            }
+            return Ok(Page {
+                url,
+                status: status.as_u16(),
+                headers: response.headers().clone(),
+                body,
+                truncated,
+                elapsed: started.elapsed(),
+            });
+        }
+        Err(FetchError::TooManyRedirects {
+            url: start.to_string(),
+            max: self.settings.max_redirects,
+        })
+    }
+
+    /// The robots.txt rules of `url`'s origin, fetched once per origin and kept.
+    async fn robots_for(&self, url: &Url) -> Result<Arc<OnceCell<Robots>>, FetchError> {
+        let origin = url.origin().ascii_serialization();
+        let cell = {
+            let mut cache = self.robots.lock().unwrap_or_else(|p| p.into_inner());
+            cache.entry(origin.clone()).or_default().clone()
+        };
+        cell.get_or_try_init(|| async {
+            let robots_url =
+                Url::parse(&format!("{origin}/robots.txt")).expect("origin + path parses");
+            match Box::pin(self.get_within_deadline(&robots_url, false, ROBOTS_MAX_BYTES)).await {
+                Ok(page) => Ok(texting_robots::Robot::new(ROBOTS_AGENT, &page.body).ok()),
+                // RFC 9309: a 4xx means there are no rules; a 5xx or no answer means "try later".
+                Err(FetchError::Status { status, .. })
+                    if (400..500).contains(&status) && status != 429 =>
+                {
+                    Ok(None)
+                }
+                Err(e) if e.is_transient() => Err(FetchError::RobotsUnavailable {
+                    url: robots_url.to_string(),
+                    reason: e.to_string(),
+                }),
+                Err(e) => Err(e),
+            }
+        })
+        .await?;
+        Ok(cell)
+    }
+}
+
+fn classify(url: &Url, err: reqwest::Error) -> FetchError {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(&err);
+    while let Some(e) = source {
+        if let Some(resolve) = e.downcast_ref::<ResolveError>() {
+            return match resolve {
+                ResolveError::NotFound(host) => FetchError::Unresolvable { host: host.clone() },
+                ResolveError::Forbidden(host) => {
+                    FetchError::ForbiddenAddress { host: host.clone() }
+                }
+            };
+        }
+        source = e.source();
+    }
+    if err.is_timeout() {
+        return FetchError::Timeout {
+            url: url.to_string(),
+        };
+    }
+    FetchError::Network {
+        url: url.to_string(),
+        source: err,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn decodes_declared_and_sniffed_charsets() {
+        let latin1 = b"<p>Caf\xe9</p>";
+        assert_eq!(
+            decode(latin1, Some("text/html; charset=ISO-8859-1")),
+            "<p>Café</p>"
+        );
+        let meta = b"<meta charset=\"windows-1252\"><p>Caf\xe9</p>";
+        assert!(decode(meta, Some("text/html")).ends_with("Café</p>"));
+        let http_equiv =
+            b"<meta http-equiv=Content-Type content='text/html; charset=Shift_JIS'>\x93\xfa";
+        assert!(decode(http_equiv, None).ends_with('日'));
+        assert_eq!(decode("naïve".as_bytes(), None), "naïve");
+        assert_eq!(
+            decode(b"\xef\xbb\xbfbom", Some("text/html; charset=latin1")),
+            "bom"
+        );
+    }
+
+    #[test]
+    fn transient_is_what_may_pass() {
+        let status = |s| FetchError::Status {
+            status: s,
+            url: "u".into(),
+        };
+        assert!(status(503).is_transient());
+        assert!(status(429).is_transient());
+        assert!(!status(404).is_transient());
+        assert!(!FetchError::Unresolvable { host: "x".into() }.is_transient());
+        assert!(!FetchError::RobotsDisallowed { url: "x".into() }.is_transient());
+    }
+}

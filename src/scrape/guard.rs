@@ -1,0 +1,162 @@
+//! The address guard: which destinations krawlr refuses to connect to unless private networks
+//! are allowed. Checked on the resolved addresses (so a public name pointing at a private
+//! address is refused, and the checked address is the one connected to) and on every redirect.
+
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use url::{Host, Url};
+
+/// Host names refused whatever they resolve to.
+const FORBIDDEN_NAMES: &[&str] = &[
+    "localhost",
+    "metadata.google.internal",
+    "metadata",
+    "instance-data",
+];
+
+/// Whether connecting to `ip` could reach this machine, its network or a cloud metadata service.
+pub fn is_forbidden_ip(ip: IpAddr) -> bool {
+    match ip {
+        IpAddr::V4(v4) => is_forbidden_v4(v4),
+        IpAddr::V6(v6) => {
+            if let Some(v4) = v6.to_ipv4_mapped() {
+                return is_forbidden_v4(v4);
+            }
+            let seg0 = v6.segments()[0];
+            v6.is_unspecified()
+                || v6.is_loopback()
+                || v6.is_multicast()
+                || (seg0 & 0xfe00) == 0xfc00 // unique local fc00::/7
+                || (seg0 & 0xffc0) == 0xfe80 // link-local fe80::/10
+                || (seg0 & 0xffc0) == 0xfec0 // site-local fec0::/10 (deprecated)
+                || seg0 == 0x0064 && v6.segments()[1] == 0xff9b // NAT64 64:ff9b::/96 embeds IPv4
+                || seg0 == 0x2002 // 6to4 embeds IPv4
+                || (seg0 == 0x2001 && v6.segments()[1] == 0x0db8) // documentation
+                || v6 == Ipv6Addr::new(0xfd00, 0xec2, 0, 0, 0, 0, 0, 0x254) // AWS metadata
+                || (v6.segments()[..6] == [0, 0, 0, 0, 0, 0]) // IPv4-compatible ::a.b.c.d
+        }
+    }
+}
+
+fn is_forbidden_v4(ip: Ipv4Addr) -> bool {
+    let [a, b, c, _] = ip.octets();
+    ip.is_unspecified()
+        || ip.is_loopback()
+        || ip.is_private()
+        || ip.is_link_local() // 169.254/16, cloud metadata
+        || ip.is_broadcast()
+        || ip.is_multicast()
+        || ip.is_documentation()
+        || a == 0 // 0.0.0.0/8 "this network"
+        || (a == 100 && (64..128).contains(&b)) // 100.64/10 carrier-grade NAT
+        || (a == 192 && b == 0 && c == 0) // 192.0.0/24 protocol assignments
+        || (a == 198 && (b == 18 || b == 19)) // 198.18/15 benchmarking
+        || a >= 240 // reserved
+}
+
+/// Why a URL is refused before any connection is made.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum UrlRefusal {
+    #[error("only http and https URLs are allowed")]
+    Scheme,
+    #[error("the URL has no host")]
+    NoHost,
+    #[error("URLs with credentials are not allowed")]
+    Credentials,
+    #[error("{0} is a private, loopback, link-local or metadata address")]
+    Forbidden(String),
+}
+
+/// Checks what can be checked without DNS: scheme, credentials, literal addresses, known names.
+pub fn check_url(url: &Url, allow_private: bool) -> Result<(), UrlRefusal> {
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err(UrlRefusal::Scheme);
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(UrlRefusal::Credentials);
+    }
+    let host = url.host().ok_or(UrlRefusal::NoHost)?;
+    if allow_private {
+        return Ok(());
+    }
+    let forbidden = match &host {
+        Host::Ipv4(ip) => is_forbidden_ip(IpAddr::V4(*ip)),
+        Host::Ipv6(ip) => is_forbidden_ip(IpAddr::V6(*ip)),
+        Host::Domain(name) => is_forbidden_name(name),
+    };
+    if forbidden {
+        return Err(UrlRefusal::Forbidden(host.to_string()));
+    }
+    Ok(())
+}
+
+pub fn is_forbidden_name(name: &str) -> bool {
+    let name = name.trim_end_matches('.').to_ascii_lowercase();
+    FORBIDDEN_NAMES.contains(&name.as_str())
+        || name.ends_with(".localhost")
+        || name.ends_with(".internal")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn refused(s: &str) -> bool {
+        check_url(&Url::parse(s).unwrap(), false).is_err()
+    }
+
+    #[test]
+    fn refuses_the_usual_disguises() {
+        for s in [
+            "http://127.0.0.1/",
+            "http://127.1/",
+            "http://0x7f000001/",
+            "http://2130706433/",
+            "http://017700000001/",
+            "http://0.0.0.0/",
+            "http://[::1]/",
+            "http://[::ffff:127.0.0.1]/",
+            "http://[::ffff:7f00:1]/",
+            "http://169.254.169.254/latest/meta-data/",
+            "http://metadata.google.internal/",
+            "http://localhost:8080/",
+            "http://foo.localhost/",
+            "http://10.1.2.3/",
+            "http://172.16.0.1/",
+            "http://172.31.255.255/",
+            "http://192.168.1.1/",
+            "http://100.64.0.1/",
+            "http://[fc00::1]/",
+            "http://[fd12:3456::1]/",
+            "http://[fe80::1]/",
+            "http://[64:ff9b::a00:1]/",
+            "http://[::]/",
+            "http://255.255.255.255/",
+            "http://user:pass@example.com/",
+            "ftp://example.com/",
+            "file:///etc/passwd",
+        ] {
+            assert!(refused(s), "{s} should be refused");
+        }
+    }
+
+    #[test]
+    fn lets_public_addresses_through() {
+        for s in [
+            "https://stripe.com/",
+            "http://93.184.216.34/",
+            "http://172.32.0.1/",
+            "http://100.128.0.1/",
+            "http://[2606:4700::1111]/",
+        ] {
+            assert!(!refused(s), "{s} should be allowed");
+        }
+    }
+
+    #[test]
+    fn allow_private_lets_loopback_through() {
+        let url = Url::parse("http://127.0.0.1:8080/").unwrap();
+        assert!(check_url(&url, true).is_ok());
+        let ftp = Url::parse("ftp://127.0.0.1/").unwrap();
+        assert_eq!(check_url(&ftp, true), Err(UrlRefusal::Scheme));
+    }
+}

@@ -1,0 +1,232 @@
+//! One delivery of one job message, from claim to ack.
+
+use super::{InJobSpan, Worker, parse_request};
+use crate::job::{Job, Stage, Transition};
+use crate::queue::{AckId, ReceivedMessage};
+use crate::scrape::{Run, STAGES, ScrapeError, report::Report};
+use crate::store::{Applied, StoreError};
+use std::time::Duration;
+use tokio_util::sync::CancellationToken;
+use tracing::{debug, info, warn};
+use url::Url;
+
+/// How a run ended, and so what happens to its message.
+enum Outcome {
+    Done(Box<Report>),
+    Failed(ScrapeError),
+    /// Cancelled, or claimed again by a newer delivery: someone else owns the job now.
+    Superseded,
+    /// The store could not be written; the message comes back after its backoff.
+    StoreTrouble(StoreError),
+    /// Shutdown ran out of grace.
+    Interrupted,
+    /// Another consumer holds the message now.
+    LeaseLost,
+}
+
+impl Worker {
+    pub(super) async fn handle(&self, message: ReceivedMessage, hard_stop: CancellationToken) {
+        let Some(request) = parse_request(&message) else {
+            self.ack(&message.ack_id).await;
+            return;
+        };
+        let attempt = message.delivery_attempt;
+        self.handle_job(&request.job_id, message, hard_stop)
+            .in_job(&request.job_id, attempt)
+            .await
+    }
+
+    async fn handle_job(
+        &self,
+        job_id: &str,
+        message: ReceivedMessage,
+        hard_stop: CancellationToken,
+    ) {
+        let job = match self
+            .store
+            .transition(job_id, &Transition::Claim, None)
+            .await
+        {
+            Ok(Applied::Yes(job)) => job,
+            Ok(Applied::No(job)) => {
+                debug!(status = %job.status, "already finished; acking the redelivery");
+                return self.ack(&message.ack_id).await;
+            }
+            Ok(Applied::NotFound) => {
+                warn!("no such job; dropping its message");
+                return self.ack(&message.ack_id).await;
+            }
+            Err(e) => {
+                warn!(error = %e, "could not claim the job; it comes back after backoff");
+                return self.nack(&message.ack_id, None).await;
+            }
+        };
+        info!(url = %job.url, "job started");
+        self.publish_event(&job, "scrape.progress").await;
+
+        let lease_lost = CancellationToken::new();
+        let keeper = tokio::spawn(self.keep_lease(message.ack_id.clone(), lease_lost.clone()));
+        let outcome = tokio::select! {
+            outcome = self.run_stages(&job) => outcome,
+            _ = hard_stop.cancelled() => Outcome::Interrupted,
+            _ = lease_lost.cancelled() => Outcome::LeaseLost,
+        };
+        keeper.abort();
+        self.settle(&job, &message, outcome).await;
+    }
+
+    /// Runs the stages, recording each before it starts.
+    async fn run_stages(&self, job: &Job) -> Outcome {
+        let Ok(url) = Url::parse(&job.url) else {
+            return Outcome::Failed(ScrapeError::InvalidUrl(job.url.clone()));
+        };
+        let mut run = Run::new(&self.fetcher, url, &job.options);
+        for stage in STAGES {
+            if stage != Stage::Starting {
+                if let Some(early) = self.progress(job, stage).await {
+                    return early;
+                }
+            }
+            if let Err(e) = run.step(stage).await {
+                return Outcome::Failed(e);
+            }
+        }
+        if let Some(early) = self.progress(job, Stage::Saving).await {
+            return early;
+        }
+        Outcome::Done(Box::new(run.finish()))
+    }
+
+    /// Records the stage; `Some` when the job must stop here.
+    async fn progress(&self, job: &Job, stage: Stage) -> Option<Outcome> {
+        let t = Transition::Progress {
+            attempt: job.attempt,
+            stage,
+        };
+        match self.store.transition(&job.id, &t, None).await {
+            Ok(Applied::Yes(job)) => {
+                debug!(%stage, "stage");
+                self.publish_event(&job, "scrape.progress").await;
+                None
+            }
+            Ok(Applied::No(_) | Applied::NotFound) => Some(Outcome::Superseded),
+            Err(e) => Some(Outcome::StoreTrouble(e)),
+        }
+    }
+
+    async fn settle(&self, job: &Job, message: &ReceivedMessage, outcome: Outcome) {
+        let attempt = job.attempt;
+        let ack_id = &message.ack_id;
+        match outcome {
+            Outcome::Done(report) => {
+                let report = serde_json::to_value(&report).expect("reports serialize");
+                let t = Transition::Complete { attempt };
+                match self.store.transition(&job.id, &t, Some(&report)).await {
+                    Ok(Applied::Yes(done)) => {
+                        info!("job completed");
+                        self.publish_event(&done, "scrape.completed").await;
+                        self.ack(ack_id).await
+                    }
+                    Ok(_) => self.ack(ack_id).await,
+                    Err(e) => {
+                        warn!(error = %e, "could not store the result; the job will run again");
+                        self.nack(ack_id, None).await
+                    }
+                }
+            }
+            Outcome::Failed(e) => {
+                let reason = e.to_string();
+                let last = message.delivery_attempt >= self.queue.max_delivery_attempts;
+                if e.is_transient() && !last {
+                    let t = Transition::Retry { attempt, reason };
+                    if let Ok(Applied::Yes(job)) = self.store.transition(&job.id, &t, None).await {
+                        warn!(error = %e, "transient failure; retrying after backoff");
+                        self.publish_event(&job, "scrape.progress").await;
+                    }
+                    return self.nack(ack_id, None).await;
+                }
+                let t = Transition::Fail {
+                    attempt: Some(attempt),
+                    reason,
+                };
+                match self.store.transition(&job.id, &t, None).await {
+                    Ok(Applied::Yes(failed)) => {
+                        warn!(error = %e, permanent = !e.is_transient(), "job failed");
+                        self.publish_event(&failed, "scrape.failed").await;
+                    }
+                    Ok(_) => {}
+                    Err(store) => {
+                        warn!(error = %store, "could not record the failure; the job will run again");
+                        return self.nack(ack_id, None).await;
+                    }
+                }
+                if e.is_transient() {
+                    // Out of attempts: the nack sends the message to the dead-letter topic.
+                    self.nack(ack_id, None).await
+                } else {
+                    self.ack(ack_id).await
+                }
+            }
+            Outcome::Superseded => {
+                info!("job was taken over or cancelled; stopping");
+                self.ack(ack_id).await
+            }
+            Outcome::StoreTrouble(e) => {
+                warn!(error = %e, "store unavailable; the job comes back after backoff");
+                self.nack(ack_id, None).await
+            }
+            Outcome::Interrupted => {
+                let _ = self
+                    .store
+                    .transition(&job.id, &Transition::Release { attempt }, None)
+                    .await;
+                info!("handed back to the queue at shutdown");
+                self.nack(ack_id, Some(Duration::ZERO)).await
+            }
+            Outcome::LeaseLost => warn!("lease lost to another consumer; leaving the job to it"),
+        }
+    }
+
+    /// Extends the lease every third of the ack deadline; cancels `lost` when it is gone.
+    fn keep_lease(
+        &self,
+        ack_id: AckId,
+        lost: CancellationToken,
+    ) -> impl Future<Output = ()> + Send + 'static {
+        let broker = self.broker.clone();
+        let subscription = self.topics.jobs_subscription.clone();
+        let deadline = self.queue.ack_deadline;
+        async move {
+            let mut tick = tokio::time::interval(deadline / 3);
+            tick.tick().await;
+            loop {
+                tick.tick().await;
+                match broker.extend_lease(&subscription, &ack_id, deadline).await {
+                    Ok(true) => {}
+                    Ok(false) => return lost.cancel(),
+                    Err(e) => warn!(error = %e, "could not extend the lease; trying again"),
+                }
+            }
+        }
+    }
+
+    async fn ack(&self, ack_id: &AckId) {
+        if let Err(e) = self
+            .broker
+            .ack(&self.topics.jobs_subscription, std::slice::from_ref(ack_id))
+            .await
+        {
+            warn!(error = %e, "ack failed; the message will be redelivered and acked then");
+        }
+    }
+
+    async fn nack(&self, ack_id: &AckId, delay: Option<Duration>) {
+        if let Err(e) = self
+            .broker
+            .nack(&self.topics.jobs_subscription, ack_id, delay)
+            .await
+        {
+            warn!(error = %e, "nack failed; the message comes back when its lease expires");
+        }
+    }
+}

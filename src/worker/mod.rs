@@ -1,0 +1,210 @@
+//! The worker: pulls `scrape-jobs` with bounded concurrency, keeps each lease alive while the
+//! job runs, drives the scrape stage by stage with progress in the store and on
+//! `scrape-progress`, stores the result, publishes on `scrape-completed`, then acks. It also
+//! drains the dead-letter subscription, failing the jobs whose messages ended there.
+//!
+//! On shutdown it stops pulling, lets running jobs finish within the grace period, and hands
+//! the rest back to the queue.
+
+mod handle;
+
+use crate::config::{QueueSettings, Topics, WorkerSettings};
+use crate::job::{Job, JobEvent, JobRequested, Transition};
+use crate::queue::{Broker, OutgoingMessage, ReceivedMessage};
+use crate::scrape::fetch::Fetcher;
+use crate::store::{Applied, Store};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::Semaphore;
+use tokio::task::JoinSet;
+use tokio_util::sync::CancellationToken;
+use tracing::{Instrument, error, info, info_span, warn};
+
+/// Most messages asked for in one pull.
+const MAX_PULL: usize = 100;
+/// Pause after the broker failed to answer.
+const BROKER_ERROR_PAUSE: Duration = Duration::from_secs(1);
+
+pub struct Worker {
+    pub broker: Arc<dyn Broker>,
+    pub store: Arc<dyn Store>,
+    pub fetcher: Arc<Fetcher>,
+    pub topics: Topics,
+    pub queue: QueueSettings,
+    pub settings: WorkerSettings,
+}
+
+impl Worker {
+    /// Runs until `shutdown` is cancelled, then drains as described in the module docs.
+    pub async fn run(self: Arc<Self>, shutdown: CancellationToken) {
+        let dead_letters = tokio::spawn(self.clone().drain_dead_letters(shutdown.clone()));
+        let permits = Arc::new(Semaphore::new(self.settings.concurrency));
+        let hard_stop = CancellationToken::new();
+        let mut tasks = JoinSet::new();
+        info!(concurrency = self.settings.concurrency, subscription = %self.topics.jobs_subscription, "worker started");
+        loop {
+            while tasks.try_join_next().is_some() {}
+            let first = tokio::select! {
+                permit = permits.clone().acquire_owned() => permit.expect("never closed"),
+                _ = shutdown.cancelled() => break,
+            };
+            let room = (permits.available_permits() + 1).min(MAX_PULL);
+            let messages = tokio::select! {
+                pulled = self.broker.pull(&self.topics.jobs_subscription, room) => pulled,
+                _ = shutdown.cancelled() => break,
+            };
+            let messages = match messages {
+                Ok(messages) => messages,
+                Err(e) => {
+                    warn!(error = %e, "pull failed; trying again");
+                    drop(first);
+                    pause(BROKER_ERROR_PAUSE, &shutdown).await;
+                    continue;
+                }
+            };
+            if messages.is_empty() {
+                drop(first);
+                tokio::select! {
+                    _ = self.broker.wait_for_messages(self.settings.poll_interval) => {}
+                    _ = shutdown.cancelled() => break,
+                }
+                continue;
+            }
+            let mut first = Some(first);
+            for message in messages {
+                let permit = first
+                    .take()
+                    .or_else(|| permits.clone().try_acquire_owned().ok())
+                    .expect("pulled no more than the free permits");
+                let worker = self.clone();
+                let stop = hard_stop.clone();
+                tasks.spawn(async move {
+                    worker.handle(message, stop).await;
+                    drop(permit);
+                });
+            }
+        }
+        let running = tasks.len();
+        if running > 0 {
+            info!(running, grace = ?self.settings.shutdown_grace, "stopping: letting running jobs finish");
+        }
+        let drained = tokio::time::timeout(self.settings.shutdown_grace, async {
+            while tasks.join_next().await.is_some() {}
+        })
+        .await;
+        if drained.is_err() {
+            warn!(
+                left = tasks.len(),
+                "grace period over: handing the remaining jobs back"
+            );
+            hard_stop.cancel();
+            while tasks.join_next().await.is_some() {}
+        }
+        let _ = dead_letters.await;
+        info!("worker stopped");
+    }
+
+    /// Fails the jobs whose messages were dead-lettered (the last attempt's lease expired, or
+    /// the last attempt failed), so that no job stays `processing` or `retrying` for ever.
+    async fn drain_dead_letters(self: Arc<Self>, shutdown: CancellationToken) {
+        let subscription = &self.topics.dead_letter_subscription;
+        while !shutdown.is_cancelled() {
+            let messages = match self.broker.pull(subscription, MAX_PULL).await {
+                Ok(messages) => messages,
+                Err(e) => {
+                    warn!(error = %e, %subscription, "dead-letter pull failed");
+                    pause(BROKER_ERROR_PAUSE, &shutdown).await;
+                    continue;
+                }
+            };
+            if messages.is_empty() {
+                tokio::select! {
+                    _ = self.broker.wait_for_messages(self.settings.poll_interval * 4) => {}
+                    _ = shutdown.cancelled() => {}
+                }
+                continue;
+            }
+            let mut done = Vec::new();
+            for message in messages {
+                if self.fail_dead_letter(&message).await {
+                    done.push(message.ack_id);
+                }
+            }
+            if let Err(e) = self.broker.ack(subscription, &done).await {
+                warn!(error = %e, "dead-letter ack failed; they will be handled again");
+            }
+        }
+    }
+
+    /// `true` when the message is dealt with and may be acked.
+    async fn fail_dead_letter(&self, message: &ReceivedMessage) -> bool {
+        let Some(request) = parse_request(message) else {
+            return true;
+        };
+        let reason = format!(
+            "gave up after {} delivery attempts",
+            self.queue.max_delivery_attempts
+        );
+        let t = Transition::Fail {
+            attempt: None,
+            reason: reason.clone(),
+        };
+        match self.store.transition(&request.job_id, &t, None).await {
+            Ok(Applied::Yes(job)) => {
+                warn!(job_id = %job.id, %reason, "job failed: its message was dead-lettered");
+                self.publish_event(&job, "scrape.failed").await;
+                true
+            }
+            Ok(Applied::No(_) | Applied::NotFound) => true,
+            Err(e) => {
+                warn!(error = %e, job_id = %request.job_id, "could not fail a dead-lettered job yet");
+                false
+            }
+        }
+    }
+
+    /// Publishes a job event on `scrape-progress`, or on `scrape-completed` for final ones.
+    /// Best effort: the store already holds the state, and the event is logged when lost.
+    async fn publish_event(&self, job: &Job, kind: &str) {
+        let topic = if job.status.is_terminal() {
+            &self.topics.completed
+        } else {
+            &self.topics.progress
+        };
+        let message = OutgoingMessage::json(&JobEvent::of(job, kind), &job.id);
+        if let Err(e) = self.broker.publish(topic, &[message]).await {
+            error!(error = %e, job_id = %job.id, %topic, kind, "could not publish job event");
+        }
+    }
+}
+
+fn parse_request(message: &ReceivedMessage) -> Option<JobRequested> {
+    match serde_json::from_slice::<JobRequested>(&message.data) {
+        Ok(request) => Some(request),
+        Err(e) => {
+            let span = info_span!("message", message_id = %message.message_id);
+            span.in_scope(|| error!(error = %e, "dropping a message that is not a job request"));
+            None
+        }
+    }
+}
+
+async fn pause(duration: Duration, shutdown: &CancellationToken) {
+    tokio::select! {
+        _ = tokio::time::sleep(duration) => {}
+        _ = shutdown.cancelled() => {}
+    }
+}
+
+/// Keeps `job`'s span on a future.
+fn job_span(job_id: &str, attempt: u32) -> tracing::Span {
+    info_span!("job", job_id = %job_id, attempt)
+}
+
+trait InJobSpan: Sized + std::future::Future {
+    fn in_job(self, job_id: &str, attempt: u32) -> tracing::instrument::Instrumented<Self> {
+        self.instrument(job_span(job_id, attempt))
+    }
+}
+
+impl<F: std::future::Future> InJobSpan for F {}
