@@ -154,7 +154,7 @@ impl reqwest::dns::Resolve for GuardedResolver {
             }
             let found = tokio::net::lookup_host((host.as_str(), 0))
                 .await
-                .map_err(|_| Box::new(ResolveError::NotFound(host.clone())))?;
+                .map_err(|_| ResolveError::NotFound(host.clone()))?;
             let addrs: Vec<SocketAddr> = found
                 .filter(|a| allow || !guard::is_forbidden_ip(a.ip()))
                 .collect();

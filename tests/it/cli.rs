@@ -1,0 +1,111 @@
+//! The command line: settings errors, setup, keys.
+
+use crate::helpers::{Client, TestEnv};
+
+#[test]
+fn an_invalid_setting_stops_the_start_and_names_itself() {
+    let env = TestEnv::new();
+    for (name, value) in [
+        ("KRAWLR_WORKER_CONCURRENCY", "zero"),
+        ("KRAWLR_LISTEN", "not-an-address"),
+        ("KRAWLR_ACK_DEADLINE_SECONDS", "0"),
+        ("KRAWLR_ALLOW_PRIVATE_NETWORKS", "perhaps"),
+    ] {
+        let (code, _, err) = TestEnv::new().set(name, value).run(&["up"]);
+        assert_eq!(code, 2, "{name}={value}: {err}");
+        assert!(err.contains(name), "{name}: {err}");
+    }
+    let (code, _, err) = env.run(&["--bogus"]);
+    assert_eq!(code, 2, "{err}");
+}
+
+#[test]
+fn setup_is_idempotent_and_says_so() {
+    let env = TestEnv::new();
+    let (code, out, err) = env.run(&["setup"]);
+    assert_eq!(code, 0, "{err}");
+    for name in [
+        "topic scrape-jobs",
+        "topic scrape-progress",
+        "topic scrape-completed",
+        "topic scrape-jobs-dead-letter",
+        "subscription scrape-jobs-sub",
+    ] {
+        assert!(
+            out.contains(&format!("created {name}\n")),
+            "{name} missing from:\n{out}"
+        );
+    }
+    let (code, out, _) = env.run(&["setup"]);
+    assert_eq!(code, 0);
+    assert!(out.starts_with("nothing to do"), "{out}");
+    let (_, out, _) = TestEnv::new().run(&["setup"]);
+    assert!(out.contains("created"));
+    // A changed setting updates the subscription.
+    let env = env.set("KRAWLR_ACK_DEADLINE_SECONDS", "30");
+    let (_, out, _) = env.run(&["setup"]);
+    assert!(
+        out.contains("updated subscription scrape-jobs-sub"),
+        "{out}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn keys_are_created_listed_revoked_and_stored_hashed() {
+    let env = TestEnv::new();
+    let (code, secret, err) = env.run(&["keys", "create", "--name", "ci"]);
+    assert_eq!(code, 0, "{err}");
+    let secret = secret.trim().to_string();
+    assert!(secret.starts_with("kr_") && secret.len() > 40, "{secret}");
+    let (_, list, _) = env.run(&["keys", "list"]);
+    let line = list.lines().find(|l| l.ends_with(" ci")).unwrap();
+    assert!(line.contains("active"), "{list}");
+    assert!(!list.contains(&secret), "list shows no secret");
+    let dump = std::fs::read(env.data_dir().join("krawlr.db")).unwrap();
+    assert!(
+        !String::from_utf8_lossy(&dump).contains(&secret[3..]),
+        "the secret is not stored"
+    );
+
+    let (_api, base) = env.serve("api", "api").await;
+    let client = Client::new(&base, &secret);
+    assert_eq!(
+        client.get("/api/v1/scrape/status/x").await.0,
+        404,
+        "the key works"
+    );
+    let id = line.split_whitespace().next().unwrap();
+    let (code, out, _) = env.run(&["keys", "revoke", id]);
+    assert_eq!(code, 0);
+    assert!(out.contains("revoked"));
+    let (status, body) = client.get("/api/v1/scrape/status/x").await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (401, Some("invalid_api_key"))
+    );
+    let (code, _, err) = env.run(&["keys", "revoke", id]);
+    assert_eq!(code, 1, "revoking twice is an error: {err}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn up_prints_a_first_key_once_when_none_exists() {
+    let env = TestEnv::new().set("KRAWLR_API_KEY", "");
+    let (mut up, base) = env.serve("up1", "up").await;
+    let out = up.stdout();
+    let key = out
+        .lines()
+        .map(str::trim)
+        .find(|l| l.starts_with("kr_"))
+        .expect("a key printed")
+        .to_string();
+    let client = Client::new(&base, &key);
+    assert_eq!(
+        client.get("/api/v1/scrape/status/x").await.0,
+        404,
+        "the printed key works"
+    );
+    up.signal("TERM");
+    up.wait_exit(std::time::Duration::from_secs(10)).await;
+    let (_again, _) = env.serve("up2", "up").await;
+    assert!(!_again.stdout().contains("kr_"), "no second key printed");
+}

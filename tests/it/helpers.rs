@@ -1,0 +1,371 @@
+//! Spawning the real binary, fixture sites on 127.0.0.1, and polling without fixed sleeps.
+
+use axum::Router;
+use axum::extract::State;
+use axum::http::{StatusCode, header};
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::get;
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+use tempfile::TempDir;
+
+pub const KEY: &str = "kr_test_key_0123456789abcdef";
+
+/// A data dir and the settings every process of one test shares.
+pub struct TestEnv {
+    pub dir: TempDir,
+    vars: Vec<(String, String)>,
+}
+
+impl TestEnv {
+    pub fn new() -> TestEnv {
+        let dir = tempfile::tempdir().unwrap();
+        let data = dir.path().join("data").to_string_lossy().into_owned();
+        let vars = [
+            ("KRAWLR_DATA_DIR", data.as_str()),
+            ("KRAWLR_LISTEN", "127.0.0.1:0"),
+            ("KRAWLR_API_KEY", KEY),
+            ("KRAWLR_ALLOW_PRIVATE_NETWORKS", "true"),
+            ("KRAWLR_PER_HOST_DELAY_SECONDS", "0"),
+            ("KRAWLR_POLL_INTERVAL_SECONDS", "0.05"),
+            ("KRAWLR_LOG", "info,krawlr=debug"),
+        ]
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+        TestEnv { dir, vars }
+    }
+
+    pub fn set(mut self, name: &str, value: &str) -> TestEnv {
+        self.vars.retain(|(k, _)| k != name);
+        self.vars.push((name.to_string(), value.to_string()));
+        self
+    }
+
+    pub fn data_dir(&self) -> PathBuf {
+        self.dir.path().join("data")
+    }
+
+    /// The binary with exactly this test's settings (none inherited from the caller's shell).
+    pub fn command(&self, args: &[&str]) -> Command {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_krawlr"));
+        for (k, _) in std::env::vars() {
+            if k.starts_with("KRAWLR_") || k.starts_with("PUBSUB_") || k == "GCP_PROJECT_ID" {
+                cmd.env_remove(k);
+            }
+        }
+        cmd.args(args)
+            .envs(self.vars.iter().map(|(k, v)| (k, v)))
+            .current_dir(self.dir.path());
+        cmd
+    }
+
+    /// Runs a command to its end: (exit code, stdout, stderr).
+    pub fn run(&self, args: &[&str]) -> (i32, String, String) {
+        let out = self.command(args).stdin(Stdio::null()).output().unwrap();
+        let text = |b: Vec<u8>| String::from_utf8_lossy(&b).into_owned();
+        (
+            out.status.code().unwrap_or(-1),
+            text(out.stdout),
+            text(out.stderr),
+        )
+    }
+
+    /// Starts a long-running command; output goes to files in the test dir.
+    pub fn spawn(&self, name: &str, args: &[&str]) -> Proc {
+        let stdout = self.dir.path().join(format!("{name}.out"));
+        let stderr = self.dir.path().join(format!("{name}.err"));
+        let child = self
+            .command(args)
+            .stdin(Stdio::null())
+            .stdout(std::fs::File::create(&stdout).unwrap())
+            .stderr(std::fs::File::create(&stderr).unwrap())
+            .spawn()
+            .unwrap();
+        Proc {
+            child,
+            name: name.to_string(),
+            stdout,
+            stderr,
+        }
+    }
+
+    /// `krawlr up` (or `api`), once it listens: its base URL.
+    pub async fn serve(&self, name: &str, command: &str) -> (Proc, String) {
+        let proc = self.spawn(name, &[command]);
+        let line = proc.wait_for_stdout("krawlr listening on ").await;
+        let base = line
+            .trim_start_matches("krawlr listening on ")
+            .trim()
+            .to_string();
+        (proc, base)
+    }
+
+    /// `krawlr worker`, once it pulls.
+    pub async fn worker(&self, name: &str) -> Proc {
+        let proc = self.spawn(name, &["worker"]);
+        proc.wait_for_stderr("worker started").await;
+        proc
+    }
+
+    pub fn db(&self) -> rusqlite::Connection {
+        rusqlite::Connection::open(self.data_dir().join("krawlr.db")).unwrap()
+    }
+
+    pub fn count(&self, sql: &str) -> i64 {
+        self.db().query_row(sql, [], |r| r.get(0)).unwrap()
+    }
+}
+
+pub struct Proc {
+    pub child: Child,
+    name: String,
+    stdout: PathBuf,
+    stderr: PathBuf,
+}
+
+impl Proc {
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    pub fn stderr(&self) -> String {
+        std::fs::read_to_string(&self.stderr).unwrap_or_default()
+    }
+
+    pub fn stdout(&self) -> String {
+        std::fs::read_to_string(&self.stdout).unwrap_or_default()
+    }
+
+    async fn wait_for_line(&self, path: &Path, needle: &str) -> String {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let text = std::fs::read_to_string(path).unwrap_or_default();
+            if let Some(line) = text.lines().find(|l| l.contains(needle)) {
+                return line.to_string();
+            }
+            assert!(
+                Instant::now() < deadline,
+                "{} never printed {needle:?}; stderr:\n{}",
+                self.name,
+                self.stderr()
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
+    pub async fn wait_for_stdout(&self, needle: &str) -> String {
+        self.wait_for_line(&self.stdout.clone(), needle).await
+    }
+
+    pub async fn wait_for_stderr(&self, needle: &str) -> String {
+        self.wait_for_line(&self.stderr.clone(), needle).await
+    }
+
+    pub fn signal(&self, signal: &str) {
+        let status = Command::new("kill")
+            .args([&format!("-{signal}"), &self.pid().to_string()])
+            .status()
+            .unwrap();
+        assert!(status.success());
+    }
+
+    /// Waits for the process to end by itself; its exit code.
+    pub async fn wait_exit(&mut self, within: Duration) -> i32 {
+        let deadline = Instant::now() + within;
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return status.code().unwrap_or(-1);
+            }
+            assert!(
+                Instant::now() < deadline,
+                "{} did not exit within {within:?}; stderr:\n{}",
+                self.name,
+                self.stderr()
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
+    pub fn kill9(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for Proc {
+    fn drop(&mut self) {
+        self.kill9();
+    }
+}
+
+/// An HTTP client speaking to one krawlr with one key.
+#[derive(Clone)]
+pub struct Client {
+    pub base: String,
+    pub key: String,
+    pub http: reqwest::Client,
+}
+
+impl Client {
+    pub fn new(base: &str, key: &str) -> Client {
+        Client {
+            base: base.to_string(),
+            key: key.to_string(),
+            http: reqwest::Client::new(),
+        }
+    }
+
+    pub async fn submit(&self, url: &str) -> String {
+        let res = self
+            .http
+            .post(format!("{}/api/v1/scrape/company", self.base))
+            .bearer_auth(&self.key)
+            .json(&serde_json::json!({ "url": url }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 202);
+        let body: Value = res.json().await.unwrap();
+        body["scrape_id"].as_str().unwrap().to_string()
+    }
+
+    pub async fn get(&self, path: &str) -> (u16, Value) {
+        let res = self
+            .http
+            .get(format!("{}{path}", self.base))
+            .bearer_auth(&self.key)
+            .send()
+            .await
+            .unwrap();
+        let status = res.status().as_u16();
+        (status, res.json().await.unwrap_or(Value::Null))
+    }
+
+    pub async fn status(&self, id: &str) -> Value {
+        let (code, body) = self.get(&format!("/api/v1/scrape/status/{id}")).await;
+        assert_eq!(code, 200, "{body}");
+        body
+    }
+
+    /// Polls until the job's status is one of `wanted`; the last status document.
+    pub async fn wait_status(&self, id: &str, wanted: &[&str], within: Duration) -> Value {
+        let deadline = Instant::now() + within;
+        loop {
+            let status = self.status(id).await;
+            if wanted.contains(&status["status"].as_str().unwrap_or_default()) {
+                return status;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "job {id} never reached {wanted:?}: {status}"
+            );
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+    }
+}
+
+/// A fixture website on 127.0.0.1:0, served from this process.
+pub struct Site {
+    pub base: String,
+    pub hits: Arc<AtomicUsize>,
+    _task: tokio::task::JoinHandle<()>,
+}
+
+impl Site {
+    pub async fn start(router: Router<Arc<AtomicUsize>>) -> Site {
+        let hits = Arc::new(AtomicUsize::new(0));
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        let app = router.with_state(hits.clone());
+        let task = tokio::spawn(async move {
+            axum::serve(listener, app).await.unwrap();
+        });
+        Site {
+            base,
+            hits,
+            _task: task,
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    pub fn hits(&self) -> usize {
+        self.hits.load(Ordering::SeqCst)
+    }
+
+    /// A small company homepage with JSON-LD, served after `delay`.
+    pub async fn company(delay: Duration) -> Site {
+        Site::start(Router::new().route(
+            "/",
+            get(move |State(hits): State<Arc<AtomicUsize>>| async move {
+                hits.fetch_add(1, Ordering::SeqCst);
+                tokio::time::sleep(delay).await;
+                Html(COMPANY_HOME)
+            }),
+        ))
+        .await
+    }
+
+    /// Every request (robots.txt included) answers `status`.
+    pub async fn always(status: u16) -> Site {
+        Site::start(Router::new().fallback(
+            move |State(hits): State<Arc<AtomicUsize>>| async move {
+                hits.fetch_add(1, Ordering::SeqCst);
+                StatusCode::from_u16(status).unwrap()
+            },
+        ))
+        .await
+    }
+
+    pub async fn robots_disallow() -> Site {
+        Site::start(
+            Router::new()
+                .route(
+                    "/robots.txt",
+                    get(|| async { "User-agent: *\nDisallow: /\n" }),
+                )
+                .route("/", get(|| async { Html(COMPANY_HOME) })),
+        )
+        .await
+    }
+
+    pub async fn not_html() -> Site {
+        Site::start(Router::new().route(
+            "/",
+            get(|| async {
+                ([(header::CONTENT_TYPE, "application/pdf")], "%PDF-1.4").into_response()
+                    as Response
+            }),
+        ))
+        .await
+    }
+}
+
+pub const COMPANY_HOME: &str = r#"<!doctype html>
+<html lang="en">
+<head>
+  <title>Acme Rockets — launch anything | Acme</title>
+  <meta name="description" content="Acme builds reusable rockets for small satellites.">
+  <meta property="og:site_name" content="Acme">
+  <link rel="icon" href="/static/favicon-32.png" sizes="32x32">
+  <script type="application/ld+json">
+  {"@context": "https://schema.org", "@type": "Organization", "name": "Acme Rockets",
+   "legalName": "Acme Rockets, Inc.", "url": "/", "logo": "/static/logo.svg", "foundingDate": "2014",
+   "sameAs": ["https://www.linkedin.com/company/acme-rockets", "https://github.com/acme-rockets"],
+   "address": {"@type": "PostalAddress", "addressLocality": "Austin", "addressRegion": "TX", "addressCountry": "US"}}
+  </script>
+</head>
+<body>
+  <header><img src="/static/logo.svg" alt="Acme logo"></header>
+  <a href="https://x.com/acmerockets">X</a>
+  <a href="mailto:press@acme.example">Press</a>
+  <a href="tel:+1-512-555-0100">Call</a>
+</body>
+</html>"#;

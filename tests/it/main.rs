@@ -1,0 +1,8 @@
+//! One integration-test binary. Tests spawn the real `krawlr` binary on 127.0.0.1:0 with a
+//! fresh data dir, against fixture sites served from this process on 127.0.0.1.
+
+mod api;
+mod cli;
+mod conformance;
+mod helpers;
+mod processes;
