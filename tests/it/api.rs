@@ -143,6 +143,9 @@ async fn submit_walks_through_the_stages_to_a_result() {
     assert_eq!(site.hits(), 1, "the homepage is fetched once");
 }
 
+/// Authorization header, content type, body, expected status, expected error code.
+type Case<'a> = (Option<String>, (&'a str, &'a str), String, u16, &'a str);
+
 #[tokio::test(flavor = "multi_thread")]
 async fn bad_requests_get_clear_errors_and_write_nothing() {
     let env = TestEnv::new().set("KRAWLR_ALLOW_PRIVATE_NETWORKS", "false");
@@ -171,8 +174,7 @@ async fn bad_requests_get_clear_errors_and_write_nothing() {
         r#"{{"url": "https://example.com/{}"}}"#,
         "a".repeat(70 * 1024)
     );
-    // (auth header, content type, body, expected status, expected code)
-    let cases: Vec<(Option<String>, (&str, &str), String, u16, &str)> = vec![
+    let cases: Vec<Case> = vec![
         (
             None,
             json_ct,

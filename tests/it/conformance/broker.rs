@@ -185,13 +185,19 @@ pub async fn an_expired_lease_redelivers_and_fences_the_old_ack_id(broker: Arc<d
             .await
             .unwrap_or(false)
     );
-    broker.ack(&sub, &[first.ack_id.clone()]).await.unwrap();
+    broker
+        .ack(&sub, std::slice::from_ref(&first.ack_id))
+        .await
+        .unwrap();
     assert_eq!(
         broker.stats(&sub).await.unwrap().in_flight,
         1,
         "the stale ack did not remove the new delivery"
     );
-    broker.ack(&sub, &[second.ack_id.clone()]).await.unwrap();
+    broker
+        .ack(&sub, std::slice::from_ref(&second.ack_id))
+        .await
+        .unwrap();
 }
 
 pub async fn extending_a_lease_keeps_the_message(broker: Arc<dyn Broker>) {
