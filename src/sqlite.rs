@@ -5,7 +5,8 @@
 use crate::config::SqliteSync;
 use rusqlite::{Connection, OpenFlags};
 use std::path::Path;
-use std::sync::{Arc, Mutex};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, Weak};
 use std::time::Duration;
 use tokio::sync::Notify;
 
@@ -58,11 +59,35 @@ CREATE TABLE IF NOT EXISTS api_keys (
 ) STRICT;
 "#;
 
-/// A connection to the data dir's database, usable from async code.
+/// Connections to the data dir's database, usable from async code: one writer, a few
+/// readers (WAL lets them read while the writer writes), and a thread that checkpoints the WAL
+/// in the background so that no request pays for a checkpoint.
 #[derive(Clone)]
 pub struct Db {
-    conn: Arc<Mutex<Connection>>,
+    writer: Arc<Mutex<Connection>>,
+    readers: Arc<[Mutex<Connection>]>,
+    next_reader: Arc<AtomicUsize>,
     published: Arc<Notify>,
+}
+
+const READERS: usize = 4;
+const CHECKPOINT_EVERY: Duration = Duration::from_secs(1);
+
+fn connect(path: &Path, sync: SqliteSync) -> rusqlite::Result<Connection> {
+    let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
+        | OpenFlags::SQLITE_OPEN_CREATE
+        | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    let conn = Connection::open_with_flags(path, flags)?;
+    conn.busy_timeout(Duration::from_secs(5))?;
+    conn.pragma_update(None, "journal_mode", "WAL")?;
+    let sync = match sync {
+        SqliteSync::Normal => "NORMAL",
+        SqliteSync::Full => "FULL",
+    };
+    conn.pragma_update(None, "synchronous", sync)?;
+    // Checkpoints run on the background thread instead (see `Db`).
+    conn.pragma_update(None, "wal_autocheckpoint", 0)?;
+    Ok(conn)
 }
 
 impl Db {
@@ -77,39 +102,59 @@ impl Db {
                 )),
             )
         })?;
-        let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
-            | OpenFlags::SQLITE_OPEN_CREATE
-            | OpenFlags::SQLITE_OPEN_NO_MUTEX;
-        let conn = Connection::open_with_flags(data_dir.join("krawlr.db"), flags)?;
-        conn.busy_timeout(Duration::from_secs(5))?;
-        conn.pragma_update(None, "journal_mode", "WAL")?;
-        let sync = match sync {
-            SqliteSync::Normal => "NORMAL",
-            SqliteSync::Full => "FULL",
-        };
-        conn.pragma_update(None, "synchronous", sync)?;
-        conn.pragma_update(None, "foreign_keys", "ON")?;
-        conn.execute_batch(&format!("BEGIN IMMEDIATE; {SCHEMA} COMMIT;"))?;
-        Ok(Db {
-            conn: Arc::new(Mutex::new(conn)),
+        let path = data_dir.join("krawlr.db");
+        let writer = connect(&path, sync)?;
+        writer.execute_batch(&format!("BEGIN IMMEDIATE; {SCHEMA} COMMIT;"))?;
+        let readers = (0..READERS)
+            .map(|_| {
+                let conn = connect(&path, sync)?;
+                conn.pragma_update(None, "query_only", true)?;
+                Ok(Mutex::new(conn))
+            })
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        let db = Db {
+            writer: Arc::new(Mutex::new(writer)),
+            readers: readers.into(),
+            next_reader: Arc::default(),
             published: Arc::new(Notify::new()),
-        })
+        };
+        spawn_checkpointer(connect(&path, sync)?, Arc::downgrade(&db.writer));
+        Ok(db)
     }
 
-    /// Runs `f` with the connection on the blocking pool.
+    /// Runs `f` with the writing connection on the blocking pool.
     pub async fn call<T, E, F>(&self, f: F) -> Result<T, E>
     where
         T: Send + 'static,
         E: Send + 'static,
         F: FnOnce(&mut Connection) -> Result<T, E> + Send + 'static,
     {
-        let conn = self.conn.clone();
-        tokio::task::spawn_blocking(move || {
-            let mut guard = conn.lock().unwrap_or_else(|p| p.into_inner());
-            f(&mut guard)
+        let conn = self.writer.clone();
+        run_blocking(move || f(&mut conn.lock().unwrap_or_else(|p| p.into_inner()))).await
+    }
+
+    /// Runs `f` with a read-only connection on the blocking pool.
+    pub async fn read<T, E, F>(&self, f: F) -> Result<T, E>
+    where
+        T: Send + 'static,
+        E: Send + 'static,
+        F: FnOnce(&Connection) -> Result<T, E> + Send + 'static,
+    {
+        let readers = self.readers.clone();
+        let first = self.next_reader.fetch_add(1, Ordering::Relaxed);
+        run_blocking(move || {
+            // The first free reader, else wait for the one whose turn it is.
+            let free = (0..readers.len())
+                .find_map(|i| readers[(first + i) % readers.len()].try_lock().ok());
+            let conn = match free {
+                Some(conn) => conn,
+                None => readers[first % readers.len()]
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner()),
+            };
+            f(&conn)
         })
         .await
-        .unwrap_or_else(|join| std::panic::resume_unwind(join.into_panic()))
     }
 
     /// Wakes this process's consumers waiting in [`Db::published`]. Other processes poll.
@@ -119,6 +164,29 @@ impl Db {
 
     pub async fn published(&self) {
         self.published.notified().await
+    }
+}
+
+async fn run_blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
+    tokio::task::spawn_blocking(f)
+        .await
+        .unwrap_or_else(|join| std::panic::resume_unwind(join.into_panic()))
+}
+
+/// Checkpoints the WAL every second, until the `Db` it serves is dropped.
+fn spawn_checkpointer(conn: Connection, alive: Weak<Mutex<Connection>>) {
+    let spawned = std::thread::Builder::new()
+        .name("krawlr-checkpoint".into())
+        .spawn(move || {
+            while alive.strong_count() > 0 {
+                std::thread::sleep(CHECKPOINT_EVERY);
+                if let Err(e) = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(())) {
+                    tracing::warn!(error = %e, "WAL checkpoint failed; trying again");
+                }
+            }
+        });
+    if let Err(e) = spawned {
+        tracing::warn!(error = %e, "no checkpoint thread; SQLite's WAL will grow until restart");
     }
 }
 

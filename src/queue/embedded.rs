@@ -331,7 +331,7 @@ impl Broker for EmbeddedBroker {
     async fn stats(&self, subscription: &str) -> Result<SubscriptionStats, QueueError> {
         let subscription = subscription.to_string();
         self.db
-            .call(move |c| {
+            .read(move |c| {
                 let spec = load_spec(c, &subscription)?;
                 let now = now_ms();
                 let (backlog, in_flight, oldest, dead_lettered): (i64, i64, Option<i64>, i64) = c

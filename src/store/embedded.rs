@@ -92,7 +92,7 @@ impl Store for EmbeddedStore {
         let id = id.to_string();
         let doc: Option<String> = self
             .db
-            .call(move |c| {
+            .read(move |c| {
                 c.prepare_cached("SELECT doc FROM jobs WHERE id = ?1")?
                     .query_row([id], |r| r.get(0))
                     .optional()
@@ -143,7 +143,7 @@ impl Store for EmbeddedStore {
         let id = job_id.to_string();
         let report: Option<String> = self
             .db
-            .call(move |c| {
+            .read(move |c| {
                 c.prepare_cached("SELECT report FROM results WHERE job_id = ?1")?
                     .query_row([id], |r| r.get(0))
                     .optional()
@@ -175,7 +175,7 @@ impl Store for EmbeddedStore {
         let hash = hash.to_string();
         Ok(self
             .db
-            .call(move |c| {
+            .read(move |c| {
                 c.prepare_cached(
                     "SELECT id, prefix, name, created_at, revoked_at FROM api_keys WHERE hash = ?1",
                 )?
@@ -188,7 +188,7 @@ impl Store for EmbeddedStore {
     async fn list_api_keys(&self) -> Result<Vec<ApiKey>, StoreError> {
         Ok(self
             .db
-            .call(|c| {
+            .read(|c| {
                 c.prepare_cached("SELECT id, prefix, name, created_at, revoked_at FROM api_keys ORDER BY created_at")?
                     .query_map([], api_key)?
                     .collect::<Result<Vec<_>, _>>()

@@ -20,6 +20,21 @@ fn an_invalid_setting_stops_the_start_and_names_itself() {
 }
 
 #[test]
+fn settings_are_read_from_a_dot_env_file_without_overriding_the_environment() {
+    let env = TestEnv::new();
+    std::fs::write(
+        env.dir.path().join(".env"),
+        "KRAWLR_MAX_DELIVERY_ATTEMPTS=lots\n",
+    )
+    .unwrap();
+    let (code, _, err) = env.run(&["setup"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("KRAWLR_MAX_DELIVERY_ATTEMPTS"), "{err}");
+    let (code, _, err) = env.set("KRAWLR_MAX_DELIVERY_ATTEMPTS", "7").run(&["setup"]);
+    assert_eq!(code, 0, "the environment wins over .env: {err}");
+}
+
+#[test]
 fn setup_is_idempotent_and_says_so() {
     let env = TestEnv::new();
     let (code, out, err) = env.run(&["setup"]);

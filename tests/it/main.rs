@@ -4,5 +4,6 @@
 mod api;
 mod cli;
 mod conformance;
+mod fetch;
 mod helpers;
 mod processes;

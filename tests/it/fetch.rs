@@ -1,0 +1,263 @@
+//! The polite fetcher against local sites: caps, timeouts, redirects, robots, host limits,
+//! compression and charsets.
+
+use axum::Router;
+use axum::body::Body;
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::get;
+use krawlr::config::Settings;
+use krawlr::scrape::fetch::{FetchError, Fetcher};
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+use url::Url;
+
+/// `<html><head><title>Gzipped café</title></head></html>`, gzip-compressed.
+const GZIPPED: [u8; 63] = [
+    31, 139, 8, 0, 239, 209, 10, 107, 2, 255, 179, 201, 40, 201, 205, 177, 179, 201, 72, 77, 76,
+    177, 179, 41, 201, 44, 201, 73, 181, 115, 175, 202, 44, 40, 72, 77, 81, 72, 78, 76, 59, 188,
+    210, 70, 31, 34, 104, 163, 15, 81, 162, 15, 86, 15, 0, 90, 194, 198, 61, 54, 0, 0, 0,
+];
+
+fn fetcher(tweak: impl FnOnce(&mut krawlr::config::FetchSettings)) -> Fetcher {
+    let vars = HashMap::from([
+        (
+            "KRAWLR_ALLOW_PRIVATE_NETWORKS".to_string(),
+            "true".to_string(),
+        ),
+        ("KRAWLR_PER_HOST_DELAY_SECONDS".to_string(), "0".to_string()),
+    ]);
+    let mut settings = Settings::from_vars(vars).unwrap().fetch;
+    tweak(&mut settings);
+    Fetcher::new(settings).unwrap()
+}
+
+async fn serve(router: Router) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+    base
+}
+
+fn url(base: &str, path: &str) -> Url {
+    Url::parse(&format!("{base}{path}")).unwrap()
+}
+
+fn site() -> Router {
+    Router::new()
+        .route("/loop", get(|| async { Redirect::temporary("/loop") }))
+        .route("/hop", get(|| async { Redirect::permanent("/landing") }))
+        .route(
+            "/landing",
+            get(|| async {
+                (
+                    [(header::CONTENT_TYPE, "text/html")],
+                    "<title>landed</title>",
+                )
+            }),
+        )
+        .route(
+            "/to-ftp",
+            get(|| async { Redirect::temporary("ftp://example.com/") }),
+        )
+        .route(
+            "/to-creds",
+            get(|| async { Redirect::temporary("http://user:pw@example.com/") }),
+        )
+        .route("/huge", get(|| async { "x".repeat(10 << 20) }))
+        .route(
+            "/endless",
+            get(|| async { Response::new(Body::from_stream(chunks(64 * 1024, Duration::ZERO))) }),
+        )
+        .route(
+            "/trickle",
+            get(|| async {
+                Response::new(Body::from_stream(chunks(1, Duration::from_millis(200))))
+            }),
+        )
+        .route(
+            "/gzip",
+            get(|| async {
+                (
+                    [
+                        (header::CONTENT_TYPE, "text/html; charset=utf-8"),
+                        (header::CONTENT_ENCODING, "gzip"),
+                    ],
+                    GZIPPED.to_vec(),
+                )
+            }),
+        )
+        .route(
+            "/latin1",
+            get(|| async {
+                (
+                    [(header::CONTENT_TYPE, "text/html")],
+                    b"<meta charset=iso-8859-1><p>Caf\xe9</p>".to_vec(),
+                )
+            }),
+        )
+        .route("/private/page", get(|| async { "secret" }))
+        .route(
+            "/robots.txt",
+            get(|| async { "User-agent: krawlr\nDisallow: /private/\n" }),
+        )
+        .route("/gone", get(|| async { StatusCode::GONE.into_response() }))
+}
+
+/// An endless body: `size`-byte chunks, each after `pause`.
+fn chunks(
+    size: usize,
+    pause: Duration,
+) -> impl futures_util::Stream<Item = Result<Vec<u8>, std::io::Error>> {
+    futures_util::stream::unfold((), move |()| async move {
+        tokio::time::sleep(pause).await;
+        Some((Ok(vec![b'a'; size]), ()))
+    })
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn redirects_are_followed_checked_and_limited() {
+    let base = serve(site()).await;
+    let f = fetcher(|s| s.max_redirects = 5);
+    let page = f.get(&url(&base, "/hop")).await.unwrap();
+    assert_eq!(page.url.path(), "/landing");
+    assert_eq!(page.text(), "<title>landed</title>");
+    let err = f.get(&url(&base, "/loop")).await.unwrap_err();
+    assert!(
+        matches!(err, FetchError::TooManyRedirects { max: 5, .. }),
+        "{err}"
+    );
+    assert!(!err.is_transient());
+    for path in ["/to-ftp", "/to-creds"] {
+        let err = f.get(&url(&base, path)).await.unwrap_err();
+        assert!(matches!(err, FetchError::Refused { .. }), "{path}: {err}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn loopback_is_refused_unless_allowed() {
+    let base = serve(site()).await;
+    let f = fetcher(|s| s.allow_private_networks = false);
+    let err = f.get(&url(&base, "/landing")).await.unwrap_err();
+    assert!(matches!(err, FetchError::Refused { .. }), "{err}");
+    let by_name = base.replace("127.0.0.1", "localhost");
+    let err = f.get(&url(&by_name, "/landing")).await.unwrap_err();
+    assert!(
+        matches!(
+            err,
+            FetchError::Refused { .. } | FetchError::ForbiddenAddress { .. }
+        ),
+        "{err}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn bodies_are_capped_and_slow_ones_time_out() {
+    let base = serve(site()).await;
+    let f = fetcher(|s| {
+        s.max_body_bytes = 1 << 20;
+        s.total_timeout = Duration::from_secs(2);
+        s.read_timeout = Duration::from_secs(1);
+    });
+    let page = f.get(&url(&base, "/huge")).await.unwrap();
+    assert_eq!(page.body.len(), 1 << 20);
+    assert!(page.truncated);
+    let started = Instant::now();
+    let page = f.get(&url(&base, "/endless")).await.unwrap();
+    assert!(page.truncated && page.body.len() == 1 << 20);
+    assert!(started.elapsed() < Duration::from_secs(2));
+    let started = Instant::now();
+    let err = f.get(&url(&base, "/trickle")).await.unwrap_err();
+    assert!(matches!(err, FetchError::Timeout { .. }), "{err}");
+    assert!(err.is_transient());
+    assert!(
+        started.elapsed() < Duration::from_secs(4),
+        "{:?}",
+        started.elapsed()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn compression_and_charsets_are_decoded() {
+    let base = serve(site()).await;
+    let f = fetcher(|_| {});
+    assert_eq!(
+        f.get(&url(&base, "/gzip")).await.unwrap().text(),
+        "<html><head><title>Gzipped café</title></head></html>"
+    );
+    assert!(
+        f.get(&url(&base, "/latin1"))
+            .await
+            .unwrap()
+            .text()
+            .ends_with("<p>Café</p>")
+    );
+    let err = f.get(&url(&base, "/gone")).await.unwrap_err();
+    assert!(
+        matches!(err, FetchError::Status { status: 410, .. }) && !err.is_transient(),
+        "{err}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn robots_txt_is_obeyed() {
+    let base = serve(site()).await;
+    let f = fetcher(|_| {});
+    let err = f.get(&url(&base, "/private/page")).await.unwrap_err();
+    assert!(matches!(err, FetchError::RobotsDisallowed { .. }), "{err}");
+    assert!(f.get(&url(&base, "/landing")).await.is_ok());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn per_host_concurrency_and_delay_hold() {
+    let now = Arc::new(AtomicUsize::new(0));
+    let peak = Arc::new(AtomicUsize::new(0));
+    let (n, p) = (now.clone(), peak.clone());
+    let router = Router::new().route(
+        "/{page}",
+        get(move || {
+            let (n, p) = (n.clone(), p.clone());
+            async move {
+                let inside = n.fetch_add(1, Ordering::SeqCst) + 1;
+                p.fetch_max(inside, Ordering::SeqCst);
+                tokio::time::sleep(Duration::from_millis(100)).await;
+                n.fetch_sub(1, Ordering::SeqCst);
+                "<p>ok</p>"
+            }
+        }),
+    );
+    let base = serve(router).await;
+    let f = Arc::new(fetcher(|s| s.per_host_concurrency = 2));
+    let mut tasks = Vec::new();
+    for i in 0..8 {
+        let (f, u) = (f.clone(), url(&base, &format!("/p{i}")));
+        tasks.push(tokio::spawn(async move { f.get(&u).await.map(|_| ()) }));
+    }
+    for t in tasks {
+        t.await.unwrap().unwrap();
+    }
+    assert_eq!(
+        peak.load(Ordering::SeqCst),
+        2,
+        "never more than 2 at once on one host"
+    );
+
+    let spaced = Arc::new(fetcher(|s| s.per_host_delay = Duration::from_millis(150)));
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for i in 0..4 {
+        let (f, u) = (spaced.clone(), url(&base, &format!("/q{i}")));
+        tasks.push(tokio::spawn(async move { f.get(&u).await.map(|_| ()) }));
+    }
+    for t in tasks {
+        t.await.unwrap().unwrap();
+    }
+    // robots.txt and 4 pages: 5 request starts, 150 ms apart.
+    assert!(
+        started.elapsed() >= Duration::from_millis(600),
+        "{:?}",
+        started.elapsed()
+    );
+}
