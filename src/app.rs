@@ -27,10 +27,7 @@ pub fn connect(settings: &Settings) -> anyhow::Result<Backend> {
     match settings.backend {
         BackendKind::Embedded => {
             let db = Db::open(&settings.data_dir, settings.sqlite_sync).with_context(|| {
-                format!(
-                    "cannot open the data dir {} (KRAWLR_DATA_DIR)",
-                    settings.data_dir.display()
-                )
+                format!("cannot open the data dir {} (KRAWLR_DATA_DIR)", settings.data_dir.display())
             })?;
             Ok(Backend {
                 broker: Arc::new(EmbeddedBroker::new(db.clone())),
@@ -71,17 +68,11 @@ pub fn subscriptions(settings: &Settings) -> Vec<SubscriptionSpec> {
 }
 
 /// Creates the topics and subscriptions, or brings them to the settings; says what changed.
-pub async fn ensure_topology(
-    backend: &Backend,
-    settings: &Settings,
-) -> Result<Vec<(String, Ensured)>, QueueError> {
+pub async fn ensure_topology(backend: &Backend, settings: &Settings) -> Result<Vec<(String, Ensured)>, QueueError> {
     let t = &settings.topics;
     let mut changes = Vec::new();
     for topic in [&t.jobs, &t.progress, &t.completed, &t.dead_letter] {
-        changes.push((
-            format!("topic {topic}"),
-            backend.broker.ensure_topic(topic).await?,
-        ));
+        changes.push((format!("topic {topic}"), backend.broker.ensure_topic(topic).await?));
     }
     for spec in subscriptions(settings) {
         let ensured = backend.broker.ensure_subscription(&spec).await?;
@@ -100,9 +91,7 @@ pub struct Parts {
 /// Runs the chosen parts until SIGINT or SIGTERM, then shuts them down gracefully.
 pub async fn run(settings: Settings, parts: Parts) -> anyhow::Result<()> {
     let backend = connect(&settings)?;
-    ensure_topology(&backend, &settings)
-        .await
-        .context("cannot prepare the queue's topics and subscriptions")?;
+    ensure_topology(&backend, &settings).await.context("cannot prepare the queue's topics and subscriptions")?;
     let shutdown = shutdown_on_signal();
     let mut tasks = tokio::task::JoinSet::new();
     if parts.api {
@@ -124,11 +113,7 @@ pub async fn run(settings: Settings, parts: Parts) -> anyhow::Result<()> {
             max_request_bytes: settings.max_request_bytes,
         };
         let stop = shutdown.clone();
-        tasks.spawn(async move {
-            api::serve(listener, state, stop)
-                .await
-                .context("api server failed")
-        });
+        tasks.spawn(async move { api::serve(listener, state, stop).await.context("api server failed") });
     }
     if parts.worker {
         let worker = Arc::new(build_worker(&backend, &settings)?);
@@ -151,9 +136,7 @@ pub fn build_worker(backend: &Backend, settings: &Settings) -> anyhow::Result<Wo
     Ok(Worker {
         broker: backend.broker.clone(),
         store: backend.store.clone(),
-        fetcher: Arc::new(
-            Fetcher::new(settings.fetch.clone()).context("cannot build the HTTP client")?,
-        ),
+        fetcher: Arc::new(Fetcher::new(settings.fetch.clone()).context("cannot build the HTTP client")?),
         topics: settings.topics.clone(),
         queue: settings.queue.clone(),
         settings: settings.worker.clone(),
@@ -173,15 +156,9 @@ async fn ensure_first_key(backend: &Backend, settings: &Settings) -> anyhow::Res
     if store.list_api_keys().await?.is_empty() {
         let key = crate::keys::create(store, "first key").await?;
         let mut out = std::io::stdout().lock();
-        writeln!(
-            out,
-            "No API key existed, so one was created. It is shown only this once:"
-        )?;
+        writeln!(out, "No API key existed, so one was created. It is shown only this once:")?;
         writeln!(out, "  {}", key.secret)?;
-        writeln!(
-            out,
-            "Use it as: Authorization: Bearer <key>   (more: krawlr keys create)"
-        )?;
+        writeln!(out, "Use it as: Authorization: Bearer <key>   (more: krawlr keys create)")?;
         out.flush()?;
     }
     Ok(())

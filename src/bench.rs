@@ -43,36 +43,17 @@ pub async fn run(mut settings: Settings, command: BenchCommand) -> anyhow::Resul
     settings.data_dir = dir.path().to_path_buf();
     println!("# {} cores, load average {}", num_cores(), load_average());
     match command {
-        BenchCommand::Queue {
-            jobs,
-            batch,
-            consumers,
-        } => queue(&settings, jobs, batch, consumers).await,
-        BenchCommand::Submit {
-            rate,
-            seconds,
-            url,
-            key,
-        } => submit(settings, rate, seconds, url, key).await,
+        BenchCommand::Queue { jobs, batch, consumers } => queue(&settings, jobs, batch, consumers).await,
+        BenchCommand::Submit { rate, seconds, url, key } => submit(settings, rate, seconds, url, key).await,
     }
 }
 
-async fn queue(
-    settings: &Settings,
-    jobs: usize,
-    batch: usize,
-    consumers: usize,
-) -> anyhow::Result<()> {
+async fn queue(settings: &Settings, jobs: usize, batch: usize, consumers: usize) -> anyhow::Result<()> {
     let backend = app::connect(settings)?;
     app::ensure_topology(&backend, settings).await?;
     let broker = backend.broker.clone();
     let topic = &settings.topics.jobs;
-    let message = |i: usize| {
-        OutgoingMessage::json(
-            &serde_json::json!({"job_id": i.to_string()}),
-            &i.to_string(),
-        )
-    };
+    let message = |i: usize| OutgoingMessage::json(&serde_json::json!({"job_id": i.to_string()}), &i.to_string());
 
     let single = jobs.min(10_000);
     let started = Instant::now();
@@ -115,17 +96,12 @@ async fn queue(
         processed += handle.await??;
     }
     let process_rate = processed as f64 / started.elapsed().as_secs_f64();
-    anyhow::ensure!(
-        processed == total,
-        "processed {processed} of {total} messages"
-    );
+    anyhow::ensure!(processed == total, "processed {processed} of {total} messages");
     let sync = format!("{:?}", settings.sqlite_sync).to_lowercase();
     println!("embedded queue, SQLite WAL synchronous={sync}");
     println!("enqueue, one message per transaction: {single_rate:>10.0} jobs/s ({single} jobs)");
     println!("enqueue, {batch} per transaction:        {batched_rate:>10.0} jobs/s ({jobs} jobs)");
-    println!(
-        "process (pull {batch} + ack, {consumers} consumers): {process_rate:>10.0} jobs/s ({processed} jobs)"
-    );
+    println!("process (pull {batch} + ack, {consumers} consumers): {process_rate:>10.0} jobs/s ({processed} jobs)");
     Ok(())
 }
 
@@ -142,9 +118,7 @@ async fn submit(
         _ => {
             let backend = app::connect(&settings)?;
             app::ensure_topology(&backend, &settings).await?;
-            let key = crate::keys::create(backend.store.as_ref(), "bench")
-                .await?
-                .secret;
+            let key = crate::keys::create(backend.store.as_ref(), "bench").await?.secret;
             let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
             let base = format!("http://{}", listener.local_addr()?);
             let state = AppState {
@@ -158,9 +132,7 @@ async fn submit(
             (base, key)
         }
     };
-    let client = reqwest::Client::builder()
-        .pool_max_idle_per_host(1024)
-        .build()?;
+    let client = reqwest::Client::builder().pool_max_idle_per_host(1024).build()?;
     let endpoint = format!("{base}/api/v1/scrape/company");
     let interval = Duration::from_secs_f64(1.0 / rate.max(1) as f64);
     let total = rate as u64 * seconds;
@@ -169,8 +141,7 @@ async fn submit(
     for i in 0..total {
         let due = started + interval.mul_f64(i as f64);
         tokio::time::sleep_until(due).await;
-        let (client, endpoint, key, tx) =
-            (client.clone(), endpoint.clone(), key.clone(), tx.clone());
+        let (client, endpoint, key, tx) = (client.clone(), endpoint.clone(), key.clone(), tx.clone());
         tokio::spawn(async move {
             let response = client
                 .post(&endpoint)

@@ -11,11 +11,7 @@ use clap::{Parser, Subcommand};
 use std::process::ExitCode;
 
 #[derive(Debug, Parser)]
-#[command(
-    name = "krawlr",
-    version,
-    about = "Company website reports, asynchronously and at scale"
-)]
+#[command(name = "krawlr", version, about = "Company website reports, asynchronously and at scale")]
 pub struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -86,10 +82,7 @@ pub fn main(cli: Cli) -> ExitCode {
         }
     };
     crate::telemetry::init(&settings.log_filter);
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(runtime) => runtime,
         Err(e) => {
             eprintln!("krawlr: cannot start the async runtime: {e}");
@@ -107,42 +100,13 @@ pub fn main(cli: Cli) -> ExitCode {
 
 async fn dispatch(command: Command, settings: Settings) -> anyhow::Result<ExitCode> {
     match command {
-        Command::Up => {
-            app::run(
-                settings,
-                Parts {
-                    api: true,
-                    worker: true,
-                },
-            )
-            .await?
-        }
-        Command::Api => {
-            app::run(
-                settings,
-                Parts {
-                    api: true,
-                    worker: false,
-                },
-            )
-            .await?
-        }
-        Command::Worker => {
-            app::run(
-                settings,
-                Parts {
-                    api: false,
-                    worker: true,
-                },
-            )
-            .await?
-        }
+        Command::Up => app::run(settings, Parts { api: true, worker: true }).await?,
+        Command::Api => app::run(settings, Parts { api: true, worker: false }).await?,
+        Command::Worker => app::run(settings, Parts { api: false, worker: true }).await?,
         Command::Setup => setup(&settings).await?,
         Command::Scrape { url, pretty } => return scrape(&settings, &url, pretty).await,
         Command::Keys { command } => keys(&settings, command).await?,
-        Command::Queue {
-            command: QueueCommand::Stats { json },
-        } => queue_stats(&settings, json).await?,
+        Command::Queue { command: QueueCommand::Stats { json } } => queue_stats(&settings, json).await?,
         Command::Bench { command } => crate::bench::run(settings, command).await?,
     }
     Ok(ExitCode::SUCCESS)
@@ -162,10 +126,7 @@ async fn setup(settings: &Settings) -> anyhow::Result<()> {
         println!("{word} {what}");
     }
     if !changed {
-        println!(
-            "nothing to do: all {} topics and subscriptions are as configured",
-            changes.len()
-        );
+        println!("nothing to do: all {} topics and subscriptions are as configured", changes.len());
     }
     Ok(())
 }
@@ -185,11 +146,7 @@ async fn scrape(settings: &Settings, raw: &str, pretty: bool) -> anyhow::Result<
     }
     tracing::debug!(stage = %Stage::Saving, "stage");
     let report = run.finish();
-    let json = if pretty {
-        serde_json::to_string_pretty(&report)?
-    } else {
-        serde_json::to_string(&report)?
-    };
+    let json = if pretty { serde_json::to_string_pretty(&report)? } else { serde_json::to_string(&report)? };
     println!("{json}");
     Ok(ExitCode::SUCCESS)
 }
@@ -201,27 +158,14 @@ async fn keys(settings: &Settings, command: KeysCommand) -> anyhow::Result<()> {
         KeysCommand::Create { name } => {
             let key = crate::keys::create(store, &name).await?;
             println!("{}", key.secret);
-            eprintln!(
-                "created {} ({name}); the key is shown only this once",
-                key.record.id
-            );
+            eprintln!("created {} ({name}); the key is shown only this once", key.record.id);
         }
         KeysCommand::List => {
-            println!(
-                "{:<18} {:<12} {:<24} {:<8} NAME",
-                "ID", "PREFIX", "CREATED", "STATUS"
-            );
+            println!("{:<18} {:<12} {:<24} {:<8} NAME", "ID", "PREFIX", "CREATED", "STATUS");
             for key in store.list_api_keys().await? {
-                let status = if key.revoked_at.is_some() {
-                    "revoked"
-                } else {
-                    "active"
-                };
+                let status = if key.revoked_at.is_some() { "revoked" } else { "active" };
                 let created = crate::job::rfc3339(key.created_at);
-                println!(
-                    "{:<18} {:<12} {:<24} {:<8} {}",
-                    key.id, key.prefix, created, status, key.name
-                );
+                println!("{:<18} {:<12} {:<24} {:<8} {}", key.id, key.prefix, created, status, key.name);
             }
         }
         KeysCommand::Revoke { id } => {
@@ -250,10 +194,7 @@ async fn queue_stats(settings: &Settings, json: bool) -> anyhow::Result<()> {
     );
     for s in all {
         let age = format!("{:.1}s", s.oldest_unacked_age_seconds);
-        println!(
-            "{:<28} {:>9} {:>10} {:>16} {:>14}",
-            s.subscription, s.backlog, s.in_flight, age, s.dead_lettered
-        );
+        println!("{:<28} {:>9} {:>10} {:>16} {:>14}", s.subscription, s.backlog, s.in_flight, age, s.dead_lettered);
     }
     Ok(())
 }

@@ -107,25 +107,15 @@ impl Settings {
                 return Err(env.invalid("KRAWLR_BACKEND", other, "expected embedded or gcp"));
             }
         };
-        let jobs = env
-            .string("PUBSUB_SCRAPE_JOBS_TOPIC")
-            .unwrap_or("scrape-jobs".into());
+        let jobs = env.string("PUBSUB_SCRAPE_JOBS_TOPIC").unwrap_or("scrape-jobs".into());
         let topics = Topics {
-            jobs_subscription: env
-                .string("PUBSUB_SCRAPE_JOBS_SUBSCRIPTION")
-                .unwrap_or(format!("{jobs}-sub")),
-            dead_letter: env
-                .string("PUBSUB_DEAD_LETTER_TOPIC")
-                .unwrap_or(format!("{jobs}-dead-letter")),
+            jobs_subscription: env.string("PUBSUB_SCRAPE_JOBS_SUBSCRIPTION").unwrap_or(format!("{jobs}-sub")),
+            dead_letter: env.string("PUBSUB_DEAD_LETTER_TOPIC").unwrap_or(format!("{jobs}-dead-letter")),
             dead_letter_subscription: env
                 .string("PUBSUB_DEAD_LETTER_SUBSCRIPTION")
                 .unwrap_or(format!("{jobs}-dead-letter-sub")),
-            progress: env
-                .string("PUBSUB_SCRAPE_PROGRESS_TOPIC")
-                .unwrap_or("scrape-progress".into()),
-            completed: env
-                .string("PUBSUB_SCRAPE_COMPLETED_TOPIC")
-                .unwrap_or("scrape-completed".into()),
+            progress: env.string("PUBSUB_SCRAPE_PROGRESS_TOPIC").unwrap_or("scrape-progress".into()),
+            completed: env.string("PUBSUB_SCRAPE_COMPLETED_TOPIC").unwrap_or("scrape-completed".into()),
             jobs,
         };
         let queue = QueueSettings {
@@ -148,10 +138,9 @@ impl Settings {
             poll_interval: env.seconds("KRAWLR_POLL_INTERVAL_SECONDS", 0.25, 0.001..=60.0)?,
         };
         let fetch = FetchSettings {
-            user_agent: env.string("KRAWLR_USER_AGENT").unwrap_or(format!(
-                "krawlr/{} (+https://github.com/krawlr/krawlr)",
-                env!("CARGO_PKG_VERSION")
-            )),
+            user_agent: env
+                .string("KRAWLR_USER_AGENT")
+                .unwrap_or(format!("krawlr/{} (+https://github.com/krawlr/krawlr)", env!("CARGO_PKG_VERSION"))),
             allow_private_networks: env.bool("KRAWLR_ALLOW_PRIVATE_NETWORKS", false)?,
             connect_timeout: env.seconds("KRAWLR_CONNECT_TIMEOUT_SECONDS", 10.0, 0.1..=300.0)?,
             read_timeout: env.seconds("KRAWLR_READ_TIMEOUT_SECONDS", 15.0, 0.1..=300.0)?,
@@ -170,30 +159,19 @@ impl Settings {
             }
         };
         let listen_raw = env.get("KRAWLR_LISTEN").unwrap_or("127.0.0.1:8000");
-        let listen = listen_raw.parse().map_err(|_| {
-            env.invalid(
-                "KRAWLR_LISTEN",
-                listen_raw,
-                "expected IP:PORT, e.g. 127.0.0.1:8000",
-            )
-        })?;
+        let listen = listen_raw
+            .parse()
+            .map_err(|_| env.invalid("KRAWLR_LISTEN", listen_raw, "expected IP:PORT, e.g. 127.0.0.1:8000"))?;
         let api_key = env.string("KRAWLR_API_KEY");
         if let Some(key) = &api_key {
             if key.len() < 16 {
-                return Err(env.invalid(
-                    "KRAWLR_API_KEY",
-                    "<hidden>",
-                    "must be at least 16 characters",
-                ));
+                return Err(env.invalid("KRAWLR_API_KEY", "<hidden>", "must be at least 16 characters"));
             }
         }
         Ok(Settings {
             backend,
             listen,
-            data_dir: env
-                .string("KRAWLR_DATA_DIR")
-                .unwrap_or("./krawlr-data".into())
-                .into(),
+            data_dir: env.string("KRAWLR_DATA_DIR").unwrap_or("./krawlr-data".into()).into(),
             api_key,
             gcp_project_id,
             topics,
@@ -220,30 +198,17 @@ impl Vars {
     }
 
     fn invalid(&self, name: &'static str, value: &str, reason: &str) -> ConfigError {
-        ConfigError {
-            name,
-            value: value.to_string(),
-            reason: reason.to_string(),
-        }
+        ConfigError { name, value: value.to_string(), reason: reason.to_string() }
     }
 
-    fn parse<T>(
-        &self,
-        name: &'static str,
-        default: T,
-        range: std::ops::RangeInclusive<T>,
-    ) -> Result<T, ConfigError>
+    fn parse<T>(&self, name: &'static str, default: T, range: std::ops::RangeInclusive<T>) -> Result<T, ConfigError>
     where
         T: FromStr + PartialOrd + std::fmt::Display + Copy,
     {
         let Some(raw) = self.get(name) else {
             return Ok(default);
         };
-        let reason = format!(
-            "expected a whole number from {} to {}",
-            range.start(),
-            range.end()
-        );
+        let reason = format!("expected a whole number from {} to {}", range.start(), range.end());
         match raw.parse::<T>() {
             Ok(v) if range.contains(&v) => Ok(v),
             _ => Err(self.invalid(name, raw, &reason)),
@@ -283,10 +248,7 @@ mod tests {
     use super::*;
 
     fn vars(pairs: &[(&str, &str)]) -> HashMap<String, String> {
-        pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect()
+        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
     }
 
     #[test]
@@ -307,11 +269,7 @@ mod tests {
     fn gcp_project_selects_gcp_unless_overridden() {
         let s = Settings::from_vars(vars(&[("GCP_PROJECT_ID", "p")])).unwrap();
         assert_eq!(s.backend, Backend::Gcp);
-        let s = Settings::from_vars(vars(&[
-            ("GCP_PROJECT_ID", "p"),
-            ("KRAWLR_BACKEND", "embedded"),
-        ]))
-        .unwrap();
+        let s = Settings::from_vars(vars(&[("GCP_PROJECT_ID", "p"), ("KRAWLR_BACKEND", "embedded")])).unwrap();
         assert_eq!(s.backend, Backend::Embedded);
     }
 

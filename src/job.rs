@@ -46,10 +46,7 @@ impl JobStatus {
 
     /// A terminal job never changes again.
     pub fn is_terminal(self) -> bool {
-        matches!(
-            self,
-            JobStatus::Completed | JobStatus::Failed | JobStatus::Cancelled
-        )
+        matches!(self, JobStatus::Completed | JobStatus::Failed | JobStatus::Cancelled)
     }
 }
 
@@ -317,18 +314,14 @@ impl JobEvent {
 
 /// Unix time in milliseconds.
 pub fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(0)
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0)
 }
 
 /// RFC 3339 form of a unix-milliseconds time, as the API shows it.
 pub fn rfc3339(ms: i64) -> String {
     let t = time::OffsetDateTime::from_unix_timestamp_nanos(ms as i128 * 1_000_000)
         .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
-    t.format(&time::format_description::well_known::Rfc3339)
-        .unwrap_or_default()
+    t.format(&time::format_description::well_known::Rfc3339).unwrap_or_default()
 }
 
 #[cfg(test)]
@@ -345,10 +338,7 @@ mod tests {
         assert!(j.apply(&Transition::Claim, 1));
         assert!(j.apply(&Transition::Claim, 2));
         assert_eq!(j.attempt, 2);
-        let stale = Transition::Progress {
-            attempt: 1,
-            stage: Stage::News,
-        };
+        let stale = Transition::Progress { attempt: 1, stage: Stage::News };
         assert!(!j.apply(&stale, 3));
         assert!(!j.apply(&Transition::Complete { attempt: 1 }, 3));
         assert!(j.apply(&Transition::Complete { attempt: 2 }, 3));
@@ -359,20 +349,11 @@ mod tests {
     fn terminal_jobs_never_change() {
         let mut j = job();
         j.apply(&Transition::Claim, 1);
-        j.apply(
-            &Transition::Fail {
-                attempt: Some(1),
-                reason: "x".into(),
-            },
-            2,
-        );
+        j.apply(&Transition::Fail { attempt: Some(1), reason: "x".into() }, 2);
         let before = j.clone();
         for t in [
             Transition::Claim,
-            Transition::Fail {
-                attempt: None,
-                reason: "y".into(),
-            },
+            Transition::Fail { attempt: None, reason: "y".into() },
             Transition::Release { attempt: 1 },
         ] {
             assert!(!j.apply(&t, 9));
@@ -384,10 +365,7 @@ mod tests {
     fn retrying_job_is_not_owned_until_claimed_again() {
         let mut j = job();
         j.apply(&Transition::Claim, 1);
-        let retry = Transition::Retry {
-            attempt: 1,
-            reason: "503".into(),
-        };
+        let retry = Transition::Retry { attempt: 1, reason: "503".into() };
         assert!(j.apply(&retry, 2));
         assert_eq!(j.status, JobStatus::Retrying);
         assert!(!j.apply(&Transition::Complete { attempt: 1 }, 3));

@@ -14,10 +14,7 @@ pub struct NewKey {
 }
 
 pub fn hash(secret: &str) -> String {
-    Sha256::digest(secret.as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    Sha256::digest(secret.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
 }
 
 fn record(secret: &str, name: &str) -> (ApiKey, String) {
@@ -35,10 +32,7 @@ fn record(secret: &str, name: &str) -> (ApiKey, String) {
 pub async fn create(store: &dyn Store, name: &str) -> Result<NewKey, StoreError> {
     let mut bytes = [0u8; 32];
     rand::rng().fill_bytes(&mut bytes);
-    let secret = format!(
-        "kr_{}",
-        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
-    );
+    let secret = format!("kr_{}", base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes));
     let (record, hash) = record(&secret, name);
     store.create_api_key(&record, &hash).await?;
     Ok(NewKey { secret, record })

@@ -74,9 +74,7 @@ const READERS: usize = 4;
 const CHECKPOINT_EVERY: Duration = Duration::from_secs(1);
 
 fn connect(path: &Path, sync: SqliteSync) -> rusqlite::Result<Connection> {
-    let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
-        | OpenFlags::SQLITE_OPEN_CREATE
-        | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
     let conn = Connection::open_with_flags(path, flags)?;
     conn.busy_timeout(Duration::from_secs(5))?;
     conn.pragma_update(None, "journal_mode", "WAL")?;
@@ -96,10 +94,7 @@ impl Db {
         std::fs::create_dir_all(data_dir).map_err(|e| {
             rusqlite::Error::SqliteFailure(
                 rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_CANTOPEN),
-                Some(format!(
-                    "cannot create data dir {}: {e}",
-                    data_dir.display()
-                )),
+                Some(format!("cannot create data dir {}: {e}", data_dir.display())),
             )
         })?;
         let path = data_dir.join("krawlr.db");
@@ -144,13 +139,10 @@ impl Db {
         let first = self.next_reader.fetch_add(1, Ordering::Relaxed);
         run_blocking(move || {
             // The first free reader, else wait for the one whose turn it is.
-            let free = (0..readers.len())
-                .find_map(|i| readers[(first + i) % readers.len()].try_lock().ok());
+            let free = (0..readers.len()).find_map(|i| readers[(first + i) % readers.len()].try_lock().ok());
             let conn = match free {
                 Some(conn) => conn,
-                None => readers[first % readers.len()]
-                    .lock()
-                    .unwrap_or_else(|p| p.into_inner()),
+                None => readers[first % readers.len()].lock().unwrap_or_else(|p| p.into_inner()),
             };
             f(&conn)
         })
@@ -168,23 +160,19 @@ impl Db {
 }
 
 async fn run_blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
-    tokio::task::spawn_blocking(f)
-        .await
-        .unwrap_or_else(|join| std::panic::resume_unwind(join.into_panic()))
+    tokio::task::spawn_blocking(f).await.unwrap_or_else(|join| std::panic::resume_unwind(join.into_panic()))
 }
 
 /// Checkpoints the WAL every second, until the `Db` it serves is dropped.
 fn spawn_checkpointer(conn: Connection, alive: Weak<Mutex<Connection>>) {
-    let spawned = std::thread::Builder::new()
-        .name("krawlr-checkpoint".into())
-        .spawn(move || {
-            while alive.strong_count() > 0 {
-                std::thread::sleep(CHECKPOINT_EVERY);
-                if let Err(e) = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(())) {
-                    tracing::warn!(error = %e, "WAL checkpoint failed; trying again");
-                }
+    let spawned = std::thread::Builder::new().name("krawlr-checkpoint".into()).spawn(move || {
+        while alive.strong_count() > 0 {
+            std::thread::sleep(CHECKPOINT_EVERY);
+            if let Err(e) = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(())) {
+                tracing::warn!(error = %e, "WAL checkpoint failed; trying again");
             }
-        });
+        }
+    });
     if let Err(e) = spawned {
         tracing::warn!(error = %e, "no checkpoint thread; SQLite's WAL will grow until restart");
     }

@@ -15,15 +15,9 @@ impl FromRequestParts<AppState> for Caller {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        let header = parts
-            .headers
-            .get(AUTHORIZATION)
-            .ok_or(ApiError::MissingKey)?;
+        let header = parts.headers.get(AUTHORIZATION).ok_or(ApiError::MissingKey)?;
         let value = header.to_str().map_err(|_| ApiError::BadAuthorization)?;
-        let (scheme, secret) = value
-            .trim()
-            .split_once(' ')
-            .ok_or(ApiError::BadAuthorization)?;
+        let (scheme, secret) = value.trim().split_once(' ').ok_or(ApiError::BadAuthorization)?;
         let secret = secret.trim();
         if !scheme.eq_ignore_ascii_case("bearer") || secret.is_empty() {
             return Err(ApiError::BadAuthorization);

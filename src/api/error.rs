@@ -31,11 +31,7 @@ pub enum ApiError {
     #[error("method not allowed")]
     MethodNotAllowed,
     #[error("job {id} {status}: {reason}")]
-    JobEnded {
-        id: String,
-        status: crate::job::JobStatus,
-        reason: String,
-    },
+    JobEnded { id: String, status: crate::job::JobStatus, reason: String },
     #[error("temporarily unavailable, try again shortly")]
     Unavailable(#[source] Box<dyn std::error::Error + Send + Sync>),
     #[error("internal error")]
@@ -45,15 +41,11 @@ pub enum ApiError {
 impl ApiError {
     pub fn status(&self) -> StatusCode {
         match self {
-            ApiError::MissingKey | ApiError::BadAuthorization | ApiError::InvalidKey => {
-                StatusCode::UNAUTHORIZED
-            }
+            ApiError::MissingKey | ApiError::BadAuthorization | ApiError::InvalidKey => StatusCode::UNAUTHORIZED,
             ApiError::InvalidJson(_) => StatusCode::BAD_REQUEST,
             ApiError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
-            ApiError::Missing { .. } | ApiError::InvalidUrl { .. } => {
-                StatusCode::UNPROCESSABLE_ENTITY
-            }
+            ApiError::Missing { .. } | ApiError::InvalidUrl { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::NotFound { .. } => StatusCode::NOT_FOUND,
             ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::JobEnded { .. } => StatusCode::CONFLICT,
@@ -141,29 +133,14 @@ mod tests {
             (ApiError::BadAuthorization, 401, "invalid_authorization"),
             (ApiError::InvalidKey, 401, "invalid_api_key"),
             (ApiError::InvalidJson("x".into()), 400, "invalid_json"),
-            (
-                ApiError::UnsupportedMediaType,
-                415,
-                "unsupported_media_type",
-            ),
+            (ApiError::UnsupportedMediaType, 415, "unsupported_media_type"),
             (ApiError::PayloadTooLarge(1), 413, "payload_too_large"),
             (ApiError::Missing { field: "url" }, 422, "missing_field"),
-            (
-                ApiError::InvalidUrl {
-                    field: "url",
-                    reason: "x".into(),
-                },
-                422,
-                "invalid_url",
-            ),
+            (ApiError::InvalidUrl { field: "url", reason: "x".into() }, 422, "invalid_url"),
             (ApiError::NotFound { what: "job" }, 404, "not_found"),
             (ApiError::MethodNotAllowed, 405, "method_not_allowed"),
             (
-                ApiError::JobEnded {
-                    id: "j".into(),
-                    status: crate::job::JobStatus::Failed,
-                    reason: "r".into(),
-                },
+                ApiError::JobEnded { id: "j".into(), status: crate::job::JobStatus::Failed, reason: "r".into() },
                 409,
                 "job_failed",
             ),

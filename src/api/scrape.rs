@@ -52,16 +52,9 @@ async fn submit(
     let url = parse_target(request.url.as_deref(), "url", state.allow_private_networks)?;
     let webhook_url = match request.webhook_url.as_deref() {
         None => None,
-        Some(raw) => {
-            Some(parse_target(Some(raw), "webhook_url", state.allow_private_networks)?.to_string())
-        }
+        Some(raw) => Some(parse_target(Some(raw), "webhook_url", state.allow_private_networks)?.to_string()),
     };
-    let mut job = Job::new(
-        uuid::Uuid::new_v4().to_string(),
-        caller.key_id,
-        url.to_string(),
-        now_ms(),
-    );
+    let mut job = Job::new(uuid::Uuid::new_v4().to_string(), caller.key_id, url.to_string(), now_ms());
     job.webhook_url = webhook_url;
     job.options = request.options;
     let message = OutgoingMessage::json(&JobRequested::for_job(&job), &job.id);
@@ -72,11 +65,7 @@ async fn submit(
         }
     }
     let location = format!("/api/v1/scrape/status/{}", job.id);
-    let body = SubmitResponse {
-        scrape_id: job.id,
-        status: JobStatus::Queued,
-        message: "Job queued successfully!",
-    };
+    let body = SubmitResponse { scrape_id: job.id, status: JobStatus::Queued, message: "Job queued successfully!" };
     let mut response = (StatusCode::ACCEPTED, Json(body)).into_response();
     if let Ok(location) = HeaderValue::from_str(&location) {
         response.headers_mut().insert(header::LOCATION, location);
@@ -89,16 +78,9 @@ fn parse_json<T: serde::de::DeserializeOwned>(
     body: Result<Bytes, BytesRejection>,
     limit: usize,
 ) -> Result<T, ApiError> {
-    let content_type = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok());
+    let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok());
     if let Some(ct) = content_type {
-        let essence = ct
-            .split(';')
-            .next()
-            .unwrap_or_default()
-            .trim()
-            .to_ascii_lowercase();
+        let essence = ct.split(';').next().unwrap_or_default().trim().to_ascii_lowercase();
         if essence != "application/json" && !essence.ends_with("+json") {
             return Err(ApiError::UnsupportedMediaType);
         }
@@ -112,24 +94,15 @@ fn parse_json<T: serde::de::DeserializeOwned>(
 
 /// A company site or webhook address: http(s), a host, no credentials, not private unless
 /// allowed. A bare domain (`stripe.com`) means `https://stripe.com/`.
-fn parse_target(
-    raw: Option<&str>,
-    field: &'static str,
-    allow_private: bool,
-) -> Result<Url, ApiError> {
-    let raw = raw
-        .map(str::trim)
-        .filter(|r| !r.is_empty())
-        .ok_or(ApiError::Missing { field })?;
+fn parse_target(raw: Option<&str>, field: &'static str, allow_private: bool) -> Result<Url, ApiError> {
+    let raw = raw.map(str::trim).filter(|r| !r.is_empty()).ok_or(ApiError::Missing { field })?;
     let invalid = |reason: String| ApiError::InvalidUrl { field, reason };
     if raw.len() > MAX_URL_LEN {
         return Err(invalid(format!("longer than {MAX_URL_LEN} characters")));
     }
     let url = match Url::parse(raw) {
         Ok(url) => url,
-        Err(url::ParseError::RelativeUrlWithoutBase)
-            if !raw.contains(':') || !raw.contains("//") =>
-        {
+        Err(url::ParseError::RelativeUrlWithoutBase) if !raw.contains(':') || !raw.contains("//") => {
             Url::parse(&format!("https://{raw}")).map_err(|e| invalid(e.to_string()))?
         }
         Err(e) => return Err(invalid(e.to_string())),
@@ -177,8 +150,7 @@ impl StatusBody {
             updated_at: rfc3339(job.updated_at),
             started_at: job.started_at.map(rfc3339),
             completed_at: job.completed_at.map(rfc3339),
-            result_url: (job.status == JobStatus::Completed)
-                .then(|| format!("/api/v1/scrape/{}", job.id)),
+            result_url: (job.status == JobStatus::Completed).then(|| format!("/api/v1/scrape/{}", job.id)),
         }
     }
 }
@@ -201,11 +173,7 @@ async fn status(
 
 /// The report of a completed job. Before then: `202` with the status document; a failed or
 /// cancelled job: `409` with the reason.
-async fn result(
-    State(state): State<AppState>,
-    caller: Caller,
-    Path(id): Path<String>,
-) -> Result<Response, ApiError> {
+async fn result(State(state): State<AppState>, caller: Caller, Path(id): Path<String>) -> Result<Response, ApiError> {
     let job = own_job(&state, &caller, &id).await?;
     match job.status {
         JobStatus::Completed => {
@@ -219,18 +187,13 @@ async fn result(
             Ok(Json(report).into_response())
         }
         JobStatus::Failed | JobStatus::Cancelled => Err(ApiError::JobEnded {
-            reason: job
-                .error
-                .clone()
-                .unwrap_or_else(|| "no reason recorded".into()),
+            reason: job.error.clone().unwrap_or_else(|| "no reason recorded".into()),
             id: job.id,
             status: job.status,
         }),
         JobStatus::Queued | JobStatus::Processing | JobStatus::Retrying => {
             let mut response = (StatusCode::ACCEPTED, Json(StatusBody::of(&job))).into_response();
-            response
-                .headers_mut()
-                .insert(header::RETRY_AFTER, HeaderValue::from_static("2"));
+            response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("2"));
             Ok(response)
         }
     }
@@ -245,10 +208,7 @@ mod tests {
         let ok = |s| parse_target(Some(s), "url", false).map(|u| u.to_string());
         assert_eq!(ok("https://stripe.com").unwrap(), "https://stripe.com/");
         assert_eq!(ok("  stripe.com ").unwrap(), "https://stripe.com/");
-        assert_eq!(
-            ok("www.stripe.com/about").unwrap(),
-            "https://www.stripe.com/about"
-        );
+        assert_eq!(ok("www.stripe.com/about").unwrap(), "https://www.stripe.com/about");
         for bad in [
             "ftp://stripe.com",
             "javascript:alert(1)",
@@ -259,18 +219,8 @@ mod tests {
         ] {
             assert!(ok(bad).is_err(), "{bad}");
         }
-        assert!(matches!(
-            parse_target(None, "url", false),
-            Err(ApiError::Missing { field: "url" })
-        ));
-        assert!(
-            parse_target(
-                Some(&format!("https://x.com/{}", "a".repeat(3000))),
-                "url",
-                false
-            )
-            .is_err()
-        );
+        assert!(matches!(parse_target(None, "url", false), Err(ApiError::Missing { field: "url" })));
+        assert!(parse_target(Some(&format!("https://x.com/{}", "a".repeat(3000))), "url", false).is_err());
         assert!(parse_target(Some("http://127.0.0.1:9/"), "url", true).is_ok());
     }
 }

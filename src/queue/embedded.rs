@@ -5,8 +5,7 @@
 //! off acks and lease extensions from a consumer whose lease was taken over.
 
 use super::{
-    AckId, Broker, Ensured, OutgoingMessage, QueueError, ReceivedMessage, SubscriptionSpec,
-    SubscriptionStats,
+    AckId, Broker, Ensured, OutgoingMessage, QueueError, ReceivedMessage, SubscriptionSpec, SubscriptionStats,
 };
 use crate::job::now_ms;
 use crate::sqlite::{self, Db};
@@ -74,9 +73,7 @@ pub(crate) fn publish_in(
     topic: &str,
     messages: &[OutgoingMessage],
 ) -> Result<Vec<String>, QueueError> {
-    let exists = tx
-        .prepare_cached("SELECT 1 FROM topics WHERE name = ?1")?
-        .exists([topic])?;
+    let exists = tx.prepare_cached("SELECT 1 FROM topics WHERE name = ?1")?.exists([topic])?;
     if !exists {
         return Err(QueueError::TopicNotFound(topic.to_string()));
     }
@@ -109,16 +106,12 @@ fn dead_letter(tx: &Transaction, spec: &SubscriptionSpec, row_id: i64) -> Result
     let (data, attributes): (Vec<u8>, String) = tx
         .prepare_cached("SELECT data, attributes FROM messages WHERE id = ?1")?
         .query_row([row_id], |r| Ok((r.get(0)?, r.get(1)?)))?;
-    let mut attributes: BTreeMap<String, String> =
-        serde_json::from_str(&attributes).unwrap_or_default();
+    let mut attributes: BTreeMap<String, String> = serde_json::from_str(&attributes).unwrap_or_default();
     attributes.insert(DEAD_LETTER_SOURCE.to_string(), spec.name.clone());
     publish_in(tx, topic, &[OutgoingMessage { data, attributes }])?;
-    tx.prepare_cached("DELETE FROM messages WHERE id = ?1")?
-        .execute([row_id])?;
-    tx.prepare_cached(
-        "UPDATE subscriptions SET dead_lettered = dead_lettered + 1 WHERE name = ?1",
-    )?
-    .execute([&spec.name])?;
+    tx.prepare_cached("DELETE FROM messages WHERE id = ?1")?.execute([row_id])?;
+    tx.prepare_cached("UPDATE subscriptions SET dead_lettered = dead_lettered + 1 WHERE name = ?1")?
+        .execute([&spec.name])?;
     Ok(())
 }
 
@@ -126,15 +119,9 @@ fn dead_letter(tx: &Transaction, spec: &SubscriptionSpec, row_id: i64) -> Result
 impl Broker for EmbeddedBroker {
     async fn ensure_topic(&self, topic: &str) -> Result<Ensured, QueueError> {
         let topic = topic.to_string();
-        let created = self
-            .db
-            .call(move |c| c.execute("INSERT OR IGNORE INTO topics (name) VALUES (?1)", [topic]))
-            .await?;
-        Ok(if created == 1 {
-            Ensured::Created
-        } else {
-            Ensured::Unchanged
-        })
+        let created =
+            self.db.call(move |c| c.execute("INSERT OR IGNORE INTO topics (name) VALUES (?1)", [topic])).await?;
+        Ok(if created == 1 { Ensured::Created } else { Ensured::Unchanged })
     }
 
     async fn ensure_subscription(&self, spec: &SubscriptionSpec) -> Result<Ensured, QueueError> {
@@ -177,11 +164,7 @@ impl Broker for EmbeddedBroker {
             .await
     }
 
-    async fn publish(
-        &self,
-        topic: &str,
-        messages: &[OutgoingMessage],
-    ) -> Result<Vec<String>, QueueError> {
+    async fn publish(&self, topic: &str, messages: &[OutgoingMessage]) -> Result<Vec<String>, QueueError> {
         let (topic, messages) = (topic.to_string(), messages.to_vec());
         let ids = self
             .db
@@ -196,11 +179,7 @@ impl Broker for EmbeddedBroker {
         Ok(ids)
     }
 
-    async fn pull(
-        &self,
-        subscription: &str,
-        max: usize,
-    ) -> Result<Vec<ReceivedMessage>, QueueError> {
+    async fn pull(&self, subscription: &str, max: usize) -> Result<Vec<ReceivedMessage>, QueueError> {
         let subscription = subscription.to_string();
         self.db
             .call(move |c| {
@@ -247,12 +226,7 @@ impl Broker for EmbeddedBroker {
             .await
     }
 
-    async fn extend_lease(
-        &self,
-        subscription: &str,
-        ack_id: &AckId,
-        deadline: Duration,
-    ) -> Result<bool, QueueError> {
+    async fn extend_lease(&self, subscription: &str, ack_id: &AckId, deadline: Duration) -> Result<bool, QueueError> {
         let Some((id, attempt)) = parse_ack_id(ack_id) else {
             return Ok(false);
         };
@@ -264,12 +238,7 @@ impl Broker for EmbeddedBroker {
                     "UPDATE messages SET visible_at = ?4
                      WHERE id = ?1 AND attempts = ?2 AND subscription = ?3 AND leased = 1",
                 )?
-                .execute(params![
-                    id,
-                    attempt,
-                    subscription,
-                    now_ms() + ms(deadline)
-                ])
+                .execute(params![id, attempt, subscription, now_ms() + ms(deadline)])
             })
             .await?;
         Ok(changed == 1)
@@ -282,8 +251,8 @@ impl Broker for EmbeddedBroker {
             .call(move |c| {
                 let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
                 {
-                    let mut delete =
-                        tx.prepare_cached("DELETE FROM messages WHERE id = ?1 AND attempts = ?2 AND subscription = ?3")?;
+                    let mut delete = tx
+                        .prepare_cached("DELETE FROM messages WHERE id = ?1 AND attempts = ?2 AND subscription = ?3")?;
                     for (id, attempt) in ids {
                         delete.execute(params![id, attempt, subscription])?;
                     }
@@ -294,12 +263,7 @@ impl Broker for EmbeddedBroker {
         Ok(())
     }
 
-    async fn nack(
-        &self,
-        subscription: &str,
-        ack_id: &AckId,
-        delay: Option<Duration>,
-    ) -> Result<(), QueueError> {
+    async fn nack(&self, subscription: &str, ack_id: &AckId, delay: Option<Duration>) -> Result<(), QueueError> {
         let Some((id, attempt)) = parse_ack_id(ack_id) else {
             return Ok(());
         };
@@ -342,16 +306,13 @@ impl Broker for EmbeddedBroker {
                                 (SELECT dead_lettered FROM subscriptions WHERE name = ?1)
                          FROM messages WHERE subscription = ?1",
                     )?
-                    .query_row(params![subscription, now], |r| {
-                        Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
-                    })?;
+                    .query_row(params![subscription, now], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?;
                 Ok(SubscriptionStats {
                     subscription: spec.name,
                     topic: spec.topic,
                     backlog: backlog as u64,
                     in_flight: in_flight as u64,
-                    oldest_unacked_age_seconds: oldest
-                        .map_or(0.0, |t| (now - t).max(0) as f64 / 1000.0),
+                    oldest_unacked_age_seconds: oldest.map_or(0.0, |t| (now - t).max(0) as f64 / 1000.0),
                     dead_lettered: dead_lettered as u64,
                 })
             })

@@ -5,6 +5,7 @@
 //! delivery attempts it moves to the dead-letter topic.
 
 pub mod embedded;
+pub mod pubsub;
 
 use async_trait::async_trait;
 use std::collections::BTreeMap;
@@ -110,34 +111,16 @@ pub trait Broker: Send + Sync {
     /// Creates the subscription, or updates its settings to `spec`.
     async fn ensure_subscription(&self, spec: &SubscriptionSpec) -> Result<Ensured, QueueError>;
     /// Publishes to every subscription of `topic`; returns the message ids.
-    async fn publish(
-        &self,
-        topic: &str,
-        messages: &[OutgoingMessage],
-    ) -> Result<Vec<String>, QueueError>;
+    async fn publish(&self, topic: &str, messages: &[OutgoingMessage]) -> Result<Vec<String>, QueueError>;
     /// Up to `max` deliverable messages, each leased for the subscription's ack deadline.
     /// Returns at once, possibly with none.
-    async fn pull(
-        &self,
-        subscription: &str,
-        max: usize,
-    ) -> Result<Vec<ReceivedMessage>, QueueError>;
+    async fn pull(&self, subscription: &str, max: usize) -> Result<Vec<ReceivedMessage>, QueueError>;
     /// Keeps a lease for `deadline` from now; `false` when the lease was already lost.
-    async fn extend_lease(
-        &self,
-        subscription: &str,
-        ack_id: &AckId,
-        deadline: Duration,
-    ) -> Result<bool, QueueError>;
+    async fn extend_lease(&self, subscription: &str, ack_id: &AckId, deadline: Duration) -> Result<bool, QueueError>;
     async fn ack(&self, subscription: &str, ack_ids: &[AckId]) -> Result<(), QueueError>;
     /// Hands a message back: redelivered after `delay`, or after the subscription's backoff
     /// when `None`. On the last attempt it goes to the dead-letter topic instead.
-    async fn nack(
-        &self,
-        subscription: &str,
-        ack_id: &AckId,
-        delay: Option<Duration>,
-    ) -> Result<(), QueueError>;
+    async fn nack(&self, subscription: &str, ack_id: &AckId, delay: Option<Duration>) -> Result<(), QueueError>;
     async fn stats(&self, subscription: &str) -> Result<SubscriptionStats, QueueError>;
     /// Waits until a message may have been published here, or `timeout` passes. Backends that
     /// cannot tell simply sleep.

@@ -50,9 +50,7 @@ impl FetchError {
     /// Worth trying again later: timeouts, resets, 5xx, 429.
     pub fn is_transient(&self) -> bool {
         match self {
-            FetchError::Timeout { .. }
-            | FetchError::Network { .. }
-            | FetchError::RobotsUnavailable { .. } => true,
+            FetchError::Timeout { .. } | FetchError::Network { .. } | FetchError::RobotsUnavailable { .. } => true,
             FetchError::Status { status, .. } => *status >= 500 || *status == 429 || *status == 408,
             _ => false,
         }
@@ -85,8 +83,7 @@ impl Page {
                 ct.starts_with("text/html") || ct.starts_with("application/xhtml")
             }
             None => {
-                let head = String::from_utf8_lossy(&self.body[..self.body.len().min(512)])
-                    .to_ascii_lowercase();
+                let head = String::from_utf8_lossy(&self.body[..self.body.len().min(512)]).to_ascii_lowercase();
                 head.contains("<html") || head.contains("<!doctype html")
             }
         }
@@ -100,21 +97,15 @@ impl Page {
 }
 
 pub fn decode(body: &[u8], content_type: Option<&str>) -> String {
-    let label = content_type
-        .and_then(charset_param)
-        .or_else(|| sniff_meta_charset(&body[..body.len().min(1024)]));
-    let encoding = label
-        .and_then(|l| encoding_rs::Encoding::for_label(l.as_bytes()))
-        .unwrap_or(encoding_rs::UTF_8);
+    let label = content_type.and_then(charset_param).or_else(|| sniff_meta_charset(&body[..body.len().min(1024)]));
+    let encoding = label.and_then(|l| encoding_rs::Encoding::for_label(l.as_bytes())).unwrap_or(encoding_rs::UTF_8);
     encoding.decode(body).0.into_owned()
 }
 
 fn charset_param(content_type: &str) -> Option<String> {
     content_type.split(';').skip(1).find_map(|p| {
         let (k, v) = p.split_once('=')?;
-        k.trim()
-            .eq_ignore_ascii_case("charset")
-            .then(|| v.trim().trim_matches(['"', '\'']).to_string())
+        k.trim().eq_ignore_ascii_case("charset").then(|| v.trim().trim_matches(['"', '\'']).to_string())
     })
 }
 
@@ -152,12 +143,9 @@ impl reqwest::dns::Resolve for GuardedResolver {
             if !allow && guard::is_forbidden_name(&host) {
                 return Err(Box::new(ResolveError::Forbidden(host)) as _);
             }
-            let found = tokio::net::lookup_host((host.as_str(), 0))
-                .await
-                .map_err(|_| ResolveError::NotFound(host.clone()))?;
-            let addrs: Vec<SocketAddr> = found
-                .filter(|a| allow || !guard::is_forbidden_ip(a.ip()))
-                .collect();
+            let found =
+                tokio::net::lookup_host((host.as_str(), 0)).await.map_err(|_| ResolveError::NotFound(host.clone()))?;
+            let addrs: Vec<SocketAddr> = found.filter(|a| allow || !guard::is_forbidden_ip(a.ip())).collect();
             if addrs.is_empty() {
                 return Err(Box::new(ResolveError::Forbidden(host)) as _);
             }
@@ -192,12 +180,7 @@ impl HostGate {
                 })
                 .clone()
         };
-        let permit = slot
-            .permits
-            .clone()
-            .acquire_owned()
-            .await
-            .expect("never closed");
+        let permit = slot.permits.clone().acquire_owned().await.expect("never closed");
         let delay = crawl_delay.map_or(self.delay, |d| d.min(MAX_CRAWL_DELAY).max(self.delay));
         if !delay.is_zero() {
             let mut next = slot.next_start.lock().await;
@@ -226,9 +209,7 @@ impl Fetcher {
             .connect_timeout(settings.connect_timeout)
             .read_timeout(settings.read_timeout)
             .timeout(settings.total_timeout)
-            .dns_resolver(Arc::new(GuardedResolver {
-                allow_private: settings.allow_private_networks,
-            }))
+            .dns_resolver(Arc::new(GuardedResolver { allow_private: settings.allow_private_networks }))
             .pool_max_idle_per_host(settings.per_host_concurrency)
             .build()?;
         Ok(Fetcher {
@@ -249,26 +230,13 @@ impl Fetcher {
 
     /// GETs `url` politely: robots.txt, host limits, guard and caps on every hop.
     pub async fn get(&self, url: &Url) -> Result<Page, FetchError> {
-        self.get_within_deadline(url, true, self.settings.max_body_bytes)
-            .await
+        self.get_within_deadline(url, true, self.settings.max_body_bytes).await
     }
 
-    async fn get_within_deadline(
-        &self,
-        url: &Url,
-        obey_robots: bool,
-        cap: usize,
-    ) -> Result<Page, FetchError> {
-        match tokio::time::timeout(
-            self.settings.total_timeout,
-            self.follow(url, obey_robots, cap),
-        )
-        .await
-        {
+    async fn get_within_deadline(&self, url: &Url, obey_robots: bool, cap: usize) -> Result<Page, FetchError> {
+        match tokio::time::timeout(self.settings.total_timeout, self.follow(url, obey_robots, cap)).await {
             Ok(result) => result,
-            Err(_) => Err(FetchError::Timeout {
-                url: url.to_string(),
-            }),
+            Err(_) => Err(FetchError::Timeout { url: url.to_string() }),
         }
     }
 
@@ -276,39 +244,19 @@ impl Fetcher {
         let started = Instant::now();
         let mut url = start.clone();
         for _ in 0..=self.settings.max_redirects {
-            guard::check_url(&url, self.settings.allow_private_networks).map_err(|reason| {
-                FetchError::Refused {
-                    url: url.to_string(),
-                    reason,
-                }
-            })?;
-            let robots = if obey_robots {
-                Some(self.robots_for(&url).await?)
-            } else {
-                None
-            };
-            let rules = robots
-                .as_deref()
-                .and_then(OnceCell::get)
-                .and_then(Option::as_ref);
+            guard::check_url(&url, self.settings.allow_private_networks)
+                .map_err(|reason| FetchError::Refused { url: url.to_string(), reason })?;
+            let robots = if obey_robots { Some(self.robots_for(&url).await?) } else { None };
+            let rules = robots.as_deref().and_then(OnceCell::get).and_then(Option::as_ref);
             if let Some(robot) = rules {
                 if !robot.allowed(url.as_str()) {
-                    return Err(FetchError::RobotsDisallowed {
-                        url: url.to_string(),
-                    });
+                    return Err(FetchError::RobotsDisallowed { url: url.to_string() });
                 }
             }
-            let crawl_delay = rules
-                .and_then(|r| r.delay)
-                .map(|d| Duration::from_secs_f32(d.max(0.0)));
+            let crawl_delay = rules.and_then(|r| r.delay).map(|d| Duration::from_secs_f32(d.max(0.0)));
             let host = url.host_str().unwrap_or_default().to_string();
             let _permit = self.hosts.enter(&host, crawl_delay).await;
-            let mut response = self
-                .client
-                .get(url.clone())
-                .send()
-                .await
-                .map_err(|e| classify(&url, e))?;
+            let mut response = self.client.get(url.clone()).send().await.map_err(|e| classify(&url, e))?;
             let status = response.status();
             if status.is_redirection() {
                 let next = response
@@ -316,17 +264,12 @@ impl Fetcher {
                     .get(LOCATION)
                     .and_then(|l| l.to_str().ok())
                     .and_then(|l| url.join(l).ok())
-                    .ok_or_else(|| FetchError::BadRedirect {
-                        url: url.to_string(),
-                    })?;
+                    .ok_or_else(|| FetchError::BadRedirect { url: url.to_string() })?;
                 url = next;
                 continue;
             }
             if !status.is_success() {
-                return Err(FetchError::Status {
-                    status: status.as_u16(),
-                    url: url.to_string(),
-                });
+                return Err(FetchError::Status { status: status.as_u16(), url: url.to_string() });
             }
             let mut body = Vec::new();
             let mut truncated = false;
@@ -348,10 +291,7 @@ impl Fetcher {
                 elapsed: started.elapsed(),
             });
         }
-        Err(FetchError::TooManyRedirects {
-            url: start.to_string(),
-            max: self.settings.max_redirects,
-        })
+        Err(FetchError::TooManyRedirects { url: start.to_string(), max: self.settings.max_redirects })
     }
 
     /// The robots.txt rules of `url`'s origin, fetched once per origin and kept.
@@ -362,20 +302,14 @@ impl Fetcher {
             cache.entry(origin.clone()).or_default().clone()
         };
         cell.get_or_try_init(|| async {
-            let robots_url =
-                Url::parse(&format!("{origin}/robots.txt")).expect("origin + path parses");
+            let robots_url = Url::parse(&format!("{origin}/robots.txt")).expect("origin + path parses");
             match Box::pin(self.get_within_deadline(&robots_url, false, ROBOTS_MAX_BYTES)).await {
                 Ok(page) => Ok(texting_robots::Robot::new(ROBOTS_AGENT, &page.body).ok()),
                 // RFC 9309: a 4xx means there are no rules; a 5xx or no answer means "try later".
-                Err(FetchError::Status { status, .. })
-                    if (400..500).contains(&status) && status != 429 =>
-                {
-                    Ok(None)
+                Err(FetchError::Status { status, .. }) if (400..500).contains(&status) && status != 429 => Ok(None),
+                Err(e) if e.is_transient() => {
+                    Err(FetchError::RobotsUnavailable { url: robots_url.to_string(), reason: e.to_string() })
                 }
-                Err(e) if e.is_transient() => Err(FetchError::RobotsUnavailable {
-                    url: robots_url.to_string(),
-                    reason: e.to_string(),
-                }),
                 Err(e) => Err(e),
             }
         })
@@ -390,22 +324,15 @@ fn classify(url: &Url, err: reqwest::Error) -> FetchError {
         if let Some(resolve) = e.downcast_ref::<ResolveError>() {
             return match resolve {
                 ResolveError::NotFound(host) => FetchError::Unresolvable { host: host.clone() },
-                ResolveError::Forbidden(host) => {
-                    FetchError::ForbiddenAddress { host: host.clone() }
-                }
+                ResolveError::Forbidden(host) => FetchError::ForbiddenAddress { host: host.clone() },
             };
         }
         source = e.source();
     }
     if err.is_timeout() {
-        return FetchError::Timeout {
-            url: url.to_string(),
-        };
+        return FetchError::Timeout { url: url.to_string() };
     }
-    FetchError::Network {
-        url: url.to_string(),
-        source: err,
-    }
+    FetchError::Network { url: url.to_string(), source: err }
 }
 
 #[cfg(test)]
@@ -415,28 +342,18 @@ mod tests {
     #[test]
     fn decodes_declared_and_sniffed_charsets() {
         let latin1 = b"<p>Caf\xe9</p>";
-        assert_eq!(
-            decode(latin1, Some("text/html; charset=ISO-8859-1")),
-            "<p>Café</p>"
-        );
+        assert_eq!(decode(latin1, Some("text/html; charset=ISO-8859-1")), "<p>Café</p>");
         let meta = b"<meta charset=\"windows-1252\"><p>Caf\xe9</p>";
         assert!(decode(meta, Some("text/html")).ends_with("Café</p>"));
-        let http_equiv =
-            b"<meta http-equiv=Content-Type content='text/html; charset=Shift_JIS'>\x93\xfa";
+        let http_equiv = b"<meta http-equiv=Content-Type content='text/html; charset=Shift_JIS'>\x93\xfa";
         assert!(decode(http_equiv, None).ends_with('日'));
         assert_eq!(decode("naïve".as_bytes(), None), "naïve");
-        assert_eq!(
-            decode(b"\xef\xbb\xbfbom", Some("text/html; charset=latin1")),
-            "bom"
-        );
+        assert_eq!(decode(b"\xef\xbb\xbfbom", Some("text/html; charset=latin1")), "bom");
     }
 
     #[test]
     fn transient_is_what_may_pass() {
-        let status = |s| FetchError::Status {
-            status: s,
-            url: "u".into(),
-        };
+        let status = |s| FetchError::Status { status: s, url: "u".into() };
         assert!(status(503).is_transient());
         assert!(status(429).is_transient());
         assert!(!status(404).is_transient());

@@ -6,12 +6,7 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use url::{Host, Url};
 
 /// Host names refused whatever they resolve to.
-const FORBIDDEN_NAMES: &[&str] = &[
-    "localhost",
-    "metadata.google.internal",
-    "metadata",
-    "instance-data",
-];
+const FORBIDDEN_NAMES: &[&str] = &["localhost", "metadata.google.internal", "metadata", "instance-data"];
 
 /// Whether connecting to `ip` could reach this machine, its network or a cloud metadata service.
 pub fn is_forbidden_ip(ip: IpAddr) -> bool {
@@ -91,9 +86,7 @@ pub fn check_url(url: &Url, allow_private: bool) -> Result<(), UrlRefusal> {
 
 pub fn is_forbidden_name(name: &str) -> bool {
     let name = name.trim_end_matches('.').to_ascii_lowercase();
-    FORBIDDEN_NAMES.contains(&name.as_str())
-        || name.ends_with(".localhost")
-        || name.ends_with(".internal")
+    FORBIDDEN_NAMES.contains(&name.as_str()) || name.ends_with(".localhost") || name.ends_with(".internal")
 }
 
 #[cfg(test)]

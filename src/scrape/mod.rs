@@ -13,14 +13,8 @@ use report::{Report, StageError};
 use url::Url;
 
 /// The stages a run performs, in order; `saving` and `completed` belong to the caller.
-pub const STAGES: [Stage; 6] = [
-    Stage::Starting,
-    Stage::Profile,
-    Stage::Website,
-    Stage::Financial,
-    Stage::News,
-    Stage::Enrichment,
-];
+pub const STAGES: [Stage; 6] =
+    [Stage::Starting, Stage::Profile, Stage::Website, Stage::Financial, Stage::News, Stage::Enrichment];
 
 /// Why a whole job fails. A stage that merely finds nothing records it in `errors` instead.
 #[derive(Debug, thiserror::Error)]
@@ -51,32 +45,17 @@ pub struct Run<'a> {
 
 impl<'a> Run<'a> {
     pub fn new(fetcher: &'a Fetcher, url: Url, _options: &JobOptions) -> Self {
-        let domain = url
-            .host_str()
-            .unwrap_or_default()
-            .trim_start_matches("www.")
-            .to_string();
-        let report = Report {
-            schema_version: report::REPORT_SCHEMA_VERSION,
-            url: url.to_string(),
-            domain,
-            ..Report::default()
-        };
-        Run {
-            fetcher,
-            url,
-            report,
-        }
+        let domain = url.host_str().unwrap_or_default().trim_start_matches("www.").to_string();
+        let report =
+            Report { schema_version: report::REPORT_SCHEMA_VERSION, url: url.to_string(), domain, ..Report::default() };
+        Run { fetcher, url, report }
     }
 
     pub async fn step(&mut self, stage: Stage) -> Result<(), ScrapeError> {
         match stage {
             Stage::Profile => self.profile().await,
             Stage::Website | Stage::Financial | Stage::News | Stage::Enrichment => {
-                self.report.errors.push(StageError {
-                    stage: stage.to_string(),
-                    message: "not implemented yet".into(),
-                });
+                self.report.errors.push(StageError { stage: stage.to_string(), message: "not implemented yet".into() });
                 Ok(())
             }
             Stage::Starting | Stage::Saving | Stage::Completed => Ok(()),
@@ -92,10 +71,7 @@ impl<'a> Run<'a> {
                 content_type: page.content_type().unwrap_or("none").to_string(),
             });
         }
-        let language = page
-            .headers
-            .get(reqwest::header::CONTENT_LANGUAGE)
-            .and_then(|v| v.to_str().ok());
+        let language = page.headers.get(reqwest::header::CONTENT_LANGUAGE).and_then(|v| v.to_str().ok());
         let found = profile::extract(&page.text(), &page.url, language);
         self.report.company = found.company;
         self.report.sources.extend(found.sources);

@@ -60,32 +60,20 @@ pub struct Profile {
 
 pub fn extract(html: &str, page_url: &Url, content_language: Option<&str>) -> Profile {
     let doc = Html::parse_document(html);
-    let domain = page_url
-        .host_str()
-        .unwrap_or_default()
-        .trim_start_matches("www.")
-        .to_string();
-    let org = json_ld_objects(&doc)
-        .into_iter()
-        .find(|o| has_type(o, ORGANIZATION_TYPES));
+    let domain = page_url.host_str().unwrap_or_default().trim_start_matches("www.").to_string();
+    let org = json_ld_objects(&doc).into_iter().find(|o| has_type(o, ORGANIZATION_TYPES));
     let meta = meta_tags(&doc);
     let resolve = |href: &str| page_url.join(href.trim()).ok().map(|u| u.to_string());
     let org_str = |key: &str| org.as_ref().and_then(|o| text_of(o.get(key)?));
 
-    let mut company = Company {
-        domain: domain.clone(),
-        ..Company::default()
-    };
+    let mut company = Company { domain: domain.clone(), ..Company::default() };
     company.name = org_str("name")
         .or_else(|| meta.get("og:site_name").cloned())
         .or_else(|| meta.get("application-name").cloned())
         .or_else(|| title_name(&doc, &domain));
     company.legal_name = org_str("legalName");
-    company.description = meta
-        .get("description")
-        .or_else(|| meta.get("og:description"))
-        .cloned()
-        .or_else(|| org_str("description"));
+    company.description =
+        meta.get("description").or_else(|| meta.get("og:description")).cloned().or_else(|| org_str("description"));
     company.logo = org
         .as_ref()
         .and_then(|o| o.get("logo"))
@@ -94,10 +82,7 @@ pub fn extract(html: &str, page_url: &Url, content_language: Option<&str>) -> Pr
         .or_else(|| logo_image(&doc).and_then(|u| resolve(&u)));
     company.favicon = favicon(&doc).and_then(|u| resolve(&u));
     company.founded_year = org_str("foundingDate").and_then(|d| d.get(..4)?.parse().ok());
-    company.headquarters = org
-        .as_ref()
-        .and_then(|o| o.get("address"))
-        .and_then(address);
+    company.headquarters = org.as_ref().and_then(|o| o.get("address")).and_then(address);
     let mut languages: Vec<String> = doc
         .select(&SELECTORS.html)
         .next()
@@ -116,29 +101,20 @@ pub fn extract(html: &str, page_url: &Url, content_language: Option<&str>) -> Pr
     }
     company.languages = languages;
 
-    let mut links: Vec<String> = doc
-        .select(&SELECTORS.links)
-        .filter_map(|a| a.value().attr("href"))
-        .map(str::to_string)
-        .collect();
+    let mut links: Vec<String> =
+        doc.select(&SELECTORS.links).filter_map(|a| a.value().attr("href")).map(str::to_string).collect();
     if let Some(same_as) = org.as_ref().and_then(|o| o.get("sameAs")) {
         links.splice(0..0, strings(same_as));
     }
     for href in &links {
         let href = href.trim();
         if let Some(email) = href.strip_prefix("mailto:") {
-            push_unique(
-                &mut company.emails,
-                email.split('?').next().unwrap_or_default().trim(),
-            );
+            push_unique(&mut company.emails, email.split('?').next().unwrap_or_default().trim());
         } else if let Some(phone) = href.strip_prefix("tel:") {
             push_unique(&mut company.phones, phone.trim());
         } else if let Some(url) = resolve(href).and_then(|u| Url::parse(&u).ok()) {
             if let Some(network) = social_network(&url) {
-                company
-                    .social_profiles
-                    .entry(network.to_string())
-                    .or_insert_with(|| url.to_string());
+                company.social_profiles.entry(network.to_string()).or_insert_with(|| url.to_string());
             }
         }
     }
@@ -207,21 +183,13 @@ pub fn json_ld_objects(doc: &Html) -> Vec<serde_json::Map<String, Value>> {
 fn has_type(obj: &serde_json::Map<String, Value>, types: &[&str]) -> bool {
     strings(obj.get("@type").unwrap_or(&Value::Null))
         .iter()
-        .any(|t| {
-            types.contains(
-                &t.trim_start_matches("http://schema.org/")
-                    .trim_start_matches("https://schema.org/"),
-            )
-        })
+        .any(|t| types.contains(&t.trim_start_matches("http://schema.org/").trim_start_matches("https://schema.org/")))
 }
 
 fn strings(value: &Value) -> Vec<String> {
     match value {
         Value::String(s) => vec![s.clone()],
-        Value::Array(items) => items
-            .iter()
-            .filter_map(|v| v.as_str().map(str::to_string))
-            .collect(),
+        Value::Array(items) => items.iter().filter_map(|v| v.as_str().map(str::to_string)).collect(),
         _ => Vec::new(),
     }
 }
@@ -232,10 +200,7 @@ fn text_of(value: &Value) -> Option<String> {
         Value::Number(n) => n.to_string(),
         Value::Array(items) => return items.iter().find_map(text_of),
         Value::Object(map) => {
-            return map
-                .get("@value")
-                .or_else(|| map.get("name"))
-                .and_then(text_of);
+            return map.get("@value").or_else(|| map.get("name")).and_then(text_of);
         }
         _ => return None,
     };
@@ -245,10 +210,7 @@ fn text_of(value: &Value) -> Option<String> {
 
 fn image_url(value: &Value) -> Option<String> {
     match value {
-        Value::Object(map) => map
-            .get("url")
-            .or_else(|| map.get("contentUrl"))
-            .and_then(image_url),
+        Value::Object(map) => map.get("url").or_else(|| map.get("contentUrl")).and_then(image_url),
         Value::Array(items) => items.iter().find_map(image_url),
         other => text_of(other),
     }
@@ -257,16 +219,11 @@ fn image_url(value: &Value) -> Option<String> {
 fn address(value: &Value) -> Option<String> {
     match value {
         Value::Object(map) => {
-            let parts: Vec<String> = [
-                "streetAddress",
-                "addressLocality",
-                "addressRegion",
-                "postalCode",
-                "addressCountry",
-            ]
-            .iter()
-            .filter_map(|k| map.get(*k).and_then(text_of))
-            .collect();
+            let parts: Vec<String> =
+                ["streetAddress", "addressLocality", "addressRegion", "postalCode", "addressCountry"]
+                    .iter()
+                    .filter_map(|k| map.get(*k).and_then(text_of))
+                    .collect();
             (!parts.is_empty()).then(|| parts.join(", "))
         }
         Value::Array(items) => items.iter().find_map(address),
@@ -283,8 +240,7 @@ fn meta_tags(doc: &Html) -> BTreeMap<String, String> {
         if let (Some(key), Some(content)) = (key, el.attr("content")) {
             let content = content.trim();
             if !content.is_empty() {
-                out.entry(key.trim().to_ascii_lowercase())
-                    .or_insert_with(|| content.to_string());
+                out.entry(key.trim().to_ascii_lowercase()).or_insert_with(|| content.to_string());
             }
         }
     }
@@ -302,25 +258,12 @@ fn title_name(doc: &Html, domain: &str) -> Option<String> {
         .map(str::trim)
         .filter(|s| !s.is_empty())
         .collect();
-    let label = domain
-        .split('.')
-        .next()
-        .unwrap_or_default()
-        .to_ascii_lowercase();
-    let squash = |s: &str| {
-        s.chars()
-            .filter(|c| c.is_alphanumeric())
-            .collect::<String>()
-            .to_lowercase()
-    };
+    let label = domain.split('.').next().unwrap_or_default().to_ascii_lowercase();
+    let squash = |s: &str| s.chars().filter(|c| c.is_alphanumeric()).collect::<String>().to_lowercase();
     segments
         .iter()
         .find(|s| squash(s) == label)
-        .or_else(|| {
-            segments
-                .iter()
-                .find(|s| !matches!(squash(s).as_str(), "home" | "homepage" | "welcome"))
-        })
+        .or_else(|| segments.iter().find(|s| !matches!(squash(s).as_str(), "home" | "homepage" | "welcome")))
         .map(|s| s.to_string())
 }
 
@@ -343,16 +286,9 @@ fn favicon(doc: &Html) -> Option<String> {
         let size = el
             .attr("sizes")
             .and_then(|s| s.split(['x', 'X']).next()?.parse::<u32>().ok())
-            .unwrap_or(if el.attr("type") == Some("image/svg+xml") {
-                1024
-            } else {
-                0
-            });
+            .unwrap_or(if el.attr("type") == Some("image/svg+xml") { 1024 } else { 0 });
         let href = el.attr("href").unwrap_or_default().trim().to_string();
-        if best
-            .as_ref()
-            .is_none_or(|(r, s, _)| (rank, size) > (*r, *s))
-        {
+        if best.as_ref().is_none_or(|(r, s, _)| (rank, size) > (*r, *s)) {
             best = Some((rank, size, href));
         }
     }
@@ -363,23 +299,13 @@ fn favicon(doc: &Html) -> Option<String> {
 fn logo_image(doc: &Html) -> Option<String> {
     let is_logo = |img: &ElementRef| {
         let el = img.value();
-        ["src", "alt", "class", "id"]
-            .iter()
-            .filter_map(|a| el.attr(a))
-            .any(|v| v.to_ascii_lowercase().contains("logo"))
+        ["src", "alt", "class", "id"].iter().filter_map(|a| el.attr(a)).any(|v| v.to_ascii_lowercase().contains("logo"))
     };
     let in_header = |img: &ElementRef| {
-        img.ancestors()
-            .filter_map(ElementRef::wrap)
-            .any(|a| matches!(a.value().name(), "header" | "nav"))
+        img.ancestors().filter_map(ElementRef::wrap).any(|a| matches!(a.value().name(), "header" | "nav"))
     };
     let logos: Vec<ElementRef> = doc.select(&SELECTORS.logo_img).filter(is_logo).collect();
-    logos
-        .iter()
-        .find(|i| in_header(i))
-        .or(logos.first())
-        .and_then(|i| i.value().attr("src"))
-        .map(str::to_string)
+    logos.iter().find(|i| in_header(i)).or(logos.first()).and_then(|i| i.value().attr("src")).map(str::to_string)
 }
 
 /// The social network a profile URL belongs to; share and intent links are not profiles.
@@ -390,32 +316,16 @@ pub fn social_network(url: &Url) -> Option<&'static str> {
     if path.is_empty() {
         return None;
     }
-    let first = path
-        .trim_start_matches('/')
-        .split('/')
-        .next()
-        .unwrap_or_default();
+    let first = path.trim_start_matches('/').split('/').next().unwrap_or_default();
     let network = match host {
-        "linkedin.com" | "uk.linkedin.com"
-            if matches!(first, "company" | "in" | "school" | "showcase") =>
-        {
-            "linkedin"
-        }
-        "twitter.com" | "x.com"
-            if !matches!(first, "intent" | "share" | "home" | "hashtag" | "search") =>
-        {
-            "twitter"
-        }
+        "linkedin.com" | "uk.linkedin.com" if matches!(first, "company" | "in" | "school" | "showcase") => "linkedin",
+        "twitter.com" | "x.com" if !matches!(first, "intent" | "share" | "home" | "hashtag" | "search") => "twitter",
         "github.com" => "github",
-        "facebook.com" | "m.facebook.com"
-            if !matches!(first, "sharer" | "sharer.php" | "dialog" | "share.php") =>
-        {
+        "facebook.com" | "m.facebook.com" if !matches!(first, "sharer" | "sharer.php" | "dialog" | "share.php") => {
             "facebook"
         }
         "instagram.com" if first != "p" => "instagram",
-        "youtube.com" if matches!(first, "channel" | "c" | "user") || first.starts_with('@') => {
-            "youtube"
-        }
+        "youtube.com" if matches!(first, "channel" | "c" | "user") || first.starts_with('@') => "youtube",
         "crunchbase.com" if first == "organization" => "crunchbase",
         _ => return None,
     };
@@ -446,17 +356,11 @@ mod tests {
         assert_eq!(c.domain, "acme.test");
         assert_eq!(c.description.as_deref(), Some("Acme builds rockets."));
         assert_eq!(c.logo.as_deref(), Some("https://www.acme.test/logo.svg"));
-        assert_eq!(
-            c.favicon.as_deref(),
-            Some("https://www.acme.test/fav-32.png")
-        );
+        assert_eq!(c.favicon.as_deref(), Some("https://www.acme.test/fav-32.png"));
         assert_eq!(c.founded_year, Some(2011));
         assert_eq!(c.headquarters.as_deref(), Some("Berlin, DE"));
         assert_eq!(c.emails, ["hello@acme.test"]);
-        assert_eq!(
-            c.social_profiles["linkedin"],
-            "https://www.linkedin.com/company/acme"
-        );
+        assert_eq!(c.social_profiles["linkedin"], "https://www.linkedin.com/company/acme");
         assert_eq!(c.social_profiles["twitter"], "https://x.com/acme");
         assert_eq!(c.languages, ["en-US"]);
         assert_eq!(p.sources["company.name"], "https://www.acme.test/");

@@ -16,10 +16,7 @@ pub struct EmbeddedStore {
 
 impl EmbeddedStore {
     pub fn new(db: Db, jobs_topic: impl Into<String>) -> Self {
-        EmbeddedStore {
-            db,
-            jobs_topic: jobs_topic.into(),
-        }
+        EmbeddedStore { db, jobs_topic: jobs_topic.into() }
     }
 }
 
@@ -51,22 +48,12 @@ fn decode(doc: &str) -> Result<Job, StoreError> {
 }
 
 fn api_key(r: &rusqlite::Row) -> rusqlite::Result<ApiKey> {
-    Ok(ApiKey {
-        id: r.get(0)?,
-        prefix: r.get(1)?,
-        name: r.get(2)?,
-        created_at: r.get(3)?,
-        revoked_at: r.get(4)?,
-    })
+    Ok(ApiKey { id: r.get(0)?, prefix: r.get(1)?, name: r.get(2)?, created_at: r.get(3)?, revoked_at: r.get(4)? })
 }
 
 #[async_trait]
 impl Store for EmbeddedStore {
-    async fn create_job(
-        &self,
-        job: &Job,
-        message: &OutgoingMessage,
-    ) -> Result<Enqueue, StoreError> {
+    async fn create_job(&self, job: &Job, message: &OutgoingMessage) -> Result<Enqueue, StoreError> {
         let (job, message, topic) = (job.clone(), message.clone(), self.jobs_topic.clone());
         self.db
             .call(move |c| {
@@ -93,9 +80,7 @@ impl Store for EmbeddedStore {
         let doc: Option<String> = self
             .db
             .read(move |c| {
-                c.prepare_cached("SELECT doc FROM jobs WHERE id = ?1")?
-                    .query_row([id], |r| r.get(0))
-                    .optional()
+                c.prepare_cached("SELECT doc FROM jobs WHERE id = ?1")?.query_row([id], |r| r.get(0)).optional()
             })
             .await?;
         doc.as_deref().map(decode).transpose()
@@ -124,8 +109,11 @@ impl Store for EmbeddedStore {
                 if !job.apply(&t, now) {
                     return Ok(Applied::No(job));
                 }
-                tx.prepare_cached("UPDATE jobs SET status = ?2, doc = ?3 WHERE id = ?1")?
-                    .execute(params![id, job.status.as_str(), encode(&job)])?;
+                tx.prepare_cached("UPDATE jobs SET status = ?2, doc = ?3 WHERE id = ?1")?.execute(params![
+                    id,
+                    job.status.as_str(),
+                    encode(&job)
+                ])?;
                 if let (Transition::Complete { .. }, Some(report)) = (&t, report) {
                     tx.prepare_cached(
                         "INSERT INTO results (job_id, report, created_at) VALUES (?1, ?2, ?3)
@@ -149,9 +137,7 @@ impl Store for EmbeddedStore {
                     .optional()
             })
             .await?;
-        report
-            .map(|r| serde_json::from_str(&r).map_err(|e| StoreError::Backend(Box::new(e))))
-            .transpose()
+        report.map(|r| serde_json::from_str(&r).map_err(|e| StoreError::Backend(Box::new(e)))).transpose()
     }
 
     async fn create_api_key(&self, key: &ApiKey, hash: &str) -> Result<(), StoreError> {
@@ -176,11 +162,9 @@ impl Store for EmbeddedStore {
         Ok(self
             .db
             .read(move |c| {
-                c.prepare_cached(
-                    "SELECT id, prefix, name, created_at, revoked_at FROM api_keys WHERE hash = ?1",
-                )?
-                .query_row([hash], api_key)
-                .optional()
+                c.prepare_cached("SELECT id, prefix, name, created_at, revoked_at FROM api_keys WHERE hash = ?1")?
+                    .query_row([hash], api_key)
+                    .optional()
             })
             .await?)
     }

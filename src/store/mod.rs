@@ -58,8 +58,7 @@ pub struct ApiKey {
 pub trait Store: Send + Sync {
     /// Writes a new `queued` job; `message` is its `scrape-jobs` message, for stores that can
     /// enqueue it in the same transaction.
-    async fn create_job(&self, job: &Job, message: &OutgoingMessage)
-    -> Result<Enqueue, StoreError>;
+    async fn create_job(&self, job: &Job, message: &OutgoingMessage) -> Result<Enqueue, StoreError>;
     async fn get_job(&self, id: &str) -> Result<Option<Job>, StoreError>;
     /// Applies `t` atomically; `report` is stored with a `Complete` transition, in the same write.
     async fn transition(

@@ -31,22 +31,11 @@ impl Worker {
             return;
         };
         let attempt = message.delivery_attempt;
-        self.handle_job(&request.job_id, message, hard_stop)
-            .in_job(&request.job_id, attempt)
-            .await
+        self.handle_job(&request.job_id, message, hard_stop).in_job(&request.job_id, attempt).await
     }
 
-    async fn handle_job(
-        &self,
-        job_id: &str,
-        message: ReceivedMessage,
-        hard_stop: CancellationToken,
-    ) {
-        let job = match self
-            .store
-            .transition(job_id, &Transition::Claim, None)
-            .await
-        {
+    async fn handle_job(&self, job_id: &str, message: ReceivedMessage, hard_stop: CancellationToken) {
+        let job = match self.store.transition(job_id, &Transition::Claim, None).await {
             Ok(Applied::Yes(job)) => job,
             Ok(Applied::No(job)) => {
                 debug!(status = %job.status, "already finished; acking the redelivery");
@@ -99,10 +88,7 @@ impl Worker {
 
     /// Records the stage; `Some` when the job must stop here.
     async fn progress(&self, job: &Job, stage: Stage) -> Option<Outcome> {
-        let t = Transition::Progress {
-            attempt: job.attempt,
-            stage,
-        };
+        let t = Transition::Progress { attempt: job.attempt, stage };
         match self.store.transition(&job.id, &t, None).await {
             Ok(Applied::Yes(job)) => {
                 debug!(%stage, "stage");
@@ -145,10 +131,7 @@ impl Worker {
                     }
                     return self.nack(ack_id, None).await;
                 }
-                let t = Transition::Fail {
-                    attempt: Some(attempt),
-                    reason,
-                };
+                let t = Transition::Fail { attempt: Some(attempt), reason };
                 match self.store.transition(&job.id, &t, None).await {
                     Ok(Applied::Yes(failed)) => {
                         warn!(error = %e, permanent = !e.is_transient(), "job failed");
@@ -176,10 +159,7 @@ impl Worker {
                 self.nack(ack_id, None).await
             }
             Outcome::Interrupted => {
-                let _ = self
-                    .store
-                    .transition(&job.id, &Transition::Release { attempt }, None)
-                    .await;
+                let _ = self.store.transition(&job.id, &Transition::Release { attempt }, None).await;
                 info!("handed back to the queue at shutdown");
                 self.nack(ack_id, Some(Duration::ZERO)).await
             }
@@ -188,11 +168,7 @@ impl Worker {
     }
 
     /// Extends the lease every third of the ack deadline; cancels `lost` when it is gone.
-    fn keep_lease(
-        &self,
-        ack_id: AckId,
-        lost: CancellationToken,
-    ) -> impl Future<Output = ()> + Send + 'static {
+    fn keep_lease(&self, ack_id: AckId, lost: CancellationToken) -> impl Future<Output = ()> + Send + 'static {
         let broker = self.broker.clone();
         let subscription = self.topics.jobs_subscription.clone();
         let deadline = self.queue.ack_deadline;
@@ -211,21 +187,13 @@ impl Worker {
     }
 
     async fn ack(&self, ack_id: &AckId) {
-        if let Err(e) = self
-            .broker
-            .ack(&self.topics.jobs_subscription, std::slice::from_ref(ack_id))
-            .await
-        {
+        if let Err(e) = self.broker.ack(&self.topics.jobs_subscription, std::slice::from_ref(ack_id)).await {
             warn!(error = %e, "ack failed; the message will be redelivered and acked then");
         }
     }
 
     async fn nack(&self, ack_id: &AckId, delay: Option<Duration>) {
-        if let Err(e) = self
-            .broker
-            .nack(&self.topics.jobs_subscription, ack_id, delay)
-            .await
-        {
+        if let Err(e) = self.broker.nack(&self.topics.jobs_subscription, ack_id, delay).await {
             warn!(error = %e, "nack failed; the message comes back when its lease expires");
         }
     }

@@ -88,15 +88,11 @@ impl Worker {
         if running > 0 {
             info!(running, grace = ?self.settings.shutdown_grace, "stopping: letting running jobs finish");
         }
-        let drained = tokio::time::timeout(self.settings.shutdown_grace, async {
-            while tasks.join_next().await.is_some() {}
-        })
-        .await;
+        let drained =
+            tokio::time::timeout(self.settings.shutdown_grace, async { while tasks.join_next().await.is_some() {} })
+                .await;
         if drained.is_err() {
-            warn!(
-                left = tasks.len(),
-                "grace period over: handing the remaining jobs back"
-            );
+            warn!(left = tasks.len(), "grace period over: handing the remaining jobs back");
             hard_stop.cancel();
             while tasks.join_next().await.is_some() {}
         }
@@ -141,14 +137,8 @@ impl Worker {
         let Some(request) = parse_request(message) else {
             return true;
         };
-        let reason = format!(
-            "gave up after {} delivery attempts",
-            self.queue.max_delivery_attempts
-        );
-        let t = Transition::Fail {
-            attempt: None,
-            reason: reason.clone(),
-        };
+        let reason = format!("gave up after {} delivery attempts", self.queue.max_delivery_attempts);
+        let t = Transition::Fail { attempt: None, reason: reason.clone() };
         match self.store.transition(&request.job_id, &t, None).await {
             Ok(Applied::Yes(job)) => {
                 warn!(job_id = %job.id, %reason, "job failed: its message was dead-lettered");
@@ -166,11 +156,7 @@ impl Worker {
     /// Publishes a job event on `scrape-progress`, or on `scrape-completed` for final ones.
     /// Best effort: the store already holds the state, and the event is logged when lost.
     async fn publish_event(&self, job: &Job, kind: &str) {
-        let topic = if job.status.is_terminal() {
-            &self.topics.completed
-        } else {
-            &self.topics.progress
-        };
+        let topic = if job.status.is_terminal() { &self.topics.completed } else { &self.topics.progress };
         let message = OutgoingMessage::json(&JobEvent::of(job, kind), &job.id);
         if let Err(e) = self.broker.publish(topic, &[message]).await {
             error!(error = %e, job_id = %job.id, %topic, kind, "could not publish job event");

@@ -25,24 +25,12 @@ async fn submit_walks_through_the_stages_to_a_result() {
     let location = res.headers()["location"].to_str().unwrap().to_string();
     let body: Value = res.json().await.unwrap();
     let id = body["scrape_id"].as_str().unwrap().to_string();
-    assert_eq!(
-        body,
-        json!({"scrape_id": id, "status": "queued", "message": "Job queued successfully!"})
-    );
+    assert_eq!(body, json!({"scrape_id": id, "status": "queued", "message": "Job queued successfully!"}));
     assert_eq!(location, format!("/api/v1/scrape/status/{id}"));
     assert!(submit_ms < 1000, "submit took {submit_ms} ms");
 
     // Poll the status while the job runs: stages and progress only move forward.
-    let order = [
-        "starting",
-        "profile",
-        "website",
-        "financial",
-        "news",
-        "enrichment",
-        "saving",
-        "completed",
-    ];
+    let order = ["starting", "profile", "website", "financial", "news", "enrichment", "saving", "completed"];
     let mut seen: Vec<(String, String, u64)> = Vec::new();
     let last = loop {
         let s = client.status(&id).await;
@@ -62,10 +50,7 @@ async fn submit_walks_through_the_stages_to_a_result() {
     };
     let stage_index = |stage: &str| order.iter().position(|s| *s == stage).unwrap();
     for pair in seen.windows(2) {
-        assert!(
-            stage_index(&pair[0].1) <= stage_index(&pair[1].1),
-            "stage went back: {seen:?}"
-        );
+        assert!(stage_index(&pair[0].1) <= stage_index(&pair[1].1), "stage went back: {seen:?}");
         assert!(pair[0].2 <= pair[1].2, "progress went back: {seen:?}");
     }
     assert!(
@@ -84,9 +69,7 @@ async fn submit_walks_through_the_stages_to_a_result() {
     assert_eq!(last["error"], Value::Null);
     assert_eq!(last["result_url"], format!("/api/v1/scrape/{id}").as_str());
     for field in ["created_at", "updated_at", "started_at", "completed_at"] {
-        let t = last[field]
-            .as_str()
-            .unwrap_or_else(|| panic!("{field} missing"));
+        let t = last[field].as_str().unwrap_or_else(|| panic!("{field} missing"));
         assert!(t.ends_with('Z') && t.contains('T'), "{field}: {t}");
     }
 
@@ -99,15 +82,9 @@ async fn submit_walks_through_the_stages_to_a_result() {
     let company = &report["company"];
     assert_eq!(company["name"], "Acme Rockets");
     assert_eq!(company["legal_name"], "Acme Rockets, Inc.");
-    assert_eq!(
-        company["description"],
-        "Acme builds reusable rockets for small satellites."
-    );
+    assert_eq!(company["description"], "Acme builds reusable rockets for small satellites.");
     assert_eq!(company["logo"], site.url("/static/logo.svg").as_str());
-    assert_eq!(
-        company["favicon"],
-        site.url("/static/favicon-32.png").as_str()
-    );
+    assert_eq!(company["favicon"], site.url("/static/favicon-32.png").as_str());
     assert_eq!(company["founded_year"], 2014);
     assert_eq!(company["headquarters"], "Austin, TX, US");
     assert_eq!(company["emails"], json!(["press@acme.example"]));
@@ -122,22 +99,11 @@ async fn submit_walks_through_the_stages_to_a_result() {
         })
     );
     assert_eq!(report["sources"]["company.name"], site.url("/").as_str());
-    let failed_stages: Vec<&str> = report["errors"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["stage"].as_str().unwrap())
-        .collect();
-    assert_eq!(
-        failed_stages,
-        ["website", "financial", "news", "enrichment"]
-    );
+    let failed_stages: Vec<&str> =
+        report["errors"].as_array().unwrap().iter().map(|e| e["stage"].as_str().unwrap()).collect();
+    assert_eq!(failed_stages, ["website", "financial", "news", "enrichment"]);
     for section in ["website", "financials", "funding", "enrichment"] {
-        assert_eq!(
-            report[section],
-            Value::Null,
-            "{section} must not be invented"
-        );
+        assert_eq!(report[section], Value::Null, "{section} must not be invented");
     }
     assert_eq!(report["news"], json!([]));
     assert_eq!(site.hits(), 1, "the homepage is fetched once");
@@ -150,11 +116,7 @@ type Case<'a> = (Option<String>, (&'a str, &'a str), String, u16, &'a str);
 async fn bad_requests_get_clear_errors_and_write_nothing() {
     let env = TestEnv::new().set("KRAWLR_ALLOW_PRIVATE_NETWORKS", "false");
     let (_api, base) = env.serve("api", "api").await;
-    let revoked = env
-        .run(&["keys", "create", "--name", "old"])
-        .1
-        .trim()
-        .to_string();
+    let revoked = env.run(&["keys", "create", "--name", "old"]).1.trim().to_string();
     let revoked_id = env
         .run(&["keys", "list"])
         .1
@@ -170,32 +132,11 @@ async fn bad_requests_get_clear_errors_and_write_nothing() {
     let http = reqwest::Client::new();
     let submit = format!("{base}/api/v1/scrape/company");
     let json_ct = ("content-type", "application/json");
-    let big = format!(
-        r#"{{"url": "https://example.com/{}"}}"#,
-        "a".repeat(70 * 1024)
-    );
+    let big = format!(r#"{{"url": "https://example.com/{}"}}"#, "a".repeat(70 * 1024));
     let cases: Vec<Case> = vec![
-        (
-            None,
-            json_ct,
-            r#"{"url":"https://example.com"}"#.into(),
-            401,
-            "missing_api_key",
-        ),
-        (
-            Some("Basic abc".into()),
-            json_ct,
-            r#"{"url":"https://example.com"}"#.into(),
-            401,
-            "invalid_authorization",
-        ),
-        (
-            Some("Bearer".into()),
-            json_ct,
-            r#"{"url":"https://example.com"}"#.into(),
-            401,
-            "invalid_authorization",
-        ),
+        (None, json_ct, r#"{"url":"https://example.com"}"#.into(), 401, "missing_api_key"),
+        (Some("Basic abc".into()), json_ct, r#"{"url":"https://example.com"}"#.into(), 401, "invalid_authorization"),
+        (Some("Bearer".into()), json_ct, r#"{"url":"https://example.com"}"#.into(), 401, "invalid_authorization"),
         (
             Some("Bearer kr_nope_nope_nope".into()),
             json_ct,
@@ -203,55 +144,13 @@ async fn bad_requests_get_clear_errors_and_write_nothing() {
             401,
             "invalid_api_key",
         ),
-        (
-            Some(format!("Bearer {revoked}")),
-            json_ct,
-            r#"{"url":"https://example.com"}"#.into(),
-            401,
-            "invalid_api_key",
-        ),
-        (
-            Some(format!("Bearer {KEY}")),
-            json_ct,
-            "{}".into(),
-            422,
-            "missing_field",
-        ),
-        (
-            Some(format!("Bearer {KEY}")),
-            json_ct,
-            r#"{"url":""}"#.into(),
-            422,
-            "missing_field",
-        ),
-        (
-            Some(format!("Bearer {KEY}")),
-            json_ct,
-            r#"{"url":"ftp://example.com/"}"#.into(),
-            422,
-            "invalid_url",
-        ),
-        (
-            Some(format!("Bearer {KEY}")),
-            json_ct,
-            r#"{"url":"http://"}"#.into(),
-            422,
-            "invalid_url",
-        ),
-        (
-            Some(format!("Bearer {KEY}")),
-            json_ct,
-            r#"{"url":"http://169.254.169.254/"}"#.into(),
-            422,
-            "invalid_url",
-        ),
-        (
-            Some(format!("Bearer {KEY}")),
-            json_ct,
-            r#"{"url":"http://127.1/"}"#.into(),
-            422,
-            "invalid_url",
-        ),
+        (Some(format!("Bearer {revoked}")), json_ct, r#"{"url":"https://example.com"}"#.into(), 401, "invalid_api_key"),
+        (Some(format!("Bearer {KEY}")), json_ct, "{}".into(), 422, "missing_field"),
+        (Some(format!("Bearer {KEY}")), json_ct, r#"{"url":""}"#.into(), 422, "missing_field"),
+        (Some(format!("Bearer {KEY}")), json_ct, r#"{"url":"ftp://example.com/"}"#.into(), 422, "invalid_url"),
+        (Some(format!("Bearer {KEY}")), json_ct, r#"{"url":"http://"}"#.into(), 422, "invalid_url"),
+        (Some(format!("Bearer {KEY}")), json_ct, r#"{"url":"http://169.254.169.254/"}"#.into(), 422, "invalid_url"),
+        (Some(format!("Bearer {KEY}")), json_ct, r#"{"url":"http://127.1/"}"#.into(), 422, "invalid_url"),
         (
             Some(format!("Bearer {KEY}")),
             json_ct,
@@ -259,27 +158,9 @@ async fn bad_requests_get_clear_errors_and_write_nothing() {
             422,
             "invalid_url",
         ),
-        (
-            Some(format!("Bearer {KEY}")),
-            json_ct,
-            r#"{"url": 42}"#.into(),
-            400,
-            "invalid_json",
-        ),
-        (
-            Some(format!("Bearer {KEY}")),
-            json_ct,
-            r#"{"url": "https://example.com""#.into(),
-            400,
-            "invalid_json",
-        ),
-        (
-            Some(format!("Bearer {KEY}")),
-            json_ct,
-            "[".repeat(5000),
-            400,
-            "invalid_json",
-        ),
+        (Some(format!("Bearer {KEY}")), json_ct, r#"{"url": 42}"#.into(), 400, "invalid_json"),
+        (Some(format!("Bearer {KEY}")), json_ct, r#"{"url": "https://example.com""#.into(), 400, "invalid_json"),
+        (Some(format!("Bearer {KEY}")), json_ct, "[".repeat(5000), 400, "invalid_json"),
         (
             Some(format!("Bearer {KEY}")),
             json_ct,
@@ -294,13 +175,7 @@ async fn bad_requests_get_clear_errors_and_write_nothing() {
             415,
             "unsupported_media_type",
         ),
-        (
-            Some(format!("Bearer {KEY}")),
-            json_ct,
-            big,
-            413,
-            "payload_too_large",
-        ),
+        (Some(format!("Bearer {KEY}")), json_ct, big, 413, "payload_too_large"),
     ];
     for (auth, (ct_name, ct), body, status, code) in cases {
         let mut req = http.post(&submit).header(ct_name, ct).body(body.clone());
@@ -313,11 +188,7 @@ async fn bad_requests_get_clear_errors_and_write_nothing() {
         let shown = &body[..body.len().min(80)];
         assert_eq!(got, status, "{auth:?} {shown}: {json}");
         assert_eq!(json["error"]["code"], code, "{auth:?} {shown}: {json}");
-        assert!(
-            json["error"]["message"]
-                .as_str()
-                .is_some_and(|m| !m.is_empty())
-        );
+        assert!(json["error"]["message"].as_str().is_some_and(|m| !m.is_empty()));
     }
     // Non-UTF-8 body.
     let res = http
@@ -330,33 +201,18 @@ async fn bad_requests_get_clear_errors_and_write_nothing() {
         .unwrap();
     assert_eq!(res.status(), 400);
 
-    assert_eq!(
-        env.count("SELECT count(*) FROM jobs"),
-        0,
-        "a refused request wrote a job"
-    );
-    assert_eq!(
-        env.count("SELECT count(*) FROM messages"),
-        0,
-        "a refused request wrote a message"
-    );
+    assert_eq!(env.count("SELECT count(*) FROM jobs"), 0, "a refused request wrote a job");
+    assert_eq!(env.count("SELECT count(*) FROM messages"), 0, "a refused request wrote a message");
 
     let client = Client::new(&base, KEY);
-    for path in [
-        "/api/v1/scrape/status/nope",
-        "/api/v1/scrape/nope",
-        "/api/v2/nothing",
-    ] {
+    for path in ["/api/v1/scrape/status/nope", "/api/v1/scrape/nope", "/api/v2/nothing"] {
         let (code, body) = client.get(path).await;
         assert_eq!(code, 404, "{path}");
         assert_eq!(body["error"]["code"], "not_found");
     }
     let res = http.delete(&submit).bearer_auth(KEY).send().await.unwrap();
     assert_eq!(res.status(), 405);
-    assert_eq!(
-        res.json::<Value>().await.unwrap()["error"]["code"],
-        "method_not_allowed"
-    );
+    assert_eq!(res.json::<Value>().await.unwrap()["error"]["code"], "method_not_allowed");
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -364,35 +220,19 @@ async fn one_key_cannot_see_another_keys_job_and_results_wait_for_completion() {
     let env = TestEnv::new();
     // Only the api: the job stays queued.
     let (_api, base) = env.serve("api", "api").await;
-    let other = env
-        .run(&["keys", "create", "--name", "other"])
-        .1
-        .trim()
-        .to_string();
+    let other = env.run(&["keys", "create", "--name", "other"]).1.trim().to_string();
     let mine = Client::new(&base, KEY);
     let theirs = Client::new(&base, &other);
     let id = mine.submit("https://example.com").await;
 
-    for path in [
-        format!("/api/v1/scrape/status/{id}"),
-        format!("/api/v1/scrape/{id}"),
-    ] {
+    for path in [format!("/api/v1/scrape/status/{id}"), format!("/api/v1/scrape/{id}")] {
         let (code, body) = theirs.get(&path).await;
         assert_eq!(code, 404, "{path}: {body}");
-        assert_eq!(
-            body["error"]["message"], "job not found",
-            "no hint that the job exists"
-        );
+        assert_eq!(body["error"]["message"], "job not found", "no hint that the job exists");
     }
 
     // A result asked for too early: 202 with the status document, not an error.
-    let res = mine
-        .http
-        .get(format!("{base}/api/v1/scrape/{id}"))
-        .bearer_auth(KEY)
-        .send()
-        .await
-        .unwrap();
+    let res = mine.http.get(format!("{base}/api/v1/scrape/{id}")).bearer_auth(KEY).send().await.unwrap();
     assert_eq!(res.status(), 202);
     assert_eq!(res.headers()["retry-after"], "2");
     let body: Value = res.json().await.unwrap();
@@ -407,23 +247,10 @@ async fn failed_job_result_answers_409_with_the_reason() {
     let (_up, base) = env.serve("up", "up").await;
     let client = Client::new(&base, KEY);
     let id = client.submit("http://does-not-exist.invalid/").await;
-    let status = client
-        .wait_status(&id, &["failed"], Duration::from_secs(20))
-        .await;
-    assert!(
-        status["error"]
-            .as_str()
-            .unwrap()
-            .contains("does not resolve"),
-        "{status}"
-    );
+    let status = client.wait_status(&id, &["failed"], Duration::from_secs(20)).await;
+    assert!(status["error"].as_str().unwrap().contains("does not resolve"), "{status}");
     let (code, body) = client.get(&format!("/api/v1/scrape/{id}")).await;
     assert_eq!(code, 409);
     assert_eq!(body["error"]["code"], "job_failed");
-    assert!(
-        body["error"]["message"]
-            .as_str()
-            .unwrap()
-            .contains("does not resolve")
-    );
+    assert!(body["error"]["message"].as_str().unwrap().contains("does not resolve"));
 }

@@ -22,11 +22,7 @@ fn an_invalid_setting_stops_the_start_and_names_itself() {
 #[test]
 fn settings_are_read_from_a_dot_env_file_without_overriding_the_environment() {
     let env = TestEnv::new();
-    std::fs::write(
-        env.dir.path().join(".env"),
-        "KRAWLR_MAX_DELIVERY_ATTEMPTS=lots\n",
-    )
-    .unwrap();
+    std::fs::write(env.dir.path().join(".env"), "KRAWLR_MAX_DELIVERY_ATTEMPTS=lots\n").unwrap();
     let (code, _, err) = env.run(&["setup"]);
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("KRAWLR_MAX_DELIVERY_ATTEMPTS"), "{err}");
@@ -46,10 +42,7 @@ fn setup_is_idempotent_and_says_so() {
         "topic scrape-jobs-dead-letter",
         "subscription scrape-jobs-sub",
     ] {
-        assert!(
-            out.contains(&format!("created {name}\n")),
-            "{name} missing from:\n{out}"
-        );
+        assert!(out.contains(&format!("created {name}\n")), "{name} missing from:\n{out}");
     }
     let (code, out, _) = env.run(&["setup"]);
     assert_eq!(code, 0);
@@ -59,10 +52,7 @@ fn setup_is_idempotent_and_says_so() {
     // A changed setting updates the subscription.
     let env = env.set("KRAWLR_ACK_DEADLINE_SECONDS", "30");
     let (_, out, _) = env.run(&["setup"]);
-    assert!(
-        out.contains("updated subscription scrape-jobs-sub"),
-        "{out}"
-    );
+    assert!(out.contains("updated subscription scrape-jobs-sub"), "{out}");
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -77,27 +67,17 @@ async fn keys_are_created_listed_revoked_and_stored_hashed() {
     assert!(line.contains("active"), "{list}");
     assert!(!list.contains(&secret), "list shows no secret");
     let dump = std::fs::read(env.data_dir().join("krawlr.db")).unwrap();
-    assert!(
-        !String::from_utf8_lossy(&dump).contains(&secret[3..]),
-        "the secret is not stored"
-    );
+    assert!(!String::from_utf8_lossy(&dump).contains(&secret[3..]), "the secret is not stored");
 
     let (_api, base) = env.serve("api", "api").await;
     let client = Client::new(&base, &secret);
-    assert_eq!(
-        client.get("/api/v1/scrape/status/x").await.0,
-        404,
-        "the key works"
-    );
+    assert_eq!(client.get("/api/v1/scrape/status/x").await.0, 404, "the key works");
     let id = line.split_whitespace().next().unwrap();
     let (code, out, _) = env.run(&["keys", "revoke", id]);
     assert_eq!(code, 0);
     assert!(out.contains("revoked"));
     let (status, body) = client.get("/api/v1/scrape/status/x").await;
-    assert_eq!(
-        (status, body["error"]["code"].as_str()),
-        (401, Some("invalid_api_key"))
-    );
+    assert_eq!((status, body["error"]["code"].as_str()), (401, Some("invalid_api_key")));
     let (code, _, err) = env.run(&["keys", "revoke", id]);
     assert_eq!(code, 1, "revoking twice is an error: {err}");
 }
@@ -107,18 +87,9 @@ async fn up_prints_a_first_key_once_when_none_exists() {
     let env = TestEnv::new().set("KRAWLR_API_KEY", "");
     let (mut up, base) = env.serve("up1", "up").await;
     let out = up.stdout();
-    let key = out
-        .lines()
-        .map(str::trim)
-        .find(|l| l.starts_with("kr_"))
-        .expect("a key printed")
-        .to_string();
+    let key = out.lines().map(str::trim).find(|l| l.starts_with("kr_")).expect("a key printed").to_string();
     let client = Client::new(&base, &key);
-    assert_eq!(
-        client.get("/api/v1/scrape/status/x").await.0,
-        404,
-        "the printed key works"
-    );
+    assert_eq!(client.get("/api/v1/scrape/status/x").await.0, 404, "the printed key works");
     up.signal("TERM");
     up.wait_exit(std::time::Duration::from_secs(10)).await;
     let (_again, _) = env.serve("up2", "up").await;

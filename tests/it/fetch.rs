@@ -16,17 +16,14 @@ use url::Url;
 
 /// `<html><head><title>Gzipped café</title></head></html>`, gzip-compressed.
 const GZIPPED: [u8; 63] = [
-    31, 139, 8, 0, 239, 209, 10, 107, 2, 255, 179, 201, 40, 201, 205, 177, 179, 201, 72, 77, 76,
-    177, 179, 41, 201, 44, 201, 73, 181, 115, 175, 202, 44, 40, 72, 77, 81, 72, 78, 76, 59, 188,
-    210, 70, 31, 34, 104, 163, 15, 81, 162, 15, 86, 15, 0, 90, 194, 198, 61, 54, 0, 0, 0,
+    31, 139, 8, 0, 239, 209, 10, 107, 2, 255, 179, 201, 40, 201, 205, 177, 179, 201, 72, 77, 76, 177, 179, 41, 201, 44,
+    201, 73, 181, 115, 175, 202, 44, 40, 72, 77, 81, 72, 78, 76, 59, 188, 210, 70, 31, 34, 104, 163, 15, 81, 162, 15,
+    86, 15, 0, 90, 194, 198, 61, 54, 0, 0, 0,
 ];
 
 fn fetcher(tweak: impl FnOnce(&mut krawlr::config::FetchSettings)) -> Fetcher {
     let vars = HashMap::from([
-        (
-            "KRAWLR_ALLOW_PRIVATE_NETWORKS".to_string(),
-            "true".to_string(),
-        ),
+        ("KRAWLR_ALLOW_PRIVATE_NETWORKS".to_string(), "true".to_string()),
         ("KRAWLR_PER_HOST_DELAY_SECONDS".to_string(), "0".to_string()),
     ]);
     let mut settings = Settings::from_vars(vars).unwrap().fetch;
@@ -49,42 +46,17 @@ fn site() -> Router {
     Router::new()
         .route("/loop", get(|| async { Redirect::temporary("/loop") }))
         .route("/hop", get(|| async { Redirect::permanent("/landing") }))
-        .route(
-            "/landing",
-            get(|| async {
-                (
-                    [(header::CONTENT_TYPE, "text/html")],
-                    "<title>landed</title>",
-                )
-            }),
-        )
-        .route(
-            "/to-ftp",
-            get(|| async { Redirect::temporary("ftp://example.com/") }),
-        )
-        .route(
-            "/to-creds",
-            get(|| async { Redirect::temporary("http://user:pw@example.com/") }),
-        )
+        .route("/landing", get(|| async { ([(header::CONTENT_TYPE, "text/html")], "<title>landed</title>") }))
+        .route("/to-ftp", get(|| async { Redirect::temporary("ftp://example.com/") }))
+        .route("/to-creds", get(|| async { Redirect::temporary("http://user:pw@example.com/") }))
         .route("/huge", get(|| async { "x".repeat(10 << 20) }))
-        .route(
-            "/endless",
-            get(|| async { Response::new(Body::from_stream(chunks(64 * 1024, Duration::ZERO))) }),
-        )
-        .route(
-            "/trickle",
-            get(|| async {
-                Response::new(Body::from_stream(chunks(1, Duration::from_millis(200))))
-            }),
-        )
+        .route("/endless", get(|| async { Response::new(Body::from_stream(chunks(64 * 1024, Duration::ZERO))) }))
+        .route("/trickle", get(|| async { Response::new(Body::from_stream(chunks(1, Duration::from_millis(200)))) }))
         .route(
             "/gzip",
             get(|| async {
                 (
-                    [
-                        (header::CONTENT_TYPE, "text/html; charset=utf-8"),
-                        (header::CONTENT_ENCODING, "gzip"),
-                    ],
+                    [(header::CONTENT_TYPE, "text/html; charset=utf-8"), (header::CONTENT_ENCODING, "gzip")],
                     GZIPPED.to_vec(),
                 )
             }),
@@ -92,25 +64,16 @@ fn site() -> Router {
         .route(
             "/latin1",
             get(|| async {
-                (
-                    [(header::CONTENT_TYPE, "text/html")],
-                    b"<meta charset=iso-8859-1><p>Caf\xe9</p>".to_vec(),
-                )
+                ([(header::CONTENT_TYPE, "text/html")], b"<meta charset=iso-8859-1><p>Caf\xe9</p>".to_vec())
             }),
         )
         .route("/private/page", get(|| async { "secret" }))
-        .route(
-            "/robots.txt",
-            get(|| async { "User-agent: krawlr\nDisallow: /private/\n" }),
-        )
+        .route("/robots.txt", get(|| async { "User-agent: krawlr\nDisallow: /private/\n" }))
         .route("/gone", get(|| async { StatusCode::GONE.into_response() }))
 }
 
 /// An endless body: `size`-byte chunks, each after `pause`.
-fn chunks(
-    size: usize,
-    pause: Duration,
-) -> impl futures_util::Stream<Item = Result<Vec<u8>, std::io::Error>> {
+fn chunks(size: usize, pause: Duration) -> impl futures_util::Stream<Item = Result<Vec<u8>, std::io::Error>> {
     futures_util::stream::unfold((), move |()| async move {
         tokio::time::sleep(pause).await;
         Some((Ok(vec![b'a'; size]), ()))
@@ -125,10 +88,7 @@ async fn redirects_are_followed_checked_and_limited() {
     assert_eq!(page.url.path(), "/landing");
     assert_eq!(page.text(), "<title>landed</title>");
     let err = f.get(&url(&base, "/loop")).await.unwrap_err();
-    assert!(
-        matches!(err, FetchError::TooManyRedirects { max: 5, .. }),
-        "{err}"
-    );
+    assert!(matches!(err, FetchError::TooManyRedirects { max: 5, .. }), "{err}");
     assert!(!err.is_transient());
     for path in ["/to-ftp", "/to-creds"] {
         let err = f.get(&url(&base, path)).await.unwrap_err();
@@ -144,13 +104,7 @@ async fn loopback_is_refused_unless_allowed() {
     assert!(matches!(err, FetchError::Refused { .. }), "{err}");
     let by_name = base.replace("127.0.0.1", "localhost");
     let err = f.get(&url(&by_name, "/landing")).await.unwrap_err();
-    assert!(
-        matches!(
-            err,
-            FetchError::Refused { .. } | FetchError::ForbiddenAddress { .. }
-        ),
-        "{err}"
-    );
+    assert!(matches!(err, FetchError::Refused { .. } | FetchError::ForbiddenAddress { .. }), "{err}");
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -172,11 +126,7 @@ async fn bodies_are_capped_and_slow_ones_time_out() {
     let err = f.get(&url(&base, "/trickle")).await.unwrap_err();
     assert!(matches!(err, FetchError::Timeout { .. }), "{err}");
     assert!(err.is_transient());
-    assert!(
-        started.elapsed() < Duration::from_secs(4),
-        "{:?}",
-        started.elapsed()
-    );
+    assert!(started.elapsed() < Duration::from_secs(4), "{:?}", started.elapsed());
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -187,18 +137,9 @@ async fn compression_and_charsets_are_decoded() {
         f.get(&url(&base, "/gzip")).await.unwrap().text(),
         "<html><head><title>Gzipped café</title></head></html>"
     );
-    assert!(
-        f.get(&url(&base, "/latin1"))
-            .await
-            .unwrap()
-            .text()
-            .ends_with("<p>Café</p>")
-    );
+    assert!(f.get(&url(&base, "/latin1")).await.unwrap().text().ends_with("<p>Café</p>"));
     let err = f.get(&url(&base, "/gone")).await.unwrap_err();
-    assert!(
-        matches!(err, FetchError::Status { status: 410, .. }) && !err.is_transient(),
-        "{err}"
-    );
+    assert!(matches!(err, FetchError::Status { status: 410, .. }) && !err.is_transient(), "{err}");
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -238,11 +179,7 @@ async fn per_host_concurrency_and_delay_hold() {
     for t in tasks {
         t.await.unwrap().unwrap();
     }
-    assert_eq!(
-        peak.load(Ordering::SeqCst),
-        2,
-        "never more than 2 at once on one host"
-    );
+    assert_eq!(peak.load(Ordering::SeqCst), 2, "never more than 2 at once on one host");
 
     let spaced = Arc::new(fetcher(|s| s.per_host_delay = Duration::from_millis(150)));
     let started = Instant::now();
@@ -255,9 +192,5 @@ async fn per_host_concurrency_and_delay_hold() {
         t.await.unwrap().unwrap();
     }
     // robots.txt and 4 pages: 5 request starts, 150 ms apart.
-    assert!(
-        started.elapsed() >= Duration::from_millis(600),
-        "{:?}",
-        started.elapsed()
-    );
+    assert!(started.elapsed() >= Duration::from_millis(600), "{:?}", started.elapsed());
 }

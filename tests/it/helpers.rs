@@ -58,9 +58,7 @@ impl TestEnv {
                 cmd.env_remove(k);
             }
         }
-        cmd.args(args)
-            .envs(self.vars.iter().map(|(k, v)| (k, v)))
-            .current_dir(self.dir.path());
+        cmd.args(args).envs(self.vars.iter().map(|(k, v)| (k, v))).current_dir(self.dir.path());
         cmd
     }
 
@@ -68,11 +66,7 @@ impl TestEnv {
     pub fn run(&self, args: &[&str]) -> (i32, String, String) {
         let out = self.command(args).stdin(Stdio::null()).output().unwrap();
         let text = |b: Vec<u8>| String::from_utf8_lossy(&b).into_owned();
-        (
-            out.status.code().unwrap_or(-1),
-            text(out.stdout),
-            text(out.stderr),
-        )
+        (out.status.code().unwrap_or(-1), text(out.stdout), text(out.stderr))
     }
 
     /// Starts a long-running command; output goes to files in the test dir.
@@ -86,22 +80,14 @@ impl TestEnv {
             .stderr(std::fs::File::create(&stderr).unwrap())
             .spawn()
             .unwrap();
-        Proc {
-            child,
-            name: name.to_string(),
-            stdout,
-            stderr,
-        }
+        Proc { child, name: name.to_string(), stdout, stderr }
     }
 
     /// `krawlr up` (or `api`), once it listens: its base URL.
     pub async fn serve(&self, name: &str, command: &str) -> (Proc, String) {
         let proc = self.spawn(name, &[command]);
         let line = proc.wait_for_stdout("krawlr listening on ").await;
-        let base = line
-            .trim_start_matches("krawlr listening on ")
-            .trim()
-            .to_string();
+        let base = line.trim_start_matches("krawlr listening on ").trim().to_string();
         (proc, base)
     }
 
@@ -148,12 +134,7 @@ impl Proc {
             if let Some(line) = text.lines().find(|l| l.contains(needle)) {
                 return line.to_string();
             }
-            assert!(
-                Instant::now() < deadline,
-                "{} never printed {needle:?}; stderr:\n{}",
-                self.name,
-                self.stderr()
-            );
+            assert!(Instant::now() < deadline, "{} never printed {needle:?}; stderr:\n{}", self.name, self.stderr());
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
     }
@@ -167,10 +148,7 @@ impl Proc {
     }
 
     pub fn signal(&self, signal: &str) {
-        let status = Command::new("kill")
-            .args([&format!("-{signal}"), &self.pid().to_string()])
-            .status()
-            .unwrap();
+        let status = Command::new("kill").args([&format!("-{signal}"), &self.pid().to_string()]).status().unwrap();
         assert!(status.success());
     }
 
@@ -213,11 +191,7 @@ pub struct Client {
 
 impl Client {
     pub fn new(base: &str, key: &str) -> Client {
-        Client {
-            base: base.to_string(),
-            key: key.to_string(),
-            http: reqwest::Client::new(),
-        }
+        Client { base: base.to_string(), key: key.to_string(), http: reqwest::Client::new() }
     }
 
     pub async fn submit(&self, url: &str) -> String {
@@ -235,13 +209,7 @@ impl Client {
     }
 
     pub async fn get(&self, path: &str) -> (u16, Value) {
-        let res = self
-            .http
-            .get(format!("{}{path}", self.base))
-            .bearer_auth(&self.key)
-            .send()
-            .await
-            .unwrap();
+        let res = self.http.get(format!("{}{path}", self.base)).bearer_auth(&self.key).send().await.unwrap();
         let status = res.status().as_u16();
         (status, res.json().await.unwrap_or(Value::Null))
     }
@@ -260,10 +228,7 @@ impl Client {
             if wanted.contains(&status["status"].as_str().unwrap_or_default()) {
                 return status;
             }
-            assert!(
-                Instant::now() < deadline,
-                "job {id} never reached {wanted:?}: {status}"
-            );
+            assert!(Instant::now() < deadline, "job {id} never reached {wanted:?}: {status}");
             tokio::time::sleep(Duration::from_millis(25)).await;
         }
     }
@@ -285,11 +250,7 @@ impl Site {
         let task = tokio::spawn(async move {
             axum::serve(listener, app).await.unwrap();
         });
-        Site {
-            base,
-            hits,
-            _task: task,
-        }
+        Site { base, hits, _task: task }
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -315,22 +276,17 @@ impl Site {
 
     /// Every request (robots.txt included) answers `status`.
     pub async fn always(status: u16) -> Site {
-        Site::start(Router::new().fallback(
-            move |State(hits): State<Arc<AtomicUsize>>| async move {
-                hits.fetch_add(1, Ordering::SeqCst);
-                StatusCode::from_u16(status).unwrap()
-            },
-        ))
+        Site::start(Router::new().fallback(move |State(hits): State<Arc<AtomicUsize>>| async move {
+            hits.fetch_add(1, Ordering::SeqCst);
+            StatusCode::from_u16(status).unwrap()
+        }))
         .await
     }
 
     pub async fn robots_disallow() -> Site {
         Site::start(
             Router::new()
-                .route(
-                    "/robots.txt",
-                    get(|| async { "User-agent: *\nDisallow: /\n" }),
-                )
+                .route("/robots.txt", get(|| async { "User-agent: *\nDisallow: /\n" }))
                 .route("/", get(|| async { Html(COMPANY_HOME) })),
         )
         .await
@@ -339,10 +295,7 @@ impl Site {
     pub async fn not_html() -> Site {
         Site::start(Router::new().route(
             "/",
-            get(|| async {
-                ([(header::CONTENT_TYPE, "application/pdf")], "%PDF-1.4").into_response()
-                    as Response
-            }),
+            get(|| async { ([(header::CONTENT_TYPE, "application/pdf")], "%PDF-1.4").into_response() as Response }),
         ))
         .await
     }

@@ -1,18 +1,13 @@
 //! The Broker conformance suite: Pub/Sub semantics any backend must show. Each case makes its
 //! own topics and subscriptions, so cases may share one backend (and one emulator).
 
-use krawlr::queue::{
-    AckId, Broker, Ensured, OutgoingMessage, QueueError, ReceivedMessage, SubscriptionSpec,
-};
+use krawlr::queue::{AckId, Broker, Ensured, OutgoingMessage, QueueError, ReceivedMessage, SubscriptionSpec};
 use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 fn unique(prefix: &str) -> String {
-    format!(
-        "{prefix}-{}",
-        &uuid::Uuid::new_v4().simple().to_string()[..10]
-    )
+    format!("{prefix}-{}", &uuid::Uuid::new_v4().simple().to_string()[..10])
 }
 
 fn spec(name: &str, topic: &str, dead_letter: Option<&str>) -> SubscriptionSpec {
@@ -32,17 +27,11 @@ fn msg(text: &str) -> OutgoingMessage {
 }
 
 fn text(m: &ReceivedMessage) -> String {
-    serde_json::from_slice::<serde_json::Value>(&m.data).unwrap()["text"]
-        .as_str()
-        .unwrap()
-        .to_string()
+    serde_json::from_slice::<serde_json::Value>(&m.data).unwrap()["text"].as_str().unwrap().to_string()
 }
 
 /// A topic with one subscription.
-async fn topic_with_sub(
-    broker: &dyn Broker,
-    s: impl Fn(&str, &str) -> SubscriptionSpec,
-) -> (String, String) {
+async fn topic_with_sub(broker: &dyn Broker, s: impl Fn(&str, &str) -> SubscriptionSpec) -> (String, String) {
     let topic = unique("t");
     let sub = unique("s");
     broker.ensure_topic(&topic).await.unwrap();
@@ -51,12 +40,7 @@ async fn topic_with_sub(
 }
 
 /// Pulls until `n` messages came or `within` passed.
-async fn pull_n(
-    broker: &dyn Broker,
-    sub: &str,
-    n: usize,
-    within: Duration,
-) -> Vec<ReceivedMessage> {
+async fn pull_n(broker: &dyn Broker, sub: &str, n: usize, within: Duration) -> Vec<ReceivedMessage> {
     let deadline = Instant::now() + within;
     let mut got = Vec::new();
     while got.len() < n && Instant::now() < deadline {
@@ -72,50 +56,26 @@ async fn pull_n(
 pub async fn ensure_is_idempotent(broker: Arc<dyn Broker>) {
     let topic = unique("t");
     assert_eq!(broker.ensure_topic(&topic).await.unwrap(), Ensured::Created);
-    assert_eq!(
-        broker.ensure_topic(&topic).await.unwrap(),
-        Ensured::Unchanged
-    );
+    assert_eq!(broker.ensure_topic(&topic).await.unwrap(), Ensured::Unchanged);
     let mut s = spec(&unique("s"), &topic, None);
-    assert_eq!(
-        broker.ensure_subscription(&s).await.unwrap(),
-        Ensured::Created
-    );
-    assert_eq!(
-        broker.ensure_subscription(&s).await.unwrap(),
-        Ensured::Unchanged
-    );
+    assert_eq!(broker.ensure_subscription(&s).await.unwrap(), Ensured::Created);
+    assert_eq!(broker.ensure_subscription(&s).await.unwrap(), Ensured::Unchanged);
     s.ack_deadline = Duration::from_secs(30);
-    assert_eq!(
-        broker.ensure_subscription(&s).await.unwrap(),
-        Ensured::Updated
-    );
+    assert_eq!(broker.ensure_subscription(&s).await.unwrap(), Ensured::Updated);
     let orphan = spec(&unique("s"), &unique("missing"), None);
-    assert!(matches!(
-        broker.ensure_subscription(&orphan).await,
-        Err(QueueError::TopicNotFound(_))
-    ));
+    assert!(matches!(broker.ensure_subscription(&orphan).await, Err(QueueError::TopicNotFound(_))));
 }
 
 pub async fn unknown_names_are_errors(broker: Arc<dyn Broker>) {
     let missing = unique("missing");
-    assert!(matches!(
-        broker.publish(&missing, &[msg("x")]).await,
-        Err(QueueError::TopicNotFound(_))
-    ));
-    assert!(matches!(
-        broker.pull(&missing, 1).await,
-        Err(QueueError::SubscriptionNotFound(_))
-    ));
+    assert!(matches!(broker.publish(&missing, &[msg("x")]).await, Err(QueueError::TopicNotFound(_))));
+    assert!(matches!(broker.pull(&missing, 1).await, Err(QueueError::SubscriptionNotFound(_))));
 }
 
 pub async fn publish_fans_out_to_every_subscription(broker: Arc<dyn Broker>) {
     let (topic, sub1) = topic_with_sub(broker.as_ref(), |n, t| spec(n, t, None)).await;
     let sub2 = unique("s");
-    broker
-        .ensure_subscription(&spec(&sub2, &topic, None))
-        .await
-        .unwrap();
+    broker.ensure_subscription(&spec(&sub2, &topic, None)).await.unwrap();
     let ids = broker.publish(&topic, &[msg("a"), msg("b")]).await.unwrap();
     assert_eq!(ids.len(), 2);
     for sub in [&sub1, &sub2] {
@@ -129,13 +89,7 @@ pub async fn publish_fans_out_to_every_subscription(broker: Arc<dyn Broker>) {
             assert!(ids.contains(&m.message_id));
             assert!(m.publish_time > 0);
         }
-        broker
-            .ack(
-                sub,
-                &got.iter().map(|m| m.ack_id.clone()).collect::<Vec<_>>(),
-            )
-            .await
-            .unwrap();
+        broker.ack(sub, &got.iter().map(|m| m.ack_id.clone()).collect::<Vec<_>>()).await.unwrap();
     }
 }
 
@@ -144,84 +98,41 @@ pub async fn a_leased_message_is_not_delivered_twice_and_ack_removes_it(broker: 
     broker.publish(&topic, &[msg("one")]).await.unwrap();
     let got = pull_n(broker.as_ref(), &sub, 1, Duration::from_secs(10)).await;
     assert_eq!(got.len(), 1);
-    assert!(
-        broker.pull(&sub, 10).await.unwrap().is_empty(),
-        "leased: not handed out again"
-    );
+    assert!(broker.pull(&sub, 10).await.unwrap().is_empty(), "leased: not handed out again");
     let stats = broker.stats(&sub).await.unwrap();
     assert_eq!((stats.backlog, stats.in_flight), (0, 1), "{stats:?}");
     broker.ack(&sub, &[got[0].ack_id.clone()]).await.unwrap();
     let stats = broker.stats(&sub).await.unwrap();
     assert_eq!((stats.backlog, stats.in_flight), (0, 0), "{stats:?}");
     tokio::time::sleep(Duration::from_millis(300)).await;
-    assert!(
-        broker.pull(&sub, 10).await.unwrap().is_empty(),
-        "acked: gone"
-    );
+    assert!(broker.pull(&sub, 10).await.unwrap().is_empty(), "acked: gone");
 }
 
 pub async fn an_expired_lease_redelivers_and_fences_the_old_ack_id(broker: Arc<dyn Broker>) {
-    let short = |n: &str, t: &str| SubscriptionSpec {
-        ack_deadline: Duration::from_secs(1),
-        ..spec(n, t, None)
-    };
+    let short = |n: &str, t: &str| SubscriptionSpec { ack_deadline: Duration::from_secs(1), ..spec(n, t, None) };
     let (topic, sub) = topic_with_sub(broker.as_ref(), short).await;
     broker.publish(&topic, &[msg("m")]).await.unwrap();
-    let first = pull_n(broker.as_ref(), &sub, 1, Duration::from_secs(10))
-        .await
-        .remove(0);
+    let first = pull_n(broker.as_ref(), &sub, 1, Duration::from_secs(10)).await.remove(0);
     let again = pull_n(broker.as_ref(), &sub, 1, Duration::from_secs(15)).await;
     assert_eq!(again.len(), 1, "redelivered after the lease expired");
     let second = &again[0];
     assert_eq!(second.message_id, first.message_id);
-    assert!(
-        second.delivery_attempt >= 2,
-        "attempt counted: {}",
-        second.delivery_attempt
-    );
-    assert!(
-        !broker
-            .extend_lease(&sub, &first.ack_id, Duration::from_secs(10))
-            .await
-            .unwrap_or(false)
-    );
-    broker
-        .ack(&sub, std::slice::from_ref(&first.ack_id))
-        .await
-        .unwrap();
-    assert_eq!(
-        broker.stats(&sub).await.unwrap().in_flight,
-        1,
-        "the stale ack did not remove the new delivery"
-    );
-    broker
-        .ack(&sub, std::slice::from_ref(&second.ack_id))
-        .await
-        .unwrap();
+    assert!(second.delivery_attempt >= 2, "attempt counted: {}", second.delivery_attempt);
+    assert!(!broker.extend_lease(&sub, &first.ack_id, Duration::from_secs(10)).await.unwrap_or(false));
+    broker.ack(&sub, std::slice::from_ref(&first.ack_id)).await.unwrap();
+    assert_eq!(broker.stats(&sub).await.unwrap().in_flight, 1, "the stale ack did not remove the new delivery");
+    broker.ack(&sub, std::slice::from_ref(&second.ack_id)).await.unwrap();
 }
 
 pub async fn extending_a_lease_keeps_the_message(broker: Arc<dyn Broker>) {
-    let short = |n: &str, t: &str| SubscriptionSpec {
-        ack_deadline: Duration::from_secs(1),
-        ..spec(n, t, None)
-    };
+    let short = |n: &str, t: &str| SubscriptionSpec { ack_deadline: Duration::from_secs(1), ..spec(n, t, None) };
     let (topic, sub) = topic_with_sub(broker.as_ref(), short).await;
     broker.publish(&topic, &[msg("m")]).await.unwrap();
-    let m = pull_n(broker.as_ref(), &sub, 1, Duration::from_secs(10))
-        .await
-        .remove(0);
+    let m = pull_n(broker.as_ref(), &sub, 1, Duration::from_secs(10)).await.remove(0);
     for _ in 0..4 {
         tokio::time::sleep(Duration::from_millis(500)).await;
-        assert!(
-            broker
-                .extend_lease(&sub, &m.ack_id, Duration::from_secs(1))
-                .await
-                .unwrap()
-        );
-        assert!(
-            broker.pull(&sub, 1).await.unwrap().is_empty(),
-            "extended: still leased"
-        );
+        assert!(broker.extend_lease(&sub, &m.ack_id, Duration::from_secs(1)).await.unwrap());
+        assert!(broker.pull(&sub, 1).await.unwrap().is_empty(), "extended: still leased");
     }
     broker.ack(&sub, &[m.ack_id]).await.unwrap();
 }
@@ -229,45 +140,23 @@ pub async fn extending_a_lease_keeps_the_message(broker: Arc<dyn Broker>) {
 pub async fn nack_redelivers_after_the_delay_or_the_backoff(broker: Arc<dyn Broker>) {
     let (topic, sub) = topic_with_sub(broker.as_ref(), |n, t| spec(n, t, None)).await;
     broker.publish(&topic, &[msg("m")]).await.unwrap();
-    let m = pull_n(broker.as_ref(), &sub, 1, Duration::from_secs(10))
-        .await
-        .remove(0);
-    broker
-        .nack(&sub, &m.ack_id, Some(Duration::ZERO))
-        .await
-        .unwrap();
-    let m2 = pull_n(broker.as_ref(), &sub, 1, Duration::from_secs(10))
-        .await
-        .remove(0);
+    let m = pull_n(broker.as_ref(), &sub, 1, Duration::from_secs(10)).await.remove(0);
+    broker.nack(&sub, &m.ack_id, Some(Duration::ZERO)).await.unwrap();
+    let m2 = pull_n(broker.as_ref(), &sub, 1, Duration::from_secs(10)).await.remove(0);
     assert_eq!(m2.delivery_attempt, 2);
 
-    broker
-        .nack(&sub, &m2.ack_id, Some(Duration::from_millis(800)))
-        .await
-        .unwrap();
+    broker.nack(&sub, &m2.ack_id, Some(Duration::from_millis(800))).await.unwrap();
     let at = Instant::now();
-    let m3 = pull_n(broker.as_ref(), &sub, 1, Duration::from_secs(10))
-        .await
-        .remove(0);
-    assert!(
-        at.elapsed() >= Duration::from_millis(700),
-        "came back after {:?}",
-        at.elapsed()
-    );
+    let m3 = pull_n(broker.as_ref(), &sub, 1, Duration::from_secs(10)).await.remove(0);
+    assert!(at.elapsed() >= Duration::from_millis(700), "came back after {:?}", at.elapsed());
     assert_eq!(m3.delivery_attempt, 3);
     let stats = broker.stats(&sub).await.unwrap();
     assert!(stats.oldest_unacked_age_seconds >= 0.7, "{stats:?}");
 
     broker.nack(&sub, &m3.ack_id, None).await.unwrap();
     let at = Instant::now();
-    let m4 = pull_n(broker.as_ref(), &sub, 1, Duration::from_secs(10))
-        .await
-        .remove(0);
-    assert!(
-        at.elapsed() >= Duration::from_millis(150),
-        "the retry policy's backoff applies: {:?}",
-        at.elapsed()
-    );
+    let m4 = pull_n(broker.as_ref(), &sub, 1, Duration::from_secs(10)).await.remove(0);
+    assert!(at.elapsed() >= Duration::from_millis(150), "the retry policy's backoff applies: {:?}", at.elapsed());
     broker.ack(&sub, &[m4.ack_id]).await.unwrap();
 }
 
@@ -275,10 +164,7 @@ pub async fn after_max_attempts_a_message_is_dead_lettered(broker: Arc<dyn Broke
     let dead = unique("dead");
     broker.ensure_topic(&dead).await.unwrap();
     let dead_sub = unique("dead-sub");
-    broker
-        .ensure_subscription(&spec(&dead_sub, &dead, None))
-        .await
-        .unwrap();
+    broker.ensure_subscription(&spec(&dead_sub, &dead, None)).await.unwrap();
     let with_dlq = |n: &str, t: &str| spec(n, t, Some(&dead));
     let (topic, sub) = topic_with_sub(broker.as_ref(), with_dlq).await;
     broker.publish(&topic, &[msg("poison")]).await.unwrap();
@@ -286,25 +172,16 @@ pub async fn after_max_attempts_a_message_is_dead_lettered(broker: Arc<dyn Broke
         let m = pull_n(broker.as_ref(), &sub, 1, Duration::from_secs(15)).await;
         assert_eq!(m.len(), 1, "delivery {attempt}");
         assert_eq!(m[0].delivery_attempt, attempt);
-        broker
-            .nack(&sub, &m[0].ack_id, Some(Duration::ZERO))
-            .await
-            .unwrap();
+        broker.nack(&sub, &m[0].ack_id, Some(Duration::ZERO)).await.unwrap();
     }
     let dead_letters = pull_n(broker.as_ref(), &dead_sub, 1, Duration::from_secs(15)).await;
     assert_eq!(dead_letters.len(), 1);
     assert_eq!(text(&dead_letters[0]), "poison");
     assert_eq!(dead_letters[0].attributes["job_id"], "poison");
     tokio::time::sleep(Duration::from_millis(300)).await;
-    assert!(
-        broker.pull(&sub, 1).await.unwrap().is_empty(),
-        "gone from the source subscription"
-    );
+    assert!(broker.pull(&sub, 1).await.unwrap().is_empty(), "gone from the source subscription");
     assert_eq!(broker.stats(&sub).await.unwrap().dead_lettered, 1);
-    broker
-        .ack(&dead_sub, &[dead_letters[0].ack_id.clone()])
-        .await
-        .unwrap();
+    broker.ack(&dead_sub, &[dead_letters[0].ack_id.clone()]).await.unwrap();
 }
 
 pub async fn concurrent_consumers_share_without_duplicates(broker: Arc<dyn Broker>) {
