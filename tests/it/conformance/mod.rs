@@ -28,3 +28,8 @@ pub fn embedded() -> Embedded {
         _dir: dir,
     }
 }
+
+/// The address of an emulator that `scripts/test` started.
+pub fn emulator(var: &str) -> String {
+    std::env::var(var).unwrap_or_else(|_| panic!("{var} is not set: run scripts/test, which starts the emulators"))
+}
