@@ -3,6 +3,7 @@
 //! stale worker can never overwrite a newer state on any backend.
 
 pub mod embedded;
+pub mod firestore;
 
 use crate::job::{Job, Transition};
 use crate::queue::OutgoingMessage;

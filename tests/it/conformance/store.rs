@@ -147,3 +147,12 @@ async fn embedded_submit_enqueues_in_the_same_transaction() {
     broker.nack("jobs-sub", &pulled[0].ack_id, Some(std::time::Duration::ZERO)).await.unwrap();
     assert_eq!(broker.pull("jobs-sub", 10).await.unwrap().len(), 1, "still one message");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn firestore_store_conforms_on_the_emulator() {
+    super::emulator("FIRESTORE_EMULATOR_HOST");
+    let store = krawlr::store::firestore::FirestoreStore::connect("krawlr-test").await.unwrap();
+    let (job, message) = new_job("key_a");
+    assert_eq!(store.create_job(&job, &message).await.unwrap(), Enqueue::PublishRequired);
+    run_all(Arc::new(store)).await;
+}
