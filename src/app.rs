@@ -4,13 +4,15 @@
 use crate::api::{self, AppState};
 use crate::config::{Backend as BackendKind, Settings};
 use crate::queue::embedded::EmbeddedBroker;
+use crate::queue::pubsub::PubSubBroker;
 use crate::queue::{Broker, Ensured, QueueError, SubscriptionSpec};
 use crate::scrape::fetch::Fetcher;
 use crate::sqlite::Db;
 use crate::store::Store;
 use crate::store::embedded::EmbeddedStore;
+use crate::store::firestore::FirestoreStore;
 use crate::worker::Worker;
-use anyhow::{Context, bail};
+use anyhow::Context;
 use std::io::Write;
 use std::sync::Arc;
 use tokio_util::sync::CancellationToken;
@@ -23,7 +25,7 @@ pub struct Backend {
     pub store: Arc<dyn Store>,
 }
 
-pub fn connect(settings: &Settings) -> anyhow::Result<Backend> {
+pub async fn connect(settings: &Settings) -> anyhow::Result<Backend> {
     match settings.backend {
         BackendKind::Embedded => {
             let db = Db::open(&settings.data_dir, settings.sqlite_sync).with_context(|| {
@@ -34,10 +36,17 @@ pub fn connect(settings: &Settings) -> anyhow::Result<Backend> {
                 store: Arc::new(EmbeddedStore::new(db, settings.topics.jobs.clone())),
             })
         }
-        BackendKind::Gcp => bail!(
-            "the gcp backend (KRAWLR_BACKEND=gcp or GCP_PROJECT_ID set) is not part of this build yet; \
-             use KRAWLR_BACKEND=embedded"
-        ),
+        BackendKind::Gcp => {
+            let project = settings.gcp_project_id.as_deref().context("GCP_PROJECT_ID is required")?;
+            let emulator = settings.pubsub_emulator_host.as_deref();
+            let broker = PubSubBroker::connect(project, emulator)
+                .await
+                .with_context(|| format!("cannot reach Pub/Sub for project {project}"))?;
+            let store = FirestoreStore::connect(project)
+                .await
+                .with_context(|| format!("cannot reach Firestore for project {project}"))?;
+            Ok(Backend { broker: Arc::new(broker), store: Arc::new(store) })
+        }
     }
 }
 
@@ -90,7 +99,7 @@ pub struct Parts {
 
 /// Runs the chosen parts until SIGINT or SIGTERM, then shuts them down gracefully.
 pub async fn run(settings: Settings, parts: Parts) -> anyhow::Result<()> {
-    let backend = connect(&settings)?;
+    let backend = connect(&settings).await?;
     ensure_topology(&backend, &settings).await.context("cannot prepare the queue's topics and subscriptions")?;
     let shutdown = shutdown_on_signal();
     let mut tasks = tokio::task::JoinSet::new();

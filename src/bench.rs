@@ -49,7 +49,7 @@ pub async fn run(mut settings: Settings, command: BenchCommand) -> anyhow::Resul
 }
 
 async fn queue(settings: &Settings, jobs: usize, batch: usize, consumers: usize) -> anyhow::Result<()> {
-    let backend = app::connect(settings)?;
+    let backend = app::connect(settings).await?;
     app::ensure_topology(&backend, settings).await?;
     let broker = backend.broker.clone();
     let topic = &settings.topics.jobs;
@@ -116,7 +116,7 @@ async fn submit(
     let (base, key) = match (url, key) {
         (Some(url), Some(key)) => (url.trim_end_matches('/').to_string(), key),
         _ => {
-            let backend = app::connect(&settings)?;
+            let backend = app::connect(&settings).await?;
             app::ensure_topology(&backend, &settings).await?;
             let key = crate::keys::create(backend.store.as_ref(), "bench").await?.secret;
             let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;

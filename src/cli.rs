@@ -113,7 +113,7 @@ async fn dispatch(command: Command, settings: Settings) -> anyhow::Result<ExitCo
 }
 
 async fn setup(settings: &Settings) -> anyhow::Result<()> {
-    let backend = app::connect(settings)?;
+    let backend = app::connect(settings).await?;
     let changes = app::ensure_topology(&backend, settings).await?;
     let mut changed = false;
     for (what, ensured) in &changes {
@@ -152,7 +152,7 @@ async fn scrape(settings: &Settings, raw: &str, pretty: bool) -> anyhow::Result<
 }
 
 async fn keys(settings: &Settings, command: KeysCommand) -> anyhow::Result<()> {
-    let backend = app::connect(settings)?;
+    let backend = app::connect(settings).await?;
     let store = backend.store.as_ref();
     match command {
         KeysCommand::Create { name } => {
@@ -179,7 +179,7 @@ async fn keys(settings: &Settings, command: KeysCommand) -> anyhow::Result<()> {
 }
 
 async fn queue_stats(settings: &Settings, json: bool) -> anyhow::Result<()> {
-    let backend = app::connect(settings)?;
+    let backend = app::connect(settings).await?;
     let mut all = Vec::new();
     for spec in app::subscriptions(settings) {
         all.push(backend.broker.stats(&spec.name).await?);

@@ -37,6 +37,9 @@ pub struct Settings {
     pub data_dir: PathBuf,
     pub api_key: Option<String>,
     pub gcp_project_id: Option<String>,
+    /// `host:port` of the Pub/Sub emulator; Firestore's (`FIRESTORE_EMULATOR_HOST`) is read by
+    /// its client.
+    pub pubsub_emulator_host: Option<String>,
     pub topics: Topics,
     pub queue: QueueSettings,
     pub worker: WorkerSettings,
@@ -162,6 +165,19 @@ impl Settings {
         let listen = listen_raw
             .parse()
             .map_err(|_| env.invalid("KRAWLR_LISTEN", listen_raw, "expected IP:PORT, e.g. 127.0.0.1:8000"))?;
+        if backend == Backend::Gcp {
+            if gcp_project_id.is_none() {
+                return Err(env.invalid("GCP_PROJECT_ID", "", "required by the gcp backend (KRAWLR_BACKEND=gcp)"));
+            }
+            if queue.ack_deadline < Duration::from_secs(10) {
+                let value = env.get("KRAWLR_ACK_DEADLINE_SECONDS").unwrap_or_default();
+                return Err(env.invalid("KRAWLR_ACK_DEADLINE_SECONDS", value, "Pub/Sub needs at least 10 seconds"));
+            }
+            if queue.max_delivery_attempts < 5 {
+                let value = env.get("KRAWLR_MAX_DELIVERY_ATTEMPTS").unwrap_or_default();
+                return Err(env.invalid("KRAWLR_MAX_DELIVERY_ATTEMPTS", value, "Pub/Sub needs 5 to 100"));
+            }
+        }
         let api_key = env.string("KRAWLR_API_KEY");
         if let Some(key) = &api_key {
             if key.len() < 16 {
@@ -174,6 +190,7 @@ impl Settings {
             data_dir: env.string("KRAWLR_DATA_DIR").unwrap_or("./krawlr-data".into()).into(),
             api_key,
             gcp_project_id,
+            pubsub_emulator_host: env.string("PUBSUB_EMULATOR_HOST"),
             topics,
             queue,
             worker,
@@ -269,6 +286,10 @@ mod tests {
     fn gcp_project_selects_gcp_unless_overridden() {
         let s = Settings::from_vars(vars(&[("GCP_PROJECT_ID", "p")])).unwrap();
         assert_eq!(s.backend, Backend::Gcp);
+        let err = Settings::from_vars(vars(&[("KRAWLR_BACKEND", "gcp")])).unwrap_err();
+        assert_eq!(err.name, "GCP_PROJECT_ID");
+        let short = vars(&[("GCP_PROJECT_ID", "p"), ("KRAWLR_ACK_DEADLINE_SECONDS", "2")]);
+        assert_eq!(Settings::from_vars(short).unwrap_err().name, "KRAWLR_ACK_DEADLINE_SECONDS");
         let s = Settings::from_vars(vars(&[("GCP_PROJECT_ID", "p"), ("KRAWLR_BACKEND", "embedded")])).unwrap();
         assert_eq!(s.backend, Backend::Embedded);
     }

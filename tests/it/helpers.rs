@@ -40,6 +40,21 @@ impl TestEnv {
         TestEnv { dir, vars }
     }
 
+    /// The gcp backend on the emulators `scripts/test` started, in a project of its own.
+    pub fn gcp() -> TestEnv {
+        let emulator = |var: &str| {
+            std::env::var(var)
+                .unwrap_or_else(|_| panic!("{var} is not set: run scripts/test, which starts the emulators"))
+        };
+        let project = format!("krawlr-{}", &uuid::Uuid::new_v4().simple().to_string()[..10]);
+        TestEnv::new()
+            .set("KRAWLR_BACKEND", "gcp")
+            .set("GCP_PROJECT_ID", &project)
+            .set("PUBSUB_EMULATOR_HOST", &emulator("PUBSUB_EMULATOR_HOST"))
+            .set("FIRESTORE_EMULATOR_HOST", &emulator("FIRESTORE_EMULATOR_HOST"))
+            .set("KRAWLR_ACK_DEADLINE_SECONDS", "10")
+    }
+
     pub fn set(mut self, name: &str, value: &str) -> TestEnv {
         self.vars.retain(|(k, _)| k != name);
         self.vars.push((name.to_string(), value.to_string()));
@@ -54,7 +69,11 @@ impl TestEnv {
     pub fn command(&self, args: &[&str]) -> Command {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_krawlr"));
         for (k, _) in std::env::vars() {
-            if k.starts_with("KRAWLR_") || k.starts_with("PUBSUB_") || k == "GCP_PROJECT_ID" {
+            if k.starts_with("KRAWLR_")
+                || k.starts_with("PUBSUB_")
+                || k.starts_with("FIRESTORE_")
+                || k == "GCP_PROJECT_ID"
+            {
                 cmd.env_remove(k);
             }
         }

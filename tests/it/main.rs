@@ -5,5 +5,6 @@ mod api;
 mod cli;
 mod conformance;
 mod fetch;
+mod gcp;
 mod helpers;
 mod processes;

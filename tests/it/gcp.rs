@@ -1,0 +1,65 @@
+//! The gcp backend end to end: separate api and worker processes on the Pub/Sub and Firestore
+//! emulators, with the same job semantics as the embedded backend.
+
+use crate::helpers::{Client, KEY, Site, TestEnv};
+use std::time::Duration;
+
+#[tokio::test(flavor = "multi_thread")]
+async fn setup_creates_the_topology_once() {
+    let env = TestEnv::gcp();
+    let (code, out, err) = env.run(&["setup"]);
+    assert_eq!(code, 0, "{err}");
+    for name in ["topic scrape-jobs", "topic scrape-progress", "topic scrape-completed", "subscription scrape-jobs-sub"]
+    {
+        assert!(out.contains(&format!("created {name}\n")), "{name} missing from:\n{out}");
+    }
+    let (code, out, err) = env.run(&["setup"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.starts_with("nothing to do"), "{out}");
+    let (_, out, _) = env.set("KRAWLR_RETRY_MIN_BACKOFF_SECONDS", "5").run(&["setup"]);
+    assert!(out.contains("updated subscription scrape-jobs-sub"), "{out}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn jobs_run_across_api_and_worker_processes() {
+    let site = Site::company(Duration::from_millis(100)).await;
+    let failing = Site::always(404).await;
+    let env = TestEnv::gcp();
+    let (_api, base) = env.serve("api", "api").await;
+    let _w1 = env.worker("worker1").await;
+    let _w2 = env.worker("worker2").await;
+    let client = Client::new(&base, KEY);
+    let mut ids = Vec::new();
+    for i in 0..6 {
+        ids.push(client.submit(&site.url(&format!("/?n={i}"))).await);
+    }
+    let broken = client.submit(&failing.url("/")).await;
+    for id in &ids {
+        let s = client.wait_status(id, &["completed", "failed"], Duration::from_secs(60)).await;
+        assert_eq!(s["status"], "completed", "{s}");
+        assert_eq!(s["progress_percent"], 100);
+        let (code, report) = client.get(&format!("/api/v1/scrape/{id}")).await;
+        assert_eq!(code, 200);
+        assert_eq!(report["company"]["name"], "Acme Rockets");
+    }
+    let s = client.wait_status(&broken, &["failed", "completed"], Duration::from_secs(60)).await;
+    assert_eq!(s["status"], "failed", "{s}");
+    assert!(s["error"].as_str().unwrap().contains("HTTP 404"), "{s}");
+    assert_eq!(s["attempts"], 1);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_site_that_keeps_failing_is_dead_lettered_to_failed() {
+    let site = Site::always(503).await;
+    let env =
+        TestEnv::gcp().set("KRAWLR_RETRY_MIN_BACKOFF_SECONDS", "0.1").set("KRAWLR_RETRY_MAX_BACKOFF_SECONDS", "0.5");
+    let (_up, base) = env.serve("up", "up").await;
+    let client = Client::new(&base, KEY);
+    let id = client.submit(&site.url("/")).await;
+    let retrying = client.wait_status(&id, &["retrying", "failed"], Duration::from_secs(30)).await;
+    assert_eq!(retrying["status"], "retrying", "{retrying}");
+    let failed = client.wait_status(&id, &["failed"], Duration::from_secs(90)).await;
+    assert_eq!(failed["attempts"], 5, "{failed}");
+    assert!(failed["error"].as_str().unwrap().contains("503"), "{failed}");
+    assert_eq!(site.hits(), 5, "one robots.txt request per attempt");
+}
