@@ -75,6 +75,9 @@ pub struct WorkerSettings {
     pub shutdown_grace: Duration,
     /// Longest pause between two pulls of an empty queue.
     pub poll_interval: Duration,
+    /// An unfinished job not updated for this long is republished (its message may be lost).
+    pub reconcile_after: Duration,
+    pub reconcile_interval: Duration,
 }
 
 #[derive(Debug, Clone)]
@@ -139,6 +142,13 @@ impl Settings {
             concurrency: env.parse("KRAWLR_WORKER_CONCURRENCY", 16usize, 1..=10_000)?,
             shutdown_grace: env.seconds("KRAWLR_SHUTDOWN_GRACE_SECONDS", 30.0, 0.0..=3600.0)?,
             poll_interval: env.seconds("KRAWLR_POLL_INTERVAL_SECONDS", 0.25, 0.001..=60.0)?,
+            // Longer than any lease plus any backoff, so a healthy job is never republished.
+            reconcile_after: env.seconds(
+                "KRAWLR_RECONCILE_AFTER_SECONDS",
+                (queue.ack_deadline + queue.max_backoff).as_secs_f64() + 60.0,
+                1.0..=86_400.0,
+            )?,
+            reconcile_interval: env.seconds("KRAWLR_RECONCILE_INTERVAL_SECONDS", 60.0, 0.1..=3600.0)?,
         };
         let fetch = FetchSettings {
             user_agent: env

@@ -178,7 +178,7 @@ impl Job {
             | Transition::Complete { attempt }
             | Transition::Retry { attempt, .. }
             | Transition::Release { attempt } => owner(*attempt),
-            Transition::Fail { attempt, .. } => match attempt {
+            Transition::Fail { attempt, .. } | Transition::Touch { attempt } => match attempt {
                 Some(a) => owner(*a),
                 None => !self.status.is_terminal(),
             },
@@ -219,6 +219,7 @@ impl Job {
                 self.current_stage = Stage::Starting;
                 self.progress_percent = 0;
             }
+            Transition::Touch { .. } => {}
         }
         self.updated_at = now;
         true
@@ -252,6 +253,11 @@ pub enum Transition {
     /// Shutdown handed the message back before the job finished.
     Release {
         attempt: u32,
+    },
+    /// Only `updated_at` moves: the owner's heartbeat (`Some`), or the reconciler noting that it
+    /// republished a job (`None`, any job not yet finished).
+    Touch {
+        attempt: Option<u32>,
     },
 }
 
@@ -341,6 +347,8 @@ mod tests {
         let stale = Transition::Progress { attempt: 1, stage: Stage::News };
         assert!(!j.apply(&stale, 3));
         assert!(!j.apply(&Transition::Complete { attempt: 1 }, 3));
+        assert!(!j.apply(&Transition::Touch { attempt: Some(1) }, 3), "a stale heartbeat is refused");
+        assert!(j.apply(&Transition::Touch { attempt: Some(2) }, 3));
         assert!(j.apply(&Transition::Complete { attempt: 2 }, 3));
         assert_eq!(j.status, JobStatus::Completed);
     }

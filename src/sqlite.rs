@@ -40,10 +40,12 @@ CREATE TABLE IF NOT EXISTS jobs (
     id TEXT PRIMARY KEY,
     key_id TEXT NOT NULL,
     created_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL,
     status TEXT NOT NULL,
     doc TEXT NOT NULL
 ) STRICT;
 CREATE INDEX IF NOT EXISTS jobs_by_key ON jobs (key_id, created_at);
+CREATE INDEX IF NOT EXISTS jobs_by_status ON jobs (status, updated_at);
 CREATE TABLE IF NOT EXISTS results (
     job_id TEXT PRIMARY KEY,
     report TEXT NOT NULL,

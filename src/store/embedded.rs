@@ -60,7 +60,8 @@ impl Store for EmbeddedStore {
                 let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
                 let inserted = tx
                     .prepare_cached(
-                        "INSERT OR IGNORE INTO jobs (id, key_id, created_at, status, doc) VALUES (?1, ?2, ?3, ?4, ?5)",
+                        "INSERT OR IGNORE INTO jobs (id, key_id, created_at, updated_at, status, doc)
+                         VALUES (?1, ?2, ?3, ?3, ?4, ?5)",
                     )?
                     .execute(params![job.id, job.key_id, job.created_at, job.status.as_str(), encode(&job)])?;
                 if inserted == 0 {
@@ -109,11 +110,8 @@ impl Store for EmbeddedStore {
                 if !job.apply(&t, now) {
                     return Ok(Applied::No(job));
                 }
-                tx.prepare_cached("UPDATE jobs SET status = ?2, doc = ?3 WHERE id = ?1")?.execute(params![
-                    id,
-                    job.status.as_str(),
-                    encode(&job)
-                ])?;
+                tx.prepare_cached("UPDATE jobs SET status = ?2, doc = ?3, updated_at = ?4 WHERE id = ?1")?
+                    .execute(params![id, job.status.as_str(), encode(&job), job.updated_at])?;
                 if let (Transition::Complete { .. }, Some(report)) = (&t, report) {
                     tx.prepare_cached(
                         "INSERT INTO results (job_id, report, created_at) VALUES (?1, ?2, ?3)
@@ -138,6 +136,21 @@ impl Store for EmbeddedStore {
             })
             .await?;
         report.map(|r| serde_json::from_str(&r).map_err(|e| StoreError::Backend(Box::new(e)))).transpose()
+    }
+
+    async fn stale_jobs(&self, before: i64, limit: usize) -> Result<Vec<Job>, StoreError> {
+        let docs: Vec<String> = self
+            .db
+            .read(move |c| {
+                c.prepare_cached(
+                    "SELECT doc FROM jobs WHERE status IN ('queued', 'processing', 'retrying') AND updated_at < ?1
+                     ORDER BY updated_at LIMIT ?2",
+                )?
+                .query_map(params![before, limit as i64], |r| r.get(0))?
+                .collect()
+            })
+            .await?;
+        docs.iter().map(|d| decode(d)).collect()
     }
 
     async fn create_api_key(&self, key: &ApiKey, hash: &str) -> Result<(), StoreError> {

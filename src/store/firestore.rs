@@ -115,6 +115,24 @@ impl Store for FirestoreStore {
         doc.map(|d| serde_json::from_str(&d.report).map_err(|e| StoreError::Backend(Box::new(e)))).transpose()
     }
 
+    /// Needs the composite index (status, updated_at) of `deploy/firestore.indexes.json`.
+    async fn stale_jobs(&self, before: i64, limit: usize) -> Result<Vec<Job>, StoreError> {
+        let unfinished = vec!["queued", "processing", "retrying"];
+        Ok(self
+            .db
+            .fluent()
+            .select()
+            .from(JOBS)
+            .filter(|q| {
+                q.for_all([q.field("status").is_in(unfinished.clone()), q.field("updated_at").less_than(before)])
+            })
+            .order(|o| o.fields([o.field("updated_at").asc()]))
+            .limit(limit.min(u32::MAX as usize) as u32)
+            .obj()
+            .query()
+            .await?)
+    }
+
     async fn create_api_key(&self, key: &ApiKey, hash: &str) -> Result<(), StoreError> {
         let doc = KeyDoc {
             id: key.id.clone(),

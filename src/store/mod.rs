@@ -69,6 +69,9 @@ pub trait Store: Send + Sync {
         report: Option<&serde_json::Value>,
     ) -> Result<Applied, StoreError>;
     async fn get_result(&self, job_id: &str) -> Result<Option<serde_json::Value>, StoreError>;
+    /// Unfinished jobs (`queued`, `processing`, `retrying`) not updated since `before` (unix ms),
+    /// oldest first: the reconciler's candidates for a lost message.
+    async fn stale_jobs(&self, before: i64, limit: usize) -> Result<Vec<Job>, StoreError>;
 
     /// Stores a key by its SHA-256 hash; the key itself is never stored.
     async fn create_api_key(&self, key: &ApiKey, hash: &str) -> Result<(), StoreError>;

@@ -54,7 +54,7 @@ impl Worker {
         self.publish_event(&job, "scrape.progress").await;
 
         let lease_lost = CancellationToken::new();
-        let keeper = tokio::spawn(self.keep_lease(message.ack_id.clone(), lease_lost.clone()));
+        let keeper = tokio::spawn(self.keep_lease(&job, message.ack_id.clone(), lease_lost.clone()));
         let outcome = tokio::select! {
             outcome = self.run_stages(&job) => outcome,
             _ = hard_stop.cancelled() => Outcome::Interrupted,
@@ -167,11 +167,18 @@ impl Worker {
         }
     }
 
-    /// Extends the lease every third of the ack deadline; cancels `lost` when it is gone.
-    fn keep_lease(&self, ack_id: AckId, lost: CancellationToken) -> impl Future<Output = ()> + Send + 'static {
-        let broker = self.broker.clone();
+    /// Every third of the ack deadline: extends the lease, and records a heartbeat on the job
+    /// so that the reconciler leaves it alone. Cancels `lost` when either is gone.
+    fn keep_lease(
+        &self,
+        job: &Job,
+        ack_id: AckId,
+        lost: CancellationToken,
+    ) -> impl Future<Output = ()> + Send + 'static {
+        let (broker, store) = (self.broker.clone(), self.store.clone());
         let subscription = self.topics.jobs_subscription.clone();
         let deadline = self.queue.ack_deadline;
+        let (job_id, heartbeat) = (job.id.clone(), Transition::Touch { attempt: Some(job.attempt) });
         async move {
             let mut tick = tokio::time::interval(deadline / 3);
             tick.tick().await;
@@ -181,6 +188,11 @@ impl Worker {
                     Ok(true) => {}
                     Ok(false) => return lost.cancel(),
                     Err(e) => warn!(error = %e, "could not extend the lease; trying again"),
+                }
+                match store.transition(&job_id, &heartbeat, None).await {
+                    Ok(Applied::Yes(_)) => {}
+                    Ok(_) => return lost.cancel(),
+                    Err(e) => warn!(error = %e, "could not record a heartbeat; trying again"),
                 }
             }
         }

@@ -7,6 +7,7 @@
 //! the rest back to the queue.
 
 mod handle;
+mod reconcile;
 
 use crate::config::{QueueSettings, Topics, WorkerSettings};
 use crate::job::{Job, JobEvent, JobRequested, Transition};
@@ -38,6 +39,7 @@ impl Worker {
     /// Runs until `shutdown` is cancelled, then drains as described in the module docs.
     pub async fn run(self: Arc<Self>, shutdown: CancellationToken) {
         let dead_letters = tokio::spawn(self.clone().drain_dead_letters(shutdown.clone()));
+        let reconciler = tokio::spawn(self.clone().reconcile(shutdown.clone()));
         let permits = Arc::new(Semaphore::new(self.settings.concurrency));
         let hard_stop = CancellationToken::new();
         let mut tasks = JoinSet::new();
@@ -97,6 +99,7 @@ impl Worker {
             while tasks.join_next().await.is_some() {}
         }
         let _ = dead_letters.await;
+        let _ = reconciler.await;
         info!("worker stopped");
     }
 

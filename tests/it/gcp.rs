@@ -48,6 +48,35 @@ async fn jobs_run_across_api_and_worker_processes() {
     assert_eq!(s["attempts"], 1);
 }
 
+/// Firestore and Pub/Sub cannot commit together: a job written without its message (a publish
+/// that failed, or a message the broker forgot) is republished by the reconciler.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_job_whose_publish_was_dropped_still_runs() {
+    use krawlr::job::{Job, JobRequested, now_ms};
+    use krawlr::store::Store;
+    let site = Site::company(Duration::ZERO).await;
+    let env = TestEnv::gcp().set("KRAWLR_RECONCILE_AFTER_SECONDS", "1").set("KRAWLR_RECONCILE_INTERVAL_SECONDS", "0.3");
+    assert_eq!(env.run(&["setup"]).0, 0);
+    let project = env.var("GCP_PROJECT_ID");
+    let store = krawlr::store::firestore::FirestoreStore::connect(&project).await.unwrap();
+    let job = Job::new(uuid::Uuid::new_v4().to_string(), "key_x".into(), site.url("/"), now_ms());
+    let message = krawlr::queue::OutgoingMessage::json(&JobRequested::for_job(&job), &job.id);
+    store.create_job(&job, &message).await.unwrap(); // written, and never published
+    let worker = env.worker("worker").await;
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        let now = store.get_job(&job.id).await.unwrap().unwrap();
+        if now.status.is_terminal() {
+            assert_eq!(now.status.as_str(), "completed", "{now:?}");
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "never ran: {now:?}\n{}", worker.stderr());
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(store.get_result(&job.id).await.unwrap().is_some());
+    assert!(worker.stderr().contains("republished a job whose message seems lost"));
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn a_site_that_keeps_failing_is_dead_lettered_to_failed() {
     let site = Site::always(503).await;

@@ -61,6 +61,10 @@ impl TestEnv {
         self
     }
 
+    pub fn var(&self, name: &str) -> String {
+        self.vars.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone()).unwrap_or_default()
+    }
+
     pub fn data_dir(&self) -> PathBuf {
         self.dir.path().join("data")
     }

@@ -77,6 +77,22 @@ async fn a_site_that_keeps_failing_is_retried_then_dead_lettered() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn the_reconciler_republishes_a_job_whose_message_was_lost() {
+    let site = Site::company(Duration::ZERO).await;
+    let env = TestEnv::new().set("KRAWLR_RECONCILE_AFTER_SECONDS", "1").set("KRAWLR_RECONCILE_INTERVAL_SECONDS", "0.3");
+    let (_api, base) = env.serve("api", "api").await;
+    let client = Client::new(&base, KEY);
+    let id = client.submit(&site.url("/")).await;
+    // Lose the message, as a crash of the broker's storage would.
+    assert_eq!(env.db().execute("DELETE FROM messages", []).unwrap(), 1);
+    let worker = env.worker("worker").await;
+    let done = client.wait_status(&id, &["completed", "failed"], Duration::from_secs(20)).await;
+    assert_eq!(done["status"], "completed", "{done}");
+    assert!(worker.stderr().contains("republished a job whose message seems lost"));
+    assert_eq!(env.count("SELECT count(*) FROM results"), 1);
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn permanent_failures_fail_at_once_with_a_reason() {
     let robots = Site::robots_disallow().await;
     let pdf = Site::not_html().await;

@@ -106,11 +106,35 @@ pub async fn api_keys_are_found_by_hash_and_revoked(store: Arc<dyn Store>) {
     assert!(store.find_api_key(&hash).await.unwrap().unwrap().revoked_at.is_some());
 }
 
+pub async fn stale_jobs_are_the_unfinished_ones_left_alone(store: Arc<dyn Store>) {
+    let (done, message) = new_job("key_a");
+    store.create_job(&done, &message).await.unwrap();
+    applied(store.transition(&done.id, &Transition::Claim, None).await.unwrap());
+    let report = serde_json::json!({});
+    applied(store.transition(&done.id, &Transition::Complete { attempt: 1 }, Some(&report)).await.unwrap());
+    let (waiting, message) = new_job("key_a");
+    store.create_job(&waiting, &message).await.unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+
+    let stale = store.stale_jobs(now_ms(), 1000).await.unwrap();
+    assert!(stale.iter().any(|j| j.id == waiting.id), "a queued job left alone is stale");
+    assert!(!stale.iter().any(|j| j.id == done.id), "a finished job never is");
+    assert!(store.stale_jobs(waiting.created_at - 1, 1000).await.unwrap().iter().all(|j| j.id != waiting.id));
+
+    let cutoff = now_ms();
+    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    let touched = applied(store.transition(&waiting.id, &Transition::Touch { attempt: None }, None).await.unwrap());
+    assert!(touched.updated_at > cutoff);
+    assert_eq!(touched.status, JobStatus::Queued, "a touch changes nothing but the time");
+    assert!(store.stale_jobs(cutoff, 1000).await.unwrap().iter().all(|j| j.id != waiting.id), "touched: fresh");
+}
+
 pub async fn run_all(store: Arc<dyn Store>) {
     jobs_round_trip_and_ids_are_unique(store.clone()).await;
     transitions_are_guarded(store.clone()).await;
     retry_and_fail_record_the_reason(store.clone()).await;
     concurrent_claims_each_get_their_own_attempt(store.clone()).await;
+    stale_jobs_are_the_unfinished_ones_left_alone(store.clone()).await;
     api_keys_are_found_by_hash_and_revoked(store).await;
 }
 
