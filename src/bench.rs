@@ -98,7 +98,10 @@ async fn queue(settings: &Settings, jobs: usize, batch: usize, consumers: usize)
     let process_rate = processed as f64 / started.elapsed().as_secs_f64();
     anyhow::ensure!(processed == total, "processed {processed} of {total} messages");
     let sync = format!("{:?}", settings.sqlite_sync).to_lowercase();
-    println!("embedded queue, SQLite WAL synchronous={sync}");
+    match settings.backend {
+        crate::config::Backend::Embedded => println!("embedded queue, SQLite WAL synchronous={sync}"),
+        crate::config::Backend::Gcp => println!("Pub/Sub queue ({})", settings.pubsub_emulator_host.as_deref().unwrap_or("Google Cloud")),
+    }
     println!("enqueue, one message per transaction: {single_rate:>10.0} jobs/s ({single} jobs)");
     println!("enqueue, {batch} per transaction:        {batched_rate:>10.0} jobs/s ({jobs} jobs)");
     println!("process (pull {batch} + ack, {consumers} consumers): {process_rate:>10.0} jobs/s ({processed} jobs)");
