@@ -24,6 +24,15 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 4)]
         consumers: usize,
     },
+    /// Whole jobs through the real worker (claim, stages, result, events, ack) against a
+    /// one-page site on 127.0.0.1
+    Jobs {
+        #[arg(long, default_value_t = 2000)]
+        jobs: usize,
+        /// Jobs one worker runs at once
+        #[arg(long, default_value_t = 64)]
+        concurrency: usize,
+    },
     /// Submit latency at a fixed request rate against an in-process API (or --url)
     Submit {
         #[arg(long, default_value_t = 1000)]
@@ -44,6 +53,7 @@ pub async fn run(mut settings: Settings, command: BenchCommand) -> anyhow::Resul
     println!("# {} cores, load average {}", num_cores(), load_average());
     match command {
         BenchCommand::Queue { jobs, batch, consumers } => queue(&settings, jobs, batch, consumers).await,
+        BenchCommand::Jobs { jobs: n, concurrency } => jobs(settings, n, concurrency).await,
         BenchCommand::Submit { rate, seconds, url, key } => submit(settings, rate, seconds, url, key).await,
     }
 }
@@ -100,11 +110,74 @@ async fn queue(settings: &Settings, jobs: usize, batch: usize, consumers: usize)
     let sync = format!("{:?}", settings.sqlite_sync).to_lowercase();
     match settings.backend {
         crate::config::Backend::Embedded => println!("embedded queue, SQLite WAL synchronous={sync}"),
-        crate::config::Backend::Gcp => println!("Pub/Sub queue ({})", settings.pubsub_emulator_host.as_deref().unwrap_or("Google Cloud")),
+        crate::config::Backend::Gcp => {
+            println!("Pub/Sub queue ({})", settings.pubsub_emulator_host.as_deref().unwrap_or("Google Cloud"))
+        }
     }
     println!("enqueue, one message per transaction: {single_rate:>10.0} jobs/s ({single} jobs)");
     println!("enqueue, {batch} per transaction:        {batched_rate:>10.0} jobs/s ({jobs} jobs)");
     println!("process (pull {batch} + ack, {consumers} consumers): {process_rate:>10.0} jobs/s ({processed} jobs)");
+    Ok(())
+}
+
+async fn jobs(mut settings: Settings, n: usize, concurrency: usize) -> anyhow::Result<()> {
+    use crate::job::{Job, JobRequested, now_ms};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let site = format!("http://{}/", listener.local_addr()?);
+    let page = axum::Router::new().route(
+        "/",
+        axum::routing::get(|| async { axum::response::Html("<html lang=en><title>Bench | Co</title></html>") }),
+    );
+    tokio::spawn(async move { axum::serve(listener, page).await });
+
+    settings.fetch.allow_private_networks = true;
+    settings.fetch.per_host_delay = Duration::ZERO;
+    settings.fetch.per_host_concurrency = concurrency;
+    settings.worker.concurrency = concurrency;
+    let backend = app::connect(&settings).await?;
+    app::ensure_topology(&backend, &settings).await?;
+    let done_sub = crate::queue::SubscriptionSpec {
+        name: format!("bench-{}", &uuid::Uuid::new_v4().simple().to_string()[..8]),
+        topic: settings.topics.completed.clone(),
+        ..app::subscriptions(&settings).remove(0)
+    };
+    backend.broker.ensure_subscription(&done_sub).await?;
+
+    let started = Instant::now();
+    for _ in 0..n {
+        let job = Job::new(uuid::Uuid::new_v4().to_string(), "bench".into(), site.clone(), now_ms());
+        let message = OutgoingMessage::json(&JobRequested::for_job(&job), &job.id);
+        if backend.store.create_job(&job, &message).await? == crate::store::Enqueue::PublishRequired {
+            backend.broker.publish(&settings.topics.jobs, &[message]).await?;
+        }
+    }
+    let submit_rate = n as f64 / started.elapsed().as_secs_f64();
+
+    let worker = std::sync::Arc::new(app::build_worker(&backend, &settings)?);
+    let stop = CancellationToken::new();
+    let started = Instant::now();
+    let running = tokio::spawn(worker.run(stop.clone()));
+    let (mut completed, mut failed) = (0usize, 0usize);
+    while completed + failed < n {
+        let events = backend.broker.pull(&done_sub.name, 1000).await?;
+        if events.is_empty() {
+            anyhow::ensure!(started.elapsed() < Duration::from_secs(600), "jobs did not finish in 10 minutes");
+            tokio::time::sleep(Duration::from_millis(5)).await;
+            continue;
+        }
+        for event in &events {
+            let event: crate::job::JobEvent = serde_json::from_slice(&event.data)?;
+            if event.kind == "scrape.completed" { completed += 1 } else { failed += 1 }
+        }
+        let acks: Vec<_> = events.into_iter().map(|e| e.ack_id).collect();
+        backend.broker.ack(&done_sub.name, &acks).await?;
+    }
+    let rate = n as f64 / started.elapsed().as_secs_f64();
+    stop.cancel();
+    let _ = running.await;
+    println!("{n} jobs on the {:?} backend, worker concurrency {concurrency}", settings.backend);
+    println!("create + enqueue: {submit_rate:>8.0} jobs/s");
+    println!("run to completed: {rate:>8.0} jobs/s ({completed} completed, {failed} failed)");
     Ok(())
 }
 
