@@ -92,3 +92,29 @@ async fn a_site_that_keeps_failing_is_dead_lettered_to_failed() {
     assert!(failed["error"].as_str().unwrap().contains("503"), "{failed}");
     assert_eq!(site.hits(), 5, "one robots.txt request per attempt");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_killed_worker_s_job_completes_and_sigterm_hands_jobs_back() {
+    let site = Site::company(Duration::from_secs(3)).await;
+    let env = TestEnv::gcp().set("KRAWLR_SHUTDOWN_GRACE_SECONDS", "0.2");
+    let (_api, base) = env.serve("api", "api").await;
+    let client = Client::new(&base, KEY);
+
+    let mut crashed = env.worker("crashed").await;
+    let killed = client.submit(&site.url("/?killed")).await;
+    crashed.wait_for_stderr("job started").await;
+    crashed.kill9();
+
+    let mut stopped = env.worker("stopped").await;
+    let handed_back = client.submit(&site.url("/?handed-back")).await;
+    client.wait_status(&handed_back, &["processing"], Duration::from_secs(30)).await;
+    stopped.signal("TERM");
+    assert_eq!(stopped.wait_exit(Duration::from_secs(10)).await, 0);
+    assert!(stopped.stderr().contains("handed back"), "{}", stopped.stderr());
+
+    let _survivor = env.worker("survivor").await;
+    for id in [&killed, &handed_back] {
+        let done = client.wait_status(id, &["completed", "failed"], Duration::from_secs(60)).await;
+        assert_eq!(done["status"], "completed", "{done}");
+    }
+}
