@@ -34,6 +34,14 @@ enum Command {
         #[arg(long)]
         pretty: bool,
     },
+    /// One page's metadata as JSON (title, description, icons, JSON-LD, Open Graph, …)
+    Extract {
+        /// An HTML file, or - for standard input
+        file: String,
+        /// The address the page was fetched from (resolves relative links)
+        #[arg(long)]
+        url: String,
+    },
     /// Manage API keys
     Keys {
         #[command(subcommand)]
@@ -105,6 +113,7 @@ async fn dispatch(command: Command, settings: Settings) -> anyhow::Result<ExitCo
         Command::Worker => app::run(settings, Parts { api: false, worker: true }).await?,
         Command::Setup => setup(&settings).await?,
         Command::Scrape { url, pretty } => return scrape(&settings, &url, pretty).await,
+        Command::Extract { file, url } => extract(&file, &url)?,
         Command::Keys { command } => keys(&settings, command).await?,
         Command::Queue { command: QueueCommand::Stats { json } } => queue_stats(&settings, json).await?,
         Command::Bench { command } => crate::bench::run(settings, command).await?,
@@ -149,6 +158,20 @@ async fn scrape(settings: &Settings, raw: &str, pretty: bool) -> anyhow::Result<
     let json = if pretty { serde_json::to_string_pretty(&report)? } else { serde_json::to_string(&report)? };
     println!("{json}");
     Ok(ExitCode::SUCCESS)
+}
+
+fn extract(file: &str, url: &str) -> anyhow::Result<()> {
+    use std::io::Read;
+    let url = url::Url::parse(url).with_context(|| format!("--url {url} is not a URL"))?;
+    let mut bytes = Vec::new();
+    if file == "-" {
+        std::io::stdin().read_to_end(&mut bytes)?;
+    } else {
+        bytes = std::fs::read(file).with_context(|| format!("cannot read {file}"))?;
+    }
+    let html = crate::scrape::fetch::decode(&bytes, None);
+    println!("{}", serde_json::to_string_pretty(&crate::scrape::meta::extract(&html, &url))?);
+    Ok(())
 }
 
 async fn keys(settings: &Settings, command: KeysCommand) -> anyhow::Result<()> {

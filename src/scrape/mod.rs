@@ -4,6 +4,7 @@
 
 pub mod fetch;
 pub mod guard;
+pub mod meta;
 pub mod profile;
 pub mod report;
 

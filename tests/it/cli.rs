@@ -95,3 +95,23 @@ async fn up_prints_a_first_key_once_when_none_exists() {
     let (_again, _) = env.serve("up2", "up").await;
     assert!(!_again.stdout().contains("kr_"), "no second key printed");
 }
+
+#[test]
+fn extract_prints_one_page_s_metadata() {
+    let env = TestEnv::new();
+    let page = env.dir.path().join("page.html");
+    std::fs::write(&page, crate::helpers::COMPANY_HOME).unwrap();
+    let (code, out, err) = env.run(&["extract", page.to_str().unwrap(), "--url", "https://acme.example/"]);
+    assert_eq!(code, 0, "{err}");
+    let meta: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(meta["title"], "Acme Rockets — launch anything | Acme");
+    assert_eq!(meta["publisher"], "Acme");
+    assert_eq!(meta["lang"], "en");
+    assert_eq!(meta["logo"], "https://acme.example/static/logo.svg");
+    assert_eq!(meta["icons"][0]["size"], 32);
+    assert_eq!(meta["json_ld"][0]["@type"], "Organization");
+    assert_eq!(meta["social_profiles"]["twitter"], "https://x.com/acmerockets");
+    let (code, _, err) = env.run(&["extract", "missing.html", "--url", "https://acme.example/"]);
+    assert_eq!(code, 1);
+    assert!(err.contains("cannot read missing.html"), "{err}");
+}

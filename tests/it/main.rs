@@ -5,6 +5,7 @@ mod api;
 mod cli;
 mod conformance;
 mod fetch;
+mod fixtures;
 mod gcp;
 mod helpers;
 mod processes;

@@ -1,0 +1,406 @@
+//! Page metadata: what one HTML page says about itself — title, description, image, logo,
+//! icons, publisher, language, canonical URL, dates, author, structured data (JSON-LD, Open
+//! Graph, Twitter cards), feeds, social profiles and contacts. Each field follows an ordered
+//! list of sources, structured data and meta tags before the page's own text; a field with no
+//! source stays empty.
+
+use super::profile::{json_ld_objects, social_network};
+use scraper::{ElementRef, Html, Selector};
+use serde::Serialize;
+use serde_json::Value;
+use std::collections::BTreeMap;
+use std::sync::LazyLock;
+use url::Url;
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct PageMeta {
+    pub url: String,
+    pub title: Option<String>,
+    pub description: Option<String>,
+    pub image: Option<String>,
+    pub logo: Option<String>,
+    pub icons: Vec<Icon>,
+    pub publisher: Option<String>,
+    pub lang: Option<String>,
+    pub canonical: Option<String>,
+    /// ISO 8601, UTC.
+    pub published: Option<String>,
+    /// ISO 8601, UTC: when the page says it last changed.
+    pub modified: Option<String>,
+    pub author: Option<String>,
+    pub json_ld: Vec<Value>,
+    pub open_graph: BTreeMap<String, Vec<String>>,
+    pub twitter: BTreeMap<String, String>,
+    pub feeds: Vec<Feed>,
+    pub social_profiles: BTreeMap<String, String>,
+    pub emails: Vec<String>,
+    pub phones: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Icon {
+    pub url: String,
+    pub rel: String,
+    /// Largest declared side in pixels (`sizes="32x32"`), if any.
+    pub size: Option<u32>,
+    #[serde(rename = "type")]
+    pub mime: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Feed {
+    pub url: String,
+    #[serde(rename = "type")]
+    pub mime: String,
+    pub title: Option<String>,
+}
+
+struct Selectors {
+    meta: Selector,
+    title: Selector,
+    h1: Selector,
+    html: Selector,
+    links: Selector,
+    anchors: Selector,
+    time: Selector,
+    itemprop: Selector,
+}
+
+static SEL: LazyLock<Selectors> = LazyLock::new(|| {
+    let s = |css| Selector::parse(css).expect("static selector");
+    Selectors {
+        meta: s("meta"),
+        title: s("title"),
+        h1: s("h1"),
+        html: s("html"),
+        links: s("link[href]"),
+        anchors: s("a[href]"),
+        time: s("time[datetime]"),
+        itemprop: s("[itemprop]"),
+    }
+});
+
+/// Meta tags by lower-cased `property`/`name`/`itemprop`, every value in page order.
+struct Tags(BTreeMap<String, Vec<String>>);
+
+impl Tags {
+    fn of(doc: &Html) -> Tags {
+        let mut tags: BTreeMap<String, Vec<String>> = BTreeMap::new();
+        for m in doc.select(&SEL.meta) {
+            let el = m.value();
+            let Some(content) = el.attr("content").map(clean).filter(|c| !c.is_empty()) else { continue };
+            for key in ["property", "name", "itemprop", "http-equiv"].iter().filter_map(|a| el.attr(a)) {
+                tags.entry(key.trim().to_ascii_lowercase()).or_default().push(content.clone());
+            }
+        }
+        Tags(tags)
+    }
+
+    fn first(&self, keys: &[&str]) -> Option<String> {
+        keys.iter().find_map(|k| self.0.get(*k).and_then(|v| v.first()).cloned())
+    }
+}
+
+fn clean(s: &str) -> String {
+    s.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+fn text(el: ElementRef) -> String {
+    clean(&el.text().collect::<String>())
+}
+
+/// Extracts everything this module knows from one page fetched from `url`.
+pub fn extract(html: &str, url: &Url) -> PageMeta {
+    let doc = Html::parse_document(html);
+    let tags = Tags::of(&doc);
+    let ld = json_ld_objects(&doc);
+    let resolve = |href: &str| url.join(href.trim()).ok().map(|u| u.to_string());
+    let main = ld.iter().find(|o| {
+        is_type(o, &["Article", "NewsArticle", "BlogPosting", "WebPage", "Product", "PodcastEpisode", "VideoObject"])
+    });
+    let org = ld.iter().find(|o| {
+        is_type(o, &["Organization", "Corporation", "NewsMediaOrganization", "LocalBusiness", "OnlineBusiness"])
+    });
+    let ld_str =
+        |obj: Option<&serde_json::Map<String, Value>>, key: &str| obj.and_then(|o| o.get(key)).and_then(string_of);
+
+    let mut meta = PageMeta { url: url.to_string(), ..PageMeta::default() };
+    meta.title = tags
+        .first(&["og:title", "twitter:title", "sailthru.title"])
+        .or_else(|| ld_str(main, "headline"))
+        .or_else(|| doc.select(&SEL.title).next().map(text).filter(|t| !t.is_empty()))
+        .or_else(|| doc.select(&SEL.h1).next().map(text).filter(|t| !t.is_empty()));
+    meta.description = tags
+        .first(&["og:description", "twitter:description", "description", "sailthru.description"])
+        .or_else(|| ld_str(main, "description"));
+    meta.image = tags
+        .first(&[
+            "og:image:secure_url",
+            "og:image:url",
+            "og:image",
+            "twitter:image",
+            "twitter:image:src",
+            "image",
+            "thumbnailurl",
+        ])
+        .or_else(|| main.and_then(|o| o.get("image").or_else(|| o.get("thumbnailUrl"))).and_then(url_of))
+        .or_else(|| link_href(&doc, "image_src"))
+        .and_then(|u| resolve(&u));
+    meta.icons = icons(&doc, url);
+    meta.logo = org
+        .and_then(|o| o.get("logo"))
+        .or_else(|| main.and_then(|m| m.get("publisher")).and_then(|p| p.get("logo")))
+        .and_then(url_of)
+        .or_else(|| tags.first(&["og:logo", "logo"]))
+        .and_then(|u| resolve(&u))
+        .or_else(|| best_icon(&meta.icons));
+    meta.publisher = tags
+        .first(&["og:site_name"])
+        .or_else(|| main.and_then(|m| m.get("publisher")).and_then(string_of))
+        .or_else(|| ld_str(org, "name"))
+        .or_else(|| tags.first(&["application-name", "apple-mobile-web-app-title", "twitter:app:name:iphone"]))
+        .or_else(|| doc.select(&SEL.title).next().and_then(|t| brand_in_title(&text(t), url)));
+    meta.lang = doc
+        .select(&SEL.html)
+        .next()
+        .and_then(|h| h.value().attr("lang").or_else(|| h.value().attr("xml:lang")))
+        .map(str::to_string)
+        .or_else(|| tags.first(&["content-language", "og:locale", "inlanguage", "language", "dc.language"]))
+        .or_else(|| ld_str(main, "inLanguage"))
+        .and_then(|l| iso_639_1(&l));
+    meta.canonical = tags
+        .first(&["og:url"])
+        .or_else(|| link_href(&doc, "canonical"))
+        .or_else(|| tags.first(&["twitter:url"]))
+        .and_then(|u| resolve(&u));
+    meta.published = tags
+        .first(&[
+            "article:published_time",
+            "og:published_time",
+            "datepublished",
+            "date",
+            "dc.date",
+            "dc.date.issued",
+            "pubdate",
+            "publish-date",
+            "sailthru.date",
+            "parsely-pub-date",
+        ])
+        .or_else(|| ld_str(main, "datePublished"))
+        .or_else(|| doc.select(&SEL.time).next().and_then(|t| t.value().attr("datetime")).map(str::to_string))
+        .and_then(|d| iso_date(&d));
+    meta.modified = tags
+        .first(&["article:modified_time", "og:updated_time", "datemodified", "last-modified"])
+        .or_else(|| ld_str(main, "dateModified"))
+        .and_then(|d| iso_date(&d));
+    meta.author = main
+        .and_then(|m| m.get("author"))
+        .and_then(string_of)
+        .or_else(|| tags.first(&["author", "article:author", "sailthru.author", "parsely-author", "dc.creator", "byl"]))
+        .filter(|a| Url::parse(a).is_err())
+        .or_else(|| itemprop_text(&doc, "author"))
+        .or_else(|| tags.first(&["twitter:creator"]).map(|h| h.trim_start_matches('@').to_string()));
+    meta.json_ld = ld.into_iter().map(Value::Object).collect();
+    for (key, values) in &tags.0 {
+        if let Some(name) = key.strip_prefix("og:") {
+            meta.open_graph.insert(name.to_string(), values.clone());
+        } else if let Some(name) = key.strip_prefix("twitter:") {
+            meta.twitter.insert(name.to_string(), values[0].clone());
+        }
+    }
+    meta.feeds = feeds(&doc, url);
+    contacts(&doc, url, &mut meta);
+    meta
+}
+
+/// The segment of a `Title | Brand` title that spells the site's domain name (`Jewish Business
+/// News` on jewishbusinessnews.com).
+pub fn brand_in_title(title: &str, url: &Url) -> Option<String> {
+    let host = url.host_str()?.trim_start_matches("www.");
+    let label = host.split('.').next()?.to_ascii_lowercase();
+    let squash = |s: &str| s.chars().filter(|c| c.is_alphanumeric()).collect::<String>().to_lowercase();
+    title
+        .split(['|', '–', '—', '·', ':'])
+        .flat_map(|s| s.split(" - "))
+        .map(str::trim)
+        .find(|s| !s.is_empty() && squash(s) == label)
+        .map(str::to_string)
+}
+
+fn is_type(obj: &serde_json::Map<String, Value>, types: &[&str]) -> bool {
+    let t = obj.get("@type");
+    let names: Vec<&str> = match t {
+        Some(Value::String(s)) => vec![s.as_str()],
+        Some(Value::Array(a)) => a.iter().filter_map(Value::as_str).collect(),
+        _ => vec![],
+    };
+    names.iter().any(|n| types.contains(&n.rsplit('/').next().unwrap_or(n)))
+}
+
+/// A text value: a string, the first of a list, or an object's `name`.
+fn string_of(v: &Value) -> Option<String> {
+    match v {
+        Value::String(s) => Some(clean(s)).filter(|s| !s.is_empty()),
+        Value::Array(a) => a.iter().find_map(string_of),
+        Value::Object(o) => o.get("name").and_then(string_of),
+        _ => None,
+    }
+}
+
+/// A URL value: a string, the first of a list, or an object's `url`/`contentUrl`.
+fn url_of(v: &Value) -> Option<String> {
+    match v {
+        Value::String(s) => Some(s.trim().to_string()).filter(|s| !s.is_empty()),
+        Value::Array(a) => a.iter().find_map(url_of),
+        Value::Object(o) => o.get("url").or_else(|| o.get("contentUrl")).and_then(url_of),
+        _ => None,
+    }
+}
+
+fn link_href(doc: &Html, rel: &str) -> Option<String> {
+    doc.select(&SEL.links)
+        .find(|l| {
+            l.value().attr("rel").is_some_and(|r| r.split_ascii_whitespace().any(|x| x.eq_ignore_ascii_case(rel)))
+        })
+        .and_then(|l| l.value().attr("href"))
+        .map(str::to_string)
+}
+
+fn itemprop_text(doc: &Html, prop: &str) -> Option<String> {
+    let el = doc.select(&SEL.itemprop).find(|e| e.value().attr("itemprop") == Some(prop))?;
+    let name = el.select(&SEL.itemprop).find(|e| e.value().attr("itemprop") == Some("name"));
+    let value = name.map(text).or_else(|| el.value().attr("content").map(clean)).unwrap_or_else(|| text(el));
+    (!value.is_empty() && value.len() < 100).then_some(value)
+}
+
+/// `en-US`, `en_GB`, `EN` → `en`.
+fn iso_639_1(lang: &str) -> Option<String> {
+    let primary = lang.trim().split(['-', '_']).next()?.to_ascii_lowercase();
+    (primary.len() == 2 && primary.chars().all(|c| c.is_ascii_alphabetic())).then_some(primary)
+}
+
+/// A date in any of the common forms, as RFC 3339 UTC; `None` when it does not parse.
+pub fn iso_date(raw: &str) -> Option<String> {
+    use time::format_description::well_known::{Rfc2822, Rfc3339};
+    use time::macros::format_description;
+    use time::{Date, OffsetDateTime, PrimitiveDateTime, UtcOffset};
+    let raw = raw.trim();
+    let parsed = OffsetDateTime::parse(raw, &Rfc3339)
+        .or_else(|_| OffsetDateTime::parse(raw, &Rfc2822))
+        .ok()
+        .or_else(|| {
+            let naive = format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]");
+            let trimmed = raw.get(..19)?;
+            PrimitiveDateTime::parse(trimmed, naive).ok().map(|p| p.assume_utc())
+        })
+        .or_else(|| {
+            // An offset without a colon: 2021-02-12T16:09:42+0000
+            let (head, tail) = raw.split_at(raw.len().checked_sub(5)?);
+            let offset =
+                UtcOffset::parse(tail, format_description!("[offset_hour sign:mandatory][offset_minute]")).ok()?;
+            let naive = format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]");
+            PrimitiveDateTime::parse(head.get(..19)?, naive).ok().map(|p| p.assume_offset(offset))
+        })
+        .or_else(|| {
+            let day = format_description!("[year]-[month]-[day]");
+            Date::parse(raw.get(..10)?, day).ok().map(|d| d.midnight().assume_utc())
+        })?;
+    let utc = parsed.to_offset(UtcOffset::UTC);
+    let out = format_description!("[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z");
+    utc.format(out).ok()
+}
+
+fn icons(doc: &Html, base: &Url) -> Vec<Icon> {
+    let mut out = Vec::new();
+    for link in doc.select(&SEL.links) {
+        let el = link.value();
+        let rel = el.attr("rel").unwrap_or_default().to_ascii_lowercase();
+        let is_icon = rel.split_ascii_whitespace().any(|r| {
+            matches!(r, "icon" | "apple-touch-icon" | "apple-touch-icon-precomposed" | "mask-icon" | "fluid-icon")
+        });
+        let Some(url) = is_icon.then(|| el.attr("href")).flatten().and_then(|h| base.join(h.trim()).ok()) else {
+            continue;
+        };
+        let size = el.attr("sizes").and_then(|s| {
+            s.split_ascii_whitespace().filter_map(|wh| wh.split(['x', 'X']).next()?.parse::<u32>().ok()).max()
+        });
+        out.push(Icon { url: url.to_string(), rel: clean(&rel), size, mime: el.attr("type").map(str::to_string) });
+    }
+    out
+}
+
+/// The largest declared icon (an apple-touch-icon is 180 px when it says nothing), else none.
+fn best_icon(icons: &[Icon]) -> Option<String> {
+    icons
+        .iter()
+        .filter(|i| i.rel != "mask-icon")
+        .max_by_key(|i| i.size.unwrap_or(if i.rel.contains("apple-touch-icon") { 180 } else { 16 }))
+        .map(|i| i.url.clone())
+}
+
+fn feeds(doc: &Html, base: &Url) -> Vec<Feed> {
+    doc.select(&SEL.links)
+        .filter(|l| l.value().attr("rel").is_some_and(|r| r.to_ascii_lowercase().contains("alternate")))
+        .filter_map(|l| {
+            let mime = l.value().attr("type")?.trim().to_ascii_lowercase();
+            if !matches!(
+                mime.as_str(),
+                "application/rss+xml" | "application/atom+xml" | "application/feed+json" | "application/json"
+            ) {
+                return None;
+            }
+            let url = base.join(l.value().attr("href")?.trim()).ok()?.to_string();
+            Some(Feed { url, mime, title: l.value().attr("title").map(clean) })
+        })
+        .collect()
+}
+
+fn contacts(doc: &Html, base: &Url, meta: &mut PageMeta) {
+    for a in doc.select(&SEL.anchors) {
+        let href = a.value().attr("href").unwrap_or_default().trim();
+        let lower = href.to_ascii_lowercase();
+        if lower.starts_with("mailto:") {
+            let email = href[7..].split('?').next().unwrap_or_default().trim().to_string();
+            if email.contains('@') && !meta.emails.contains(&email) {
+                meta.emails.push(email);
+            }
+        } else if lower.starts_with("tel:") {
+            let phone = href[4..].trim().to_string();
+            if !phone.is_empty() && !meta.phones.contains(&phone) {
+                meta.phones.push(phone);
+            }
+        } else if let Ok(url) = base.join(href) {
+            if let Some(network) = social_network(&url) {
+                meta.social_profiles.entry(network.to_string()).or_insert_with(|| url.to_string());
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates_in_common_forms_become_utc() {
+        for (raw, want) in [
+            ("2021-02-12T16:09:42+00:00", "2021-02-12T16:09:42.000Z"),
+            ("2021-02-12T18:09:42+02:00", "2021-02-12T16:09:42.000Z"),
+            ("2021-02-12T16:09:42Z", "2021-02-12T16:09:42.000Z"),
+            ("2021-02-12T16:09:42+0000", "2021-02-12T16:09:42.000Z"),
+            ("2021-02-12T16:09:42", "2021-02-12T16:09:42.000Z"),
+            ("2021-02-12", "2021-02-12T00:00:00.000Z"),
+            ("Fri, 12 Feb 2021 16:09:42 +0000", "2021-02-12T16:09:42.000Z"),
+        ] {
+            assert_eq!(iso_date(raw).as_deref(), Some(want), "{raw}");
+        }
+        assert_eq!(iso_date("yesterday"), None);
+    }
+
+    #[test]
+    fn languages_become_two_letters() {
+        assert_eq!(iso_639_1("en-US").as_deref(), Some("en"));
+        assert_eq!(iso_639_1("pt_BR").as_deref(), Some("pt"));
+        assert_eq!(iso_639_1("english"), None);
+    }
+}
