@@ -4,7 +4,6 @@
 //! list of sources, structured data and meta tags before the page's own text; a field with no
 //! source stays empty.
 
-use super::profile::{json_ld_objects, social_network};
 use scraper::{ElementRef, Html, Selector};
 use serde::Serialize;
 use serde_json::Value;
@@ -56,6 +55,7 @@ pub struct Feed {
 }
 
 struct Selectors {
+    json_ld: Selector,
     meta: Selector,
     title: Selector,
     h1: Selector,
@@ -69,6 +69,7 @@ struct Selectors {
 static SEL: LazyLock<Selectors> = LazyLock::new(|| {
     let s = |css| Selector::parse(css).expect("static selector");
     Selectors {
+        json_ld: s(r#"script[type="application/ld+json"]"#),
         meta: s("meta"),
         title: s("title"),
         h1: s("h1"),
@@ -111,9 +112,12 @@ fn text(el: ElementRef) -> String {
 
 /// Extracts everything this module knows from one page fetched from `url`.
 pub fn extract(html: &str, url: &Url) -> PageMeta {
-    let doc = Html::parse_document(html);
-    let tags = Tags::of(&doc);
-    let ld = json_ld_objects(&doc);
+    from_document(&Html::parse_document(html), url)
+}
+
+pub fn from_document(doc: &Html, url: &Url) -> PageMeta {
+    let tags = Tags::of(doc);
+    let ld = json_ld_objects(doc);
     let resolve = |href: &str| url.join(href.trim()).ok().map(|u| u.to_string());
     let main = ld.iter().find(|o| {
         is_type(o, &["Article", "NewsArticle", "BlogPosting", "WebPage", "Product", "PodcastEpisode", "VideoObject"])
@@ -144,9 +148,9 @@ pub fn extract(html: &str, url: &Url) -> PageMeta {
             "thumbnailurl",
         ])
         .or_else(|| main.and_then(|o| o.get("image").or_else(|| o.get("thumbnailUrl"))).and_then(url_of))
-        .or_else(|| link_href(&doc, "image_src"))
+        .or_else(|| link_href(doc, "image_src"))
         .and_then(|u| resolve(&u));
-    meta.icons = icons(&doc, url);
+    meta.icons = icons(doc, url);
     meta.logo = org
         .and_then(|o| o.get("logo"))
         .or_else(|| main.and_then(|m| m.get("publisher")).and_then(|p| p.get("logo")))
@@ -170,7 +174,7 @@ pub fn extract(html: &str, url: &Url) -> PageMeta {
         .and_then(|l| iso_639_1(&l));
     meta.canonical = tags
         .first(&["og:url"])
-        .or_else(|| link_href(&doc, "canonical"))
+        .or_else(|| link_href(doc, "canonical"))
         .or_else(|| tags.first(&["twitter:url"]))
         .and_then(|u| resolve(&u));
     meta.published = tags
@@ -198,7 +202,7 @@ pub fn extract(html: &str, url: &Url) -> PageMeta {
         .and_then(string_of)
         .or_else(|| tags.first(&["author", "article:author", "sailthru.author", "parsely-author", "dc.creator", "byl"]))
         .filter(|a| Url::parse(a).is_err())
-        .or_else(|| itemprop_text(&doc, "author"))
+        .or_else(|| itemprop_text(doc, "author"))
         .or_else(|| tags.first(&["twitter:creator"]).map(|h| h.trim_start_matches('@').to_string()));
     meta.json_ld = ld.into_iter().map(Value::Object).collect();
     for (key, values) in &tags.0 {
@@ -208,8 +212,8 @@ pub fn extract(html: &str, url: &Url) -> PageMeta {
             meta.twitter.insert(name.to_string(), values[0].clone());
         }
     }
-    meta.feeds = feeds(&doc, url);
-    contacts(&doc, url, &mut meta);
+    meta.feeds = feeds(doc, url);
+    contacts(doc, url, &mut meta);
     meta
 }
 
@@ -227,7 +231,7 @@ pub fn brand_in_title(title: &str, url: &Url) -> Option<String> {
         .map(str::to_string)
 }
 
-fn is_type(obj: &serde_json::Map<String, Value>, types: &[&str]) -> bool {
+pub fn is_type(obj: &serde_json::Map<String, Value>, types: &[&str]) -> bool {
     let t = obj.get("@type");
     let names: Vec<&str> = match t {
         Some(Value::String(s)) => vec![s.as_str()],
@@ -238,7 +242,7 @@ fn is_type(obj: &serde_json::Map<String, Value>, types: &[&str]) -> bool {
 }
 
 /// A text value: a string, the first of a list, or an object's `name`.
-fn string_of(v: &Value) -> Option<String> {
+pub fn string_of(v: &Value) -> Option<String> {
     match v {
         Value::String(s) => Some(clean(s)).filter(|s| !s.is_empty()),
         Value::Array(a) => a.iter().find_map(string_of),
@@ -248,7 +252,7 @@ fn string_of(v: &Value) -> Option<String> {
 }
 
 /// A URL value: a string, the first of a list, or an object's `url`/`contentUrl`.
-fn url_of(v: &Value) -> Option<String> {
+pub fn url_of(v: &Value) -> Option<String> {
     match v {
         Value::String(s) => Some(s.trim().to_string()).filter(|s| !s.is_empty()),
         Value::Array(a) => a.iter().find_map(url_of),
@@ -375,6 +379,57 @@ fn contacts(doc: &Html, base: &Url, meta: &mut PageMeta) {
             }
         }
     }
+}
+
+/// Every JSON-LD object on the page, `@graph`s and arrays flattened. Blocks that are not valid
+/// JSON are skipped.
+pub fn json_ld_objects(doc: &Html) -> Vec<serde_json::Map<String, Value>> {
+    fn flatten(value: Value, out: &mut Vec<serde_json::Map<String, Value>>) {
+        match value {
+            Value::Array(items) => items.into_iter().for_each(|v| flatten(v, out)),
+            Value::Object(mut map) => {
+                if let Some(graph) = map.remove("@graph") {
+                    flatten(graph, out);
+                }
+                if map.contains_key("@type") {
+                    out.push(map);
+                }
+            }
+            _ => {}
+        }
+    }
+    let mut out = Vec::new();
+    for script in doc.select(&SEL.json_ld) {
+        let text: String = script.text().collect();
+        if let Ok(value) = serde_json::from_str::<Value>(text.trim()) {
+            flatten(value, &mut out);
+        }
+    }
+    out
+}
+
+/// The social network a profile URL belongs to; share and intent links are not profiles.
+pub fn social_network(url: &Url) -> Option<&'static str> {
+    let host = url.host_str()?.to_ascii_lowercase();
+    let host = host.strip_prefix("www.").unwrap_or(&host);
+    let path = url.path().trim_end_matches('/');
+    if path.is_empty() {
+        return None;
+    }
+    let first = path.trim_start_matches('/').split('/').next().unwrap_or_default();
+    let network = match host {
+        "linkedin.com" | "uk.linkedin.com" if matches!(first, "company" | "in" | "school" | "showcase") => "linkedin",
+        "twitter.com" | "x.com" if !matches!(first, "intent" | "share" | "home" | "hashtag" | "search") => "twitter",
+        "github.com" => "github",
+        "facebook.com" | "m.facebook.com" if !matches!(first, "sharer" | "sharer.php" | "dialog" | "share.php") => {
+            "facebook"
+        }
+        "instagram.com" if first != "p" => "instagram",
+        "youtube.com" if matches!(first, "channel" | "c" | "user") || first.starts_with('@') => "youtube",
+        "crunchbase.com" if first == "organization" => "crunchbase",
+        _ => return None,
+    };
+    Some(network)
 }
 
 #[cfg(test)]
