@@ -92,6 +92,12 @@ pub struct FetchSettings {
     pub per_host_concurrency: usize,
     pub per_host_delay: Duration,
     pub max_pages: u32,
+    /// All pages of one crawl together.
+    pub crawl_max_bytes: usize,
+    /// One crawl, sitemaps included.
+    pub crawl_timeout: Duration,
+    /// An external news feed, `{query}` standing for the company's name.
+    pub news_feed_url: Option<String>,
 }
 
 impl Settings {
@@ -163,6 +169,17 @@ impl Settings {
             per_host_concurrency: env.parse("KRAWLR_PER_HOST_CONCURRENCY", 2usize, 1..=1000)?,
             per_host_delay: env.seconds("KRAWLR_PER_HOST_DELAY_SECONDS", 0.25, 0.0..=60.0)?,
             max_pages: env.parse("KRAWLR_MAX_PAGES", 25u32, 1..=10_000)?,
+            crawl_max_bytes: env.parse("KRAWLR_CRAWL_MAX_BYTES", 20 << 20, 1024..=1 << 32)?,
+            crawl_timeout: env.seconds("KRAWLR_CRAWL_TIMEOUT_SECONDS", 60.0, 1.0..=3600.0)?,
+            news_feed_url: match env.get("KRAWLR_NEWS_FEED_URL") {
+                None => None,
+                Some(t) if t.contains("{query}") && url::Url::parse(&t.replace("{query}", "q")).is_ok() => {
+                    Some(t.to_string())
+                }
+                Some(t) => {
+                    return Err(env.invalid("KRAWLR_NEWS_FEED_URL", t, "expected a URL with a {query} placeholder"));
+                }
+            },
         };
         let sqlite_sync = match env.get("KRAWLR_SQLITE_SYNC").unwrap_or("normal") {
             "normal" => SqliteSync::Normal,

@@ -294,6 +294,15 @@ impl Fetcher {
         Err(FetchError::TooManyRedirects { url: start.to_string(), max: self.settings.max_redirects })
     }
 
+    /// Whether `url`'s origin serves a robots.txt, and the sitemaps it names.
+    pub async fn robots_info(&self, url: &Url) -> Result<(bool, Vec<String>), FetchError> {
+        let cell = self.robots_for(url).await?;
+        Ok(match cell.get().and_then(Option::as_ref) {
+            Some(robot) => (true, robot.sitemaps.clone()),
+            None => (false, Vec::new()),
+        })
+    }
+
     /// The robots.txt rules of `url`'s origin, fetched once per origin and kept.
     async fn robots_for(&self, url: &Url) -> Result<Arc<OnceCell<Robots>>, FetchError> {
         let origin = url.origin().ascii_serialization();

@@ -46,7 +46,7 @@ pub struct Icon {
     pub mime: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 pub struct Feed {
     pub url: String,
     #[serde(rename = "type")]

@@ -2,14 +2,18 @@
 //! the worker drives a [`Run`] stage by stage and records progress in between, and
 //! `krawlr scrape` drives the same run in the foreground.
 
+pub mod crawl;
 pub mod fetch;
 pub mod guard;
 pub mod meta;
+pub mod news;
 pub mod profile;
 pub mod report;
+pub mod website;
 
 use crate::job::{JobOptions, Stage, rfc3339};
-use fetch::{FetchError, Fetcher};
+use crawl::Crawl;
+use fetch::{FetchError, Fetcher, Page};
 use report::{Report, StageError};
 use url::Url;
 
@@ -41,21 +45,35 @@ impl ScrapeError {
 pub struct Run<'a> {
     fetcher: &'a Fetcher,
     url: Url,
+    max_pages: usize,
+    /// Set by the `profile` stage.
+    home: Option<Page>,
+    /// Set by the `website` stage.
+    crawl: Option<Crawl>,
     report: Report,
 }
 
 impl<'a> Run<'a> {
-    pub fn new(fetcher: &'a Fetcher, url: Url, _options: &JobOptions) -> Self {
+    pub fn new(fetcher: &'a Fetcher, url: Url, options: &JobOptions) -> Self {
         let domain = url.host_str().unwrap_or_default().trim_start_matches("www.").to_string();
         let report =
             Report { schema_version: report::REPORT_SCHEMA_VERSION, url: url.to_string(), domain, ..Report::default() };
-        Run { fetcher, url, report }
+        let max_pages = options.max_pages.unwrap_or(fetcher.settings().max_pages) as usize;
+        Run { fetcher, url, max_pages, home: None, crawl: None, report }
     }
 
     pub async fn step(&mut self, stage: Stage) -> Result<(), ScrapeError> {
         match stage {
             Stage::Profile => self.profile().await,
-            Stage::Website | Stage::Financial | Stage::News | Stage::Enrichment => {
+            Stage::Website => {
+                self.website().await;
+                Ok(())
+            }
+            Stage::News => {
+                self.news().await;
+                Ok(())
+            }
+            Stage::Financial | Stage::Enrichment => {
                 self.report.errors.push(StageError { stage: stage.to_string(), message: "not implemented yet".into() });
                 Ok(())
             }
@@ -76,11 +94,70 @@ impl<'a> Run<'a> {
         let found = profile::extract(&page.text(), &page.url, language);
         self.report.company = found.company;
         self.report.sources.extend(found.sources);
+        self.home = Some(page);
         Ok(())
+    }
+
+    /// Crawls the site from the homepage; contacts found on its other pages join the profile.
+    async fn website(&mut self) {
+        let Some(home) = self.home.clone() else { return };
+        let settings = self.fetcher.settings();
+        let limits = crawl::Limits {
+            max_pages: self.max_pages,
+            max_bytes: settings.crawl_max_bytes,
+            deadline: std::time::Instant::now() + settings.crawl_timeout,
+        };
+        let crawled = crawl::crawl(self.fetcher, home, limits).await;
+        self.report.website = Some(website::summarize(&crawled));
+        for page in crawled.pages.iter().skip(1) {
+            let found = meta::extract(&page.html, &page.page.url);
+            let source = page.page.url.to_string();
+            let company = &mut self.report.company;
+            let sources = &mut self.report.sources;
+            let mut note = |field: &str, added: bool| {
+                if added {
+                    sources.entry(format!("company.{field}")).or_insert_with(|| source.clone());
+                }
+            };
+            note("emails", merge(&mut company.emails, found.emails));
+            note("phones", merge(&mut company.phones, found.phones));
+            let before = company.social_profiles.len();
+            for (network, url) in found.social_profiles {
+                company.social_profiles.entry(network).or_insert(url);
+            }
+            note("social_profiles", company.social_profiles.len() > before);
+        }
+        self.report.errors.push(StageError {
+            stage: Stage::Website.to_string(),
+            message: "technology detection is not implemented yet".into(),
+        });
+        self.crawl = Some(crawled);
+    }
+
+    async fn news(&mut self) {
+        let feeds = self.report.website.as_ref().map(|w| w.feeds.clone()).unwrap_or_default();
+        let query = self.report.company.name.clone().unwrap_or_else(|| self.report.domain.clone());
+        let external = self.fetcher.settings().news_feed_url.as_deref().and_then(|t| news::external_feed(t, &query));
+        let (items, problems) = news::collect(self.fetcher, &feeds, external).await;
+        self.report.news = items;
+        for message in problems {
+            self.report.errors.push(StageError { stage: Stage::News.to_string(), message });
+        }
     }
 
     pub fn finish(mut self) -> Report {
         self.report.scraped_at = rfc3339(crate::job::now_ms());
         self.report
     }
+}
+
+/// Adds the new values; whether any was new.
+fn merge(into: &mut Vec<String>, found: Vec<String>) -> bool {
+    let before = into.len();
+    for value in found {
+        if !into.iter().any(|v| v.eq_ignore_ascii_case(&value)) {
+            into.push(value);
+        }
+    }
+    into.len() > before
 }

@@ -1,6 +1,7 @@
 //! The report: what a finished job returns. Versioned; fields a stage could not fill stay
 //! empty and the stage's reason goes in `errors`.
 
+use super::crawl::PageType;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -13,10 +14,10 @@ pub struct Report {
     pub url: String,
     pub domain: String,
     pub company: Company,
-    pub website: Option<serde_json::Value>,
+    pub website: Option<Website>,
     pub financials: Option<serde_json::Value>,
     pub funding: Option<serde_json::Value>,
-    pub news: Vec<serde_json::Value>,
+    pub news: Vec<super::news::NewsItem>,
     pub enrichment: Option<serde_json::Value>,
     /// Which URL each fact came from, keyed by the fact's path (`company.name`).
     pub sources: BTreeMap<String, String>,
@@ -41,6 +42,44 @@ pub struct Company {
     pub social_profiles: BTreeMap<String, String>,
     pub industry: Vec<String>,
     pub languages: Vec<String>,
+}
+
+/// What the crawl saw of the site itself.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Website {
+    pub pages: Vec<PageSummary>,
+    /// The kinds of page found, in rank order.
+    pub page_types: Vec<PageType>,
+    pub technologies: Vec<String>,
+    pub https: bool,
+    /// The `Strict-Transport-Security` header of the homepage.
+    pub hsts: Option<String>,
+    /// Security headers the homepage sent, by lower-case name.
+    pub security_headers: BTreeMap<String, String>,
+    pub missing_security_headers: Vec<String>,
+    pub robots_txt: bool,
+    pub sitemaps: Vec<String>,
+    pub feeds: Vec<super::meta::Feed>,
+    pub total_bytes: u64,
+    pub average_response_ms: u64,
+    /// Pages that could not be fetched, with the reason.
+    pub skipped: Vec<SkippedPage>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PageSummary {
+    pub url: String,
+    pub page_type: PageType,
+    pub status: u16,
+    pub bytes: u64,
+    pub response_ms: u64,
+    pub title: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SkippedPage {
+    pub url: String,
+    pub reason: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

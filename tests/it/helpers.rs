@@ -284,16 +284,38 @@ impl Site {
         self.hits.load(Ordering::SeqCst)
     }
 
-    /// A small company homepage with JSON-LD, served after `delay`.
+    /// A small company site: a homepage with JSON-LD (served after `delay`), about, contact and
+    /// careers pages, a sitemap and an RSS feed. `hits` counts homepage requests.
     pub async fn company(delay: Duration) -> Site {
-        Site::start(Router::new().route(
-            "/",
-            get(move |State(hits): State<Arc<AtomicUsize>>| async move {
-                hits.fetch_add(1, Ordering::SeqCst);
-                tokio::time::sleep(delay).await;
-                Html(COMPANY_HOME)
-            }),
-        ))
+        let page = |body: &'static str| get(move || async move { Html(body) });
+        Site::start(
+            Router::new()
+                .route(
+                    "/",
+                    get(move |State(hits): State<Arc<AtomicUsize>>| async move {
+                        hits.fetch_add(1, Ordering::SeqCst);
+                        tokio::time::sleep(delay).await;
+                        Html(COMPANY_HOME)
+                    }),
+                )
+                .route("/about", page("<html><title>About Acme</title><p>Founded in Austin.</p></html>"))
+                .route(
+                    "/contact",
+                    page(
+                        r#"<html><title>Contact</title><a href="mailto:hello@acme.example">mail</a>
+                        <a href="https://www.facebook.com/acmerockets">fb</a></html>"#,
+                    ),
+                )
+                .route("/careers", page("<html><title>Careers at Acme</title></html>"))
+                .route(
+                    "/sitemap.xml",
+                    page(
+                        r#"<?xml version="1.0"?><urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">
+                        <url><loc>/careers</loc></url><url><loc>/contact</loc></url></urlset>"#,
+                    ),
+                )
+                .route("/feed.xml", get(|| async { ([(header::CONTENT_TYPE, "application/rss+xml")], COMPANY_FEED) })),
+        )
         .await
     }
 
@@ -324,6 +346,14 @@ impl Site {
     }
 }
 
+pub const COMPANY_FEED: &str = r#"<?xml version="1.0"?>
+<rss version="2.0"><channel><title>Acme news</title><link>/</link>
+  <item><title>Acme opens a launch site in Texas</title><link>/news/launch-site</link>
+    <pubDate>Tue, 02 Apr 2024 09:00:00 +0000</pubDate><description>&lt;p&gt;A new pad.&lt;/p&gt;</description></item>
+  <item><title>Acme raises $20 million in Series A funding</title><link>/news/series-a</link>
+    <pubDate>Mon, 15 Jan 2024 14:30:00 +0000</pubDate><description>Led by Example Ventures.</description></item>
+</channel></rss>"#;
+
 pub const COMPANY_HOME: &str = r#"<!doctype html>
 <html lang="en">
 <head>
@@ -331,6 +361,7 @@ pub const COMPANY_HOME: &str = r#"<!doctype html>
   <meta name="description" content="Acme builds reusable rockets for small satellites.">
   <meta property="og:site_name" content="Acme">
   <link rel="icon" href="/static/favicon-32.png" sizes="32x32">
+  <link rel="alternate" type="application/rss+xml" title="Acme news" href="/feed.xml">
   <script type="application/ld+json">
   {"@context": "https://schema.org", "@type": "Organization", "name": "Acme Rockets",
    "legalName": "Acme Rockets, Inc.", "url": "/", "logo": "/static/logo.svg", "foundingDate": "2014",
@@ -340,6 +371,7 @@ pub const COMPANY_HOME: &str = r#"<!doctype html>
 </head>
 <body>
   <header><img src="/static/logo.svg" alt="Acme logo"></header>
+  <a href="/about">About</a>
   <a href="https://x.com/acmerockets">X</a>
   <a href="mailto:press@acme.example">Press</a>
   <a href="tel:+1-512-555-0100">Call</a>

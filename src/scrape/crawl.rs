@@ -1,0 +1,287 @@
+//! The crawl: from the homepage, find the company's own pages through its links and its
+//! sitemaps, rank the pages that say most about a company first (about, team, contact, careers,
+//! pricing, press, news, blog, investors, legal), and fetch them politely within caps on pages,
+//! bytes and time. Only the homepage's host and its `www.` twin are crawled; every URL is
+//! fetched once.
+
+use super::fetch::{Fetcher, Page};
+use futures_util::StreamExt;
+use quick_xml::events::Event;
+use scraper::{Html, Selector};
+use serde::{Deserialize, Serialize};
+use std::collections::HashSet;
+use std::sync::LazyLock;
+use std::time::{Duration, Instant};
+use url::Url;
+
+static LINKS: LazyLock<Selector> = LazyLock::new(|| Selector::parse("a[href]").expect("static selector"));
+
+/// Sitemap URLs read at most, over all sitemaps.
+const MAX_SITEMAP_URLS: usize = 5_000;
+/// Nested sitemaps followed at most.
+const MAX_SITEMAPS: usize = 5;
+/// Pages fetched at once within one crawl (the fetcher's per-host limits still apply).
+const PARALLEL: usize = 4;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PageType {
+    Home,
+    About,
+    Team,
+    Contact,
+    Careers,
+    Pricing,
+    Press,
+    News,
+    Blog,
+    Investors,
+    Legal,
+    Product,
+    Other,
+}
+
+impl PageType {
+    /// What a path says the page is, by its words; `Other` when it says nothing.
+    pub fn of(url: &Url) -> PageType {
+        let path = url.path().to_ascii_lowercase();
+        if path == "/" || path.is_empty() {
+            return PageType::Home;
+        }
+        let words: Vec<&str> = path.split(|c: char| !c.is_ascii_alphanumeric()).filter(|w| !w.is_empty()).collect();
+        let has = |list: &[&str]| words.iter().any(|w| list.contains(w));
+        if has(&["investors", "investor", "ir", "shareholders", "stockholders"]) {
+            PageType::Investors
+        } else if has(&["press", "newsroom", "media", "pressroom", "releases"]) {
+            PageType::Press
+        } else if has(&["team", "leadership", "management", "founders", "people"]) {
+            PageType::Team
+        } else if has(&["about", "company", "who", "story", "mission", "ueber", "uber"]) {
+            PageType::About
+        } else if has(&["contact", "contacts", "kontakt", "locations", "offices"]) {
+            PageType::Contact
+        } else if has(&["careers", "career", "jobs", "join", "hiring", "karriere"]) {
+            PageType::Careers
+        } else if has(&["pricing", "plans", "price", "prices"]) {
+            PageType::Pricing
+        } else if has(&["news", "announcements", "updates"]) {
+            PageType::News
+        } else if has(&["blog", "insights", "articles", "stories"]) {
+            PageType::Blog
+        } else if has(&["legal", "imprint", "impressum", "terms", "privacy", "tos"]) {
+            PageType::Legal
+        } else if has(&["product", "products", "features", "platform", "solutions", "services"]) {
+            PageType::Product
+        } else {
+            PageType::Other
+        }
+    }
+
+    /// Lower comes first.
+    fn rank(self) -> u8 {
+        match self {
+            PageType::Home => 0,
+            PageType::About => 1,
+            PageType::Team => 2,
+            PageType::Contact => 3,
+            PageType::Investors => 4,
+            PageType::Press => 5,
+            PageType::News => 6,
+            PageType::Careers => 7,
+            PageType::Pricing => 8,
+            PageType::Blog => 9,
+            PageType::Product => 10,
+            PageType::Legal => 11,
+            PageType::Other => 12,
+        }
+    }
+}
+
+/// Caps on one crawl.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    pub max_pages: usize,
+    pub max_bytes: usize,
+    pub deadline: Instant,
+}
+
+/// A fetched page with what the crawl learned about it.
+#[derive(Debug, Clone)]
+pub struct CrawledPage {
+    pub page: Page,
+    pub page_type: PageType,
+    pub html: String,
+}
+
+#[derive(Debug, Default)]
+pub struct Crawl {
+    /// The homepage first, then the others in rank order.
+    pub pages: Vec<CrawledPage>,
+    pub robots_txt: bool,
+    /// The sitemaps that answered.
+    pub sitemaps: Vec<String>,
+    /// Pages that could not be fetched, with the reason.
+    pub failures: Vec<(String, String)>,
+}
+
+/// Whether `url` belongs to the site whose homepage host is `host` (or its `www.` twin).
+pub fn same_site(url: &Url, host: &str) -> bool {
+    let bare = host.trim_start_matches("www.");
+    url.host_str().is_some_and(|h| h == bare || h.strip_prefix("www.") == Some(bare))
+        && matches!(url.scheme(), "http" | "https")
+}
+
+/// A URL worth fetching as a page: no fragment, not an asset, on the site.
+fn candidate(raw: &str, base: &Url, host: &str) -> Option<Url> {
+    let mut url = base.join(raw.trim()).ok()?;
+    url.set_fragment(None);
+    if !same_site(&url, host) {
+        return None;
+    }
+    let path = url.path().to_ascii_lowercase();
+    const ASSETS: &[&str] = &[
+        ".pdf", ".jpg", ".jpeg", ".png", ".gif", ".svg", ".webp", ".zip", ".mp4", ".mp3", ".css", ".js", ".xml",
+        ".ico", ".dmg", ".exe", ".json", ".rss", ".woff", ".woff2",
+    ];
+    if ASSETS.iter().any(|ext| path.ends_with(ext)) || path.contains("/wp-content/") || path.contains("/cdn-cgi/") {
+        return None;
+    }
+    Some(url)
+}
+
+pub fn links(html: &str, base: &Url, host: &str) -> Vec<Url> {
+    let doc = Html::parse_document(html);
+    doc.select(&LINKS).filter_map(|a| candidate(a.value().attr("href")?, base, host)).collect()
+}
+
+/// `<loc>` entries of a sitemap or sitemap index.
+pub fn sitemap_locs(xml: &[u8]) -> (Vec<String>, bool) {
+    let mut reader = quick_xml::Reader::from_reader(xml);
+    let (mut locs, mut index, mut in_loc) = (Vec::new(), false, false);
+    let mut buf = Vec::new();
+    loop {
+        match reader.read_event_into(&mut buf) {
+            Ok(Event::Start(e)) => {
+                let name = e.local_name().into_inner();
+                index |= name == "sitemapindex";
+                in_loc = name == "loc";
+            }
+            Ok(Event::Text(t)) if in_loc => locs.push(unescape(t.into_inner().trim())),
+            Ok(Event::CData(t)) if in_loc => locs.push(t.into_inner().trim().to_string()),
+            Ok(Event::End(_)) => in_loc = false,
+            Ok(Event::Eof) | Err(_) => break,
+            _ => {}
+        }
+        if locs.len() >= MAX_SITEMAP_URLS {
+            break;
+        }
+        buf.clear();
+    }
+    (locs, index)
+}
+
+/// The five predefined XML entities; sitemaps escape `&` in URLs.
+fn unescape(s: &str) -> String {
+    s.replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", "\"").replace("&apos;", "'").replace("&amp;", "&")
+}
+
+/// Crawls from an already fetched homepage.
+pub async fn crawl(fetcher: &Fetcher, home: Page, limits: Limits) -> Crawl {
+    let host = home.url.host_str().unwrap_or_default().to_string();
+    let html = home.text();
+    let mut seen: HashSet<String> = HashSet::from([home.url.to_string()]);
+    let mut queue: Vec<Url> = links(&html, &home.url, &host);
+    let mut crawl = Crawl::default();
+    let mut bytes = home.body.len();
+    crawl.pages.push(CrawledPage { page_type: PageType::Home, page: home.clone(), html });
+
+    let (robots, named) = fetcher.robots_info(&home.url).await.unwrap_or_default();
+    crawl.robots_txt = robots;
+    let mut sitemaps: Vec<String> = named;
+    if sitemaps.is_empty() {
+        sitemaps.push(home.url.join("/sitemap.xml").map(|u| u.to_string()).unwrap_or_default());
+    }
+    let mut read = 0;
+    while let Some(sitemap) = sitemaps.pop() {
+        if read >= MAX_SITEMAPS || Instant::now() >= limits.deadline {
+            break;
+        }
+        read += 1;
+        let Ok(url) = Url::parse(&sitemap) else { continue };
+        let Ok(page) = fetcher.get(&url).await else { continue };
+        let (locs, is_index) = sitemap_locs(&page.body);
+        crawl.sitemaps.push(page.url.to_string());
+        if is_index {
+            sitemaps.extend(locs.into_iter().take(MAX_SITEMAPS));
+        } else {
+            queue.extend(locs.iter().filter_map(|l| candidate(l, &page.url, &host)));
+        }
+    }
+
+    // Company pages first; shallower paths before deeper ones; then page order.
+    queue.retain(|u| seen.insert(u.to_string()));
+    let depth = |u: &Url| u.path_segments().map_or(0, |s| s.filter(|p| !p.is_empty()).count());
+    queue.sort_by_key(|u| (PageType::of(u).rank(), depth(u)));
+    queue.truncate(limits.max_pages.saturating_sub(1));
+
+    let fetches = futures_util::stream::iter(queue).map(|url| async move {
+        let left = limits.deadline.saturating_duration_since(Instant::now());
+        let result = tokio::time::timeout(left.max(Duration::from_millis(1)), fetcher.get(&url)).await;
+        (url, result)
+    });
+    let mut fetches = fetches.buffered(PARALLEL);
+    while let Some((url, result)) = fetches.next().await {
+        match result {
+            Ok(Ok(page)) if page.is_html() && bytes + page.body.len() <= limits.max_bytes => {
+                bytes += page.body.len();
+                let html = page.text();
+                crawl.pages.push(CrawledPage { page_type: PageType::of(&page.url), page, html });
+            }
+            Ok(Ok(page)) if page.is_html() => crawl.failures.push((url.to_string(), "byte budget spent".into())),
+            Ok(Ok(page)) => {
+                let kind = page.content_type().unwrap_or("no type").to_string();
+                crawl.failures.push((url.to_string(), format!("not HTML ({kind})")));
+            }
+            Ok(Err(e)) => crawl.failures.push((url.to_string(), e.to_string())),
+            Err(_) => crawl.failures.push((url.to_string(), "time budget spent".into())),
+        }
+    }
+    crawl
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_say_what_a_page_is() {
+        let t = |p: &str| PageType::of(&Url::parse(&format!("https://acme.test{p}")).unwrap());
+        assert_eq!(t("/"), PageType::Home);
+        assert_eq!(t("/about-us"), PageType::About);
+        assert_eq!(t("/company/leadership"), PageType::Team);
+        assert_eq!(t("/investors/sec-filings"), PageType::Investors);
+        assert_eq!(t("/newsroom/2024/acme-raises"), PageType::Press);
+        assert_eq!(t("/careers"), PageType::Careers);
+        assert_eq!(t("/de/impressum"), PageType::Legal);
+        assert_eq!(t("/p/12345"), PageType::Other);
+    }
+
+    #[test]
+    fn only_the_site_s_pages_are_candidates() {
+        let base = Url::parse("https://www.acme.test/").unwrap();
+        let html = r##"<a href="/about">a</a><a href="https://acme.test/team#top">t</a><a href="https://blog.acme.test/">b</a>
+            <a href="https://other.test/">o</a><a href="/brochure.pdf">p</a><a href="mailto:x@acme.test">m</a><a href="#top">t</a>"##;
+        let found: Vec<String> = links(html, &base, "www.acme.test").iter().map(Url::to_string).collect();
+        assert_eq!(found, ["https://www.acme.test/about", "https://acme.test/team", "https://www.acme.test/"]);
+    }
+
+    #[test]
+    fn sitemaps_and_indexes_are_read() {
+        let xml = br#"<?xml version="1.0"?><urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">
+            <url><loc>https://acme.test/about</loc></url><url><loc> https://acme.test/team </loc></url></urlset>"#;
+        assert_eq!(sitemap_locs(xml), (vec!["https://acme.test/about".into(), "https://acme.test/team".into()], false));
+        let index =
+            br#"<sitemapindex><sitemap><loc><![CDATA[https://acme.test/s1.xml]]></loc></sitemap></sitemapindex>"#;
+        assert_eq!(sitemap_locs(index), (vec!["https://acme.test/s1.xml".into()], true));
+    }
+}

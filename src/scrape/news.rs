@@ -1,0 +1,157 @@
+//! The `news` stage: items from the site's own RSS/Atom/JSON feeds (feed-rs), plus an optional
+//! external news feed (`KRAWLR_NEWS_FEED_URL` with a `{query}` placeholder), newest first, with
+//! duplicates (same link, or same title) merged.
+
+use super::fetch::Fetcher;
+use super::meta;
+use serde::{Deserialize, Serialize};
+use url::Url;
+
+/// Feeds read per report at most.
+const MAX_FEEDS: usize = 3;
+/// Items kept per report at most.
+const MAX_ITEMS: usize = 50;
+const SUMMARY_CHARS: usize = 300;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NewsItem {
+    pub title: String,
+    pub url: Option<String>,
+    /// RFC 3339, UTC.
+    pub date: Option<String>,
+    /// The feed's title, or its host.
+    pub source: String,
+    pub summary: Option<String>,
+}
+
+/// The items of one feed document; `None` when it is not a feed.
+pub fn parse_feed(bytes: &[u8], feed_url: &Url) -> Option<Vec<NewsItem>> {
+    let feed = feed_rs::parser::Builder::new().base_uri(Some(feed_url.as_str())).build().parse(bytes).ok()?;
+    let source = feed
+        .title
+        .as_ref()
+        .map(|t| clean_text(&t.content))
+        .filter(|t| !t.is_empty())
+        .unwrap_or_else(|| feed_url.host_str().unwrap_or_default().to_string());
+    let items = feed
+        .entries
+        .into_iter()
+        .filter_map(|entry| {
+            let title = entry.title.map(|t| clean_text(&t.content)).filter(|t| !t.is_empty())?;
+            let url = entry
+                .links
+                .iter()
+                .find(|l| l.rel.as_deref().is_none_or(|r| r == "alternate"))
+                .or(entry.links.first())
+                .map(|l| l.href.clone());
+            let date = entry.published.or(entry.updated).map(|d| crate::job::rfc3339(d.timestamp_millis()));
+            let summary = entry
+                .summary
+                .map(|s| s.content)
+                .or_else(|| entry.content.and_then(|c| c.body))
+                .map(|s| truncate(&clean_text(&s), SUMMARY_CHARS))
+                .filter(|s| !s.is_empty());
+            Some(NewsItem { title, url, date, source: source.clone(), summary })
+        })
+        .collect();
+    Some(items)
+}
+
+/// Text without markup or runs of white space.
+fn clean_text(s: &str) -> String {
+    let text = if s.contains('<') {
+        scraper::Html::parse_fragment(s).root_element().text().collect::<String>()
+    } else {
+        s.to_string()
+    };
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+fn truncate(s: &str, max: usize) -> String {
+    if s.chars().count() <= max {
+        return s.to_string();
+    }
+    let cut: String = s.chars().take(max).collect();
+    let cut = cut.rsplit_once(' ').map_or(cut.as_str(), |(head, _)| head);
+    format!("{cut}…")
+}
+
+/// Newest first (undated last), one item per link or title.
+pub fn merge(items: Vec<NewsItem>) -> Vec<NewsItem> {
+    let mut out: Vec<NewsItem> = Vec::new();
+    for item in items {
+        let key = |i: &NewsItem| i.title.to_lowercase();
+        let duplicate = out.iter().any(|o| (o.url.is_some() && o.url == item.url) || key(o) == key(&item));
+        if !duplicate {
+            out.push(item);
+        }
+    }
+    out.sort_by(|a, b| b.date.cmp(&a.date));
+    out.truncate(MAX_ITEMS);
+    out
+}
+
+/// Reads the site's feeds and the external feed; failures are the stage's `errors`.
+pub async fn collect(fetcher: &Fetcher, feeds: &[meta::Feed], external: Option<Url>) -> (Vec<NewsItem>, Vec<String>) {
+    let mut items = Vec::new();
+    let mut problems = Vec::new();
+    let urls = feeds.iter().filter_map(|f| Url::parse(&f.url).ok()).take(MAX_FEEDS).chain(external);
+    for url in urls {
+        match fetcher.get(&url).await {
+            Ok(page) => match parse_feed(&page.body, &page.url) {
+                Some(found) => items.extend(found),
+                None => problems.push(format!("{url} is not a feed")),
+            },
+            Err(e) => problems.push(e.to_string()),
+        }
+    }
+    (merge(items), problems)
+}
+
+/// `KRAWLR_NEWS_FEED_URL` with `{query}` replaced by the company's name.
+pub fn external_feed(template: &str, query: &str) -> Option<Url> {
+    let encoded: String = url::form_urlencoded::byte_serialize(query.as_bytes()).collect();
+    Url::parse(&template.replace("{query}", &encoded)).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn item(title: &str, url: &str, date: Option<&str>) -> NewsItem {
+        NewsItem {
+            title: title.into(),
+            url: Some(url.into()),
+            date: date.map(str::to_string),
+            source: "s".into(),
+            summary: None,
+        }
+    }
+
+    #[test]
+    fn merged_newest_first_without_duplicates() {
+        let merged = merge(vec![
+            item("Old", "https://a/1", Some("2020-01-01T00:00:00.000Z")),
+            item("New", "https://a/2", Some("2024-01-01T00:00:00.000Z")),
+            item("new", "https://b/2", None),
+            item("Other", "https://a/1", None),
+            item("Undated", "https://a/3", None),
+        ]);
+        let titles: Vec<&str> = merged.iter().map(|i| i.title.as_str()).collect();
+        assert_eq!(titles, ["New", "Old", "Undated"]);
+    }
+
+    #[test]
+    fn summaries_lose_markup_and_length() {
+        assert_eq!(clean_text("<p>Acme <b>raises</b>\n $5M</p>"), "Acme raises $5M");
+        let long = "word ".repeat(100);
+        let t = truncate(long.trim(), 20);
+        assert!(t.ends_with('…') && t.chars().count() <= 21, "{t}");
+    }
+
+    #[test]
+    fn external_feed_urls_are_encoded() {
+        let url = external_feed("https://news.example/rss?q={query}&hl=en", "Acme & Co").unwrap();
+        assert_eq!(url.as_str(), "https://news.example/rss?q=Acme+%26+Co&hl=en");
+    }
+}

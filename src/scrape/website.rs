@@ -1,0 +1,78 @@
+//! The `website` stage: the crawl, and what it shows of the site — pages and their kinds,
+//! HTTPS and security headers, robots.txt and sitemaps, feeds, response times and weights.
+
+use super::crawl::{Crawl, CrawledPage, PageType};
+use super::meta;
+use super::report::{PageSummary, SkippedPage, Website};
+use std::collections::BTreeMap;
+
+/// Headers a careful site sends, lower-case.
+const SECURITY_HEADERS: &[&str] = &[
+    "strict-transport-security",
+    "content-security-policy",
+    "x-frame-options",
+    "x-content-type-options",
+    "referrer-policy",
+    "permissions-policy",
+];
+
+pub fn summarize(crawl: &Crawl) -> Website {
+    let home = &crawl.pages[0].page;
+    let mut security_headers = BTreeMap::new();
+    let mut missing = Vec::new();
+    for name in SECURITY_HEADERS {
+        match home.headers.get(*name).and_then(|v| v.to_str().ok()) {
+            Some(value) => {
+                security_headers.insert(name.to_string(), value.to_string());
+            }
+            None => missing.push(name.to_string()),
+        }
+    }
+    let https = home.url.scheme() == "https";
+    let mut page_types: Vec<PageType> = crawl.pages.iter().map(|p| p.page_type).collect();
+    page_types.sort();
+    page_types.dedup();
+    let mut feeds: Vec<meta::Feed> = Vec::new();
+    let mut pages = Vec::new();
+    for crawled in &crawl.pages {
+        let page_meta = meta::extract(&crawled.html, &crawled.page.url);
+        for feed in page_meta.feeds {
+            if !feeds.iter().any(|f| f.url == feed.url) {
+                feeds.push(feed);
+            }
+        }
+        pages.push(summary(crawled, page_meta.title));
+    }
+    let total_bytes = pages.iter().map(|p| p.bytes).sum();
+    let average_response_ms = pages.iter().map(|p| p.response_ms).sum::<u64>() / pages.len().max(1) as u64;
+    Website {
+        pages,
+        page_types,
+        technologies: Vec::new(),
+        https,
+        hsts: security_headers.get("strict-transport-security").filter(|_| https).cloned(),
+        security_headers,
+        missing_security_headers: missing,
+        robots_txt: crawl.robots_txt,
+        sitemaps: crawl.sitemaps.clone(),
+        feeds,
+        total_bytes,
+        average_response_ms,
+        skipped: crawl
+            .failures
+            .iter()
+            .map(|(url, reason)| SkippedPage { url: url.clone(), reason: reason.clone() })
+            .collect(),
+    }
+}
+
+fn summary(crawled: &CrawledPage, title: Option<String>) -> PageSummary {
+    PageSummary {
+        url: crawled.page.url.to_string(),
+        page_type: crawled.page_type,
+        status: crawled.page.status,
+        bytes: crawled.page.body.len() as u64,
+        response_ms: crawled.page.elapsed.as_millis() as u64,
+        title,
+    }
+}
