@@ -146,6 +146,7 @@ pub fn build_worker(backend: &Backend, settings: &Settings) -> anyhow::Result<Wo
         broker: backend.broker.clone(),
         store: backend.store.clone(),
         fetcher: Arc::new(Fetcher::new(settings.fetch.clone()).context("cannot build the HTTP client")?),
+        edgar: Arc::new(crate::scrape::edgar::Edgar::new(&settings.sec).context("cannot build the SEC client")?),
         topics: settings.topics.clone(),
         queue: settings.queue.clone(),
         settings: settings.worker.clone(),

@@ -145,7 +145,8 @@ async fn scrape(settings: &Settings, raw: &str, pretty: bool) -> anyhow::Result<
         .or_else(|_| url::Url::parse(&format!("https://{raw}")))
         .with_context(|| format!("{raw} is not a URL"))?;
     let fetcher = Fetcher::new(settings.fetch.clone())?;
-    let mut run = Run::new(&fetcher, url, &Default::default());
+    let edgar = crate::scrape::edgar::Edgar::new(&settings.sec)?;
+    let mut run = Run::new(&fetcher, &edgar, url, &Default::default());
     for stage in STAGES {
         tracing::debug!(%stage, "stage");
         if let Err(e) = run.step(stage).await {

@@ -44,6 +44,7 @@ pub struct Settings {
     pub queue: QueueSettings,
     pub worker: WorkerSettings,
     pub fetch: FetchSettings,
+    pub sec: SecSettings,
     /// Largest request body the API reads.
     pub max_request_bytes: usize,
     pub sqlite_sync: SqliteSync,
@@ -78,6 +79,14 @@ pub struct WorkerSettings {
     /// An unfinished job not updated for this long is republished (its message may be lost).
     pub reconcile_after: Duration,
     pub reconcile_interval: Duration,
+}
+
+/// SEC EDGAR's two hosts and the User-Agent the SEC asks for (a contact).
+#[derive(Debug, Clone)]
+pub struct SecSettings {
+    pub www_url: url::Url,
+    pub data_url: url::Url,
+    pub user_agent: String,
 }
 
 #[derive(Debug, Clone)]
@@ -181,6 +190,18 @@ impl Settings {
                 }
             },
         };
+        let sec_url = |name: &'static str, default: &str| {
+            let raw = env.get(name).unwrap_or(default);
+            url::Url::parse(raw).map_err(|_| env.invalid(name, raw, "expected a URL"))
+        };
+        let sec = SecSettings {
+            www_url: sec_url("KRAWLR_SEC_WWW_URL", "https://www.sec.gov")?,
+            data_url: sec_url("KRAWLR_SEC_DATA_URL", "https://data.sec.gov")?,
+            user_agent: env.string("KRAWLR_SEC_USER_AGENT").unwrap_or(format!(
+                "krawlr/{} (set KRAWLR_SEC_USER_AGENT to your name and email)",
+                env!("CARGO_PKG_VERSION")
+            )),
+        };
         let sqlite_sync = match env.get("KRAWLR_SQLITE_SYNC").unwrap_or("normal") {
             "normal" => SqliteSync::Normal,
             "full" => SqliteSync::Full,
@@ -222,6 +243,7 @@ impl Settings {
             queue,
             worker,
             fetch,
+            sec,
             max_request_bytes: env.parse("KRAWLR_MAX_REQUEST_BYTES", 64 << 10, 1024..=16 << 20)?,
             sqlite_sync,
             log_filter: env.string("KRAWLR_LOG").unwrap_or("info".into()),

@@ -3,6 +3,7 @@
 //! `krawlr scrape` drives the same run in the foreground.
 
 pub mod crawl;
+pub mod edgar;
 pub mod fetch;
 pub mod guard;
 pub mod meta;
@@ -44,6 +45,7 @@ impl ScrapeError {
 /// One company report in the making.
 pub struct Run<'a> {
     fetcher: &'a Fetcher,
+    edgar: &'a edgar::Edgar,
     url: Url,
     max_pages: usize,
     /// Set by the `profile` stage.
@@ -54,12 +56,12 @@ pub struct Run<'a> {
 }
 
 impl<'a> Run<'a> {
-    pub fn new(fetcher: &'a Fetcher, url: Url, options: &JobOptions) -> Self {
+    pub fn new(fetcher: &'a Fetcher, edgar: &'a edgar::Edgar, url: Url, options: &JobOptions) -> Self {
         let domain = url.host_str().unwrap_or_default().trim_start_matches("www.").to_string();
         let report =
             Report { schema_version: report::REPORT_SCHEMA_VERSION, url: url.to_string(), domain, ..Report::default() };
         let max_pages = options.max_pages.unwrap_or(fetcher.settings().max_pages) as usize;
-        Run { fetcher, url, max_pages, home: None, crawl: None, report }
+        Run { fetcher, edgar, url, max_pages, home: None, crawl: None, report }
     }
 
     pub async fn step(&mut self, stage: Stage) -> Result<(), ScrapeError> {
@@ -73,7 +75,11 @@ impl<'a> Run<'a> {
                 self.news().await;
                 Ok(())
             }
-            Stage::Financial | Stage::Enrichment => {
+            Stage::Financial => {
+                self.financial().await;
+                Ok(())
+            }
+            Stage::Enrichment => {
                 self.report.errors.push(StageError { stage: stage.to_string(), message: "not implemented yet".into() });
                 Ok(())
             }
@@ -132,6 +138,40 @@ impl<'a> Run<'a> {
             message: "technology detection is not implemented yet".into(),
         });
         self.crawl = Some(crawled);
+    }
+
+    /// The ticker the site states, then SEC EDGAR's figures for it.
+    async fn financial(&mut self) {
+        let pages = self.crawl.as_ref().map(|c| c.pages.as_slice()).unwrap_or_default();
+        let mut ranked: Vec<&crawl::CrawledPage> = pages.iter().collect();
+        ranked.sort_by_key(|p| p.page_type != crawl::PageType::Investors);
+        let json_ld: Vec<serde_json::Value> =
+            ranked.iter().flat_map(|p| meta::extract(&p.html, &p.page.url).json_ld).collect();
+        let texts: Vec<&str> = ranked.iter().map(|p| p.html.as_str()).collect();
+        let stage = Stage::Financial.to_string();
+        let Some((ticker, exchange)) = edgar::find_ticker(&json_ld, &texts) else {
+            let message = "no stock ticker found on the site (a private company, or one that does not say)".into();
+            self.report.errors.push(StageError { stage, message });
+            return;
+        };
+        let mut financials = edgar::Financials { ticker: Some(ticker.clone()), exchange, ..Default::default() };
+        let looked_up = match self.edgar.lookup(&ticker).await {
+            Ok(Some((cik, _))) => self.edgar.facts(cik).await.map(Some),
+            Ok(None) => Ok(None),
+            Err(e) => Err(e),
+        };
+        match looked_up {
+            Ok(Some((facts, source))) => {
+                financials = edgar::Financials { ticker: financials.ticker, exchange: financials.exchange, ..facts };
+                self.report.sources.insert("financials".into(), source.clone());
+                financials.source = Some(source);
+            }
+            Ok(None) => {
+                self.report.errors.push(StageError { stage, message: format!("SEC EDGAR lists no ticker {ticker}") })
+            }
+            Err(e) => self.report.errors.push(StageError { stage, message: e.to_string() }),
+        }
+        self.report.financials = Some(financials);
     }
 
     async fn news(&mut self) {

@@ -15,7 +15,7 @@ pub struct Report {
     pub domain: String,
     pub company: Company,
     pub website: Option<Website>,
-    pub financials: Option<serde_json::Value>,
+    pub financials: Option<super::edgar::Financials>,
     pub funding: Option<serde_json::Value>,
     pub news: Vec<super::news::NewsItem>,
     pub enrichment: Option<serde_json::Value>,

@@ -30,6 +30,7 @@ pub struct Worker {
     pub broker: Arc<dyn Broker>,
     pub store: Arc<dyn Store>,
     pub fetcher: Arc<Fetcher>,
+    pub edgar: Arc<crate::scrape::edgar::Edgar>,
     pub topics: Topics,
     pub queue: QueueSettings,
     pub settings: WorkerSettings,

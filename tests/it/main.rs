@@ -5,6 +5,7 @@ mod api;
 mod cli;
 mod conformance;
 mod fetch;
+mod financials;
 mod fixtures;
 mod gcp;
 mod helpers;

@@ -1,0 +1,97 @@
+//! The financial stage against SEC EDGAR's real responses (`../shared/fixtures/sec-edgar/`)
+//! served on 127.0.0.1. The expected figures are the latest annual (FY, 10-K/20-F) values in
+//! those files: Snowflake's fiscal 2025 10-K (revenue $3,626,396,000, net loss $1,285,640,000)
+//! and Logistic Properties of the Americas' 2024 20-F (IFRS).
+
+use crate::helpers::{Site, TestEnv};
+use axum::Router;
+use axum::extract::Path;
+use axum::response::Html;
+use axum::routing::get;
+use serde_json::{Value, json};
+use std::path::PathBuf;
+
+fn edgar_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/fixtures/sec-edgar")
+}
+
+async fn sec_server() -> Site {
+    Site::start(
+        Router::new()
+            .route(
+                "/files/company_tickers.json",
+                get(|| async { std::fs::read(edgar_dir().join("company_tickers.json")).unwrap() }),
+            )
+            .route(
+                "/api/xbrl/companyfacts/{file}",
+                get(|Path(file): Path<String>| async move {
+                    std::fs::read(edgar_dir().join("companyfacts").join(file))
+                        .map_err(|_| axum::http::StatusCode::NOT_FOUND)
+                }),
+            ),
+    )
+    .await
+}
+
+fn scrape(env: &TestEnv, url: &str) -> Value {
+    let (code, out, err) = env.run(&["scrape", url]);
+    assert_eq!(code, 0, "{err}");
+    serde_json::from_str(&out).unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_ticker_on_the_investor_page_leads_to_edgar_figures() {
+    let sec = sec_server().await;
+    let site = Site::start(
+        Router::new()
+            .route("/", get(|| async { Html(r#"<title>Snowflake</title><a href="/investors">Investors</a>"#) }))
+            .route("/investors", get(|| async { Html("<p>Snowflake Inc. (NYSE: SNOW) is listed.</p>") })),
+    )
+    .await;
+    let env = TestEnv::new().set("KRAWLR_SEC_WWW_URL", &sec.base).set("KRAWLR_SEC_DATA_URL", &sec.base);
+    let report = scrape(&env, &site.url("/"));
+    let f = &report["financials"];
+    assert_eq!(f["ticker"], "SNOW");
+    assert_eq!(f["exchange"], "NYSE");
+    assert_eq!(f["cik"], "0001640147");
+    assert_eq!(f["sec_name"], "SNOWFLAKE INC.");
+    assert_eq!(
+        f["revenue"],
+        json!({"value": 3626396000u64, "unit": "USD", "concept": "us-gaap:RevenueFromContractWithCustomerExcludingAssessedTax",
+               "fiscal_year": 2025, "fiscal_period": "FY", "form": "10-K", "filed": "2025-03-21", "period_end": "2025-01-31"})
+    );
+    assert_eq!(f["net_income"]["value"], -1285640000i64);
+    assert_eq!(f["total_assets"]["value"], 9033938000u64);
+    assert_eq!(f["operating_cash_flow"]["value"], 959764000u64);
+    assert_eq!(f["shares_outstanding"]["value"], 334100000u64);
+    assert_eq!(f["shares_outstanding"]["unit"], "shares");
+    assert_eq!(f["source"], format!("{}/api/xbrl/companyfacts/CIK0001640147.json", sec.base).as_str());
+    assert!(report["errors"].as_array().unwrap().iter().all(|e| e["stage"] != "financial"), "{}", report["errors"]);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_ifrs_filer_s_figures_come_from_ifrs_full() {
+    let sec = sec_server().await;
+    let home = r#"<title>LPA</title><script type="application/ld+json">
+        {"@context": "https://schema.org", "@type": "Corporation", "name": "Logistic Properties of the Americas",
+         "tickerSymbol": "NYSE American:LPA"}</script>"#;
+    let site = Site::start(Router::new().route("/", get(move || async move { Html(home) }))).await;
+    let env = TestEnv::new().set("KRAWLR_SEC_WWW_URL", &sec.base).set("KRAWLR_SEC_DATA_URL", &sec.base);
+    let f = &scrape(&env, &site.url("/"))["financials"];
+    assert_eq!((f["ticker"].as_str(), f["exchange"].as_str()), (Some("LPA"), Some("NYSE American")));
+    assert_eq!(f["revenue"]["value"], 43862372);
+    assert_eq!(f["revenue"]["concept"], "ifrs-full:Revenue");
+    assert_eq!(f["revenue"]["form"], "20-F");
+    assert_eq!(f["net_income"]["value"], -19426051);
+    assert_eq!(f["total_assets"]["value"], 607019578);
+    assert_eq!(f["operating_cash_flow"], Value::Null, "not reported under the concepts read");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn no_ticker_means_no_financials_and_a_reason() {
+    let site = Site::company(std::time::Duration::ZERO).await;
+    let report = scrape(&TestEnv::new(), &site.url("/"));
+    assert_eq!(report["financials"], Value::Null);
+    let reason = report["errors"].as_array().unwrap().iter().find(|e| e["stage"] == "financial").unwrap();
+    assert!(reason["message"].as_str().unwrap().contains("no stock ticker"), "{reason}");
+}
