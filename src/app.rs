@@ -6,7 +6,7 @@ use crate::config::{Backend as BackendKind, Settings};
 use crate::queue::embedded::EmbeddedBroker;
 use crate::queue::pubsub::PubSubBroker;
 use crate::queue::{Broker, Ensured, QueueError, SubscriptionSpec};
-use crate::scrape::fetch::Fetcher;
+use crate::scrape::Scraper;
 use crate::sqlite::Db;
 use crate::store::Store;
 use crate::store::embedded::EmbeddedStore;
@@ -145,8 +145,7 @@ pub fn build_worker(backend: &Backend, settings: &Settings) -> anyhow::Result<Wo
     Ok(Worker {
         broker: backend.broker.clone(),
         store: backend.store.clone(),
-        fetcher: Arc::new(Fetcher::new(settings.fetch.clone()).context("cannot build the HTTP client")?),
-        edgar: Arc::new(crate::scrape::edgar::Edgar::new(&settings.sec).context("cannot build the SEC client")?),
+        scraper: Arc::new(Scraper::new(settings).context("cannot build the HTTP clients")?),
         topics: settings.topics.clone(),
         queue: settings.queue.clone(),
         settings: settings.worker.clone(),

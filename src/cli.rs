@@ -5,7 +5,7 @@ use crate::app::{self, Parts};
 use crate::config::Settings;
 use crate::job::Stage;
 use crate::queue::Ensured;
-use crate::scrape::{Run, STAGES, fetch::Fetcher};
+use crate::scrape::{Run, STAGES};
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -144,9 +144,8 @@ async fn scrape(settings: &Settings, raw: &str, pretty: bool) -> anyhow::Result<
     let url = url::Url::parse(raw)
         .or_else(|_| url::Url::parse(&format!("https://{raw}")))
         .with_context(|| format!("{raw} is not a URL"))?;
-    let fetcher = Fetcher::new(settings.fetch.clone())?;
-    let edgar = crate::scrape::edgar::Edgar::new(&settings.sec)?;
-    let mut run = Run::new(&fetcher, &edgar, url, &Default::default());
+    let scraper = crate::scrape::Scraper::new(settings)?;
+    let mut run = Run::new(&scraper, url, &Default::default());
     for stage in STAGES {
         tracing::debug!(%stage, "stage");
         if let Err(e) = run.step(stage).await {

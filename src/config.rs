@@ -45,6 +45,8 @@ pub struct Settings {
     pub worker: WorkerSettings,
     pub fetch: FetchSettings,
     pub sec: SecSettings,
+    /// The enrichment model, when one is configured.
+    pub llm: Option<LlmSettings>,
     /// Largest request body the API reads.
     pub max_request_bytes: usize,
     pub sqlite_sync: SqliteSync,
@@ -79,6 +81,14 @@ pub struct WorkerSettings {
     /// An unfinished job not updated for this long is republished (its message may be lost).
     pub reconcile_after: Duration,
     pub reconcile_interval: Duration,
+}
+
+/// An OpenAI-compatible chat-completions endpoint.
+#[derive(Debug, Clone)]
+pub struct LlmSettings {
+    pub base_url: String,
+    pub api_key: Option<String>,
+    pub model: String,
 }
 
 /// SEC EDGAR's two hosts and the User-Agent the SEC asks for (a contact).
@@ -202,6 +212,16 @@ impl Settings {
                 env!("CARGO_PKG_VERSION")
             )),
         };
+        let llm = match env.get("KRAWLR_LLM_BASE_URL") {
+            None => None,
+            Some(base) => {
+                url::Url::parse(base).map_err(|_| env.invalid("KRAWLR_LLM_BASE_URL", base, "expected a URL"))?;
+                let model = env
+                    .string("KRAWLR_LLM_MODEL")
+                    .ok_or_else(|| env.invalid("KRAWLR_LLM_MODEL", "", "required when KRAWLR_LLM_BASE_URL is set"))?;
+                Some(LlmSettings { base_url: base.to_string(), api_key: env.string("KRAWLR_LLM_API_KEY"), model })
+            }
+        };
         let sqlite_sync = match env.get("KRAWLR_SQLITE_SYNC").unwrap_or("normal") {
             "normal" => SqliteSync::Normal,
             "full" => SqliteSync::Full,
@@ -244,6 +264,7 @@ impl Settings {
             worker,
             fetch,
             sec,
+            llm,
             max_request_bytes: env.parse("KRAWLR_MAX_REQUEST_BYTES", 64 << 10, 1024..=16 << 20)?,
             sqlite_sync,
             log_filter: env.string("KRAWLR_LOG").unwrap_or("info".into()),

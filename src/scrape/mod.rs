@@ -4,6 +4,7 @@
 
 pub mod crawl;
 pub mod edgar;
+pub mod enrich;
 pub mod fetch;
 pub mod guard;
 pub mod meta;
@@ -42,8 +43,30 @@ impl ScrapeError {
     }
 }
 
+/// Everything a run reaches out with, built once from the settings.
+pub struct Scraper {
+    pub fetcher: Fetcher,
+    pub edgar: edgar::Edgar,
+    /// The enrichment model and its client, when configured.
+    pub llm: Option<(reqwest::Client, crate::config::LlmSettings)>,
+}
+
+impl Scraper {
+    pub fn new(settings: &crate::config::Settings) -> Result<Scraper, reqwest::Error> {
+        Ok(Scraper {
+            fetcher: Fetcher::new(settings.fetch.clone())?,
+            edgar: edgar::Edgar::new(&settings.sec)?,
+            llm: match &settings.llm {
+                Some(llm) => Some((reqwest::Client::builder().build()?, llm.clone())),
+                None => None,
+            },
+        })
+    }
+}
+
 /// One company report in the making.
 pub struct Run<'a> {
+    scraper: &'a Scraper,
     fetcher: &'a Fetcher,
     edgar: &'a edgar::Edgar,
     url: Url,
@@ -56,12 +79,13 @@ pub struct Run<'a> {
 }
 
 impl<'a> Run<'a> {
-    pub fn new(fetcher: &'a Fetcher, edgar: &'a edgar::Edgar, url: Url, options: &JobOptions) -> Self {
+    pub fn new(scraper: &'a Scraper, url: Url, options: &JobOptions) -> Self {
+        let (fetcher, edgar) = (&scraper.fetcher, &scraper.edgar);
         let domain = url.host_str().unwrap_or_default().trim_start_matches("www.").to_string();
         let report =
             Report { schema_version: report::REPORT_SCHEMA_VERSION, url: url.to_string(), domain, ..Report::default() };
         let max_pages = options.max_pages.unwrap_or(fetcher.settings().max_pages) as usize;
-        Run { fetcher, edgar, url, max_pages, home: None, crawl: None, report }
+        Run { scraper, fetcher, edgar, url, max_pages, home: None, crawl: None, report }
     }
 
     pub async fn step(&mut self, stage: Stage) -> Result<(), ScrapeError> {
@@ -80,7 +104,7 @@ impl<'a> Run<'a> {
                 Ok(())
             }
             Stage::Enrichment => {
-                self.report.errors.push(StageError { stage: stage.to_string(), message: "not implemented yet".into() });
+                self.enrich().await;
                 Ok(())
             }
             Stage::Starting | Stage::Saving | Stage::Completed => Ok(()),
@@ -174,6 +198,42 @@ impl<'a> Run<'a> {
         self.report.financials = Some(financials);
     }
 
+    async fn enrich(&mut self) {
+        let pages = self.crawl.as_ref().map(|c| c.pages.as_slice()).unwrap_or_default();
+        let mut ranked: Vec<&crawl::CrawledPage> = pages.iter().collect();
+        ranked.sort_by_key(|p| !matches!(p.page_type, crawl::PageType::Home | crawl::PageType::About));
+        let texts: Vec<String> = ranked.iter().take(6).map(|p| visible_text(&p.html)).collect();
+        let product_names = pages
+            .iter()
+            .filter(|p| p.page_type == crawl::PageType::Product)
+            .filter_map(|p| meta::extract(&p.html, &p.page.url).title)
+            .map(|t| t.split(['|', '–', '—']).next().unwrap_or_default().trim().to_string())
+            .filter(|t| !t.is_empty())
+            .collect();
+        let company = &self.report.company;
+        let evidence = enrich::Evidence {
+            name: company.name.as_deref(),
+            description: company.description.as_deref(),
+            texts,
+            product_names,
+        };
+        let enrichment = match &self.scraper.llm {
+            Some((client, llm)) => match enrich::with_llm(client, llm, &evidence).await {
+                Ok(found) => found,
+                Err(e) => {
+                    let message = format!("{e}; used the offline method instead");
+                    self.report.errors.push(StageError { stage: Stage::Enrichment.to_string(), message });
+                    enrich::heuristic(&evidence)
+                }
+            },
+            None => enrich::heuristic(&evidence),
+        };
+        if self.report.company.industry.is_empty() {
+            self.report.company.industry = enrichment.industry.iter().cloned().collect();
+        }
+        self.report.enrichment = Some(enrichment);
+    }
+
     async fn news(&mut self) {
         let feeds = self.report.website.as_ref().map(|w| w.feeds.clone()).unwrap_or_default();
         let query = self.report.company.name.clone().unwrap_or_else(|| self.report.domain.clone());
@@ -189,6 +249,24 @@ impl<'a> Run<'a> {
         self.report.scraped_at = rfc3339(crate::job::now_ms());
         self.report
     }
+}
+
+/// The words a reader sees: no scripts, styles or markup.
+fn visible_text(html: &str) -> String {
+    static SKIP: &[&str] = &["script", "style", "noscript", "template", "svg", "head"];
+    let doc = scraper::Html::parse_document(html);
+    let mut out = String::new();
+    for node in doc.root_element().descendants() {
+        if let Some(text) = node.value().as_text() {
+            let hidden =
+                node.ancestors().filter_map(scraper::ElementRef::wrap).any(|a| SKIP.contains(&a.value().name()));
+            if !hidden {
+                out.push_str(text);
+                out.push(' ');
+            }
+        }
+    }
+    out.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 /// Adds the new values; whether any was new.

@@ -18,7 +18,7 @@ pub struct Report {
     pub financials: Option<super::edgar::Financials>,
     pub funding: Option<serde_json::Value>,
     pub news: Vec<super::news::NewsItem>,
-    pub enrichment: Option<serde_json::Value>,
+    pub enrichment: Option<super::enrich::Enrichment>,
     /// Which URL each fact came from, keyed by the fact's path (`company.name`).
     pub sources: BTreeMap<String, String>,
     pub errors: Vec<StageError>,

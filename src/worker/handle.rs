@@ -69,7 +69,7 @@ impl Worker {
         let Ok(url) = Url::parse(&job.url) else {
             return Outcome::Failed(ScrapeError::InvalidUrl(job.url.clone()));
         };
-        let mut run = Run::new(&self.fetcher, &self.edgar, url, &job.options);
+        let mut run = Run::new(&self.scraper, url, &job.options);
         for stage in STAGES {
             if stage != Stage::Starting {
                 if let Some(early) = self.progress(job, stage).await {

@@ -12,7 +12,7 @@ mod reconcile;
 use crate::config::{QueueSettings, Topics, WorkerSettings};
 use crate::job::{Job, JobEvent, JobRequested, Transition};
 use crate::queue::{Broker, OutgoingMessage, ReceivedMessage};
-use crate::scrape::fetch::Fetcher;
+use crate::scrape::Scraper;
 use crate::store::{Applied, Store};
 use std::sync::Arc;
 use std::time::Duration;
@@ -29,8 +29,7 @@ const BROKER_ERROR_PAUSE: Duration = Duration::from_secs(1);
 pub struct Worker {
     pub broker: Arc<dyn Broker>,
     pub store: Arc<dyn Store>,
-    pub fetcher: Arc<Fetcher>,
-    pub edgar: Arc<crate::scrape::edgar::Edgar>,
+    pub scraper: Arc<Scraper>,
     pub topics: Topics,
     pub queue: QueueSettings,
     pub settings: WorkerSettings,

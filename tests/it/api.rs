@@ -137,10 +137,16 @@ async fn submit_walks_through_the_stages_to_a_result() {
         .map(|e| (e["stage"].as_str().unwrap(), e["message"].as_str().unwrap()))
         .collect();
     assert_eq!(failed[0], ("website", "technology detection is not implemented yet"));
-    assert_eq!(failed.iter().map(|f| f.0).collect::<Vec<_>>(), ["website", "financial", "enrichment"]);
-    for section in ["financials", "funding", "enrichment"] {
+    assert_eq!(failed.iter().map(|f| f.0).collect::<Vec<_>>(), ["website", "financial"]);
+    assert!(failed[1].1.contains("no stock ticker"), "{failed:?}");
+    for section in ["financials", "funding"] {
         assert_eq!(report[section], Value::Null, "{section} must not be invented");
     }
+    let enrichment = &report["enrichment"];
+    assert_eq!(enrichment["method"], "heuristic");
+    assert_eq!(enrichment["industry"], "Aerospace");
+    assert_eq!(company["industry"], json!(["Aerospace"]));
+    assert!(enrichment["summary"].as_str().unwrap().starts_with("Acme builds reusable rockets"));
     assert_eq!(site.hits(), 1, "the homepage is fetched once");
 }
 

@@ -4,6 +4,7 @@
 mod api;
 mod cli;
 mod conformance;
+mod enrichment;
 mod fetch;
 mod financials;
 mod fixtures;

@@ -1,0 +1,308 @@
+//! The `enrichment` stage: a summary, an industry, a business model, products, target
+//! customers and tags. With `KRAWLR_LLM_BASE_URL` (+ `_API_KEY`, `_MODEL`) set, an
+//! OpenAI-compatible chat-completions call asks for them as JSON, bounded in tokens and time,
+//! and the answer is validated; otherwise (or when that fails) a deterministic offline method
+//! reads them from the pages: an extractive summary, an industry from a keyword taxonomy,
+//! B2B/B2C cues, product page and JSON-LD product names. `method` says which.
+
+use crate::config::LlmSettings;
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+use std::time::Duration;
+
+/// Page text sent to the model at most.
+const MAX_CONTEXT_CHARS: usize = 6_000;
+const MAX_TOKENS: u32 = 700;
+const LLM_TIMEOUT: Duration = Duration::from_secs(45);
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Enrichment {
+    pub summary: Option<String>,
+    pub industry: Option<String>,
+    /// `B2B`, `B2C` or `B2B2C`.
+    pub business_model: Option<String>,
+    pub products: Vec<String>,
+    pub target_customers: Vec<String>,
+    pub tags: Vec<String>,
+    /// `llm` or `heuristic`.
+    pub method: String,
+}
+
+/// What the pages offer the enrichment.
+pub struct Evidence<'a> {
+    pub name: Option<&'a str>,
+    pub description: Option<&'a str>,
+    /// Visible text of the most telling pages, home and about first.
+    pub texts: Vec<String>,
+    /// Names from product pages and JSON-LD `Product`s.
+    pub product_names: Vec<String>,
+}
+
+/// Industries and the words that give them away.
+const TAXONOMY: &[(&str, &[&str])] = &[
+    (
+        "Payments & Fintech",
+        &["payments", "payment", "fintech", "banking", "invoicing", "checkout", "card", "lending", "billing"],
+    ),
+    ("Aerospace", &["rocket", "rockets", "satellite", "satellites", "launch", "orbit", "aerospace", "spacecraft"]),
+    ("Artificial Intelligence", &["ai", "machine", "learning", "model", "models", "llm", "neural", "generative"]),
+    ("Cybersecurity", &["security", "threat", "threats", "encryption", "identity", "zero-trust", "vulnerability"]),
+    ("Developer Tools", &["developers", "developer", "api", "apis", "sdk", "code", "deploy", "open-source"]),
+    ("Data & Analytics", &["data", "analytics", "warehouse", "dashboards", "insights", "bi"]),
+    ("E-commerce & Retail", &["shop", "store", "retail", "ecommerce", "e-commerce", "cart", "merchants", "products"]),
+    ("Healthcare", &["health", "healthcare", "patients", "clinical", "medical", "care", "hospital", "doctors"]),
+    ("Biotechnology", &["biotech", "therapeutics", "drug", "clinical", "genomics", "molecules"]),
+    (
+        "Logistics & Supply Chain",
+        &["logistics", "shipping", "freight", "warehouse", "warehouses", "delivery", "supply"],
+    ),
+    ("Real Estate", &["property", "properties", "real", "estate", "leasing", "tenants", "industrial"]),
+    ("Energy", &["energy", "solar", "battery", "batteries", "grid", "renewable", "power"]),
+    ("Education", &["learning", "students", "courses", "education", "teachers", "school"]),
+    ("Marketing & Advertising", &["marketing", "advertising", "campaigns", "seo", "brand", "audience"]),
+    ("Human Resources", &["hiring", "payroll", "hr", "recruiting", "employees", "talent"]),
+    ("Media & Entertainment", &["media", "news", "podcast", "video", "music", "streaming", "entertainment"]),
+    ("Travel & Hospitality", &["travel", "hotel", "hotels", "booking", "flights", "trips"]),
+    ("Food & Beverage", &["food", "restaurant", "restaurants", "recipes", "coffee", "beverage"]),
+    ("Automotive & Mobility", &["car", "cars", "vehicle", "vehicles", "mobility", "automotive", "ev"]),
+    ("Insurance", &["insurance", "insurer", "policy", "claims", "coverage"]),
+    ("Telecommunications", &["telecom", "network", "5g", "mobile", "carrier", "connectivity"]),
+    ("Manufacturing", &["manufacturing", "factory", "industrial", "production", "machinery"]),
+    ("Cloud & Infrastructure", &["cloud", "infrastructure", "hosting", "servers", "kubernetes", "storage"]),
+    ("Legal", &["legal", "law", "lawyers", "contracts", "compliance"]),
+    ("Gaming", &["game", "games", "gaming", "players", "esports"]),
+];
+
+const B2B_CUES: &[&str] = &[
+    "enterprise",
+    "enterprises",
+    "businesses",
+    "for teams",
+    "request a demo",
+    "book a demo",
+    "contact sales",
+    "b2b",
+    "companies",
+    "customers like",
+    "your business",
+    "platform for",
+    "saas",
+];
+const B2C_CUES: &[&str] = &[
+    "download the app",
+    "buy now",
+    "add to cart",
+    "shop now",
+    "for you",
+    "your family",
+    "consumers",
+    "b2c",
+    "free shipping",
+    "order now",
+];
+const AUDIENCES: &[(&str, &str)] = &[
+    ("small business", "small businesses"),
+    ("startups", "startups"),
+    ("enterprise", "enterprises"),
+    ("developers", "developers"),
+    ("consumers", "consumers"),
+    ("retailers", "retailers"),
+    ("merchants", "merchants"),
+    ("healthcare providers", "healthcare providers"),
+    ("government", "government"),
+    ("nonprofits", "nonprofits"),
+    ("students", "students"),
+    ("investors", "investors"),
+];
+
+/// The offline method: deterministic, from the pages alone.
+pub fn heuristic(e: &Evidence) -> Enrichment {
+    let all = format!("{} {}", e.description.unwrap_or_default(), e.texts.join(" ")).to_lowercase();
+    let words: Vec<&str> = all.split(|c: char| !(c.is_alphanumeric() || c == '-')).filter(|w| !w.is_empty()).collect();
+    let mut scored: Vec<(&str, usize, Vec<&str>)> = TAXONOMY
+        .iter()
+        .map(|(industry, keys)| {
+            let hits: Vec<&str> = keys.iter().copied().filter(|k| words.contains(k)).collect();
+            let count = words.iter().filter(|w| keys.contains(w)).count();
+            (*industry, count + hits.len() * 2, hits)
+        })
+        .filter(|(_, score, hits)| *score >= 4 && hits.len() >= 2)
+        .collect();
+    scored.sort_by(|a, b| b.1.cmp(&a.1));
+    let industry = scored.first().map(|s| s.0.to_string());
+    let count = |cues: &[&str]| cues.iter().filter(|c| all.contains(*c)).count();
+    let (b2b, b2c) = (count(B2B_CUES), count(B2C_CUES));
+    let business_model = match (b2b, b2c) {
+        (0, 0) => None,
+        (b, c) if b >= 2 && c >= 2 => Some("B2B2C"),
+        (b, c) if b > c => Some("B2B"),
+        (b, c) if c > b => Some("B2C"),
+        _ => None,
+    };
+    let target_customers =
+        AUDIENCES.iter().filter(|(cue, _)| all.contains(cue)).map(|(_, name)| name.to_string()).take(5).collect();
+    let mut tags: Vec<String> = scored.iter().take(3).flat_map(|s| s.2.iter().map(|w| w.to_string())).collect();
+    tags.dedup();
+    tags.truncate(10);
+    Enrichment {
+        summary: summary(e),
+        industry,
+        business_model: business_model.map(str::to_string),
+        products: e.product_names.iter().take(10).cloned().collect(),
+        target_customers,
+        tags,
+        method: "heuristic".into(),
+    }
+}
+
+/// The description, then the first substantial sentences of the pages, up to ~3 sentences.
+fn summary(e: &Evidence) -> Option<String> {
+    let mut sentences: Vec<String> = e.description.map(|d| d.trim().to_string()).into_iter().collect();
+    for text in &e.texts {
+        for sentence in text.split_inclusive(['.', '!', '?']) {
+            let sentence = sentence.trim();
+            let words = sentence.split_whitespace().count();
+            if (8..=45).contains(&words)
+                && !sentences.iter().any(|s| s.contains(sentence) || sentence.contains(s.as_str()))
+            {
+                sentences.push(sentence.to_string());
+            }
+            if sentences.len() >= 3 {
+                break;
+            }
+        }
+    }
+    let out = sentences.join(" ");
+    (!out.is_empty()).then_some(out)
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum LlmError {
+    #[error("the model could not be reached")]
+    Request(#[source] reqwest::Error),
+    #[error("the model answered HTTP {0}")]
+    Status(u16),
+    #[error("the model's answer is not the JSON asked for: {0}")]
+    Invalid(String),
+}
+
+/// Asks an OpenAI-compatible chat-completions endpoint.
+pub async fn with_llm(client: &reqwest::Client, llm: &LlmSettings, e: &Evidence<'_>) -> Result<Enrichment, LlmError> {
+    let mut context =
+        format!("Company: {}\nDescription: {}\n\n", e.name.unwrap_or("(unknown)"), e.description.unwrap_or("(none)"));
+    for text in &e.texts {
+        if context.len() >= MAX_CONTEXT_CHARS {
+            break;
+        }
+        context.push_str(text);
+        context.push_str("\n\n");
+    }
+    let context: String = context.chars().take(MAX_CONTEXT_CHARS).collect();
+    let request = json!({
+        "model": llm.model,
+        "max_tokens": MAX_TOKENS,
+        "temperature": 0,
+        "response_format": {"type": "json_object"},
+        "messages": [
+            {"role": "system", "content": "You describe companies from their own website text. Answer with one JSON object \
+              with the keys summary (2-3 sentences), industry (a short name), business_model (B2B, B2C or B2B2C), products \
+              (array of names), target_customers (array), tags (array of short keywords). Use only facts from the text; \
+              use null or [] when the text does not say."},
+            {"role": "user", "content": context}
+        ]
+    });
+    let url = format!("{}/chat/completions", llm.base_url.trim_end_matches('/'));
+    let mut req = client.post(url).json(&request).timeout(LLM_TIMEOUT);
+    if let Some(key) = &llm.api_key {
+        req = req.bearer_auth(key);
+    }
+    let response = req.send().await.map_err(LlmError::Request)?;
+    if !response.status().is_success() {
+        return Err(LlmError::Status(response.status().as_u16()));
+    }
+    let body: Value = response.json().await.map_err(LlmError::Request)?;
+    let content = body["choices"][0]["message"]["content"]
+        .as_str()
+        .ok_or_else(|| LlmError::Invalid("no choices[0].message.content".into()))?;
+    let answer: Value = serde_json::from_str(content.trim().trim_start_matches("```json").trim_matches('`'))
+        .map_err(|e| LlmError::Invalid(e.to_string()))?;
+    validate(&answer)
+}
+
+/// Keeps what has the asked-for shape; an answer with nothing usable is an error.
+fn validate(answer: &Value) -> Result<Enrichment, LlmError> {
+    let text =
+        |k: &str| answer[k].as_str().map(str::trim).filter(|s| !s.is_empty() && s.len() < 2000).map(str::to_string);
+    let list = |k: &str| -> Vec<String> {
+        answer[k]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .filter_map(|v| v.as_str())
+                    .map(str::trim)
+                    .filter(|s| !s.is_empty())
+                    .take(20)
+                    .map(str::to_string)
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let business_model = text("business_model").filter(|m| matches!(m.as_str(), "B2B" | "B2C" | "B2B2C"));
+    let out = Enrichment {
+        summary: text("summary"),
+        industry: text("industry"),
+        business_model,
+        products: list("products"),
+        target_customers: list("target_customers"),
+        tags: list("tags"),
+        method: "llm".into(),
+    };
+    if out.summary.is_none() && out.industry.is_none() {
+        return Err(LlmError::Invalid("neither a summary nor an industry".into()));
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn heuristic_reads_industry_model_and_summary() {
+        let e = Evidence {
+            name: Some("Acme"),
+            description: Some("Acme builds reusable rockets for small satellites."),
+            texts: vec![
+                "Acme launches small satellites to orbit every week. Our rockets are reusable. \
+                 Request a demo with our team to see how businesses and enterprises fly with us."
+                    .into(),
+            ],
+            product_names: vec!["Acme Launcher".into()],
+        };
+        let out = heuristic(&e);
+        assert_eq!(out.industry.as_deref(), Some("Aerospace"));
+        assert_eq!(out.business_model.as_deref(), Some("B2B"));
+        assert_eq!(out.products, ["Acme Launcher"]);
+        assert!(out.target_customers.contains(&"enterprises".to_string()));
+        assert!(out.summary.unwrap().starts_with("Acme builds reusable rockets"));
+        assert_eq!(out.method, "heuristic");
+    }
+
+    #[test]
+    fn thin_evidence_gives_empty_fields_not_guesses() {
+        let e = Evidence { name: None, description: None, texts: vec!["Welcome.".into()], product_names: vec![] };
+        let out = heuristic(&e);
+        assert_eq!((out.industry, out.business_model, out.summary), (None, None, None));
+    }
+
+    #[test]
+    fn llm_answers_are_validated() {
+        let good = json!({"summary": "S.", "industry": "Aerospace", "business_model": "B2B", "products": ["X", 3], "tags": []});
+        let out = validate(&good).unwrap();
+        assert_eq!(out.products, ["X"]);
+        assert_eq!(out.method, "llm");
+        let odd = json!({"summary": "S.", "business_model": "sometimes"});
+        assert_eq!(validate(&odd).unwrap().business_model, None);
+        assert!(validate(&json!({"products": ["X"]})).is_err());
+    }
+}
