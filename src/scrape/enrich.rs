@@ -128,7 +128,7 @@ pub fn heuristic(e: &Evidence) -> Enrichment {
         })
         .filter(|(_, score, hits)| *score >= 4 && hits.len() >= 2)
         .collect();
-    scored.sort_by(|a, b| b.1.cmp(&a.1));
+    scored.sort_by_key(|s| std::cmp::Reverse(s.1));
     let industry = scored.first().map(|s| s.0.to_string());
     let count = |cues: &[&str]| cues.iter().filter(|c| all.contains(*c)).count();
     let (b2b, b2c) = (count(B2B_CUES), count(B2C_CUES));
