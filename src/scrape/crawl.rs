@@ -78,7 +78,7 @@ impl PageType {
     }
 
     /// Lower comes first.
-    fn rank(self) -> u8 {
+    pub fn rank(self) -> u8 {
         match self {
             PageType::Home => 0,
             PageType::About => 1,

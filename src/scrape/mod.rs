@@ -6,6 +6,7 @@ pub mod crawl;
 pub mod edgar;
 pub mod enrich;
 pub mod fetch;
+pub mod funding;
 pub mod guard;
 pub mod meta;
 pub mod news;
@@ -234,11 +235,42 @@ impl<'a> Run<'a> {
         self.report.enrichment = Some(enrichment);
     }
 
+    /// Rounds told by news items and by the press, news, blog, about and investor pages.
+    fn funding(&self, items: &[news::NewsItem]) -> funding::Funding {
+        use crawl::PageType::*;
+        let item_texts: Vec<(String, &news::NewsItem)> =
+            items.iter().map(|i| (format!("{}. {}", i.title, i.summary.as_deref().unwrap_or_default()), i)).collect();
+        let pages: Vec<(String, String, Option<String>)> = self
+            .crawl
+            .as_ref()
+            .map(|c| c.pages.as_slice())
+            .unwrap_or_default()
+            .iter()
+            .filter(|p| matches!(p.page_type, Press | News | Blog | About | Investors | Home))
+            .map(|p| (visible_text(&p.html), p.page.url.to_string(), meta::extract(&p.html, &p.page.url).published))
+            .collect();
+        let mut announcements: Vec<funding::Announcement> = item_texts
+            .iter()
+            .map(|(text, i)| funding::Announcement {
+                text,
+                url: i.url.as_deref().unwrap_or_default(),
+                date: i.date.as_deref(),
+            })
+            .collect();
+        announcements.extend(pages.iter().map(|(text, url, date)| funding::Announcement {
+            text,
+            url,
+            date: date.as_deref(),
+        }));
+        funding::extract(&announcements)
+    }
+
     async fn news(&mut self) {
         let feeds = self.report.website.as_ref().map(|w| w.feeds.clone()).unwrap_or_default();
         let query = self.report.company.name.clone().unwrap_or_else(|| self.report.domain.clone());
         let external = self.fetcher.settings().news_feed_url.as_deref().and_then(|t| news::external_feed(t, &query));
         let (items, problems) = news::collect(self.fetcher, &feeds, external).await;
+        self.report.funding = Some(self.funding(&items));
         self.report.news = items;
         for message in problems {
             self.report.errors.push(StageError { stage: Stage::News.to_string(), message });

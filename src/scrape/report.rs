@@ -16,7 +16,7 @@ pub struct Report {
     pub company: Company,
     pub website: Option<Website>,
     pub financials: Option<super::edgar::Financials>,
-    pub funding: Option<serde_json::Value>,
+    pub funding: Option<super::funding::Funding>,
     pub news: Vec<super::news::NewsItem>,
     pub enrichment: Option<super::enrich::Enrichment>,
     /// Which URL each fact came from, keyed by the fact's path (`company.name`).

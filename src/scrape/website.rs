@@ -30,7 +30,7 @@ pub fn summarize(crawl: &Crawl) -> Website {
     }
     let https = home.url.scheme() == "https";
     let mut page_types: Vec<PageType> = crawl.pages.iter().map(|p| p.page_type).collect();
-    page_types.sort();
+    page_types.sort_by_key(|t| t.rank());
     page_types.dedup();
     let mut feeds: Vec<meta::Feed> = Vec::new();
     let mut pages = Vec::new();

@@ -113,8 +113,12 @@ async fn submit_walks_through_the_stages_to_a_result() {
         .collect();
     let (home, about, contact, careers) =
         (site.url("/"), site.url("/about"), site.url("/contact"), site.url("/careers"));
-    assert_eq!(pages, [(&*home, "home"), (&*about, "about"), (&*contact, "contact"), (&*careers, "careers")]);
-    assert_eq!(website["page_types"], json!(["home", "about", "contact", "careers"]));
+    let press = site.url("/press/acme-raises-series-a");
+    assert_eq!(
+        pages,
+        [(&*home, "home"), (&*about, "about"), (&*contact, "contact"), (&*press, "press"), (&*careers, "careers")]
+    );
+    assert_eq!(website["page_types"], json!(["home", "about", "contact", "press", "careers"]));
     assert_eq!(website["https"], false);
     assert_eq!(website["robots_txt"], false);
     assert_eq!(website["sitemaps"], json!([site.url("/sitemap.xml")]));
@@ -139,9 +143,18 @@ async fn submit_walks_through_the_stages_to_a_result() {
     assert_eq!(failed[0], ("website", "technology detection is not implemented yet"));
     assert_eq!(failed.iter().map(|f| f.0).collect::<Vec<_>>(), ["website", "financial"]);
     assert!(failed[1].1.contains("no stock ticker"), "{failed:?}");
-    for section in ["financials", "funding"] {
-        assert_eq!(report[section], Value::Null, "{section} must not be invented");
-    }
+    assert_eq!(report["financials"], Value::Null, "no ticker: nothing invented");
+    // The feed item and the press release tell one round.
+    let funding = &report["funding"];
+    assert_eq!(funding["rounds"].as_array().unwrap().len(), 1, "{funding}");
+    let round = &funding["rounds"][0];
+    assert_eq!(round["round_type"], "series_a");
+    assert_eq!(round["amount"], 20000000.0);
+    assert_eq!(round["currency"], "USD");
+    assert_eq!(round["date"], "2024-01-15T14:30:00Z");
+    assert_eq!(round["lead_investors"], json!(["Example Ventures"]));
+    assert_eq!(round["investors"], json!(["Orbit Partners"]));
+    assert_eq!(funding["total_raised"], 20000000.0);
     let enrichment = &report["enrichment"];
     assert_eq!(enrichment["method"], "heuristic");
     assert_eq!(enrichment["industry"], "Aerospace");

@@ -308,6 +308,14 @@ impl Site {
                 )
                 .route("/careers", page("<html><title>Careers at Acme</title></html>"))
                 .route(
+                    "/press/acme-raises-series-a",
+                    page(
+                        r#"<html><title>Acme raises $20M</title><p>AUSTIN — Acme Rockets today announced it raised
+                        $20 million in Series A funding led by Example Ventures, with participation from Orbit
+                        Partners. The round funds a second pad.</p></html>"#,
+                    ),
+                )
+                .route(
                     "/sitemap.xml",
                     page(
                         r#"<?xml version="1.0"?><urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">
@@ -372,6 +380,7 @@ pub const COMPANY_HOME: &str = r#"<!doctype html>
 <body>
   <header><img src="/static/logo.svg" alt="Acme logo"></header>
   <a href="/about">About</a>
+  <a href="/press/acme-raises-series-a">Press</a>
   <a href="https://x.com/acmerockets">X</a>
   <a href="mailto:press@acme.example">Press</a>
   <a href="tel:+1-512-555-0100">Call</a>

@@ -1,0 +1,341 @@
+//! The funding section: rounds announced in the company's press releases, news pages and feed
+//! items — "Acme raises $20 million Series A led by Example Ventures, with participation from
+//! …". A round needs a funding verb and an amount or a round type in the same sentence; the
+//! same round told twice (by two pages, or a page and a feed item) is merged.
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Funding {
+    pub rounds: Vec<Round>,
+    /// Sum of the rounds' amounts, when they share one currency.
+    pub total_raised: Option<f64>,
+    pub currency: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Round {
+    /// RFC 3339, from the announcement.
+    pub date: Option<String>,
+    pub amount: Option<f64>,
+    /// ISO 4217.
+    pub currency: Option<String>,
+    /// `pre-seed`, `seed`, `series_a` … `series_h`, `growth`, `debt`, `ipo`, `strategic`.
+    pub round_type: Option<String>,
+    pub lead_investors: Vec<String>,
+    pub investors: Vec<String>,
+    pub source_url: String,
+    /// The sentence the round was read from.
+    pub evidence: String,
+}
+
+/// One announcement to read: a page or a feed item.
+pub struct Announcement<'a> {
+    pub text: &'a str,
+    pub url: &'a str,
+    pub date: Option<&'a str>,
+}
+
+const VERBS: &[&str] = &[
+    "raises",
+    "raised",
+    "raising",
+    "secures",
+    "secured",
+    "closes",
+    "closed",
+    "lands",
+    "landed",
+    "announces",
+    "announced",
+    "completes",
+    "completed",
+    "receives",
+    "received",
+    "funding",
+    "investment",
+    "financing",
+];
+
+const CURRENCIES: &[(&str, &str)] = &[
+    ("us$", "USD"),
+    ("usd", "USD"),
+    ("$", "USD"),
+    ("€", "EUR"),
+    ("eur", "EUR"),
+    ("£", "GBP"),
+    ("gbp", "GBP"),
+    ("chf", "CHF"),
+    ("¥", "JPY"),
+    ("₹", "INR"),
+    ("cad", "CAD"),
+    ("a$", "AUD"),
+];
+
+/// Every round stated in `announcements`, merged, oldest first.
+pub fn extract(announcements: &[Announcement]) -> Funding {
+    let mut rounds: Vec<Round> = Vec::new();
+    for a in announcements {
+        for sentence in sentences(a.text) {
+            if let Some(round) = read_round(&sentence, a) {
+                merge(&mut rounds, round);
+            }
+        }
+    }
+    rounds.sort_by(|x, y| x.date.cmp(&y.date));
+    let currencies: Vec<&String> = rounds.iter().filter_map(|r| r.currency.as_ref()).collect();
+    let one_currency = currencies.windows(2).all(|w| w[0] == w[1]);
+    let amounts: Vec<f64> = rounds.iter().filter_map(|r| r.amount).collect();
+    let (total_raised, currency) = if !amounts.is_empty() && one_currency {
+        (Some(amounts.iter().sum()), currencies.first().map(|c| c.to_string()))
+    } else {
+        (None, None)
+    };
+    Funding { rounds, total_raised, currency }
+}
+
+fn sentences(text: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut current = String::new();
+    let chars: Vec<char> = text.chars().collect();
+    for (i, c) in chars.iter().enumerate() {
+        current.push(*c);
+        let next = chars.get(i + 1).copied().unwrap_or(' ');
+        // A full stop ends a sentence unless it sits inside a number ($1.5) or an initial.
+        if matches!(c, '.' | '!' | '?' | '\n') && next.is_whitespace() {
+            out.push(current.split_whitespace().collect::<Vec<_>>().join(" "));
+            current.clear();
+        }
+    }
+    out.push(current.split_whitespace().collect::<Vec<_>>().join(" "));
+    out.retain(|s| s.len() > 10 && s.len() < 600);
+    out
+}
+
+fn read_round(sentence: &str, a: &Announcement) -> Option<Round> {
+    let lower = sentence.to_lowercase();
+    let words: Vec<&str> = lower.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()).collect();
+    if !VERBS.iter().any(|v| words.contains(v)) {
+        return None;
+    }
+    let round_type = round_type(&lower);
+    let money = amount(sentence);
+    if money.is_none() && round_type.is_none() {
+        return None;
+    }
+    // An amount alone (no round named) must come with "funding"/"raise" words, not revenue.
+    if round_type.is_none() && !["raise", "funding", "financing", "investment"].iter().any(|w| lower.contains(w)) {
+        return None;
+    }
+    let (amount, currency) = money.map_or((None, None), |(v, c)| (Some(v), Some(c)));
+    let lead_investors = names_after(sentence, &["led by ", "co-led by "]);
+    let mut investors =
+        names_after(sentence, &["participation from ", "investors including ", "investors include ", "backed by "]);
+    investors.retain(|i| !lead_investors.contains(i));
+    Some(Round {
+        date: a.date.map(str::to_string),
+        amount,
+        currency,
+        round_type,
+        lead_investors,
+        investors,
+        source_url: a.url.to_string(),
+        evidence: sentence.to_string(),
+    })
+}
+
+fn round_type(lower: &str) -> Option<String> {
+    for letter in ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h'] {
+        if lower.contains(&format!("series {letter} "))
+            || lower.contains(&format!("series {letter},"))
+            || lower.ends_with(&format!("series {letter}"))
+            || lower.contains(&format!("series {letter}."))
+        {
+            return Some(format!("series_{letter}"));
+        }
+    }
+    let kinds = [
+        ("pre-seed", "pre-seed"),
+        ("pre seed", "pre-seed"),
+        ("seed round", "seed"),
+        ("seed funding", "seed"),
+        ("seed financing", "seed"),
+        ("seed investment", "seed"),
+        ("growth round", "growth"),
+        ("growth equity", "growth"),
+        ("growth funding", "growth"),
+        ("debt financing", "debt"),
+        ("venture debt", "debt"),
+        ("credit facility", "debt"),
+        ("initial public offering", "ipo"),
+        (" ipo", "ipo"),
+        ("strategic investment", "strategic"),
+    ];
+    kinds.iter().find(|(cue, _)| lower.contains(cue)).map(|(_, kind)| kind.to_string())
+}
+
+/// `$20 million`, `€5.5M`, `USD 10 million`, `£3m`, `$1.2 billion` → (value, currency).
+fn amount(sentence: &str) -> Option<(f64, String)> {
+    let lower = sentence.to_lowercase();
+    for (symbol, code) in CURRENCIES {
+        let mut from = 0;
+        while let Some(at) = lower[from..].find(symbol) {
+            let start = from + at + symbol.len();
+            from = start;
+            if symbol.chars().all(char::is_alphabetic)
+                && lower[..start - symbol.len()].ends_with(|c: char| c.is_alphanumeric())
+            {
+                continue;
+            }
+            let rest = lower[start..].trim_start();
+            let number: String = rest.chars().take_while(|c| c.is_ascii_digit() || *c == '.' || *c == ',').collect();
+            let number = number.trim_end_matches(['.', ',']);
+            let Ok(value) = number.replace(',', "").parse::<f64>() else { continue };
+            let after = rest[number.len()..].trim_start();
+            let scale = [
+                ("billion", 1e9),
+                ("bn", 1e9),
+                ("b ", 1e9),
+                ("million", 1e6),
+                ("mn", 1e6),
+                ("m ", 1e6),
+                ("m.", 1e6),
+                ("m,", 1e6),
+                ("thousand", 1e3),
+                ("k ", 1e3),
+            ]
+            .iter()
+            .find(|(w, _)| after.starts_with(w) || (w.len() > 1 && w.ends_with(' ') && after == w.trim()))
+            .map_or(1.0, |(_, s)| *s);
+            let value = value * scale;
+            if value >= 10_000.0 {
+                return Some((value, code.to_string()));
+            }
+        }
+    }
+    None
+}
+
+/// Organisation names after a cue, up to the end of the clause: "led by A and B, with …".
+fn names_after(sentence: &str, cues: &[&str]) -> Vec<String> {
+    let lower = sentence.to_lowercase();
+    let Some((at, cue)) = cues.iter().filter_map(|c| lower.find(c).map(|i| (i, c))).min_by_key(|(i, _)| *i) else {
+        return Vec::new();
+    };
+    let rest = &sentence[at + cue.len()..];
+    let end = [", with ", " with ", ". ", "; ", " to ", " in order", " bringing", " which ", " as well as existing"]
+        .iter()
+        .filter_map(|stop| rest.find(stop))
+        .min()
+        .unwrap_or(rest.len());
+    rest[..end]
+        .trim_end_matches('.')
+        .split([','])
+        .flat_map(|part| part.split(" and "))
+        .map(|name| name.trim().trim_start_matches("and ").trim_start_matches("existing investors ").trim().to_string())
+        .filter(|name| name.chars().next().is_some_and(char::is_uppercase) && name.len() <= 60)
+        .take(10)
+        .collect()
+}
+
+/// The same round (type and amount agree, or one says less) from another source is merged.
+fn merge(rounds: &mut Vec<Round>, round: Round) {
+    let same = |r: &Round| {
+        let types = r.round_type.is_some() && r.round_type == round.round_type;
+        let amounts = match (r.amount, round.amount) {
+            (Some(x), Some(y)) => (x - y).abs() < 1.0,
+            _ => true,
+        };
+        let no_type = r.round_type.is_none() || round.round_type.is_none();
+        amounts && (types || (no_type && r.amount.is_some() && r.amount == round.amount))
+    };
+    match rounds.iter_mut().find(|r| same(r)) {
+        Some(existing) => {
+            existing.date = existing.date.take().into_iter().chain(round.date).min();
+            existing.amount = existing.amount.or(round.amount);
+            existing.currency = existing.currency.take().or(round.currency);
+            existing.round_type = existing.round_type.take().or(round.round_type);
+            for lead in round.lead_investors {
+                if !existing.lead_investors.contains(&lead) {
+                    existing.lead_investors.push(lead);
+                }
+            }
+            for investor in round.investors {
+                if !existing.investors.contains(&investor) && !existing.lead_investors.contains(&investor) {
+                    existing.investors.push(investor);
+                }
+            }
+        }
+        None => rounds.push(round),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn one(text: &str) -> Funding {
+        extract(&[Announcement { text, url: "https://acme.test/press/a", date: Some("2024-01-15T14:30:00Z") }])
+    }
+
+    #[test]
+    fn a_press_release_gives_a_round() {
+        let f = one(
+            "AUSTIN, Texas — Acme Rockets, Inc. today announced it has raised $20 million in Series A funding led by \
+             Example Ventures, with participation from Seed Capital, Orbit Partners and Jane Doe. The money funds a new pad.",
+        );
+        assert_eq!(f.rounds.len(), 1, "{f:?}");
+        let r = &f.rounds[0];
+        assert_eq!(
+            (r.amount, r.currency.as_deref(), r.round_type.as_deref()),
+            (Some(20e6), Some("USD"), Some("series_a"))
+        );
+        assert_eq!(r.lead_investors, ["Example Ventures"]);
+        assert_eq!(r.investors, ["Seed Capital", "Orbit Partners", "Jane Doe"]);
+        assert_eq!(f.total_raised, Some(20e6));
+    }
+
+    #[test]
+    fn amounts_in_their_usual_forms() {
+        assert_eq!(amount("raised €5.5M from"), Some((5.5e6, "EUR".into())));
+        assert_eq!(amount("a USD 10 million round"), Some((10e6, "USD".into())));
+        assert_eq!(amount("£3m seed"), Some((3e6, "GBP".into())));
+        assert_eq!(amount("$1.2 billion"), Some((1.2e9, "USD".into())));
+        assert_eq!(amount("$25,000,000 Series B"), Some((25e6, "USD".into())));
+        assert_eq!(amount("costs $5 a month"), None, "too small to be a round");
+    }
+
+    #[test]
+    fn revenue_and_idle_talk_are_not_rounds() {
+        assert!(one("Revenue grew to $40 million last year.").rounds.is_empty());
+        assert!(one("We help startups prepare their Series A pitch.").rounds.is_empty());
+        assert!(one("Acme announced a new rocket.").rounds.is_empty());
+    }
+
+    #[test]
+    fn the_same_round_from_two_sources_is_merged() {
+        let f = extract(&[
+            Announcement {
+                text: "Acme raises $20 million Series A led by Example Ventures.",
+                url: "https://acme.test/feed",
+                date: Some("2024-01-16T00:00:00Z"),
+            },
+            Announcement {
+                text: "Acme closed a $20M Series A with participation from Orbit Partners.",
+                url: "https://acme.test/press",
+                date: Some("2024-01-15T00:00:00Z"),
+            },
+            Announcement {
+                text: "In 2022 Acme raised a $3 million seed round.",
+                url: "https://acme.test/about",
+                date: None,
+            },
+        ]);
+        assert_eq!(f.rounds.len(), 2, "{f:#?}");
+        let a = f.rounds.iter().find(|r| r.round_type.as_deref() == Some("series_a")).unwrap();
+        assert_eq!(a.date.as_deref(), Some("2024-01-15T00:00:00Z"), "the earliest date");
+        assert_eq!(a.lead_investors, ["Example Ventures"]);
+        assert_eq!(a.investors, ["Orbit Partners"]);
+        assert_eq!(f.total_raised, Some(23e6));
+    }
+}
