@@ -12,6 +12,7 @@ pub mod meta;
 pub mod news;
 pub mod profile;
 pub mod report;
+pub mod tech;
 pub mod website;
 
 use crate::job::{JobOptions, Stage, rfc3339};
@@ -158,10 +159,6 @@ impl<'a> Run<'a> {
             }
             note("social_profiles", company.social_profiles.len() > before);
         }
-        self.report.errors.push(StageError {
-            stage: Stage::Website.to_string(),
-            message: "technology detection is not implemented yet".into(),
-        });
         self.crawl = Some(crawled);
     }
 

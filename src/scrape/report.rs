@@ -50,7 +50,7 @@ pub struct Website {
     pub pages: Vec<PageSummary>,
     /// The kinds of page found, in rank order.
     pub page_types: Vec<PageType>,
-    pub technologies: Vec<String>,
+    pub technologies: Vec<super::tech::Technology>,
     pub https: bool,
     /// The `Strict-Transport-Security` header of the homepage.
     pub hsts: Option<String>,

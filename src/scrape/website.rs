@@ -48,7 +48,7 @@ pub fn summarize(crawl: &Crawl) -> Website {
     Website {
         pages,
         page_types,
-        technologies: Vec::new(),
+        technologies: super::tech::detect(&crawl.pages),
         https,
         hsts: security_headers.get("strict-transport-security").filter(|_| https).cloned(),
         security_headers,

@@ -370,6 +370,7 @@ pub const COMPANY_HOME: &str = r#"<!doctype html>
   <meta property="og:site_name" content="Acme">
   <link rel="icon" href="/static/favicon-32.png" sizes="32x32">
   <link rel="alternate" type="application/rss+xml" title="Acme news" href="/feed.xml">
+  <script src="https://js.stripe.com/v3/" async></script>
   <script type="application/ld+json">
   {"@context": "https://schema.org", "@type": "Organization", "name": "Acme Rockets",
    "legalName": "Acme Rockets, Inc.", "url": "/", "logo": "/static/logo.svg", "foundingDate": "2014",
