@@ -42,6 +42,8 @@ enum Command {
         #[arg(long)]
         url: String,
     },
+    /// The JSON Schema of the report (what GET /api/v1/scrape/{id} and `scrape` return)
+    Schema,
     /// Manage API keys
     Keys {
         #[command(subcommand)]
@@ -114,6 +116,10 @@ async fn dispatch(command: Command, settings: Settings) -> anyhow::Result<ExitCo
         Command::Setup => setup(&settings).await?,
         Command::Scrape { url, pretty } => return scrape(&settings, &url, pretty).await,
         Command::Extract { file, url } => extract(&file, &url)?,
+        Command::Schema => {
+            let schema = schemars::schema_for!(crate::scrape::report::Report);
+            println!("{}", serde_json::to_string_pretty(&schema)?);
+        }
         Command::Keys { command } => keys(&settings, command).await?,
         Command::Queue { command: QueueCommand::Stats { json } } => queue_stats(&settings, json).await?,
         Command::Bench { command } => crate::bench::run(settings, command).await?,
@@ -146,14 +152,25 @@ async fn scrape(settings: &Settings, raw: &str, pretty: bool) -> anyhow::Result<
         .with_context(|| format!("{raw} is not a URL"))?;
     let scraper = crate::scrape::Scraper::new(settings)?;
     let mut run = Run::new(&scraper, url, &Default::default());
-    for stage in STAGES {
-        tracing::debug!(%stage, "stage");
+    // A progress line on stderr when a person is watching; nothing in pipes and logs.
+    let show = std::io::IsTerminal::is_terminal(&std::io::stderr());
+    let started = std::time::Instant::now();
+    for stage in STAGES.into_iter().chain([Stage::Saving]) {
+        if show {
+            let secs = started.elapsed().as_secs_f32();
+            eprint!("\r\x1b[2K[{:>3}%] {:<10} {secs:>5.1}s", stage.progress_percent(), stage.as_str());
+        }
         if let Err(e) = run.step(stage).await {
+            if show {
+                eprintln!();
+            }
             eprintln!("krawlr: scrape failed in stage {stage}: {e}");
             return Ok(ExitCode::FAILURE);
         }
     }
-    tracing::debug!(stage = %Stage::Saving, "stage");
+    if show {
+        eprintln!("\r\x1b[2K[100%] done in {:.1}s", started.elapsed().as_secs_f32());
+    }
     let report = run.finish();
     let json = if pretty { serde_json::to_string_pretty(&report)? } else { serde_json::to_string(&report)? };
     println!("{json}");

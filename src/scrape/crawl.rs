@@ -23,7 +23,7 @@ const MAX_SITEMAPS: usize = 5;
 /// Pages fetched at once within one crawl (the fetcher's per-host limits still apply).
 const PARALLEL: usize = 4;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum PageType {
     Home,

@@ -49,7 +49,7 @@ pub enum EdgarError {
     },
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Financials {
     pub ticker: Option<String>,
     pub exchange: Option<String>,
@@ -65,7 +65,7 @@ pub struct Financials {
     pub source: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Fact {
     /// As filed, unscaled.
     pub value: serde_json::Number,

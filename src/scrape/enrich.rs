@@ -15,7 +15,7 @@ const MAX_CONTEXT_CHARS: usize = 6_000;
 const MAX_TOKENS: u32 = 700;
 const LLM_TIMEOUT: Duration = Duration::from_secs(45);
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Enrichment {
     pub summary: Option<String>,
     pub industry: Option<String>,

@@ -5,7 +5,7 @@
 
 use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Funding {
     pub rounds: Vec<Round>,
     /// Sum of the rounds' amounts, when they share one currency.
@@ -13,7 +13,7 @@ pub struct Funding {
     pub currency: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Round {
     /// RFC 3339, from the announcement.
     pub date: Option<String>,

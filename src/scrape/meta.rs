@@ -46,7 +46,7 @@ pub struct Icon {
     pub mime: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize, schemars::JsonSchema)]
 pub struct Feed {
     pub url: String,
     #[serde(rename = "type")]

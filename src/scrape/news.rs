@@ -13,7 +13,7 @@ const MAX_FEEDS: usize = 3;
 const MAX_ITEMS: usize = 50;
 const SUMMARY_CHARS: usize = 300;
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct NewsItem {
     pub title: String,
     pub url: Option<String>,

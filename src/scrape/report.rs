@@ -7,7 +7,9 @@ use std::collections::BTreeMap;
 
 pub const REPORT_SCHEMA_VERSION: u32 = 1;
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+/// A company report, as `GET /api/v1/scrape/{id}` and `krawlr scrape` return it.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+#[schemars(title = "krawlr company report", description = "schema_version 1")]
 pub struct Report {
     pub schema_version: u32,
     /// The submitted URL.
@@ -26,7 +28,7 @@ pub struct Report {
     pub scraped_at: String,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Company {
     pub name: Option<String>,
     pub legal_name: Option<String>,
@@ -45,7 +47,7 @@ pub struct Company {
 }
 
 /// What the crawl saw of the site itself.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Website {
     pub pages: Vec<PageSummary>,
     /// The kinds of page found, in rank order.
@@ -66,7 +68,7 @@ pub struct Website {
     pub skipped: Vec<SkippedPage>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct PageSummary {
     pub url: String,
     pub page_type: PageType,
@@ -76,13 +78,13 @@ pub struct PageSummary {
     pub title: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct SkippedPage {
     pub url: String,
     pub reason: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct StageError {
     pub stage: String,
     pub message: String,

@@ -165,6 +165,18 @@ async fn submit_walks_through_the_stages_to_a_result() {
     assert_eq!(company["industry"], json!(["Aerospace"]));
     assert!(enrichment["summary"].as_str().unwrap().starts_with("Acme builds reusable rockets"));
     assert_eq!(site.hits(), 1, "the homepage is fetched once");
+
+    // The result validates against the published schema (`krawlr schema`).
+    let (code, schema, err) = env.run(&["schema"]);
+    assert_eq!(code, 0, "{err}");
+    let schema: Value = serde_json::from_str(&schema).unwrap();
+    let validator = jsonschema::validator_for(&schema).expect("a valid JSON Schema");
+    let problems: Vec<String> =
+        validator.iter_errors(&report).map(|e| format!("{} at {}", e, e.instance_path())).collect();
+    assert!(problems.is_empty(), "{problems:#?}");
+    let mut broken = report.clone();
+    broken["company"]["emails"] = json!("not a list");
+    assert!(!validator.is_valid(&broken), "the schema is strict enough to catch a wrong type");
 }
 
 /// Authorization header, content type, body, expected status, expected error code.
