@@ -10,4 +10,5 @@ mod financials;
 mod fixtures;
 mod gcp;
 mod helpers;
+mod hostile;
 mod processes;
