@@ -5,16 +5,13 @@
 //! fetched once.
 
 use super::fetch::{Fetcher, Page};
+use super::page::PageFacts;
 use futures_util::StreamExt;
 use quick_xml::events::Event;
-use scraper::{Html, Selector};
 use serde::{Deserialize, Serialize};
 use std::collections::HashSet;
-use std::sync::LazyLock;
 use std::time::{Duration, Instant};
 use url::Url;
-
-static LINKS: LazyLock<Selector> = LazyLock::new(|| Selector::parse("a[href]").expect("static selector"));
 
 /// Sitemap URLs read at most, over all sitemaps.
 const MAX_SITEMAP_URLS: usize = 5_000;
@@ -111,6 +108,7 @@ pub struct CrawledPage {
     pub page: Page,
     pub page_type: PageType,
     pub html: String,
+    pub facts: PageFacts,
 }
 
 #[derive(Debug, Default)]
@@ -149,9 +147,9 @@ fn candidate(raw: &str, base: &Url, host: &str) -> Option<Url> {
     Some(url)
 }
 
-pub fn links(html: &str, base: &Url, host: &str) -> Vec<Url> {
-    let doc = Html::parse_document(html);
-    doc.select(&LINKS).filter_map(|a| candidate(a.value().attr("href")?, base, host)).collect()
+/// The page's links worth crawling.
+pub fn links(facts: &PageFacts, base: &Url, host: &str) -> Vec<Url> {
+    facts.links.iter().filter_map(|href| candidate(href, base, host)).collect()
 }
 
 /// `<loc>` entries of a sitemap or sitemap index.
@@ -185,15 +183,15 @@ fn unescape(s: &str) -> String {
     s.replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", "\"").replace("&apos;", "'").replace("&amp;", "&")
 }
 
-/// Crawls from an already fetched homepage.
-pub async fn crawl(fetcher: &Fetcher, home: Page, limits: Limits) -> Crawl {
+/// Crawls from an already fetched and analysed homepage.
+pub async fn crawl(fetcher: &Fetcher, home: Page, home_facts: PageFacts, limits: Limits) -> Crawl {
     let host = home.url.host_str().unwrap_or_default().to_string();
-    let html = home.text();
     let mut seen: HashSet<String> = HashSet::from([home.url.to_string()]);
-    let mut queue: Vec<Url> = links(&html, &home.url, &host);
+    let mut queue: Vec<Url> = links(&home_facts, &home.url, &host);
     let mut crawl = Crawl::default();
     let mut bytes = home.body.len();
-    crawl.pages.push(CrawledPage { page_type: PageType::Home, page: home.clone(), html });
+    let html = home.text();
+    crawl.pages.push(CrawledPage { page_type: PageType::Home, page: home.clone(), html, facts: home_facts });
 
     let (robots, named) = fetcher.robots_info(&home.url).await.unwrap_or_default();
     crawl.robots_txt = robots;
@@ -235,7 +233,8 @@ pub async fn crawl(fetcher: &Fetcher, home: Page, limits: Limits) -> Crawl {
             Ok(Ok(page)) if page.is_html() && bytes + page.body.len() <= limits.max_bytes => {
                 bytes += page.body.len();
                 let html = page.text();
-                crawl.pages.push(CrawledPage { page_type: PageType::of(&page.url), page, html });
+                let facts = super::page::analyze(&html, &page.url);
+                crawl.pages.push(CrawledPage { page_type: PageType::of(&page.url), page, html, facts });
             }
             Ok(Ok(page)) if page.is_html() => crawl.failures.push((url.to_string(), "byte budget spent".into())),
             Ok(Ok(page)) => {
@@ -271,7 +270,8 @@ mod tests {
         let base = Url::parse("https://www.acme.test/").unwrap();
         let html = r##"<a href="/about">a</a><a href="https://acme.test/team#top">t</a><a href="https://blog.acme.test/">b</a>
             <a href="https://other.test/">o</a><a href="/brochure.pdf">p</a><a href="mailto:x@acme.test">m</a><a href="#top">t</a>"##;
-        let found: Vec<String> = links(html, &base, "www.acme.test").iter().map(Url::to_string).collect();
+        let facts = crate::scrape::page::analyze(html, &base);
+        let found: Vec<String> = links(&facts, &base, "www.acme.test").iter().map(Url::to_string).collect();
         assert_eq!(found, ["https://www.acme.test/about", "https://acme.test/team", "https://www.acme.test/"]);
     }
 

@@ -10,6 +10,7 @@ pub mod funding;
 pub mod guard;
 pub mod meta;
 pub mod news;
+pub mod page;
 pub mod profile;
 pub mod report;
 pub mod tech;
@@ -74,7 +75,7 @@ pub struct Run<'a> {
     url: Url,
     max_pages: usize,
     /// Set by the `profile` stage.
-    home: Option<Page>,
+    home: Option<(Page, page::PageFacts)>,
     /// Set by the `website` stage.
     crawl: Option<Crawl>,
     report: Report,
@@ -123,26 +124,27 @@ impl<'a> Run<'a> {
             });
         }
         let language = page.headers.get(reqwest::header::CONTENT_LANGUAGE).and_then(|v| v.to_str().ok());
-        let found = profile::extract(&page.text(), &page.url, language);
+        let facts = page::analyze(&page.text(), &page.url);
+        let found = profile::from_facts(&facts, &page.url, language);
         self.report.company = found.company;
         self.report.sources.extend(found.sources);
-        self.home = Some(page);
+        self.home = Some((page, facts));
         Ok(())
     }
 
     /// Crawls the site from the homepage; contacts found on its other pages join the profile.
     async fn website(&mut self) {
-        let Some(home) = self.home.clone() else { return };
+        let Some((home, home_facts)) = self.home.take() else { return };
         let settings = self.fetcher.settings();
         let limits = crawl::Limits {
             max_pages: self.max_pages,
             max_bytes: settings.crawl_max_bytes,
             deadline: std::time::Instant::now() + settings.crawl_timeout,
         };
-        let crawled = crawl::crawl(self.fetcher, home, limits).await;
+        let crawled = crawl::crawl(self.fetcher, home, home_facts, limits).await;
         self.report.website = Some(website::summarize(&crawled));
         for page in crawled.pages.iter().skip(1) {
-            let found = meta::extract(&page.html, &page.page.url);
+            let found = page.facts.meta.clone();
             let source = page.page.url.to_string();
             let company = &mut self.report.company;
             let sources = &mut self.report.sources;
@@ -167,9 +169,8 @@ impl<'a> Run<'a> {
         let pages = self.crawl.as_ref().map(|c| c.pages.as_slice()).unwrap_or_default();
         let mut ranked: Vec<&crawl::CrawledPage> = pages.iter().collect();
         ranked.sort_by_key(|p| p.page_type != crawl::PageType::Investors);
-        let json_ld: Vec<serde_json::Value> =
-            ranked.iter().flat_map(|p| meta::extract(&p.html, &p.page.url).json_ld).collect();
-        let texts: Vec<&str> = ranked.iter().map(|p| p.html.as_str()).collect();
+        let json_ld: Vec<serde_json::Value> = ranked.iter().flat_map(|p| p.facts.meta.json_ld.clone()).collect();
+        let texts: Vec<&str> = ranked.iter().map(|p| p.facts.text.as_str()).collect();
         let stage = Stage::Financial.to_string();
         let Some((ticker, exchange)) = edgar::find_ticker(&json_ld, &texts) else {
             let message = "no stock ticker found on the site (a private company, or one that does not say)".into();
@@ -200,11 +201,11 @@ impl<'a> Run<'a> {
         let pages = self.crawl.as_ref().map(|c| c.pages.as_slice()).unwrap_or_default();
         let mut ranked: Vec<&crawl::CrawledPage> = pages.iter().collect();
         ranked.sort_by_key(|p| !matches!(p.page_type, crawl::PageType::Home | crawl::PageType::About));
-        let texts: Vec<String> = ranked.iter().take(6).map(|p| visible_text(&p.html)).collect();
+        let texts: Vec<String> = ranked.iter().take(6).map(|p| p.facts.text.clone()).collect();
         let product_names = pages
             .iter()
             .filter(|p| p.page_type == crawl::PageType::Product)
-            .filter_map(|p| meta::extract(&p.html, &p.page.url).title)
+            .filter_map(|p| p.facts.meta.title.clone())
             .map(|t| t.split(['|', '–', '—']).next().unwrap_or_default().trim().to_string())
             .filter(|t| !t.is_empty())
             .collect();
@@ -244,7 +245,7 @@ impl<'a> Run<'a> {
             .unwrap_or_default()
             .iter()
             .filter(|p| matches!(p.page_type, Press | News | Blog | About | Investors | Home))
-            .map(|p| (visible_text(&p.html), p.page.url.to_string(), meta::extract(&p.html, &p.page.url).published))
+            .map(|p| (p.facts.text.clone(), p.page.url.to_string(), p.facts.meta.published.clone()))
             .collect();
         let mut announcements: Vec<funding::Announcement> = item_texts
             .iter()
@@ -278,24 +279,6 @@ impl<'a> Run<'a> {
         self.report.scraped_at = rfc3339(crate::job::now_ms());
         self.report
     }
-}
-
-/// The words a reader sees: no scripts, styles or markup.
-fn visible_text(html: &str) -> String {
-    static SKIP: &[&str] = &["script", "style", "noscript", "template", "svg", "head"];
-    let doc = scraper::Html::parse_document(html);
-    let mut out = String::new();
-    for node in doc.root_element().descendants() {
-        if let Some(text) = node.value().as_text() {
-            let hidden =
-                node.ancestors().filter_map(scraper::ElementRef::wrap).any(|a| SKIP.contains(&a.value().name()));
-            if !hidden {
-                out.push_str(text);
-                out.push(' ');
-            }
-        }
-    }
-    out.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 /// Adds the new values; whether any was new.

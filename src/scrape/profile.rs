@@ -3,17 +3,11 @@
 //! evidence stays empty.
 
 use super::meta::{self, PageMeta};
+use super::page::PageFacts;
 use super::report::Company;
-use scraper::{ElementRef, Html, Selector};
 use serde_json::{Map, Value};
 use std::collections::BTreeMap;
-use std::sync::LazyLock;
 use url::Url;
-
-static LOGO_IMG: LazyLock<Selector> = LazyLock::new(|| Selector::parse("img[src]").expect("static selector"));
-static ALTERNATES: LazyLock<Selector> =
-    LazyLock::new(|| Selector::parse("link[rel~=alternate][hreflang]").expect("static selector"));
-static TITLE: LazyLock<Selector> = LazyLock::new(|| Selector::parse("title").expect("static selector"));
 
 const ORGANIZATION_TYPES: &[&str] = &[
     "Organization",
@@ -37,8 +31,11 @@ pub struct Profile {
 }
 
 pub fn extract(html: &str, page_url: &Url, content_language: Option<&str>) -> Profile {
-    let doc = Html::parse_document(html);
-    let page = meta::from_document(&doc, page_url);
+    from_facts(&super::page::analyze(html, page_url), page_url, content_language)
+}
+
+pub fn from_facts(facts: &PageFacts, page_url: &Url, content_language: Option<&str>) -> Profile {
+    let page = &facts.meta;
     let org = page.json_ld.iter().filter_map(Value::as_object).find(|o| meta::is_type(o, ORGANIZATION_TYPES));
     let org_str = |key: &str| org.and_then(|o| o.get(key)).and_then(meta::string_of);
     let resolve = |href: &str| page_url.join(href.trim()).ok().map(|u| u.to_string());
@@ -47,19 +44,20 @@ pub fn extract(html: &str, page_url: &Url, content_language: Option<&str>) -> Pr
         domain: page_url.host_str().unwrap_or_default().trim_start_matches("www.").to_string(),
         ..Company::default()
     };
-    company.name = org_str("name").or_else(|| page.publisher.clone()).or_else(|| title_name(&doc));
+    company.name =
+        org_str("name").or_else(|| page.publisher.clone()).or_else(|| facts.title.as_deref().and_then(title_name));
     company.legal_name = org_str("legalName");
     company.description = page.description.clone().or_else(|| org_str("description"));
     company.logo = org
         .and_then(|o| o.get("logo"))
         .and_then(meta::url_of)
         .or_else(|| page.open_graph.get("logo").and_then(|v| v.first().cloned()))
-        .or_else(|| logo_image(&doc))
+        .or_else(|| facts.logo_image.clone())
         .and_then(|u| resolve(&u));
-    company.favicon = favicon(&page);
+    company.favicon = favicon(page);
     company.founded_year = org_str("foundingDate").and_then(|d| d.get(..4)?.parse().ok());
     company.headquarters = org.and_then(|o| o.get("address")).and_then(address);
-    company.languages = languages(&doc, &page, content_language);
+    company.languages = languages(facts, content_language);
     company.emails = page.emails.clone();
     company.phones = page.phones.clone();
     company.social_profiles = page.social_profiles.clone();
@@ -119,13 +117,12 @@ fn push_unique(list: &mut Vec<String>, value: &str) {
 }
 
 /// The page's language, then its `hreflang` alternates.
-fn languages(doc: &Html, page: &PageMeta, content_language: Option<&str>) -> Vec<String> {
-    let mut out: Vec<String> = page.lang.clone().or_else(|| content_language.map(str::to_string)).into_iter().collect();
-    for alt in doc.select(&ALTERNATES) {
-        if let Some(lang) = alt.value().attr("hreflang").map(str::trim) {
-            if lang != "x-default" && !out.iter().any(|l| l.eq_ignore_ascii_case(lang)) {
-                out.push(lang.to_string());
-            }
+fn languages(facts: &PageFacts, content_language: Option<&str>) -> Vec<String> {
+    let mut out: Vec<String> =
+        facts.meta.lang.clone().or_else(|| content_language.map(str::to_string)).into_iter().collect();
+    for lang in &facts.hreflangs {
+        if lang != "x-default" && !out.iter().any(|l| l.eq_ignore_ascii_case(lang)) {
+            out.push(lang.clone());
         }
     }
     out
@@ -147,8 +144,7 @@ fn address(value: &Value) -> Option<String> {
 }
 
 /// The first segment of the title that is not a generic word.
-fn title_name(doc: &Html) -> Option<String> {
-    let title: String = doc.select(&TITLE).next()?.text().collect();
+fn title_name(title: &str) -> Option<String> {
     let squash = |s: &str| s.chars().filter(|c| c.is_alphanumeric()).collect::<String>().to_lowercase();
     title
         .split(['|', '–', '—', '·', ':'])
@@ -173,21 +169,6 @@ fn favicon(page: &PageMeta) -> Option<String> {
             (rank(&i.rel), i.size.unwrap_or(if svg { 1024 } else { 0 }))
         })
         .map(|i| i.url.clone())
-}
-
-/// An `<img>` that calls itself a logo, preferring one inside a header or nav.
-fn logo_image(doc: &Html) -> Option<String> {
-    let is_logo = |img: &ElementRef| {
-        ["src", "alt", "class", "id"]
-            .iter()
-            .filter_map(|a| img.value().attr(a))
-            .any(|v| v.to_ascii_lowercase().contains("logo"))
-    };
-    let in_header = |img: &ElementRef| {
-        img.ancestors().filter_map(ElementRef::wrap).any(|a| matches!(a.value().name(), "header" | "nav"))
-    };
-    let logos: Vec<ElementRef> = doc.select(&LOGO_IMG).filter(is_logo).collect();
-    logos.iter().find(|i| in_header(i)).or(logos.first()).and_then(|i| i.value().attr("src")).map(str::to_string)
 }
 
 #[cfg(test)]

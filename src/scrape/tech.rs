@@ -5,10 +5,8 @@
 //! that matched first.
 
 use super::crawl::CrawledPage;
-use scraper::{Html, Selector};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
-use std::sync::LazyLock;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Technology {
@@ -320,12 +318,6 @@ const RULES: &[(&str, &str, &[Rule])] = &[
     ("Supabase", "Backend as a service", &[(Asset, "supabase.co")]),
 ];
 
-static ASSETS: LazyLock<Selector> = LazyLock::new(|| {
-    Selector::parse("script[src], link[href], img[src], iframe[src], source[src]").expect("static selector")
-});
-static GENERATOR: LazyLock<Selector> =
-    LazyLock::new(|| Selector::parse("meta[name=generator i]").expect("static selector"));
-
 /// What one page shows of itself, lower-cased.
 struct Signals {
     assets: Vec<String>,
@@ -336,14 +328,8 @@ struct Signals {
 }
 
 fn signals(page: &CrawledPage) -> Signals {
-    let doc = Html::parse_document(&page.html);
-    let assets = doc
-        .select(&ASSETS)
-        .filter_map(|e| e.value().attr("src").or_else(|| e.value().attr("href")))
-        .map(str::to_ascii_lowercase)
-        .collect();
-    let generators =
-        doc.select(&GENERATOR).filter_map(|m| m.value().attr("content")).map(str::to_ascii_lowercase).collect();
+    let assets = page.facts.assets.clone();
+    let generators = page.facts.generators.clone();
     let headers = page
         .page
         .headers
@@ -415,7 +401,8 @@ mod tests {
             truncated: false,
             elapsed: std::time::Duration::ZERO,
         };
-        CrawledPage { page, page_type: PageType::Home, html: html.to_string() }
+        let facts = crate::scrape::page::analyze(html, &page.url);
+        CrawledPage { page, page_type: PageType::Home, html: html.to_string(), facts }
     }
 
     #[test]

@@ -35,13 +35,12 @@ pub fn summarize(crawl: &Crawl) -> Website {
     let mut feeds: Vec<meta::Feed> = Vec::new();
     let mut pages = Vec::new();
     for crawled in &crawl.pages {
-        let page_meta = meta::extract(&crawled.html, &crawled.page.url);
-        for feed in page_meta.feeds {
+        for feed in &crawled.facts.meta.feeds {
             if !feeds.iter().any(|f| f.url == feed.url) {
-                feeds.push(feed);
+                feeds.push(feed.clone());
             }
         }
-        pages.push(summary(crawled, page_meta.title));
+        pages.push(summary(crawled, crawled.facts.meta.title.clone()));
     }
     let total_bytes = pages.iter().map(|p| p.bytes).sum();
     let average_response_ms = pages.iter().map(|p| p.response_ms).sum::<u64>() / pages.len().max(1) as u64;

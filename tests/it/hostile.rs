@@ -67,7 +67,7 @@ fn endless(chunk: usize, pause: Duration) -> Response {
 async fn hostile_sites_end_within_their_caps() {
     let farm: String = (0..10_000).map(|i| format!("<a href=\"/p/{i}\">{i}</a>")).collect();
     let farm = format!("<html><title>Farm</title>{farm}</html>");
-    let nested = format!("<html><title>Deep</title>{}x{}</html>", "<div>".repeat(5_000), "</div>".repeat(5_000));
+    let nested = format!("<html><title>Deep</title>{}x{}</html>", "<div>".repeat(20_000), "</div>".repeat(20_000));
     let huge = format!("<html><title>Huge</title><p>{}</p></html>", "lorem ipsum ".repeat(900_000));
     let script = format!("<html><title>Script</title><script>var x = \"{}\";</script></html>", "a".repeat(3_000_000));
     let site = Site::start(
