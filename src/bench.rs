@@ -33,6 +33,22 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 64)]
         concurrency: usize,
     },
+    /// One whole report over a generated site on 127.0.0.1: pages/s fetched, parsed and
+    /// extracted, and the report's wall time
+    Crawl {
+        /// Pages the site has (all are crawled: the page cap is lifted to this)
+        #[arg(long, default_value_t = 2000)]
+        pages: usize,
+        /// Added to every response
+        #[arg(long, default_value_t = 0)]
+        latency_ms: u64,
+        /// Requests at once to the site (KRAWLR_PER_HOST_CONCURRENCY)
+        #[arg(long, default_value_t = 16)]
+        per_host: usize,
+        /// Between request starts to the site (KRAWLR_PER_HOST_DELAY_SECONDS)
+        #[arg(long, default_value_t = 0.0)]
+        delay: f64,
+    },
     /// Submit latency at a fixed request rate against an in-process API (or --url)
     Submit {
         #[arg(long, default_value_t = 1000)]
@@ -54,6 +70,9 @@ pub async fn run(mut settings: Settings, command: BenchCommand) -> anyhow::Resul
     match command {
         BenchCommand::Queue { jobs, batch, consumers } => queue(&settings, jobs, batch, consumers).await,
         BenchCommand::Jobs { jobs: n, concurrency } => jobs(settings, n, concurrency).await,
+        BenchCommand::Crawl { pages, latency_ms, per_host, delay } => {
+            crawl(settings, pages, Duration::from_millis(latency_ms), per_host, delay).await
+        }
         BenchCommand::Submit { rate, seconds, url, key } => submit(settings, rate, seconds, url, key).await,
     }
 }
@@ -179,6 +198,102 @@ async fn jobs(mut settings: Settings, n: usize, concurrency: usize) -> anyhow::R
     println!("create + enqueue: {submit_rate:>8.0} jobs/s");
     println!("run to completed: {rate:>8.0} jobs/s ({completed} completed, {failed} failed)");
     Ok(())
+}
+
+/// A company site of `pages` pages of about 20 KB each, listed in its sitemap.
+fn generated_site(pages: usize, latency: Duration) -> axum::Router {
+    use axum::extract::Path;
+    use axum::response::Html;
+    let page = move |n: usize| {
+        let links: String = (1..=8).map(|k| format!("<a href=\"/p/{}\">Page {}</a>", (n * 7 + k) % pages, k)).collect();
+        let body = "<p>Acme builds reusable rockets for small satellites, launching every week from Texas. \
+                    Our team of engineers works on engines, avionics and ground systems.</p>"
+            .repeat(40);
+        format!(
+            "<!doctype html><html lang=en><head><title>Page {n} | Acme</title><meta name=description content=\"Page {n}\">\
+             <meta property=og:site_name content=Acme><link rel=icon href=/favicon.png sizes=32x32>\
+             <script type=application/ld+json>{{\"@type\":\"Organization\",\"name\":\"Acme\"}}</script>\
+             <script src=\"https://js.stripe.com/v3/\"></script></head><body><header><img src=/logo.svg alt=logo></header>\
+             <nav>{links}</nav><main>{body}</main><a href=\"mailto:hello@acme.example\">mail</a></body></html>"
+        )
+    };
+    let sitemap: String = (0..pages).map(|n| format!("<url><loc>/p/{n}</loc></url>")).collect();
+    let sitemap = format!("<?xml version=\"1.0\"?><urlset>{sitemap}</urlset>");
+    axum::Router::new()
+        .route(
+            "/",
+            axum::routing::get(move || async move {
+                tokio::time::sleep(latency).await;
+                Html(page(0))
+            }),
+        )
+        .route(
+            "/p/{n}",
+            axum::routing::get(move |Path(n): Path<usize>| async move {
+                tokio::time::sleep(latency).await;
+                Html(page(n))
+            }),
+        )
+        .route(
+            "/sitemap.xml",
+            axum::routing::get(move || async move {
+                tokio::time::sleep(latency).await;
+                sitemap.clone()
+            }),
+        )
+}
+
+async fn crawl(
+    mut settings: Settings,
+    pages: usize,
+    latency: Duration,
+    per_host: usize,
+    delay: f64,
+) -> anyhow::Result<()> {
+    use crate::job::Stage;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let site = url::Url::parse(&format!("http://{}/", listener.local_addr()?))?;
+    tokio::spawn(async move { axum::serve(listener, generated_site(pages, latency)).await });
+    settings.fetch.allow_private_networks = true;
+    settings.fetch.per_host_concurrency = per_host;
+    settings.fetch.per_host_delay = Duration::from_secs_f64(delay);
+    settings.fetch.max_pages = pages as u32;
+    settings.fetch.crawl_max_bytes = usize::MAX / 2;
+    settings.fetch.crawl_timeout = Duration::from_secs(600);
+    let scraper = crate::scrape::Scraper::new(&settings)?;
+    let mut run = crate::scrape::Run::new(&scraper, site, &Default::default());
+    let started = Instant::now();
+    let mut website = Duration::ZERO;
+    for stage in crate::scrape::STAGES {
+        let at = Instant::now();
+        run.step(stage).await?;
+        if stage == Stage::Website {
+            website = at.elapsed();
+        }
+    }
+    let report = run.finish();
+    let wall = started.elapsed();
+    let crawled = report.website.as_ref().map_or(0, |w| w.pages.len());
+    println!(
+        "site of {pages} pages, {} ms added per response, {per_host} at once per host, {delay} s between starts",
+        latency.as_millis()
+    );
+    println!(
+        "crawled {crawled} pages in {:.2} s: {:.0} pages/s fetched, parsed and extracted",
+        website.as_secs_f64(),
+        crawled as f64 / website.as_secs_f64()
+    );
+    println!("whole report: {:.2} s wall; peak RSS {} MB", wall.as_secs_f64(), peak_rss_mb());
+    Ok(())
+}
+
+/// This process's peak resident set, from /proc.
+fn peak_rss_mb() -> String {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| s.lines().find_map(|l| l.strip_prefix("VmHWM:").map(|v| v.trim().to_string())))
+        .and_then(|kb| kb.trim_end_matches(" kB").trim().parse::<f64>().ok())
+        .map_or_else(|| "unknown".into(), |kb| format!("{:.0}", kb / 1024.0))
 }
 
 async fn submit(

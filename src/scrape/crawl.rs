@@ -17,8 +17,6 @@ use url::Url;
 const MAX_SITEMAP_URLS: usize = 5_000;
 /// Nested sitemaps followed at most.
 const MAX_SITEMAPS: usize = 5;
-/// Pages fetched at once within one crawl (the fetcher's per-host limits still apply).
-const PARALLEL: usize = 4;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
@@ -222,27 +220,40 @@ pub async fn crawl(fetcher: &Fetcher, home: Page, home_facts: PageFacts, limits:
     queue.sort_by_key(|u| (PageType::of(u).rank(), depth(u)));
     queue.truncate(limits.max_pages.saturating_sub(1));
 
+    // As many fetches at once as one host allows; pages are analysed on the blocking pool so
+    // that parsing uses every core.
     let fetches = futures_util::stream::iter(queue).map(|url| async move {
         let left = limits.deadline.saturating_duration_since(Instant::now());
         let result = tokio::time::timeout(left.max(Duration::from_millis(1)), fetcher.get(&url)).await;
-        (url, result)
+        let analysed = match result {
+            Ok(Ok(page)) if page.is_html() => {
+                let task = tokio::task::spawn_blocking(move || {
+                    let html = page.text();
+                    let facts = super::page::analyze(&html, &page.url);
+                    (page, html, facts)
+                });
+                Ok(Ok(task.await.expect("page analysis does not panic")))
+            }
+            Ok(Ok(page)) => Ok(Err(page)),
+            Ok(Err(e)) => Err(Some(e)),
+            Err(_) => Err(None),
+        };
+        (url, analysed)
     });
-    let mut fetches = fetches.buffered(PARALLEL);
-    while let Some((url, result)) = fetches.next().await {
-        match result {
-            Ok(Ok(page)) if page.is_html() && bytes + page.body.len() <= limits.max_bytes => {
+    let mut fetches = fetches.buffered(fetcher.settings().per_host_concurrency.max(1) * 2);
+    while let Some((url, analysed)) = fetches.next().await {
+        match analysed {
+            Ok(Ok((page, html, facts))) if bytes + page.body.len() <= limits.max_bytes => {
                 bytes += page.body.len();
-                let html = page.text();
-                let facts = super::page::analyze(&html, &page.url);
                 crawl.pages.push(CrawledPage { page_type: PageType::of(&page.url), page, html, facts });
             }
-            Ok(Ok(page)) if page.is_html() => crawl.failures.push((url.to_string(), "byte budget spent".into())),
-            Ok(Ok(page)) => {
+            Ok(Ok(_)) => crawl.failures.push((url.to_string(), "byte budget spent".into())),
+            Ok(Err(page)) => {
                 let kind = page.content_type().unwrap_or("no type").to_string();
                 crawl.failures.push((url.to_string(), format!("not HTML ({kind})")));
             }
-            Ok(Err(e)) => crawl.failures.push((url.to_string(), e.to_string())),
-            Err(_) => crawl.failures.push((url.to_string(), "time budget spent".into())),
+            Err(Some(e)) => crawl.failures.push((url.to_string(), e.to_string())),
+            Err(None) => crawl.failures.push((url.to_string(), "time budget spent".into())),
         }
     }
     crawl
