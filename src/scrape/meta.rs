@@ -28,6 +28,8 @@ pub struct PageMeta {
     pub modified: Option<String>,
     pub author: Option<String>,
     pub json_ld: Vec<Value>,
+    /// Microdata items, `{"type", "properties"}`.
+    pub microdata: Vec<Value>,
     pub open_graph: BTreeMap<String, Vec<String>>,
     pub twitter: BTreeMap<String, String>,
     pub feeds: Vec<Feed>,
@@ -55,7 +57,6 @@ pub struct Feed {
 }
 
 struct Selectors {
-    json_ld: Selector,
     meta: Selector,
     title: Selector,
     h1: Selector,
@@ -69,7 +70,6 @@ struct Selectors {
 static SEL: LazyLock<Selectors> = LazyLock::new(|| {
     let s = |css| Selector::parse(css).expect("static selector");
     Selectors {
-        json_ld: s(r#"script[type="application/ld+json"]"#),
         meta: s("meta"),
         title: s("title"),
         h1: s("h1"),
@@ -205,6 +205,7 @@ pub fn from_document(doc: &Html, url: &Url) -> PageMeta {
         .or_else(|| itemprop_text(doc, "author"))
         .or_else(|| tags.first(&["twitter:creator"]).map(|h| h.trim_start_matches('@').to_string()));
     meta.json_ld = ld.into_iter().map(Value::Object).collect();
+    meta.microdata = super::structured::microdata(doc, url);
     for (key, values) in &tags.0 {
         if let Some(name) = key.strip_prefix("og:") {
             meta.open_graph.insert(name.to_string(), values.clone());
@@ -381,31 +382,33 @@ fn contacts(doc: &Html, base: &Url, meta: &mut PageMeta) {
     }
 }
 
-/// Every JSON-LD object on the page, `@graph`s and arrays flattened. Blocks that are not valid
-/// JSON are skipped.
+/// Every JSON-LD object on the page, `@graph`s and top-level arrays flattened; blocks are
+/// parsed leniently and those that do not parse at all are skipped.
 pub fn json_ld_objects(doc: &Html) -> Vec<serde_json::Map<String, Value>> {
-    fn flatten(value: Value, out: &mut Vec<serde_json::Map<String, Value>>) {
-        match value {
-            Value::Array(items) => items.into_iter().for_each(|v| flatten(v, out)),
-            Value::Object(mut map) => {
-                if let Some(graph) = map.remove("@graph") {
-                    flatten(graph, out);
-                }
-                if map.contains_key("@type") {
-                    out.push(map);
-                }
-            }
-            _ => {}
-        }
-    }
     let mut out = Vec::new();
-    for script in doc.select(&SEL.json_ld) {
-        let text: String = script.text().collect();
-        if let Ok(value) = serde_json::from_str::<Value>(text.trim()) {
-            flatten(value, &mut out);
-        }
+    for block in super::structured::json_ld_blocks(doc) {
+        flatten_json_ld(block, &mut out);
     }
     out
+}
+
+/// Pulls `@graph` members and array items out as objects of their own; a graph's container is
+/// kept only if it says more than `@context`.
+pub fn flatten_json_ld(value: Value, out: &mut Vec<serde_json::Map<String, Value>>) {
+    match value {
+        Value::Array(items) => items.into_iter().for_each(|v| flatten_json_ld(v, out)),
+        Value::Object(mut map) => {
+            let graph = map.remove("@graph");
+            let had_graph = graph.is_some();
+            if let Some(graph) = graph {
+                flatten_json_ld(graph, out);
+            }
+            if !had_graph || map.keys().any(|k| k != "@context") {
+                out.push(map);
+            }
+        }
+        _ => {}
+    }
 }
 
 /// The social network a profile URL belongs to; share and intent links are not profiles.

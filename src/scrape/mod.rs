@@ -13,6 +13,7 @@ pub mod news;
 pub mod page;
 pub mod profile;
 pub mod report;
+pub mod structured;
 pub mod tech;
 pub mod website;
 

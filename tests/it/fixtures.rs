@@ -163,3 +163,57 @@ fn feeds_parse_like_their_upstream_parsers() {
     assert_eq!(parsed, 60, "every fixture feed parses");
     assert_eq!(agreed, checks, "measured 155 of 155 when written");
 }
+
+/// extruct's JSON-LD, microdata and Open Graph expectations on its own test pages.
+#[test]
+fn structured_data_agrees_with_extruct() {
+    use krawlr::scrape::meta::flatten_json_ld;
+    let mut dirs: Vec<_> = std::fs::read_dir(fixtures().join("extruct")).unwrap().flatten().map(|e| e.path()).collect();
+    dirs.sort();
+    let (mut checks, mut agreed) = (0, 0);
+    for dir in dirs {
+        let expected: Value = serde_json::from_slice(&std::fs::read(dir.join("expected.json")).unwrap()).unwrap();
+        let base = expected["base_url"].as_str().unwrap_or("https://example.com/");
+        let html = krawlr::scrape::fetch::decode(&std::fs::read(dir.join("page.html")).unwrap(), None);
+        let meta = extract(&html, &Url::parse(base).unwrap());
+        let syntax = expected["extractor"]["syntax"].as_str().unwrap_or_default();
+        let name = dir.file_name().unwrap().to_string_lossy().to_string();
+        let (want, got): (Value, Value) = match syntax {
+            "json-ld" => {
+                let mut flat = Vec::new();
+                flatten_json_ld(expected["expected"].clone(), &mut flat);
+                (
+                    Value::from(flat.into_iter().map(Value::Object).collect::<Vec<_>>()),
+                    Value::from(meta.json_ld.clone()),
+                )
+            }
+            "microdata" => (expected["expected"].clone(), Value::from(meta.microdata.clone())),
+            "opengraph" => {
+                let mut want: Vec<(String, String)> = expected["expected"][0]["properties"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .filter_map(|p| Some((p[0].as_str()?.strip_prefix("og:")?.to_string(), p[1].as_str()?.to_string())))
+                    .collect();
+                let mut got: Vec<(String, String)> =
+                    meta.open_graph.iter().flat_map(|(k, vs)| vs.iter().map(move |v| (k.clone(), v.clone()))).collect();
+                want.sort();
+                got.sort();
+                got.retain(|g| want.iter().any(|w| w.0 == g.0));
+                (serde_json::to_value(want).unwrap(), serde_json::to_value(got).unwrap())
+            }
+            _ => continue,
+        };
+        checks += 1;
+        if want == got {
+            agreed += 1;
+        } else {
+            println!("  {name} ({syntax}):\n    want {want}\n    got  {got}");
+        }
+    }
+    println!("extruct: {agreed} of {checks} pages agree");
+    assert!(checks >= 10, "{checks}");
+    // Measured 9 of 11 when written: the two misses are where extruct's text layout puts line
+    // breaks (paragraphs, <br>) in microdata descriptions.
+    assert!(agreed >= 9, "{agreed} of {checks}");
+}

@@ -1,0 +1,209 @@
+//! Structured data embedded in pages: JSON-LD blocks (parsed leniently: comments, raw control
+//! characters in strings and trailing semicolons are tolerated, as browsers' authors write
+//! them) and HTML microdata (`itemscope`/`itemprop`), in the shapes extruct gives them.
+
+use scraper::{ElementRef, Html, Selector};
+use serde_json::{Map, Value};
+use std::sync::LazyLock;
+use url::Url;
+
+static JSON_LD: LazyLock<Selector> =
+    LazyLock::new(|| Selector::parse(r#"script[type="application/ld+json" i]"#).expect("static selector"));
+static SCOPES: LazyLock<Selector> = LazyLock::new(|| Selector::parse("[itemscope]").expect("static selector"));
+
+/// Every JSON-LD block that parses, as written (not flattened).
+pub fn json_ld_blocks(doc: &Html) -> Vec<Value> {
+    doc.select(&JSON_LD).filter_map(|s| lenient_json(&s.text().collect::<String>())).collect()
+}
+
+/// Parses JSON as pages write it: strict first, then without comments, with control
+/// characters inside strings escaped, and without a trailing `;`.
+pub fn lenient_json(text: &str) -> Option<Value> {
+    let text = text.trim();
+    if let Ok(v) = serde_json::from_str(text) {
+        return Some(v);
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars().peekable();
+    let mut in_string = false;
+    while let Some(c) = chars.next() {
+        if in_string {
+            match c {
+                '\\' => {
+                    out.push(c);
+                    if let Some(next) = chars.next() {
+                        out.push(next);
+                    }
+                }
+                '"' => {
+                    in_string = false;
+                    out.push(c);
+                }
+                '\n' => out.push_str("\\n"),
+                '\r' => out.push_str("\\r"),
+                '\t' => out.push_str("\\t"),
+                c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
+                c => out.push(c),
+            }
+            continue;
+        }
+        let next = chars.peek().copied();
+        match (c, next) {
+            ('"', _) => {
+                in_string = true;
+                out.push(c);
+            }
+            ('/', Some('*')) => {
+                chars.next();
+                let mut last = ' ';
+                for d in chars.by_ref() {
+                    if last == '*' && d == '/' {
+                        break;
+                    }
+                    last = d;
+                }
+            }
+            ('/', Some('/')) => {
+                for d in chars.by_ref() {
+                    if d == '\n' {
+                        break;
+                    }
+                }
+            }
+            // A trailing comma before `}` or `]` (often left by a commented-out last member).
+            (',', _) if trailing(&chars) => {}
+            _ => out.push(c),
+        }
+    }
+    let out = out.trim().trim_end_matches(';').trim();
+    let out = out.strip_prefix("<!--").and_then(|s| s.strip_suffix("-->")).unwrap_or(out);
+    serde_json::from_str(out.trim()).ok()
+}
+
+/// Whether only white space and comments stand between here and a closing bracket.
+fn trailing(rest: &std::iter::Peekable<std::str::Chars>) -> bool {
+    let mut look = rest.clone();
+    while let Some(c) = look.next() {
+        match c {
+            c if c.is_whitespace() => {}
+            '/' if look.peek() == Some(&'/') => {
+                for d in look.by_ref() {
+                    if d == '\n' {
+                        break;
+                    }
+                }
+            }
+            '}' | ']' => return true,
+            _ => return false,
+        }
+    }
+    false
+}
+
+/// Top-level microdata items: `{"type": …, "properties": {…}}`, nested items inline.
+pub fn microdata(doc: &Html, base: &Url) -> Vec<Value> {
+    doc.select(&SCOPES).filter(|e| e.value().attr("itemprop").is_none()).map(|e| item(e, base)).collect()
+}
+
+fn item(scope: ElementRef, base: &Url) -> Value {
+    let mut properties = Map::new();
+    collect(scope, base, &mut properties);
+    let mut out = Map::new();
+    if let Some(types) = scope.value().attr("itemtype") {
+        let types: Vec<&str> = types.split_whitespace().collect();
+        out.insert(
+            "type".into(),
+            if types.len() == 1 { types[0].into() } else { types.into_iter().map(Value::from).collect() },
+        );
+    }
+    if let Some(id) = scope.value().attr("itemid") {
+        out.insert("id".into(), id.trim().into());
+    }
+    out.insert("properties".into(), Value::Object(properties));
+    Value::Object(out)
+}
+
+/// Properties under `el` that belong to the item whose scope `el` is (or is inside).
+fn collect(el: ElementRef, base: &Url, properties: &mut Map<String, Value>) {
+    for child in el.children().filter_map(ElementRef::wrap) {
+        let scoped = child.value().attr("itemscope").is_some();
+        if let Some(names) = child.value().attr("itemprop") {
+            let value = if scoped { item(child, base) } else { value_of(child, base) };
+            for name in names.split_whitespace() {
+                match properties.get_mut(name) {
+                    Some(Value::Array(list)) => list.push(value.clone()),
+                    Some(existing) => *existing = Value::Array(vec![existing.clone(), value.clone()]),
+                    None => {
+                        properties.insert(name.to_string(), value.clone());
+                    }
+                }
+            }
+        }
+        if !scoped {
+            collect(child, base, properties);
+        }
+    }
+}
+
+/// An attribute for the elements that carry their value in one (URLs resolved), else the text.
+fn value_of(el: ElementRef, base: &Url) -> Value {
+    let e = el.value();
+    let url = |a: &str| {
+        e.attr(a).map(|v| base.join(v.trim()).map(|u| u.to_string()).unwrap_or_else(|_| v.trim().to_string()))
+    };
+    let attr = match e.name() {
+        "meta" => e.attr("content").map(|v| v.trim().to_string()),
+        "img" | "audio" | "video" | "source" | "embed" | "iframe" | "track" => url("src"),
+        "a" | "link" | "area" => url("href"),
+        "object" => url("data"),
+        "time" => e.attr("datetime").map(|v| v.trim().to_string()),
+        "data" | "meter" => e.attr("value").map(|v| v.trim().to_string()),
+        _ => None,
+    };
+    attr.unwrap_or_else(|| text_content(el)).into()
+}
+
+/// Text with runs of source white space folded to one space and `<br>` kept as a line break.
+fn text_content(el: ElementRef) -> String {
+    let mut out = String::new();
+    for node in el.descendants() {
+        if let Some(text) = node.value().as_text() {
+            out.push_str(text);
+        } else if node.value().as_element().is_some_and(|e| e.name() == "br") {
+            out.push('\u{1}');
+        }
+    }
+    let folded = out.split_whitespace().collect::<Vec<_>>().join(" ");
+    folded.replace(" \u{1}", "\u{1}").replace("\u{1} ", "\u{1}").replace('\u{1}', "\n").trim().to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn json_ld_as_pages_write_it() {
+        assert_eq!(lenient_json("{\"a\": 1 /* note */, // more\n \"b\": 2};"), Some(json!({"a": 1, "b": 2})));
+        assert_eq!(lenient_json("{\"data\": \"line 1\nline 2\"}"), Some(json!({"data": "line 1\nline 2"})));
+        assert_eq!(lenient_json("{\"url\": \"http://x/y\"}"), Some(json!({"url": "http://x/y"})));
+        assert_eq!(lenient_json("{\"a\": \"b\", // last\n //\"c\": 1\n}"), Some(json!({"a": "b"})));
+        assert_eq!(lenient_json("[1, 2, ]"), Some(json!([1, 2])));
+        assert_eq!(lenient_json("not json"), None);
+    }
+
+    #[test]
+    fn microdata_items_nest() {
+        let html = r#"<div itemscope itemtype="http://schema.org/Product"><span itemprop="name">Anvil</span>
+            <img itemprop="image" src="a.jpg"><div itemprop="offers" itemscope itemtype="http://schema.org/Offer">
+            <meta itemprop="price" content="119.99"><span itemprop="name">Deal</span></div></div>"#;
+        let items = microdata(&Html::parse_document(html), &Url::parse("https://acme.test/p/").unwrap());
+        assert_eq!(
+            items,
+            [
+                json!({"type": "http://schema.org/Product", "properties": {"name": "Anvil", "image": "https://acme.test/p/a.jpg",
+                "offers": {"type": "http://schema.org/Offer", "properties": {"price": "119.99", "name": "Deal"}}}})
+            ]
+        );
+    }
+}
