@@ -30,6 +30,8 @@ pub struct PageMeta {
     pub json_ld: Vec<Value>,
     /// Microdata items, `{"type", "properties"}`.
     pub microdata: Vec<Value>,
+    /// Open Graph properties: `og:` ones by their bare name, other namespaces (`article:…`)
+    /// in full.
     pub open_graph: BTreeMap<String, Vec<String>>,
     pub twitter: BTreeMap<String, String>,
     pub feeds: Vec<Feed>,
@@ -207,8 +209,11 @@ pub fn from_document(doc: &Html, url: &Url) -> PageMeta {
     meta.json_ld = ld.into_iter().map(Value::Object).collect();
     meta.microdata = super::structured::microdata(doc, url);
     for (key, values) in &tags.0 {
+        const OG_NAMESPACES: &[&str] = &["article:", "book:", "profile:", "music:", "video:", "product:"];
         if let Some(name) = key.strip_prefix("og:") {
             meta.open_graph.insert(name.to_string(), values.clone());
+        } else if OG_NAMESPACES.iter().any(|ns| key.starts_with(ns)) {
+            meta.open_graph.insert(key.clone(), values.clone());
         } else if let Some(name) = key.strip_prefix("twitter:") {
             meta.twitter.insert(name.to_string(), values[0].clone());
         }
@@ -262,7 +267,8 @@ pub fn url_of(v: &Value) -> Option<String> {
     }
 }
 
-fn link_href(doc: &Html, rel: &str) -> Option<String> {
+/// The `href` of the first `<link>` with `rel`.
+pub fn link_href(doc: &Html, rel: &str) -> Option<String> {
     doc.select(&SEL.links)
         .find(|l| {
             l.value().attr("rel").is_some_and(|r| r.split_ascii_whitespace().any(|x| x.eq_ignore_ascii_case(rel)))
