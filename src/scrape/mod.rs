@@ -144,6 +144,16 @@ impl<'a> Run<'a> {
         };
         let crawled = crawl::crawl(self.fetcher, home, home_facts, limits).await;
         self.report.website = Some(website::summarize(&crawled));
+        if self.report.company.founded_year.is_none() {
+            let about_first =
+                crawled.pages.iter().filter(|p| matches!(p.page_type, crawl::PageType::About | crawl::PageType::Home));
+            if let Some((year, url)) =
+                about_first.filter_map(|p| Some((profile::founded_year_in(&p.facts.text)?, &p.page.url))).next()
+            {
+                self.report.company.founded_year = Some(year);
+                self.report.sources.insert("company.founded_year".into(), url.to_string());
+            }
+        }
         for page in crawled.pages.iter().skip(1) {
             let found = page.facts.meta.clone();
             let source = page.page.url.to_string();

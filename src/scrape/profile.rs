@@ -67,6 +67,28 @@ pub fn from_facts(facts: &PageFacts, page_url: &Url, content_language: Option<&s
     Profile { sources: sources(&company, page_url), company }
 }
 
+/// A founding year the text states: "founded in 2011", "established 1998", "since 2004".
+pub fn founded_year_in(text: &str) -> Option<i32> {
+    let lower = text.to_lowercase();
+    const CUES: &[&str] = &["founded in ", "founded ", "established in ", "established ", "since ", "started in "];
+    let this_year = time::OffsetDateTime::now_utc().year();
+    for cue in CUES {
+        let mut from = 0;
+        while let Some(at) = lower[from..].find(cue) {
+            let start = from + at + cue.len();
+            from = start;
+            let word_start = from - cue.len() == 0 || !lower.as_bytes()[from - cue.len() - 1].is_ascii_alphabetic();
+            let digits: String = lower[start..].chars().take_while(char::is_ascii_digit).collect();
+            if let (true, 4, Ok(year)) = (word_start, digits.len(), digits.parse::<i32>()) {
+                if (1800..=this_year).contains(&year) {
+                    return Some(year);
+                }
+            }
+        }
+    }
+    None
+}
+
 /// `sameAs` profiles (which win over links in the page), `email` and `telephone`.
 fn add_org_contacts(org: &Map<String, Value>, page_url: &Url, company: &mut Company) {
     let same_as = match org.get("sameAs") {
@@ -212,6 +234,16 @@ mod tests {
         assert_eq!(p.company.name.as_deref(), Some("Stripe"));
         assert!(p.company.logo.is_none());
         assert!(p.company.founded_year.is_none());
+    }
+
+    #[test]
+    fn founding_years_in_text() {
+        assert_eq!(founded_year_in("Acme was founded in 2011 in Austin."), Some(2011));
+        assert_eq!(founded_year_in("Established 1998. Family owned."), Some(1998));
+        assert_eq!(founded_year_in("Serving customers since 2004"), Some(2004));
+        assert_eq!(founded_year_in("Since 12 months we grow"), None);
+        assert_eq!(founded_year_in("We re-established 3000 links"), None);
+        assert_eq!(founded_year_in("nothing here"), None);
     }
 
     #[test]
