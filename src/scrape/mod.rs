@@ -278,7 +278,23 @@ impl<'a> Run<'a> {
         let feeds = self.report.website.as_ref().map(|w| w.feeds.clone()).unwrap_or_default();
         let query = self.report.company.name.clone().unwrap_or_else(|| self.report.domain.clone());
         let external = self.fetcher.settings().news_feed_url.as_deref().and_then(|t| news::external_feed(t, &query));
-        let (items, problems) = news::collect(self.fetcher, &feeds, external).await;
+        let (mut items, problems) = news::collect(self.fetcher, &feeds, external).await;
+        // Press releases and news articles the crawl fetched: the dated ones are items too.
+        let source = self.report.company.name.clone().unwrap_or_else(|| self.report.domain.clone());
+        let pages = self.crawl.as_ref().map(|c| c.pages.as_slice()).unwrap_or_default();
+        for page in pages.iter().filter(|p| matches!(p.page_type, crawl::PageType::Press | crawl::PageType::News)) {
+            let meta = &page.facts.meta;
+            if let (Some(title), Some(date)) = (&meta.title, &meta.published) {
+                items.push(news::NewsItem {
+                    title: title.clone(),
+                    url: Some(page.page.url.to_string()),
+                    date: Some(date.clone()),
+                    source: source.clone(),
+                    summary: meta.description.clone(),
+                });
+            }
+        }
+        let items = news::merge(items);
         self.report.funding = Some(self.funding(&items));
         self.report.news = items;
         for message in problems {

@@ -85,27 +85,37 @@ impl Store for FirestoreStore {
         report: Option<&serde_json::Value>,
     ) -> Result<Applied, StoreError> {
         let report = report.map(|r| r.to_string());
+        // Concurrent claims of one job contend for its document: retry more than the default.
+        let options = firestore::FirestoreTransactionOptions::new().with_max_retries(10);
         let applied = self
             .db
-            .run_transaction(|db, tx| {
-                let (id, t, report) = (id.to_string(), t.clone(), report.clone());
-                Box::pin(async move {
-                    let found: Option<Job> = db.fluent().select().by_id_in(JOBS).obj().one(&id).await?;
-                    let Some(mut job) = found else {
-                        return Ok(Applied::NotFound);
-                    };
-                    let now = now_ms();
-                    if !job.apply(&t, now) {
-                        return Ok(Applied::No(job));
-                    }
-                    db.fluent().update().in_col(JOBS).document_id(&id).object(&job).add_to_transaction(tx)?;
-                    if let (Transition::Complete { .. }, Some(report)) = (&t, report) {
-                        let doc = ResultDoc { report, created_at: now };
-                        db.fluent().update().in_col(RESULTS).document_id(&id).object(&doc).add_to_transaction(tx)?;
-                    }
-                    Ok::<_, backoff_error::Error>(Applied::Yes(job))
-                })
-            })
+            .run_transaction_with_options(
+                |db, tx| {
+                    let (id, t, report) = (id.to_string(), t.clone(), report.clone());
+                    Box::pin(async move {
+                        let found: Option<Job> = db.fluent().select().by_id_in(JOBS).obj().one(&id).await?;
+                        let Some(mut job) = found else {
+                            return Ok(Applied::NotFound);
+                        };
+                        let now = now_ms();
+                        if !job.apply(&t, now) {
+                            return Ok(Applied::No(job));
+                        }
+                        db.fluent().update().in_col(JOBS).document_id(&id).object(&job).add_to_transaction(tx)?;
+                        if let (Transition::Complete { .. }, Some(report)) = (&t, report) {
+                            let doc = ResultDoc { report, created_at: now };
+                            db.fluent()
+                                .update()
+                                .in_col(RESULTS)
+                                .document_id(&id)
+                                .object(&doc)
+                                .add_to_transaction(tx)?;
+                        }
+                        Ok::<_, backoff_error::Error>(Applied::Yes(job))
+                    })
+                },
+                options,
+            )
             .await?;
         Ok(applied)
     }

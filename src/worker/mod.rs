@@ -51,10 +51,16 @@ impl Worker {
                 _ = shutdown.cancelled() => break,
             };
             let room = (permits.available_permits() + 1).min(MAX_PULL);
-            let messages = tokio::select! {
-                pulled = self.broker.pull(&self.topics.jobs_subscription, room) => pulled,
-                _ = shutdown.cancelled() => break,
-            };
+            // A pull is never abandoned midway: messages it leased would be invisible until their
+            // lease ran out. Whatever arrives after shutdown began is handed straight back.
+            let messages = self.broker.pull(&self.topics.jobs_subscription, room).await;
+            if shutdown.is_cancelled() {
+                for message in messages.into_iter().flatten() {
+                    let _ =
+                        self.broker.nack(&self.topics.jobs_subscription, &message.ack_id, Some(Duration::ZERO)).await;
+                }
+                break;
+            }
             let messages = match messages {
                 Ok(messages) => messages,
                 Err(e) => {

@@ -7,7 +7,8 @@ use std::time::{Duration, Instant};
 #[tokio::test(flavor = "multi_thread")]
 async fn submit_walks_through_the_stages_to_a_result() {
     let site = Site::company(Duration::from_millis(400)).await;
-    let env = TestEnv::new();
+    let sec = Site::sec().await;
+    let env = TestEnv::new().set("KRAWLR_SEC_WWW_URL", &sec.base).set("KRAWLR_SEC_DATA_URL", &sec.base);
     let (_up, base) = env.serve("up", "up").await;
     let client = Client::new(&base, KEY);
 
@@ -113,12 +114,19 @@ async fn submit_walks_through_the_stages_to_a_result() {
         .collect();
     let (home, about, contact, careers) =
         (site.url("/"), site.url("/about"), site.url("/contact"), site.url("/careers"));
-    let press = site.url("/press/acme-raises-series-a");
+    let (investors, press) = (site.url("/investors"), site.url("/press/acme-raises-series-a"));
     assert_eq!(
         pages,
-        [(&*home, "home"), (&*about, "about"), (&*contact, "contact"), (&*press, "press"), (&*careers, "careers")]
+        [
+            (&*home, "home"),
+            (&*about, "about"),
+            (&*contact, "contact"),
+            (&*investors, "investors"),
+            (&*press, "press"),
+            (&*careers, "careers")
+        ]
     );
-    assert_eq!(website["page_types"], json!(["home", "about", "contact", "press", "careers"]));
+    assert_eq!(website["page_types"], json!(["home", "about", "contact", "investors", "press", "careers"]));
     assert_eq!(website["https"], false);
     assert_eq!(website["robots_txt"], false);
     assert_eq!(website["sitemaps"], json!([site.url("/sitemap.xml")]));
@@ -127,12 +135,18 @@ async fn submit_walks_through_the_stages_to_a_result() {
     assert_eq!(website["missing_security_headers"].as_array().unwrap().len(), 6);
 
     let news = report["news"].as_array().unwrap();
-    assert_eq!(news.len(), 2);
-    assert_eq!(news[0]["title"], "Acme opens a launch site in Texas", "newest first");
+    let titles: Vec<&str> = news.iter().map(|n| n["title"].as_str().unwrap()).collect();
+    assert_eq!(
+        titles,
+        ["Acme opens a launch site in Texas", "Acme raises $20M", "Acme raises $20 million in Series A funding"],
+        "the feed's items and the dated press release, newest first"
+    );
     assert_eq!(news[0]["url"], site.url("/news/launch-site").as_str());
     assert_eq!(news[0]["date"], "2024-04-02T09:00:00Z");
     assert_eq!(news[0]["source"], "Acme news");
     assert_eq!(news[0]["summary"], "A new pad.");
+    assert_eq!(news[1]["url"], press.as_str());
+    assert_eq!(news[1]["source"], "Acme Rockets");
 
     let failed: Vec<(&str, &str)> = report["errors"]
         .as_array()
@@ -140,14 +154,20 @@ async fn submit_walks_through_the_stages_to_a_result() {
         .iter()
         .map(|e| (e["stage"].as_str().unwrap(), e["message"].as_str().unwrap()))
         .collect();
-    assert_eq!(failed.len(), 1, "{failed:?}");
-    assert_eq!(failed[0].0, "financial");
-    assert!(failed[0].1.contains("no stock ticker"), "{failed:?}");
+    assert!(failed.is_empty(), "every stage found what it looked for: {failed:?}");
     assert_eq!(
         website["technologies"],
         json!([{"name": "Stripe", "category": "Payments", "evidence": "asset: https://js.stripe.com/v3/"}])
     );
-    assert_eq!(report["financials"], Value::Null, "no ticker: nothing invented");
+    // The investor page's ticker, then EDGAR's figures (real data served locally).
+    let financials = &report["financials"];
+    assert_eq!((financials["ticker"].as_str(), financials["exchange"].as_str()), (Some("SNOW"), Some("NYSE")));
+    assert_eq!(financials["revenue"]["value"], 3626396000u64);
+    assert_eq!(financials["revenue"]["fiscal_year"], 2025);
+    assert_eq!(
+        report["sources"]["financials"],
+        format!("{}/api/xbrl/companyfacts/CIK0001640147.json", sec.base).as_str()
+    );
     // The feed item and the press release tell one round.
     let funding = &report["funding"];
     assert_eq!(funding["rounds"].as_array().unwrap().len(), 1, "{funding}");

@@ -5,32 +5,12 @@
 
 use crate::helpers::{Site, TestEnv};
 use axum::Router;
-use axum::extract::Path;
 use axum::response::Html;
 use axum::routing::get;
 use serde_json::{Value, json};
-use std::path::PathBuf;
-
-fn edgar_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/fixtures/sec-edgar")
-}
 
 async fn sec_server() -> Site {
-    Site::start(
-        Router::new()
-            .route(
-                "/files/company_tickers.json",
-                get(|| async { std::fs::read(edgar_dir().join("company_tickers.json")).unwrap() }),
-            )
-            .route(
-                "/api/xbrl/companyfacts/{file}",
-                get(|Path(file): Path<String>| async move {
-                    std::fs::read(edgar_dir().join("companyfacts").join(file))
-                        .map_err(|_| axum::http::StatusCode::NOT_FOUND)
-                }),
-            ),
-    )
-    .await
+    Site::sec().await
 }
 
 fn scrape(env: &TestEnv, url: &str) -> Value {
@@ -89,7 +69,8 @@ async fn an_ifrs_filer_s_figures_come_from_ifrs_full() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn no_ticker_means_no_financials_and_a_reason() {
-    let site = Site::company(std::time::Duration::ZERO).await;
+    let site =
+        Site::start(Router::new().route("/", get(|| async { Html("<title>Private Co</title><p>Hello.</p>") }))).await;
     let report = scrape(&TestEnv::new(), &site.url("/"));
     assert_eq!(report["financials"], Value::Null);
     let reason = report["errors"].as_array().unwrap().iter().find(|e| e["stage"] == "financial").unwrap();

@@ -33,6 +33,10 @@ impl TestEnv {
             ("KRAWLR_PER_HOST_DELAY_SECONDS", "0"),
             ("KRAWLR_POLL_INTERVAL_SECONDS", "0.05"),
             ("KRAWLR_LOG", "info,krawlr=debug"),
+            // Tests reach nothing beyond 127.0.0.1: SEC EDGAR is a closed local port unless a
+            // test serves it (`Site::sec`).
+            ("KRAWLR_SEC_WWW_URL", "http://127.0.0.1:9"),
+            ("KRAWLR_SEC_DATA_URL", "http://127.0.0.1:9"),
         ]
         .iter()
         .map(|(k, v)| (k.to_string(), v.to_string()))
@@ -307,10 +311,14 @@ impl Site {
                     ),
                 )
                 .route("/careers", page("<html><title>Careers at Acme</title></html>"))
+                // The fixture company borrows a real filer's ticker, so that its EDGAR facts (served
+                // by `Site::sec`) can be checked exactly.
+                .route("/investors", page("<html><title>Investor relations</title><p>Acme Rockets (NYSE: SNOW)</p></html>"))
                 .route(
                     "/press/acme-raises-series-a",
                     page(
-                        r#"<html><title>Acme raises $20M</title><p>AUSTIN — Acme Rockets today announced it raised
+                        r#"<html><head><title>Acme raises $20M</title>
+                        <meta property="article:published_time" content="2024-01-15T15:00:00Z"></head><p>AUSTIN — Acme Rockets today announced it raised
                         $20 million in Series A funding led by Example Ventures, with participation from Orbit
                         Partners. The round funds a second pad.</p></html>"#,
                     ),
@@ -333,6 +341,27 @@ impl Site {
             hits.fetch_add(1, Ordering::SeqCst);
             StatusCode::from_u16(status).unwrap()
         }))
+        .await
+    }
+
+    /// SEC EDGAR's real responses from `../shared/fixtures/sec-edgar/`.
+    pub async fn sec() -> Site {
+        fn dir() -> PathBuf {
+            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/fixtures/sec-edgar")
+        }
+        Site::start(
+            Router::new()
+                .route(
+                    "/files/company_tickers.json",
+                    get(|| async { std::fs::read(dir().join("company_tickers.json")).unwrap() }),
+                )
+                .route(
+                    "/api/xbrl/companyfacts/{file}",
+                    get(|axum::extract::Path(file): axum::extract::Path<String>| async move {
+                        std::fs::read(dir().join("companyfacts").join(file)).map_err(|_| StatusCode::NOT_FOUND)
+                    }),
+                ),
+        )
         .await
     }
 
@@ -381,6 +410,7 @@ pub const COMPANY_HOME: &str = r#"<!doctype html>
 <body>
   <header><img src="/static/logo.svg" alt="Acme logo"></header>
   <a href="/about">About</a>
+  <a href="/investors">Investors</a>
   <a href="/press/acme-raises-series-a">Press</a>
   <a href="https://x.com/acmerockets">X</a>
   <a href="mailto:press@acme.example">Press</a>

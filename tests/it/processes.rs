@@ -88,7 +88,7 @@ async fn the_reconciler_republishes_a_job_whose_message_was_lost() {
     let worker = env.worker("worker").await;
     let done = client.wait_status(&id, &["completed", "failed"], Duration::from_secs(20)).await;
     assert_eq!(done["status"], "completed", "{done}");
-    assert!(worker.stderr().contains("republished a job whose message seems lost"));
+    worker.wait_for_stderr("republished a job whose message seems lost").await;
     assert_eq!(env.count("SELECT count(*) FROM results"), 1);
 }
 

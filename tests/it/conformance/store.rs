@@ -81,7 +81,14 @@ pub async fn concurrent_claims_each_get_their_own_attempt(store: Arc<dyn Store>)
     for _ in 0..16 {
         let (store, id) = (store.clone(), job.id.clone());
         handles.push(tokio::spawn(async move {
-            applied(store.transition(&id, &Transition::Claim, None).await.unwrap()).attempt
+            // `Unavailable` is the seam's "try again" (Firestore's contention under a burst).
+            loop {
+                match store.transition(&id, &Transition::Claim, None).await {
+                    Ok(result) => break applied(result).attempt,
+                    Err(e) if e.is_unavailable() => tokio::time::sleep(std::time::Duration::from_millis(50)).await,
+                    Err(e) => panic!("{e}"),
+                }
+            }
         }));
     }
     let mut attempts = HashSet::new();
