@@ -34,12 +34,6 @@ async fn model(content: &'static str) -> (String, Seen) {
     (base, seen)
 }
 
-fn scrape(env: &TestEnv, url: &str) -> Value {
-    let (code, out, err) = env.run(&["scrape", url]);
-    assert_eq!(code, 0, "{err}");
-    serde_json::from_str(&out).unwrap()
-}
-
 #[tokio::test(flavor = "multi_thread")]
 async fn a_configured_model_enriches_the_report() {
     let site = Site::company(Duration::ZERO).await;
@@ -50,7 +44,7 @@ async fn a_configured_model_enriches_the_report() {
         .set("KRAWLR_LLM_BASE_URL", &base)
         .set("KRAWLR_LLM_API_KEY", "sk-test")
         .set("KRAWLR_LLM_MODEL", "test-model");
-    let report = scrape(&env, &site.url("/"));
+    let report = env.scrape(&site.url("/"));
     let e = &report["enrichment"];
     assert_eq!(e["method"], "llm");
     assert_eq!(e["summary"], "Acme builds reusable rockets.");
@@ -75,7 +69,7 @@ async fn a_model_answer_that_is_not_json_falls_back_to_the_offline_method() {
     let site = Site::company(Duration::ZERO).await;
     let (base, _) = model("Sure! Acme is a rocket company.").await;
     let env = TestEnv::new().set("KRAWLR_LLM_BASE_URL", &base).set("KRAWLR_LLM_MODEL", "test-model");
-    let report = scrape(&env, &site.url("/"));
+    let report = env.scrape(&site.url("/"));
     assert_eq!(report["enrichment"]["method"], "heuristic");
     let error = report["errors"].as_array().unwrap().iter().find(|e| e["stage"] == "enrichment").unwrap();
     assert!(error["message"].as_str().unwrap().contains("not the JSON asked for"), "{error}");

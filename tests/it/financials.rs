@@ -9,19 +9,9 @@ use axum::response::Html;
 use axum::routing::get;
 use serde_json::{Value, json};
 
-async fn sec_server() -> Site {
-    Site::sec().await
-}
-
-fn scrape(env: &TestEnv, url: &str) -> Value {
-    let (code, out, err) = env.run(&["scrape", url]);
-    assert_eq!(code, 0, "{err}");
-    serde_json::from_str(&out).unwrap()
-}
-
 #[tokio::test(flavor = "multi_thread")]
 async fn a_ticker_on_the_investor_page_leads_to_edgar_figures() {
-    let sec = sec_server().await;
+    let sec = Site::sec().await;
     let site = Site::start(
         Router::new()
             .route("/", get(|| async { Html(r#"<title>Snowflake</title><a href="/investors">Investors</a>"#) }))
@@ -29,7 +19,7 @@ async fn a_ticker_on_the_investor_page_leads_to_edgar_figures() {
     )
     .await;
     let env = TestEnv::new().set("KRAWLR_SEC_WWW_URL", &sec.base).set("KRAWLR_SEC_DATA_URL", &sec.base);
-    let report = scrape(&env, &site.url("/"));
+    let report = env.scrape(&site.url("/"));
     let f = &report["financials"];
     assert_eq!(f["ticker"], "SNOW");
     assert_eq!(f["exchange"], "NYSE");
@@ -51,13 +41,13 @@ async fn a_ticker_on_the_investor_page_leads_to_edgar_figures() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn an_ifrs_filer_s_figures_come_from_ifrs_full() {
-    let sec = sec_server().await;
+    let sec = Site::sec().await;
     let home = r#"<title>LPA</title><script type="application/ld+json">
         {"@context": "https://schema.org", "@type": "Corporation", "name": "Logistic Properties of the Americas",
          "tickerSymbol": "NYSE American:LPA"}</script>"#;
     let site = Site::start(Router::new().route("/", get(move || async move { Html(home) }))).await;
     let env = TestEnv::new().set("KRAWLR_SEC_WWW_URL", &sec.base).set("KRAWLR_SEC_DATA_URL", &sec.base);
-    let f = &scrape(&env, &site.url("/"))["financials"];
+    let f = &env.scrape(&site.url("/"))["financials"];
     assert_eq!((f["ticker"].as_str(), f["exchange"].as_str()), (Some("LPA"), Some("NYSE American")));
     assert_eq!(f["revenue"]["value"], 43862372);
     assert_eq!(f["revenue"]["concept"], "ifrs-full:Revenue");
@@ -71,7 +61,7 @@ async fn an_ifrs_filer_s_figures_come_from_ifrs_full() {
 async fn no_ticker_means_no_financials_and_a_reason() {
     let site =
         Site::start(Router::new().route("/", get(|| async { Html("<title>Private Co</title><p>Hello.</p>") }))).await;
-    let report = scrape(&TestEnv::new(), &site.url("/"));
+    let report = TestEnv::new().scrape(&site.url("/"));
     assert_eq!(report["financials"], Value::Null);
     let reason = report["errors"].as_array().unwrap().iter().find(|e| e["stage"] == "financial").unwrap();
     assert!(reason["message"].as_str().unwrap().contains("no stock ticker"), "{reason}");

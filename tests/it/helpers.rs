@@ -96,6 +96,13 @@ impl TestEnv {
         (out.status.code().unwrap_or(-1), text(out.stdout), text(out.stderr))
     }
 
+    /// `krawlr scrape URL`, which must succeed: the report.
+    pub fn scrape(&self, url: &str) -> Value {
+        let (code, out, err) = self.run(&["scrape", url]);
+        assert_eq!(code, 0, "{err}");
+        serde_json::from_str(&out).unwrap()
+    }
+
     /// Starts a long-running command; output goes to files in the test dir.
     pub fn spawn(&self, name: &str, args: &[&str]) -> Proc {
         let stdout = self.dir.path().join(format!("{name}.out"));
