@@ -71,8 +71,6 @@ impl Scraper {
 /// One company report in the making.
 pub struct Run<'a> {
     scraper: &'a Scraper,
-    fetcher: &'a Fetcher,
-    edgar: &'a edgar::Edgar,
     url: Url,
     max_pages: usize,
     /// Set by the `profile` stage.
@@ -84,12 +82,11 @@ pub struct Run<'a> {
 
 impl<'a> Run<'a> {
     pub fn new(scraper: &'a Scraper, url: Url, options: &JobOptions) -> Self {
-        let (fetcher, edgar) = (&scraper.fetcher, &scraper.edgar);
         let domain = url.host_str().unwrap_or_default().trim_start_matches("www.").to_string();
         let report =
             Report { schema_version: report::REPORT_SCHEMA_VERSION, url: url.to_string(), domain, ..Report::default() };
-        let max_pages = options.max_pages.unwrap_or(fetcher.settings().max_pages) as usize;
-        Run { scraper, fetcher, edgar, url, max_pages, home: None, crawl: None, report }
+        let max_pages = options.max_pages.unwrap_or(scraper.fetcher.settings().max_pages) as usize;
+        Run { scraper, url, max_pages, home: None, crawl: None, report }
     }
 
     pub async fn step(&mut self, stage: Stage) -> Result<(), ScrapeError> {
@@ -117,7 +114,7 @@ impl<'a> Run<'a> {
 
     /// The homepage must be reachable, allowed and HTML, or the job fails.
     async fn profile(&mut self) -> Result<(), ScrapeError> {
-        let page = self.fetcher.get(&self.url).await?;
+        let page = self.scraper.fetcher.get(&self.url).await?;
         if !page.is_html() {
             return Err(ScrapeError::NotHtml {
                 url: page.url.to_string(),
@@ -136,13 +133,13 @@ impl<'a> Run<'a> {
     /// Crawls the site from the homepage; contacts found on its other pages join the profile.
     async fn website(&mut self) {
         let Some((home, home_facts)) = self.home.take() else { return };
-        let settings = self.fetcher.settings();
+        let settings = self.scraper.fetcher.settings();
         let limits = crawl::Limits {
             max_pages: self.max_pages,
             max_bytes: settings.crawl_max_bytes,
             deadline: std::time::Instant::now() + settings.crawl_timeout,
         };
-        let crawled = crawl::crawl(self.fetcher, home, home_facts, limits).await;
+        let crawled = crawl::crawl(&self.scraper.fetcher, home, home_facts, limits).await;
         self.report.website = Some(website::summarize(&crawled));
         if self.report.company.founded_year.is_none() {
             let about_first =
@@ -189,8 +186,8 @@ impl<'a> Run<'a> {
             return;
         };
         let mut financials = edgar::Financials { ticker: Some(ticker.clone()), exchange, ..Default::default() };
-        let looked_up = match self.edgar.lookup(&ticker).await {
-            Ok(Some((cik, _))) => self.edgar.facts(cik).await.map(Some),
+        let looked_up = match self.scraper.edgar.lookup(&ticker).await {
+            Ok(Some((cik, _))) => self.scraper.edgar.facts(cik).await.map(Some),
             Ok(None) => Ok(None),
             Err(e) => Err(e),
         };
@@ -277,8 +274,9 @@ impl<'a> Run<'a> {
     async fn news(&mut self) {
         let feeds = self.report.website.as_ref().map(|w| w.feeds.clone()).unwrap_or_default();
         let query = self.report.company.name.clone().unwrap_or_else(|| self.report.domain.clone());
-        let external = self.fetcher.settings().news_feed_url.as_deref().and_then(|t| news::external_feed(t, &query));
-        let (mut items, problems) = news::collect(self.fetcher, &feeds, external).await;
+        let external =
+            self.scraper.fetcher.settings().news_feed_url.as_deref().and_then(|t| news::external_feed(t, &query));
+        let (mut items, problems) = news::collect(&self.scraper.fetcher, &feeds, external).await;
         // Press releases and news articles the crawl fetched: the dated ones are items too.
         let source = self.report.company.name.clone().unwrap_or_else(|| self.report.domain.clone());
         let pages = self.crawl.as_ref().map(|c| c.pages.as_slice()).unwrap_or_default();
