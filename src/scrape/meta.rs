@@ -66,6 +66,7 @@ struct Selectors {
     links: Selector,
     anchors: Selector,
     time: Selector,
+    dated: Selector,
     itemprop: Selector,
 }
 
@@ -79,6 +80,7 @@ static SEL: LazyLock<Selectors> = LazyLock::new(|| {
         links: s("link[href]"),
         anchors: s("a[href]"),
         time: s("time[datetime]"),
+        dated: s(r#"[class*="date" i], [class*="publish" i], time"#),
         itemprop: s("[itemprop]"),
     }
 });
@@ -194,7 +196,8 @@ pub fn from_document(doc: &Html, url: &Url) -> PageMeta {
         ])
         .or_else(|| ld_str(main, "datePublished"))
         .or_else(|| doc.select(&SEL.time).next().and_then(|t| t.value().attr("datetime")).map(str::to_string))
-        .and_then(|d| iso_date(&d));
+        .and_then(|d| iso_date(&d))
+        .or_else(|| byline_date(doc));
     meta.modified = tags
         .first(&["article:modified_time", "og:updated_time", "datemodified", "last-modified"])
         .or_else(|| ld_str(main, "dateModified"))
@@ -315,10 +318,68 @@ pub fn iso_date(raw: &str) -> Option<String> {
         .or_else(|| {
             let day = format_description!("[year]-[month]-[day]");
             Date::parse(raw.get(..10)?, day).ok().map(|d| d.midnight().assume_utc())
-        })?;
+        })
+        .or_else(|| text_date(raw).map(|d| d.midnight().assume_utc()))?;
     let utc = parsed.to_offset(UtcOffset::UTC);
     let out = format_description!("[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z");
     utc.format(out).ok()
+}
+
+/// A date written in the page's byline: an element whose class speaks of a date (its text or
+/// its `title`), or a `<time>`'s text.
+fn byline_date(doc: &Html) -> Option<String> {
+    doc.select(&SEL.dated).take(20).find_map(|el| {
+        let text = el.text().collect::<String>();
+        let text = clean(&text);
+        let from_text = (!text.is_empty() && text.len() <= 80).then(|| iso_date(&text)).flatten();
+        from_text.or_else(|| el.value().attr("title").and_then(iso_date))
+    })
+}
+
+/// A calendar date as people write it: "Thursday, May 26, 2016", "Aug 14, 2020",
+/// "October 11th 2017", "26 May 2016", "4/6/2016" (month first).
+fn text_date(raw: &str) -> Option<time::Date> {
+    const MONTHS: [&str; 12] = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"];
+    let lower = raw.to_lowercase();
+    let tokens: Vec<&str> =
+        lower.split(|c: char| c.is_whitespace() || c == ',' || c == '.').filter(|t| !t.is_empty()).collect();
+    let month_of = |t: &str| {
+        (t.len() >= 3 && t.chars().all(|c| c.is_ascii_alphabetic()))
+            .then(|| MONTHS.iter().position(|m| t.starts_with(m)))
+            .flatten()
+    };
+    let day_of = |t: &str| {
+        let digits = t.trim_end_matches(|c: char| c.is_ascii_alphabetic());
+        digits.parse::<u8>().ok().filter(|d| (1..=31).contains(d) && t.len() <= 4)
+    };
+    let year_of = |t: &str| t.parse::<i32>().ok().filter(|y| (1990..=2100).contains(y));
+    let build =
+        |y: i32, m: usize, d: u8| time::Date::from_calendar_date(y, time::Month::try_from(m as u8 + 1).ok()?, d).ok();
+    for (i, t) in tokens.iter().enumerate() {
+        if let Some(m) = month_of(t) {
+            // Month D YYYY
+            if let (Some(d), Some(y)) =
+                (tokens.get(i + 1).and_then(|t| day_of(t)), tokens.get(i + 2).and_then(|t| year_of(t)))
+            {
+                return build(y, m, d);
+            }
+            // D Month YYYY
+            if let (Some(d), Some(y)) =
+                (i.checked_sub(1).and_then(|j| day_of(tokens[j])), tokens.get(i + 1).and_then(|t| year_of(t)))
+            {
+                return build(y, m, d);
+            }
+        }
+        let parts: Vec<&str> = t.split('/').collect();
+        if let [m, d, y] = parts[..] {
+            if let (Ok(m), Some(d), Some(y)) = (m.parse::<usize>(), day_of(d), year_of(y)) {
+                if (1..=12).contains(&m) {
+                    return build(y, m - 1, d);
+                }
+            }
+        }
+    }
+    None
 }
 
 fn icons(doc: &Html, base: &Url) -> Vec<Icon> {
@@ -455,6 +516,11 @@ mod tests {
             ("2021-02-12T16:09:42", "2021-02-12T16:09:42.000Z"),
             ("2021-02-12", "2021-02-12T00:00:00.000Z"),
             ("Fri, 12 Feb 2021 16:09:42 +0000", "2021-02-12T16:09:42.000Z"),
+            ("Thursday, May 26, 2016", "2016-05-26T00:00:00.000Z"),
+            ("Aug 14, 2020", "2020-08-14T00:00:00.000Z"),
+            ("Wednesday, October 11th 2017 (12:00 pm)", "2017-10-11T00:00:00.000Z"),
+            ("26 May 2016", "2016-05-26T00:00:00.000Z"),
+            ("4/6/2016", "2016-04-06T00:00:00.000Z"),
         ] {
             assert_eq!(iso_date(raw).as_deref(), Some(want), "{raw}");
         }

@@ -8,8 +8,8 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 use url::Url;
 
-/// Measured 81.7 % (304 of 372 checks) when this floor was set; raise it with every improvement.
-const METASCRAPER_FLOOR: f64 = 0.80;
+/// Measured 83.9 % (312 of 372 checks) when this floor was set; raise it with every improvement.
+const METASCRAPER_FLOOR: f64 = 0.83;
 
 fn fixtures() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/fixtures/html-pages")
@@ -39,10 +39,15 @@ fn field_agrees(meta: &PageMeta, page_url: &str, field: &str, want: &str) -> Opt
         "image" => same_url(meta.image.as_deref(), want),
         "logo" => same_url(meta.logo.as_deref(), want),
         "url" => same_url(Some(meta.canonical.as_deref().unwrap_or(page_url)), want),
-        // metascraper's `date` is the latest the page states: modified, else published.
+        // metascraper's `date` is the latest the page states: modified, else published. It
+        // writes a date without a time as noon; such a value is compared by its day.
         "date" => {
             let ours = meta.modified.as_ref().or(meta.published.as_ref());
-            ours.is_some() && ours == iso_date(want).as_ref()
+            match (ours, iso_date(want)) {
+                (Some(ours), Some(want)) if want.ends_with("T12:00:00.000Z") => ours[..10] == want[..10],
+                (Some(ours), Some(want)) => *ours == want,
+                _ => false,
+            }
         }
         _ => return None,
     })
