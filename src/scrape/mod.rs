@@ -141,6 +141,9 @@ impl<'a> Run<'a> {
         };
         let crawled = crawl::crawl(&self.scraper.fetcher, home, home_facts, limits).await;
         self.report.website = Some(website::summarize(&crawled));
+        if self.report.company.favicon.is_none() {
+            self.probe_favicon(&crawled.pages[0].page.url).await;
+        }
         if self.report.company.founded_year.is_none() {
             let about_first =
                 crawled.pages.iter().filter(|p| matches!(p.page_type, crawl::PageType::About | crawl::PageType::Home));
@@ -170,6 +173,19 @@ impl<'a> Run<'a> {
             note("social_profiles", company.social_profiles.len() > before);
         }
         self.crawl = Some(crawled);
+    }
+
+    /// A site that declares no icon may still serve `/favicon.ico`: fetched, and kept only if
+    /// it is an image.
+    async fn probe_favicon(&mut self, home: &Url) {
+        let Ok(url) = home.join("/favicon.ico") else { return };
+        let Ok(page) = self.scraper.fetcher.get(&url).await else { return };
+        let image_type = page.content_type().is_some_and(|t| t.to_ascii_lowercase().starts_with("image/"));
+        let magic = [&b"\x00\x00\x01\x00"[..], b"\x89PNG", b"GIF8", b"<svg"];
+        if image_type || magic.iter().any(|m| page.body.starts_with(m)) {
+            self.report.company.favicon = Some(page.url.to_string());
+            self.report.sources.insert("company.favicon".into(), page.url.to_string());
+        }
     }
 
     /// The ticker the site states, then SEC EDGAR's figures for it.

@@ -1,4 +1,4 @@
-//! The financial stage against SEC EDGAR's real responses (`../shared/fixtures/sec-edgar/`)
+//! Report sections from local sources. The financial stage against SEC EDGAR's real responses (`../shared/fixtures/sec-edgar/`)
 //! served on 127.0.0.1. The expected figures are the latest annual (FY, 10-K/20-F) values in
 //! those files: Snowflake's fiscal 2025 10-K (revenue $3,626,396,000, net loss $1,285,640,000)
 //! and Logistic Properties of the Americas' 2024 20-F (IFRS).
@@ -65,4 +65,27 @@ async fn no_ticker_means_no_financials_and_a_reason() {
     assert_eq!(report["financials"], Value::Null);
     let reason = report["errors"].as_array().unwrap().iter().find(|e| e["stage"] == "financial").unwrap();
     assert!(reason["message"].as_str().unwrap().contains("no stock ticker"), "{reason}");
+}
+
+/// An undeclared /favicon.ico counts only if the site really serves an image there.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_undeclared_favicon_is_used_only_when_it_is_an_image() {
+    let with_icon = Site::start(
+        Router::new()
+            .route("/", get(|| async { Html("<title>Co</title>") }))
+            .route("/favicon.ico", get(|| async { ([("content-type", "image/x-icon")], vec![0u8, 0, 1, 0, 1, 0]) })),
+    )
+    .await;
+    let report = TestEnv::new().scrape(&with_icon.url("/"));
+    assert_eq!(report["company"]["favicon"], with_icon.url("/favicon.ico").as_str());
+    assert_eq!(report["sources"]["company.favicon"], with_icon.url("/favicon.ico").as_str());
+
+    let soft_404 = Site::start(
+        Router::new()
+            .route("/", get(|| async { Html("<title>Co</title>") }))
+            .route("/favicon.ico", get(|| async { Html("<title>Not found</title>") })),
+    )
+    .await;
+    let report = TestEnv::new().scrape(&soft_404.url("/"));
+    assert_eq!(report["company"]["favicon"], Value::Null, "an HTML page is not an icon");
 }
