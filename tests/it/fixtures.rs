@@ -12,7 +12,7 @@ use url::Url;
 const METASCRAPER_FLOOR: f64 = 0.83;
 
 fn fixtures() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/fixtures/html-pages")
+    crate::helpers::shared_fixtures("html-pages")
 }
 
 fn same_url(got: Option<&str>, want: &str) -> bool {
@@ -105,7 +105,7 @@ fn metascraper_fields_agree_on_real_pages() {
 #[test]
 fn feeds_parse_like_their_upstream_parsers() {
     use krawlr::scrape::news::parse_feed;
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/fixtures/feeds");
+    let root = crate::helpers::shared_fixtures("feeds");
     let mut files: Vec<PathBuf> = Vec::new();
     let mut stack = vec![root];
     while let Some(dir) = stack.pop() {

@@ -15,6 +15,13 @@ use tempfile::TempDir;
 
 pub const KEY: &str = "kr_test_key_0123456789abcdef";
 
+/// `../shared/fixtures/NAME`: the project's shared folder lies beside the checkout.
+pub fn shared_fixtures(name: &str) -> PathBuf {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/fixtures").join(name);
+    assert!(dir.is_dir(), "{} is missing: the shared folder must lie beside the checkout", dir.display());
+    dir
+}
+
 /// A data dir and the settings every process of one test shares.
 pub struct TestEnv {
     pub dir: TempDir,
@@ -354,7 +361,7 @@ impl Site {
     /// SEC EDGAR's real responses from `../shared/fixtures/sec-edgar/`.
     pub async fn sec() -> Site {
         fn dir() -> PathBuf {
-            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/fixtures/sec-edgar")
+            shared_fixtures("sec-edgar")
         }
         Site::start(
             Router::new()
