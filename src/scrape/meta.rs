@@ -121,7 +121,7 @@ pub fn extract(html: &str, url: &Url) -> PageMeta {
 
 pub fn from_document(doc: &Html, url: &Url) -> PageMeta {
     let tags = Tags::of(doc);
-    let ld = json_ld_objects(doc);
+    let ld = super::structured::json_ld_objects(doc);
     let resolve = |href: &str| url.join(href.trim()).ok().map(|u| u.to_string());
     let main = ld.iter().find(|o| {
         is_type(o, &["Article", "NewsArticle", "BlogPosting", "WebPage", "Product", "PodcastEpisode", "VideoObject"])
@@ -446,35 +446,6 @@ fn contacts(doc: &Html, base: &Url, meta: &mut PageMeta) {
                 meta.social_profiles.entry(network.to_string()).or_insert_with(|| url.to_string());
             }
         }
-    }
-}
-
-/// Every JSON-LD object on the page, `@graph`s and top-level arrays flattened; blocks are
-/// parsed leniently and those that do not parse at all are skipped.
-pub fn json_ld_objects(doc: &Html) -> Vec<serde_json::Map<String, Value>> {
-    let mut out = Vec::new();
-    for block in super::structured::json_ld_blocks(doc) {
-        flatten_json_ld(block, &mut out);
-    }
-    out
-}
-
-/// Pulls `@graph` members and array items out as objects of their own; a graph's container is
-/// kept only if it says more than `@context`.
-pub fn flatten_json_ld(value: Value, out: &mut Vec<serde_json::Map<String, Value>>) {
-    match value {
-        Value::Array(items) => items.into_iter().for_each(|v| flatten_json_ld(v, out)),
-        Value::Object(mut map) => {
-            let graph = map.remove("@graph");
-            let had_graph = graph.is_some();
-            if let Some(graph) = graph {
-                flatten_json_ld(graph, out);
-            }
-            if !had_graph || map.keys().any(|k| k != "@context") {
-                out.push(map);
-            }
-        }
-        _ => {}
     }
 }
 

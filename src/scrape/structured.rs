@@ -16,6 +16,35 @@ pub fn json_ld_blocks(doc: &Html) -> Vec<Value> {
     doc.select(&JSON_LD).filter_map(|s| lenient_json(&s.text().collect::<String>())).collect()
 }
 
+/// Every JSON-LD object on the page, `@graph`s and top-level arrays flattened; blocks are
+/// parsed leniently and those that do not parse at all are skipped.
+pub fn json_ld_objects(doc: &Html) -> Vec<Map<String, Value>> {
+    let mut out = Vec::new();
+    for block in json_ld_blocks(doc) {
+        flatten_json_ld(block, &mut out);
+    }
+    out
+}
+
+/// Pulls `@graph` members and array items out as objects of their own; a graph's container is
+/// kept only if it says more than `@context`.
+pub fn flatten_json_ld(value: Value, out: &mut Vec<Map<String, Value>>) {
+    match value {
+        Value::Array(items) => items.into_iter().for_each(|v| flatten_json_ld(v, out)),
+        Value::Object(mut map) => {
+            let graph = map.remove("@graph");
+            let had_graph = graph.is_some();
+            if let Some(graph) = graph {
+                flatten_json_ld(graph, out);
+            }
+            if !had_graph || map.keys().any(|k| k != "@context") {
+                out.push(map);
+            }
+        }
+        _ => {}
+    }
+}
+
 /// Parses JSON as pages write it: strict first, then without comments, with control
 /// characters inside strings escaped, and without a trailing `;`.
 pub fn lenient_json(text: &str) -> Option<Value> {

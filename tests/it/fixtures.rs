@@ -172,7 +172,7 @@ fn feeds_parse_like_their_upstream_parsers() {
 /// extruct's JSON-LD, microdata and Open Graph expectations on its own test pages.
 #[test]
 fn structured_data_agrees_with_extruct() {
-    use krawlr::scrape::meta::flatten_json_ld;
+    use krawlr::scrape::structured::flatten_json_ld;
     let mut dirs: Vec<_> = std::fs::read_dir(fixtures().join("extruct")).unwrap().flatten().map(|e| e.path()).collect();
     dirs.sort();
     let (mut checks, mut agreed) = (0, 0);

@@ -120,8 +120,13 @@ async fn a_killed_worker_s_job_completes_and_sigterm_hands_jobs_back() {
     assert!(stopped.stderr().contains("handed back"), "{}", stopped.stderr());
 
     let _survivor = env.worker("survivor").await;
-    for id in [&killed, &handed_back] {
-        let done = client.wait_status(id, &["completed", "failed"], Duration::from_secs(60)).await;
+    // A worker killed inside a Firestore transaction leaves the job's document locked until the
+    // transaction expires, and claims of the job wait for that (seen to take over a minute on
+    // the emulator under load): the job must still complete, however late.
+    let started = std::time::Instant::now();
+    for id in [&handed_back, &killed] {
+        let done = client.wait_status(id, &["completed", "failed"], Duration::from_secs(240)).await;
         assert_eq!(done["status"], "completed", "{done}");
     }
+    println!("both jobs completed {:.0} s after the survivor started", started.elapsed().as_secs_f64());
 }
