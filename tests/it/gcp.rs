@@ -97,9 +97,8 @@ async fn a_site_that_keeps_failing_is_dead_lettered_to_failed() {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_killed_worker_s_job_completes_and_sigterm_hands_jobs_back() {
     let site = Site::company(Duration::from_secs(3)).await;
-    // The Pub/Sub emulator usually redelivers a dead worker's message once its 10 s lease runs
-    // out, but under a loaded machine it was seen to hold one back for over a minute; the
-    // reconciler (here after 15 s of silence, by the store's record) is the backstop either way.
+    // The dead worker's message comes back once its 10 s lease runs out; the reconciler (here
+    // after 15 s of silence, by the store's record) is the backstop should it not.
     let env = TestEnv::gcp()
         .set("KRAWLR_SHUTDOWN_GRACE_SECONDS", "0.2")
         .set("KRAWLR_RECONCILE_AFTER_SECONDS", "15")
