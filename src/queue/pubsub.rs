@@ -31,6 +31,11 @@ fn unavailable(e: impl std::error::Error + Send + Sync + 'static) -> QueueError 
     QueueError::Unavailable(Box::new(e))
 }
 
+/// The error of a call on `subscription`.
+fn on_subscription(subscription: &str) -> impl FnOnce(Status) -> QueueError + '_ {
+    move |s| status_error(s, || QueueError::SubscriptionNotFound(subscription.to_string()))
+}
+
 /// Maps a gRPC status; `missing` names what a `NOT_FOUND` is about.
 fn status_error(status: Status, missing: impl FnOnce() -> QueueError) -> QueueError {
     match status.code() {
@@ -114,7 +119,7 @@ impl PubSubBroker {
             .get()
             .modify_ack_deadline(Request::new(request))
             .await
-            .map_err(|s| status_error(s, || QueueError::SubscriptionNotFound(subscription.to_string())))?;
+            .map_err(on_subscription(subscription))?;
         Ok(())
     }
 }
@@ -208,12 +213,8 @@ impl Broker for PubSubBroker {
             return_immediately: true,
             max_messages: max.clamp(1, 1000) as i32,
         };
-        let response = self
-            .subscriber
-            .get()
-            .pull(Request::new(request))
-            .await
-            .map_err(|s| status_error(s, || QueueError::SubscriptionNotFound(subscription.to_string())))?;
+        let response =
+            self.subscriber.get().pull(Request::new(request)).await.map_err(on_subscription(subscription))?;
         Ok(response
             .into_inner()
             .received_messages
@@ -248,11 +249,7 @@ impl Broker for PubSubBroker {
             subscription: self.subscription_path(subscription),
             ack_ids: ack_ids.iter().map(|a| a.0.clone()).collect(),
         };
-        self.subscriber
-            .get()
-            .acknowledge(Request::new(request))
-            .await
-            .map_err(|s| status_error(s, || QueueError::SubscriptionNotFound(subscription.to_string())))?;
+        self.subscriber.get().acknowledge(Request::new(request)).await.map_err(on_subscription(subscription))?;
         Ok(())
     }
 

@@ -155,7 +155,7 @@ impl<'a> Run<'a> {
             }
         }
         for page in crawled.pages.iter().skip(1) {
-            let found = page.facts.meta.clone();
+            let found = &page.facts.meta;
             let source = page.page.url.to_string();
             let company = &mut self.report.company;
             let sources = &mut self.report.sources;
@@ -164,11 +164,11 @@ impl<'a> Run<'a> {
                     sources.entry(format!("company.{field}")).or_insert_with(|| source.clone());
                 }
             };
-            note("emails", merge(&mut company.emails, found.emails));
-            note("phones", merge(&mut company.phones, found.phones));
+            note("emails", merge(&mut company.emails, &found.emails));
+            note("phones", merge(&mut company.phones, &found.phones));
             let before = company.social_profiles.len();
-            for (network, url) in found.social_profiles {
-                company.social_profiles.entry(network).or_insert(url);
+            for (network, url) in &found.social_profiles {
+                company.social_profiles.entry(network.clone()).or_insert_with(|| url.clone());
             }
             note("social_profiles", company.social_profiles.len() > before);
         }
@@ -323,11 +323,11 @@ impl<'a> Run<'a> {
 }
 
 /// Adds the new values; whether any was new.
-fn merge(into: &mut Vec<String>, found: Vec<String>) -> bool {
+fn merge(into: &mut Vec<String>, found: &[String]) -> bool {
     let before = into.len();
     for value in found {
-        if !into.iter().any(|v| v.eq_ignore_ascii_case(&value)) {
-            into.push(value);
+        if !into.iter().any(|v| v.eq_ignore_ascii_case(value)) {
+            into.push(value.clone());
         }
     }
     into.len() > before

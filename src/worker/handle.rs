@@ -1,12 +1,13 @@
 //! One delivery of one job message, from claim to ack.
 
-use super::{InJobSpan, Worker, parse_request};
+use super::{Worker, parse_request};
 use crate::job::{Job, Stage, Transition};
 use crate::queue::{AckId, ReceivedMessage};
 use crate::scrape::{Run, STAGES, ScrapeError, report::Report};
 use crate::store::{Applied, StoreError};
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
+use tracing::Instrument;
 use tracing::{debug, info, warn};
 use url::Url;
 
@@ -31,7 +32,9 @@ impl Worker {
             return;
         };
         let attempt = message.delivery_attempt;
-        self.handle_job(&request.job_id, message, hard_stop).in_job(&request.job_id, attempt).await
+        // Everything the job does is logged with its id and delivery attempt.
+        let span = tracing::info_span!("job", job_id = %request.job_id, attempt);
+        self.handle_job(&request.job_id, message, hard_stop).instrument(span).await
     }
 
     async fn handle_job(&self, job_id: &str, message: ReceivedMessage, hard_stop: CancellationToken) {

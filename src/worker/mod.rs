@@ -19,7 +19,7 @@ use std::time::Duration;
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
-use tracing::{Instrument, error, info, info_span, warn};
+use tracing::{error, info, info_span, warn};
 
 /// Most messages asked for in one pull.
 const MAX_PULL: usize = 100;
@@ -190,16 +190,3 @@ async fn pause(duration: Duration, shutdown: &CancellationToken) {
         _ = shutdown.cancelled() => {}
     }
 }
-
-/// Keeps `job`'s span on a future.
-fn job_span(job_id: &str, attempt: u32) -> tracing::Span {
-    info_span!("job", job_id = %job_id, attempt)
-}
-
-trait InJobSpan: Sized + std::future::Future {
-    fn in_job(self, job_id: &str, attempt: u32) -> tracing::instrument::Instrumented<Self> {
-        self.instrument(job_span(job_id, attempt))
-    }
-}
-
-impl<F: std::future::Future> InJobSpan for F {}

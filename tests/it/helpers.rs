@@ -181,11 +181,11 @@ impl Proc {
     }
 
     pub async fn wait_for_stdout(&self, needle: &str) -> String {
-        self.wait_for_line(&self.stdout.clone(), needle).await
+        self.wait_for_line(&self.stdout, needle).await
     }
 
     pub async fn wait_for_stderr(&self, needle: &str) -> String {
-        self.wait_for_line(&self.stderr.clone(), needle).await
+        self.wait_for_line(&self.stderr, needle).await
     }
 
     pub fn signal(&self, signal: &str) {
