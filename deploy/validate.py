@@ -26,9 +26,9 @@ commands = {c.lower() for c in re.findall(r"^    ([A-Z][a-z]+)\b", command_enum,
 
 compose = yaml.safe_load((root / "docker-compose.yml").read_text())
 services = compose["services"]
-for name in ["api", "worker", "setup", "pubsub-emulator", "firestore-emulator"]:
+for name in ["api", "worker", "webhook", "setup", "pubsub-emulator", "firestore-emulator"]:
     check(name in services, f"compose: service {name} missing")
-for name in ["api", "worker", "setup"]:
+for name in ["api", "worker", "webhook", "setup"]:
     svc = services[name]
     check(svc.get("command", [None])[0] in commands, f"compose: {name} runs an unknown command {svc.get('command')}")
     for var in svc["environment"]:
@@ -47,7 +47,7 @@ for doc in docs:
 config = by_kind["ConfigMap"]["krawlr"]["data"]
 for var in config:
     check(var in known, f"k8s: ConfigMap sets unknown setting {var}")
-for name, command in [("krawlr-api", "api"), ("krawlr-worker", "worker")]:
+for name, command in [("krawlr-api", "api"), ("krawlr-worker", "worker"), ("krawlr-webhooks", "webhooks")]:
     dep = by_kind["Deployment"][name]
     pod = dep["spec"]["template"]
     check(dep["spec"]["selector"]["matchLabels"].items() <= pod["metadata"]["labels"].items(), f"k8s: {name} selector")
@@ -56,6 +56,10 @@ for name, command in [("krawlr-api", "api"), ("krawlr-worker", "worker")]:
     check(command in commands, f"k8s: {command} is a krawlr command")
     check({"cpu", "memory"} <= container["resources"]["requests"].keys(), f"k8s: {name} requests")
     check(container["securityContext"]["runAsNonRoot"], f"k8s: {name} non-root")
+    if command in ("api", "webhooks"):
+        refs = [e.get("secretRef", {}).get("name") for e in container["envFrom"]]
+        check("krawlr" in refs, f"k8s: {name} reads KRAWLR_SECRET_KEY from the krawlr Secret")
+check("KRAWLR_SECRET_KEY" in by_kind["Secret"]["krawlr"]["stringData"], "k8s: the krawlr Secret holds KRAWLR_SECRET_KEY")
 api = by_kind["Deployment"]["krawlr-api"]["spec"]["template"]["spec"]["containers"][0]
 check(api["readinessProbe"]["httpGet"]["path"] == "/healthz", "k8s: api readiness on /healthz")
 service = by_kind["Service"]["krawlr-api"]
@@ -70,7 +74,13 @@ check(len(re.findall(r"^FROM ", dockerfile, re.M)) >= 2, "Dockerfile: multi-stag
 check(re.search(r"^USER (?!root)", dockerfile, re.M), "Dockerfile: non-root user")
 
 indexes = json.loads((root / "deploy/firestore.indexes.json").read_text())
-check(any(i["collectionGroup"] == "jobs" for i in indexes["indexes"]), "firestore.indexes.json: jobs index")
+for group, fields in [
+    ("jobs", ["status", "updated_at"]),
+    ("webhook_deliveries", ["status", "next_attempt_at"]),
+    ("webhook_deliveries", ["endpoint_id", "created_at"]),
+]:
+    found = any(i["collectionGroup"] == group and [f["fieldPath"] for f in i["fields"]] == fields for i in indexes["indexes"])
+    check(found, f"firestore.indexes.json: {group} index on {fields}")
 
 if errors:
     print("deployment files: " + str(len(errors)) + " problems", *errors, sep="\n  ")

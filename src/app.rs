@@ -1,5 +1,5 @@
-//! Wiring: the backend chosen once from the settings, the topology it needs, and the api and
-//! worker parts run together (`up`) or apart, until a shutdown signal.
+//! Wiring: the backend chosen once from the settings, the topology it needs, and the api,
+//! worker and webhooks parts run together (`up`) or apart, until a shutdown signal.
 
 use crate::api::{self, AppState};
 use crate::config::{Backend as BackendKind, Settings};
@@ -11,6 +11,8 @@ use crate::sqlite::Db;
 use crate::store::Store;
 use crate::store::embedded::EmbeddedStore;
 use crate::store::firestore::FirestoreStore;
+use crate::webhooks::Webhooks;
+use crate::webhooks::sign::SecretBox;
 use crate::worker::Worker;
 use anyhow::Context;
 use std::io::Write;
@@ -54,6 +56,17 @@ pub async fn connect(settings: &Settings) -> anyhow::Result<Backend> {
 pub fn subscriptions(settings: &Settings) -> Vec<SubscriptionSpec> {
     let t = &settings.topics;
     let q = &settings.queue;
+    // The webhooks process's: a failure to record deliveries is retried with backoff, for as
+    // long as Pub/Sub keeps the message; there is nothing to dead-letter.
+    let webhooks = |name: &str, topic: &str| SubscriptionSpec {
+        name: name.to_string(),
+        topic: topic.to_string(),
+        ack_deadline: q.ack_deadline,
+        min_backoff: q.min_backoff,
+        max_backoff: q.max_backoff,
+        max_delivery_attempts: q.max_delivery_attempts,
+        dead_letter_topic: None,
+    };
     vec![
         SubscriptionSpec {
             name: t.jobs_subscription.clone(),
@@ -73,6 +86,8 @@ pub fn subscriptions(settings: &Settings) -> Vec<SubscriptionSpec> {
             max_delivery_attempts: q.max_delivery_attempts,
             dead_letter_topic: None,
         },
+        webhooks(&t.completed_subscription, &t.completed),
+        webhooks(&t.progress_subscription, &t.progress),
     ]
 }
 
@@ -95,6 +110,7 @@ pub async fn ensure_topology(backend: &Backend, settings: &Settings) -> Result<V
 pub struct Parts {
     pub api: bool,
     pub worker: bool,
+    pub webhooks: bool,
 }
 
 /// Runs the chosen parts until SIGINT or SIGTERM, then shuts them down gracefully.
@@ -103,8 +119,9 @@ pub async fn run(settings: Settings, parts: Parts) -> anyhow::Result<()> {
     ensure_topology(&backend, &settings).await.context("cannot prepare the queue's topics and subscriptions")?;
     let shutdown = shutdown_on_signal();
     let mut tasks = tokio::task::JoinSet::new();
-    if parts.api {
-        ensure_first_key(&backend, &settings).await?;
+    let secrets = if parts.api || parts.webhooks { Some(Arc::new(SecretBox::load(&settings)?)) } else { None };
+    if let Some(secrets) = secrets.clone().filter(|_| parts.api) {
+        ensure_first_key(&backend, &settings, &secrets).await?;
         let listener = tokio::net::TcpListener::bind(settings.listen)
             .await
             .with_context(|| format!("cannot listen on {} (KRAWLR_LISTEN)", settings.listen))?;
@@ -120,9 +137,18 @@ pub async fn run(settings: Settings, parts: Parts) -> anyhow::Result<()> {
             topics: settings.topics.clone(),
             allow_private_networks: settings.fetch.allow_private_networks,
             max_request_bytes: settings.max_request_bytes,
+            secrets,
         };
         let stop = shutdown.clone();
         tasks.spawn(async move { api::serve(listener, state, stop).await.context("api server failed") });
+    }
+    if let Some(secrets) = secrets.filter(|_| parts.webhooks) {
+        let webhooks = Webhooks::new(backend.store.clone(), backend.broker.clone(), &settings, secrets)?;
+        let stop = shutdown.clone();
+        tasks.spawn(async move {
+            Arc::new(webhooks).run(stop).await;
+            Ok(())
+        });
     }
     if parts.worker {
         let worker = Arc::new(build_worker(&backend, &settings)?);
@@ -153,7 +179,7 @@ pub fn build_worker(backend: &Backend, settings: &Settings) -> anyhow::Result<Wo
 }
 
 /// `KRAWLR_API_KEY` exists from start-up; without it, a first key is created and printed once.
-async fn ensure_first_key(backend: &Backend, settings: &Settings) -> anyhow::Result<()> {
+async fn ensure_first_key(backend: &Backend, settings: &Settings, secrets: &SecretBox) -> anyhow::Result<()> {
     let store = backend.store.as_ref();
     if let Some(secret) = &settings.api_key {
         let key = crate::keys::ensure(store, secret).await?;
@@ -164,10 +190,15 @@ async fn ensure_first_key(backend: &Backend, settings: &Settings) -> anyhow::Res
     }
     if store.list_api_keys().await?.is_empty() {
         let key = crate::keys::create(store, "first key").await?;
+        let (_, webhook_secret) = crate::webhooks::ensure_default_endpoint(store, secrets, &key.record.id).await?;
         let mut out = std::io::stdout().lock();
         writeln!(out, "No API key existed, so one was created. It is shown only this once:")?;
         writeln!(out, "  {}", key.secret)?;
         writeln!(out, "Use it as: Authorization: Bearer <key>   (more: krawlr keys create)")?;
+        if let Some(webhook_secret) = webhook_secret {
+            writeln!(out, "Webhooks to a job's webhook_url are signed with (Standard Webhooks):")?;
+            writeln!(out, "  {webhook_secret}")?;
+        }
         out.flush()?;
     }
     Ok(())

@@ -318,6 +318,7 @@ async fn submit(
                 topics: settings.topics.clone(),
                 allow_private_networks: false,
                 max_request_bytes: settings.max_request_bytes,
+                secrets: std::sync::Arc::new(crate::webhooks::sign::SecretBox::load(&settings)?),
             };
             tokio::spawn(api::serve(listener, state, stop.clone()));
             (base, key)

@@ -1,4 +1,4 @@
-//! The command line: `krawlr up | api | worker | setup | scrape | keys | queue | bench`.
+//! The command line: `krawlr up | api | worker | webhooks | setup | scrape | keys | queue | bench`.
 //! Settings come from the environment (and `.env`); the flags here only choose what to do.
 
 use crate::app::{self, Parts};
@@ -19,12 +19,14 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Run the api and the workers in one process (embedded backend: zero set-up)
+    /// Run the api, a worker and the webhook sender in one process (embedded backend: zero set-up)
     Up,
     /// Run only the HTTP API
     Api,
     /// Run only a worker (several may run at once)
     Worker,
+    /// Run only the webhook sender (several may run at once)
+    Webhooks,
     /// Create the topics, subscriptions and data the backend needs (idempotent)
     Setup,
     /// Scrape one site in the foreground and print its report as JSON
@@ -63,7 +65,7 @@ enum Command {
 
 #[derive(Debug, Subcommand)]
 enum KeysCommand {
-    /// Create a key and print it (shown only once)
+    /// Create a key and print it, then its default webhook signing secret (shown only once)
     Create {
         #[arg(long, default_value = "unnamed")]
         name: String,
@@ -110,9 +112,10 @@ pub fn main(cli: Cli) -> ExitCode {
 
 async fn dispatch(command: Command, settings: Settings) -> anyhow::Result<ExitCode> {
     match command {
-        Command::Up => app::run(settings, Parts { api: true, worker: true }).await?,
-        Command::Api => app::run(settings, Parts { api: true, worker: false }).await?,
-        Command::Worker => app::run(settings, Parts { api: false, worker: true }).await?,
+        Command::Up => app::run(settings, Parts { api: true, worker: true, webhooks: true }).await?,
+        Command::Api => app::run(settings, Parts { api: true, worker: false, webhooks: false }).await?,
+        Command::Worker => app::run(settings, Parts { api: false, worker: true, webhooks: false }).await?,
+        Command::Webhooks => app::run(settings, Parts { api: false, worker: false, webhooks: true }).await?,
         Command::Setup => setup(&settings).await?,
         Command::Scrape { url, pretty } => return scrape(&settings, &url, pretty).await,
         Command::Extract { file, url } => extract(&file, &url)?,
@@ -196,9 +199,18 @@ async fn keys(settings: &Settings, command: KeysCommand) -> anyhow::Result<()> {
     let store = backend.store.as_ref();
     match command {
         KeysCommand::Create { name } => {
+            let secrets = crate::webhooks::sign::SecretBox::load(settings)?;
             let key = crate::keys::create(store, &name).await?;
+            let (_, webhook_secret) = crate::webhooks::ensure_default_endpoint(store, &secrets, &key.record.id).await?;
             println!("{}", key.secret);
-            eprintln!("created {} ({name}); the key is shown only this once", key.record.id);
+            if let Some(webhook_secret) = webhook_secret {
+                println!("{webhook_secret}");
+            }
+            eprintln!(
+                "created {} ({name}): the key, then the secret that signs webhooks to its jobs' webhook_url; \
+                 both are shown only this once",
+                key.record.id
+            );
         }
         KeysCommand::List => {
             println!("{:<18} {:<12} {:<24} {:<8} NAME", "ID", "PREFIX", "CREATED", "STATUS");

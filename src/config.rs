@@ -45,6 +45,7 @@ pub struct Settings {
     pub worker: WorkerSettings,
     pub fetch: FetchSettings,
     pub sec: SecSettings,
+    pub webhooks: WebhookSettings,
     /// The enrichment model, when one is configured.
     pub llm: Option<LlmSettings>,
     /// Largest request body the API reads.
@@ -62,6 +63,9 @@ pub struct Topics {
     pub dead_letter: String,
     pub jobs_subscription: String,
     pub dead_letter_subscription: String,
+    /// The webhooks process's subscriptions to `completed` and `progress`.
+    pub completed_subscription: String,
+    pub progress_subscription: String,
 }
 
 #[derive(Debug, Clone)]
@@ -81,6 +85,51 @@ pub struct WorkerSettings {
     /// An unfinished job not updated for this long is republished (its message may be lost).
     pub reconcile_after: Duration,
     pub reconcile_interval: Duration,
+}
+
+/// The webhook sender (`krawlr webhooks`).
+#[derive(Debug, Clone)]
+pub struct WebhookSettings {
+    /// Delay before each attempt of a delivery: the first is usually zero, then the retries.
+    pub schedule: Vec<Duration>,
+    /// One attempt, connection included.
+    pub timeout: Duration,
+    /// A report larger than this is left out of the payload, which keeps its URL.
+    pub max_report_bytes: usize,
+    /// Deliveries in flight at once.
+    pub concurrency: usize,
+    /// Longest pause between two looks for due deliveries.
+    pub poll_interval: Duration,
+    /// The API's public base URL, to make the payload's `result_url` absolute.
+    pub public_url: Option<url::Url>,
+    /// Base64 of the 32-byte key that encrypts webhook secrets at rest (`KRAWLR_SECRET_KEY`);
+    /// the embedded backend keeps a generated one in its data dir when this is unset.
+    pub secret_key: Option<String>,
+}
+
+/// The Standard Webhooks schedule: at once, 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h.
+pub const DEFAULT_WEBHOOK_SCHEDULE: &str = "0s,5s,5m,30m,2h,5h,10h,10h";
+
+/// `"0s,5s,5m"`: each entry a number with `ms`, `s`, `m`, `h` or `d` (bare numbers are seconds).
+fn parse_schedule(raw: &str) -> Option<Vec<Duration>> {
+    raw.split(',')
+        .map(|part| {
+            let part = part.trim();
+            let split = part.find(|c: char| c.is_ascii_alphabetic()).unwrap_or(part.len());
+            let (number, unit) = part.split_at(split);
+            let n: f64 = number.trim().parse().ok().filter(|n: &f64| n.is_finite() && *n >= 0.0)?;
+            let seconds = match unit {
+                "ms" => n / 1000.0,
+                "" | "s" => n,
+                "m" => n * 60.0,
+                "h" => n * 3600.0,
+                "d" => n * 86_400.0,
+                _ => return None,
+            };
+            Some(Duration::from_secs_f64(seconds))
+        })
+        .collect::<Option<Vec<_>>>()
+        .filter(|s| (1..=50).contains(&s.len()))
 }
 
 /// An OpenAI-compatible chat-completions endpoint.
@@ -148,6 +197,17 @@ impl Settings {
             progress: env.string("PUBSUB_SCRAPE_PROGRESS_TOPIC").unwrap_or("scrape-progress".into()),
             completed: env.string("PUBSUB_SCRAPE_COMPLETED_TOPIC").unwrap_or("scrape-completed".into()),
             jobs,
+            completed_subscription: String::new(),
+            progress_subscription: String::new(),
+        };
+        let topics = Topics {
+            completed_subscription: env
+                .string("PUBSUB_SCRAPE_COMPLETED_SUBSCRIPTION")
+                .unwrap_or(format!("{}-webhooks", topics.completed)),
+            progress_subscription: env
+                .string("PUBSUB_SCRAPE_PROGRESS_SUBSCRIPTION")
+                .unwrap_or(format!("{}-webhooks", topics.progress)),
+            ..topics
         };
         let queue = QueueSettings {
             ack_deadline: env.seconds("KRAWLR_ACK_DEADLINE_SECONDS", 600.0, 0.5..=600.0)?,
@@ -222,6 +282,23 @@ impl Settings {
                 Some(LlmSettings { base_url: base.to_string(), api_key: env.string("KRAWLR_LLM_API_KEY"), model })
             }
         };
+        let schedule_raw = env.get("KRAWLR_WEBHOOK_SCHEDULE").unwrap_or(DEFAULT_WEBHOOK_SCHEDULE);
+        let webhooks = WebhookSettings {
+            schedule: parse_schedule(schedule_raw).ok_or_else(|| {
+                env.invalid("KRAWLR_WEBHOOK_SCHEDULE", schedule_raw, "expected 1 to 50 delays such as 0s,5s,5m,2h")
+            })?,
+            timeout: env.seconds("KRAWLR_WEBHOOK_TIMEOUT_SECONDS", 15.0, 0.1..=300.0)?,
+            max_report_bytes: env.parse("KRAWLR_WEBHOOK_MAX_REPORT_BYTES", 256 << 10, 0..=16 << 20)?,
+            concurrency: env.parse("KRAWLR_WEBHOOK_CONCURRENCY", 32usize, 1..=10_000)?,
+            poll_interval: env.seconds("KRAWLR_WEBHOOK_POLL_INTERVAL_SECONDS", 1.0, 0.01..=60.0)?,
+            public_url: match env.get("KRAWLR_PUBLIC_URL") {
+                None => None,
+                Some(raw) => {
+                    Some(url::Url::parse(raw).map_err(|_| env.invalid("KRAWLR_PUBLIC_URL", raw, "expected a URL"))?)
+                }
+            },
+            secret_key: env.string("KRAWLR_SECRET_KEY"),
+        };
         let sqlite_sync = match env.get("KRAWLR_SQLITE_SYNC").unwrap_or("normal") {
             "normal" => SqliteSync::Normal,
             "full" => SqliteSync::Full,
@@ -264,6 +341,7 @@ impl Settings {
             worker,
             fetch,
             sec,
+            webhooks,
             llm,
             max_request_bytes: env.parse("KRAWLR_MAX_REQUEST_BYTES", 64 << 10, 1024..=16 << 20)?,
             sqlite_sync,
@@ -350,6 +428,11 @@ mod tests {
         assert_eq!(s.topics.jobs, "scrape-jobs");
         assert_eq!(s.topics.progress, "scrape-progress");
         assert_eq!(s.topics.completed, "scrape-completed");
+        let hours: Vec<f64> = s.webhooks.schedule.iter().map(|d| d.as_secs_f64() / 3600.0).collect();
+        assert_eq!(hours.len(), 8);
+        assert_eq!(&hours[5..], [5.0, 10.0, 10.0]);
+        assert_eq!(s.webhooks.schedule[1], Duration::from_secs(5));
+        assert_eq!(s.webhooks.timeout, Duration::from_secs(15));
     }
 
     #[test]
@@ -374,6 +457,8 @@ mod tests {
             ("KRAWLR_ACK_DEADLINE_SECONDS", "-1"),
             ("KRAWLR_BACKEND", "redis"),
             ("KRAWLR_RETRY_MAX_BACKOFF_SECONDS", "1"),
+            ("KRAWLR_WEBHOOK_SCHEDULE", "0s,5x"),
+            ("KRAWLR_WEBHOOK_SCHEDULE", "1,2,-3"),
         ] {
             let err = Settings::from_vars(vars(&[(name, value)])).unwrap_err();
             assert_eq!(err.name, name, "{err}");

@@ -13,4 +13,5 @@ pub mod scrape;
 pub mod sqlite;
 pub mod store;
 pub mod telemetry;
+pub mod webhooks;
 pub mod worker;

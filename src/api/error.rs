@@ -26,6 +26,8 @@ pub enum ApiError {
     Missing { field: &'static str },
     #[error("{field} is not a valid URL: {reason}")]
     InvalidUrl { field: &'static str, reason: String },
+    #[error("{field} is invalid: {reason}")]
+    Invalid { field: &'static str, reason: String },
     #[error("{what} not found")]
     NotFound { what: &'static str },
     #[error("method not allowed")]
@@ -45,7 +47,9 @@ impl ApiError {
             ApiError::InvalidJson(_) => StatusCode::BAD_REQUEST,
             ApiError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
-            ApiError::Missing { .. } | ApiError::InvalidUrl { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            ApiError::Missing { .. } | ApiError::InvalidUrl { .. } | ApiError::Invalid { .. } => {
+                StatusCode::UNPROCESSABLE_ENTITY
+            }
             ApiError::NotFound { .. } => StatusCode::NOT_FOUND,
             ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::JobEnded { .. } => StatusCode::CONFLICT,
@@ -64,6 +68,7 @@ impl ApiError {
             ApiError::PayloadTooLarge(_) => "payload_too_large",
             ApiError::Missing { .. } => "missing_field",
             ApiError::InvalidUrl { .. } => "invalid_url",
+            ApiError::Invalid { .. } => "invalid_field",
             ApiError::NotFound { .. } => "not_found",
             ApiError::MethodNotAllowed => "method_not_allowed",
             ApiError::JobEnded { status, .. } => match status {
@@ -137,6 +142,7 @@ mod tests {
             (ApiError::PayloadTooLarge(1), 413, "payload_too_large"),
             (ApiError::Missing { field: "url" }, 422, "missing_field"),
             (ApiError::InvalidUrl { field: "url", reason: "x".into() }, 422, "invalid_url"),
+            (ApiError::Invalid { field: "events", reason: "x".into() }, 422, "invalid_field"),
             (ApiError::NotFound { what: "job" }, 404, "not_found"),
             (ApiError::MethodNotAllowed, 405, "method_not_allowed"),
             (

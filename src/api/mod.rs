@@ -1,15 +1,17 @@
-//! The HTTP API of the original, on axum: submit, status and result of scrape jobs, plus
-//! health. Routes live with their resource; every error goes through [`ApiError`].
+//! The HTTP API of the original, on axum: submit, status and result of scrape jobs, webhook
+//! endpoints and their delivery logs, plus health. Routes live with their resource; every error goes through [`ApiError`].
 
 mod auth;
 mod error;
 mod scrape;
+mod webhooks;
 
 pub use error::ApiError;
 
 use crate::config::Topics;
 use crate::queue::Broker;
 use crate::store::Store;
+use crate::webhooks::sign::SecretBox;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::routing::get;
@@ -24,11 +26,14 @@ pub struct AppState {
     pub topics: Topics,
     pub allow_private_networks: bool,
     pub max_request_bytes: usize,
+    /// Seals and opens webhook signing secrets.
+    pub secrets: Arc<SecretBox>,
 }
 
 pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(scrape::routes())
+        .merge(webhooks::routes())
         .route("/healthz", get(|| async { axum::Json(serde_json::json!({"status": "ok"})) }))
         .fallback(|| async { ApiError::NotFound { what: "route" } })
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })

@@ -73,7 +73,7 @@ async fn submit(
     Ok(response)
 }
 
-fn parse_json<T: serde::de::DeserializeOwned>(
+pub(super) fn parse_json<T: serde::de::DeserializeOwned>(
     headers: &HeaderMap,
     body: Result<Bytes, BytesRejection>,
     limit: usize,
@@ -94,7 +94,7 @@ fn parse_json<T: serde::de::DeserializeOwned>(
 
 /// A company site or webhook address: http(s), a host, no credentials, not private unless
 /// allowed. A bare domain (`stripe.com`) means `https://stripe.com/`.
-fn parse_target(raw: Option<&str>, field: &'static str, allow_private: bool) -> Result<Url, ApiError> {
+pub(super) fn parse_target(raw: Option<&str>, field: &'static str, allow_private: bool) -> Result<Url, ApiError> {
     let raw = raw.map(str::trim).filter(|r| !r.is_empty()).ok_or(ApiError::Missing { field })?;
     let invalid = |reason: String| ApiError::InvalidUrl { field, reason };
     if raw.len() > MAX_URL_LEN {

@@ -131,8 +131,14 @@ enum ResolveError {
 
 /// Resolves names, then drops every forbidden address, so the address checked is the address
 /// connected to.
-struct GuardedResolver {
+pub(crate) struct GuardedResolver {
     allow_private: bool,
+}
+
+impl GuardedResolver {
+    pub(crate) fn new(allow_private: bool) -> Arc<GuardedResolver> {
+        Arc::new(GuardedResolver { allow_private })
+    }
 }
 
 impl reqwest::dns::Resolve for GuardedResolver {
@@ -209,7 +215,7 @@ impl Fetcher {
             .connect_timeout(settings.connect_timeout)
             .read_timeout(settings.read_timeout)
             .timeout(settings.total_timeout)
-            .dns_resolver(Arc::new(GuardedResolver { allow_private: settings.allow_private_networks }))
+            .dns_resolver(GuardedResolver::new(settings.allow_private_networks))
             .pool_max_idle_per_host(settings.per_host_concurrency)
             .build()?;
         Ok(Fetcher {
@@ -327,7 +333,8 @@ impl Fetcher {
     }
 }
 
-fn classify(url: &Url, err: reqwest::Error) -> FetchError {
+/// What a failed request ran into: a refused or unknown name, a timeout, or the network.
+pub(crate) fn classify(url: &Url, err: reqwest::Error) -> FetchError {
     let mut source: Option<&(dyn std::error::Error + 'static)> = Some(&err);
     while let Some(e) = source {
         if let Some(resolve) = e.downcast_ref::<ResolveError>() {

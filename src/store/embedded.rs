@@ -1,10 +1,11 @@
 //! The embedded store: job documents as JSON in the data dir's SQLite file, next to the queue.
 //! A submit inserts the job and its `scrape-jobs` message in one transaction.
 
-use super::{ApiKey, Applied, Enqueue, Store, StoreError};
+use super::{ApiKey, Applied, Change, Enqueue, Store, StoreError, apply_change};
 use crate::job::{Job, Transition, now_ms};
 use crate::queue::{OutgoingMessage, QueueError, embedded::publish_in};
 use crate::sqlite::{self, Db};
+use crate::webhooks::{Delivery, DeliveryStatus, Endpoint};
 use async_trait::async_trait;
 use rusqlite::{OptionalExtension, TransactionBehavior, params};
 
@@ -39,12 +40,67 @@ impl From<QueueError> for StoreError {
     }
 }
 
-fn encode(job: &Job) -> String {
-    serde_json::to_string(job).expect("jobs serialize")
+fn encode<T: serde::Serialize>(doc: &T) -> String {
+    serde_json::to_string(doc).expect("documents serialize")
 }
 
-fn decode(doc: &str) -> Result<Job, StoreError> {
+fn decode<T: serde::de::DeserializeOwned>(doc: &str) -> Result<T, StoreError> {
     serde_json::from_str(doc).map_err(|e| StoreError::Backend(Box::new(e)))
+}
+
+fn status_str(status: DeliveryStatus) -> &'static str {
+    match status {
+        DeliveryStatus::Pending => "pending",
+        DeliveryStatus::Delivered => "delivered",
+        DeliveryStatus::Failed => "failed",
+    }
+}
+
+impl EmbeddedStore {
+    /// Documents of `sql`'s first column, decoded.
+    async fn docs<T: serde::de::DeserializeOwned>(
+        &self,
+        sql: &'static str,
+        params: Vec<rusqlite::types::Value>,
+    ) -> Result<Vec<T>, StoreError> {
+        let docs: Vec<String> = self
+            .db
+            .read(move |c| {
+                c.prepare_cached(sql)?.query_map(rusqlite::params_from_iter(params), |r| r.get(0))?.collect()
+            })
+            .await?;
+        docs.iter().map(|d| decode(d)).collect()
+    }
+
+    /// Reads `id`'s document with `select`, applies `change` and writes it back with `write`,
+    /// in one immediate transaction.
+    async fn update_doc<T>(
+        &self,
+        id: &str,
+        select: &'static str,
+        change: Change<T>,
+        write: fn(&rusqlite::Transaction, &T) -> rusqlite::Result<usize>,
+    ) -> Result<Applied<T>, StoreError>
+    where
+        T: serde::Serialize + serde::de::DeserializeOwned + Clone + Send + 'static,
+    {
+        let id = id.to_string();
+        self.db
+            .call(move |c| {
+                let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+                let doc: Option<String> = tx.prepare_cached(select)?.query_row([&id], |r| r.get(0)).optional()?;
+                let Some(doc) = doc else {
+                    return Ok(Applied::NotFound);
+                };
+                let applied = apply_change(decode::<T>(&doc)?, &change);
+                if let Applied::Yes(changed) = &applied {
+                    write(&tx, changed)?;
+                    tx.commit()?;
+                }
+                Ok(applied)
+            })
+            .await
+    }
 }
 
 fn api_key(r: &rusqlite::Row) -> rusqlite::Result<ApiKey> {
@@ -105,7 +161,7 @@ impl Store for EmbeddedStore {
                 let Some(doc) = doc else {
                     return Ok(Applied::NotFound);
                 };
-                let mut job = decode(&doc)?;
+                let mut job: Job = decode(&doc)?;
                 let now = now_ms();
                 if !job.apply(&t, now) {
                     return Ok(Applied::No(job));
@@ -205,5 +261,98 @@ impl Store for EmbeddedStore {
             })
             .await?;
         Ok(changed == 1)
+    }
+
+    async fn create_endpoint(&self, endpoint: &Endpoint) -> Result<(), StoreError> {
+        let endpoint = endpoint.clone();
+        self.db
+            .call(move |c| {
+                let inserted = c
+                    .prepare_cached(
+                        "INSERT OR IGNORE INTO webhook_endpoints (id, key_id, created_at, doc) VALUES (?1, ?2, ?3, ?4)",
+                    )?
+                    .execute(params![endpoint.id, endpoint.key_id, endpoint.created_at, encode(&endpoint)])?;
+                if inserted == 0 {
+                    return Err(StoreError::Conflict(format!("webhook endpoint {}", endpoint.id)));
+                }
+                Ok(())
+            })
+            .await
+    }
+
+    async fn get_endpoint(&self, id: &str) -> Result<Option<Endpoint>, StoreError> {
+        let sql = "SELECT doc FROM webhook_endpoints WHERE id = ?1";
+        Ok(self.docs(sql, vec![id.to_string().into()]).await?.pop())
+    }
+
+    async fn list_endpoints(&self, key_id: &str) -> Result<Vec<Endpoint>, StoreError> {
+        let sql = "SELECT doc FROM webhook_endpoints WHERE key_id = ?1 ORDER BY created_at, id";
+        self.docs(sql, vec![key_id.to_string().into()]).await
+    }
+
+    async fn update_endpoint(&self, id: &str, change: Change<Endpoint>) -> Result<Applied<Endpoint>, StoreError> {
+        self.update_doc(id, "SELECT doc FROM webhook_endpoints WHERE id = ?1", change, |tx, e| {
+            tx.prepare_cached("UPDATE webhook_endpoints SET doc = ?2 WHERE id = ?1")?.execute(params![e.id, encode(e)])
+        })
+        .await
+    }
+
+    async fn delete_endpoint(&self, id: &str) -> Result<bool, StoreError> {
+        let id = id.to_string();
+        let deleted = self.db.call(move |c| c.execute("DELETE FROM webhook_endpoints WHERE id = ?1", [id])).await?;
+        Ok(deleted == 1)
+    }
+
+    async fn insert_deliveries(&self, deliveries: &[Delivery]) -> Result<(), StoreError> {
+        let deliveries = deliveries.to_vec();
+        self.db
+            .call(move |c| {
+                let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+                {
+                    let mut insert = tx.prepare_cached(
+                        "INSERT OR IGNORE INTO webhook_deliveries (id, endpoint_id, status, next_attempt_at, created_at, doc)
+                         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                    )?;
+                    for d in &deliveries {
+                        insert.execute(params![
+                            d.id,
+                            d.endpoint_id,
+                            status_str(d.status),
+                            d.next_attempt_at,
+                            d.created_at,
+                            encode(d)
+                        ])?;
+                    }
+                }
+                tx.commit()?;
+                Ok(())
+            })
+            .await
+    }
+
+    async fn get_delivery(&self, id: &str) -> Result<Option<Delivery>, StoreError> {
+        let sql = "SELECT doc FROM webhook_deliveries WHERE id = ?1";
+        Ok(self.docs(sql, vec![id.to_string().into()]).await?.pop())
+    }
+
+    async fn update_delivery(&self, id: &str, change: Change<Delivery>) -> Result<Applied<Delivery>, StoreError> {
+        self.update_doc(id, "SELECT doc FROM webhook_deliveries WHERE id = ?1", change, |tx, d| {
+            tx.prepare_cached(
+                "UPDATE webhook_deliveries SET status = ?2, next_attempt_at = ?3, doc = ?4 WHERE id = ?1",
+            )?
+            .execute(params![d.id, status_str(d.status), d.next_attempt_at, encode(d)])
+        })
+        .await
+    }
+
+    async fn due_deliveries(&self, now: i64, limit: usize) -> Result<Vec<Delivery>, StoreError> {
+        let sql = "SELECT doc FROM webhook_deliveries WHERE status = 'pending' AND next_attempt_at <= ?1
+                   ORDER BY next_attempt_at LIMIT ?2";
+        self.docs(sql, vec![now.into(), (limit as i64).into()]).await
+    }
+
+    async fn list_deliveries(&self, endpoint_id: &str, limit: usize) -> Result<Vec<Delivery>, StoreError> {
+        let sql = "SELECT doc FROM webhook_deliveries WHERE endpoint_id = ?1 ORDER BY created_at DESC, id LIMIT ?2";
+        self.docs(sql, vec![endpoint_id.to_string().into(), (limit as i64).into()]).await
     }
 }

@@ -8,9 +8,10 @@
 //! Firestore cannot commit together with Pub/Sub: `create_job` answers
 //! [`Enqueue::PublishRequired`] and the caller publishes.
 
-use super::{ApiKey, Applied, Enqueue, Store, StoreError};
+use super::{ApiKey, Applied, Change, Enqueue, Store, StoreError, apply_change};
 use crate::job::{Job, Transition, now_ms};
 use crate::queue::OutgoingMessage;
+use crate::webhooks::{Delivery, Endpoint};
 use async_trait::async_trait;
 use firestore::errors::FirestoreError;
 use firestore::{FirestoreDb, FirestoreDbOptions};
@@ -19,6 +20,8 @@ use serde::{Deserialize, Serialize};
 const JOBS: &str = "jobs";
 const RESULTS: &str = "results";
 const API_KEYS: &str = "api_keys";
+const ENDPOINTS: &str = "webhook_endpoints";
+const DELIVERIES: &str = "webhook_deliveries";
 
 pub struct FirestoreStore {
     db: FirestoreDb,
@@ -64,6 +67,45 @@ impl FirestoreStore {
     pub async fn connect(project: &str) -> Result<FirestoreStore, StoreError> {
         let db = FirestoreDb::with_options(FirestoreDbOptions::new(project.to_string())).await?;
         Ok(FirestoreStore { db })
+    }
+
+    /// Applies `change` to the document `id` of `collection` in a transaction.
+    async fn update_doc<T>(
+        &self,
+        collection: &'static str,
+        id: &str,
+        change: Change<T>,
+    ) -> Result<Applied<T>, StoreError>
+    where
+        T: Serialize + for<'de> Deserialize<'de> + Clone + Send + Sync + 'static,
+    {
+        let options = firestore::FirestoreTransactionOptions::new().with_max_retries(10);
+        let applied = self
+            .db
+            .run_transaction_with_options(
+                |db, tx| {
+                    let (id, change) = (id.to_string(), change.clone());
+                    Box::pin(async move {
+                        let found: Option<T> = db.fluent().select().by_id_in(collection).obj().one(&id).await?;
+                        let Some(doc) = found else {
+                            return Ok(Applied::NotFound);
+                        };
+                        let applied = apply_change(doc, &change);
+                        if let Applied::Yes(changed) = &applied {
+                            db.fluent()
+                                .update()
+                                .in_col(collection)
+                                .document_id(&id)
+                                .object(changed)
+                                .add_to_transaction(tx)?;
+                        }
+                        Ok::<_, backoff_error::Error>(applied)
+                    })
+                },
+                options,
+            )
+            .await?;
+        Ok(applied)
     }
 }
 
@@ -193,6 +235,94 @@ impl Store for FirestoreStore {
             })
             .await?;
         Ok(revoked)
+    }
+
+    async fn create_endpoint(&self, endpoint: &Endpoint) -> Result<(), StoreError> {
+        let _: Endpoint =
+            self.db.fluent().insert().into(ENDPOINTS).document_id(&endpoint.id).object(endpoint).execute().await?;
+        Ok(())
+    }
+
+    async fn get_endpoint(&self, id: &str) -> Result<Option<Endpoint>, StoreError> {
+        Ok(self.db.fluent().select().by_id_in(ENDPOINTS).obj().one(id).await?)
+    }
+
+    async fn list_endpoints(&self, key_id: &str) -> Result<Vec<Endpoint>, StoreError> {
+        let key_id = key_id.to_string();
+        let mut endpoints: Vec<Endpoint> = self
+            .db
+            .fluent()
+            .select()
+            .from(ENDPOINTS)
+            .filter(|q| q.for_all([q.field("key_id").eq(key_id.clone())]))
+            .obj()
+            .query()
+            .await?;
+        endpoints.sort_by(|a, b| (a.created_at, &a.id).cmp(&(b.created_at, &b.id)));
+        Ok(endpoints)
+    }
+
+    async fn update_endpoint(&self, id: &str, change: Change<Endpoint>) -> Result<Applied<Endpoint>, StoreError> {
+        self.update_doc(ENDPOINTS, id, change).await
+    }
+
+    async fn delete_endpoint(&self, id: &str) -> Result<bool, StoreError> {
+        let existed = self.get_endpoint(id).await?.is_some();
+        self.db.fluent().delete().from(ENDPOINTS).document_id(id).execute().await?;
+        Ok(existed)
+    }
+
+    async fn insert_deliveries(&self, deliveries: &[Delivery]) -> Result<(), StoreError> {
+        for d in deliveries {
+            let inserted: Result<Delivery, _> =
+                self.db.fluent().insert().into(DELIVERIES).document_id(&d.id).object(d).execute().await;
+            match inserted {
+                Ok(_) | Err(FirestoreError::DataConflictError(_)) => {}
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Ok(())
+    }
+
+    async fn get_delivery(&self, id: &str) -> Result<Option<Delivery>, StoreError> {
+        Ok(self.db.fluent().select().by_id_in(DELIVERIES).obj().one(id).await?)
+    }
+
+    async fn update_delivery(&self, id: &str, change: Change<Delivery>) -> Result<Applied<Delivery>, StoreError> {
+        self.update_doc(DELIVERIES, id, change).await
+    }
+
+    /// Needs the composite index (status, next_attempt_at) of `deploy/firestore.indexes.json`.
+    async fn due_deliveries(&self, now: i64, limit: usize) -> Result<Vec<Delivery>, StoreError> {
+        Ok(self
+            .db
+            .fluent()
+            .select()
+            .from(DELIVERIES)
+            .filter(|q| {
+                q.for_all([q.field("status").eq("pending"), q.field("next_attempt_at").less_than_or_equal(now)])
+            })
+            .order(|o| o.fields([o.field("next_attempt_at").asc()]))
+            .limit(limit.min(u32::MAX as usize) as u32)
+            .obj()
+            .query()
+            .await?)
+    }
+
+    /// Needs the composite index (endpoint_id, created_at desc) of `deploy/firestore.indexes.json`.
+    async fn list_deliveries(&self, endpoint_id: &str, limit: usize) -> Result<Vec<Delivery>, StoreError> {
+        let endpoint_id = endpoint_id.to_string();
+        Ok(self
+            .db
+            .fluent()
+            .select()
+            .from(DELIVERIES)
+            .filter(|q| q.for_all([q.field("endpoint_id").eq(endpoint_id.clone())]))
+            .order(|o| o.fields([o.field("created_at").desc()]))
+            .limit(limit.min(u32::MAX as usize) as u32)
+            .obj()
+            .query()
+            .await?)
     }
 }
 

@@ -1,4 +1,4 @@
-//! The `Store` seam: job documents, results and API keys. Every state change goes through
+//! The `Store` seam: job documents, results, API keys, webhook endpoints and deliveries. Every state change goes through
 //! [`Store::transition`], which applies [`Job::apply`](crate::job::Job::apply) atomically, so a
 //! stale worker can never overwrite a newer state on any backend.
 
@@ -7,7 +7,9 @@ pub mod firestore;
 
 use crate::job::{Job, Transition};
 use crate::queue::OutgoingMessage;
+use crate::webhooks::{Delivery, Endpoint};
 use async_trait::async_trait;
+use std::sync::Arc;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -35,14 +37,25 @@ pub enum Enqueue {
     PublishRequired,
 }
 
-/// Result of [`Store::transition`].
+/// Result of an atomic change of one document ([`Store::transition`] and the `update_*` calls).
 #[derive(Debug, Clone, PartialEq)]
-pub enum Applied {
-    /// The transition happened; the job as it is now.
-    Yes(Job),
-    /// The state machine refused it; the job as it is.
-    No(Job),
+pub enum Applied<T = Job> {
+    /// The change happened; the document as it is now.
+    Yes(T),
+    /// The change was refused; the document as it is.
+    No(T),
     NotFound,
+}
+
+/// A read-modify-write run atomically on one document; it answers whether it changed anything.
+/// It may run more than once (an optimistic store retries on contention).
+pub type Change<T> = Arc<dyn Fn(&mut T) -> bool + Send + Sync>;
+
+/// Applies `change` to `doc`, the way every store's `update_*` answers: a refused change
+/// leaves the document as it was, whatever the closure touched.
+pub fn apply_change<T: Clone>(doc: T, change: &Change<T>) -> Applied<T> {
+    let mut changed = doc.clone();
+    if change(&mut changed) { Applied::Yes(changed) } else { Applied::No(doc) }
 }
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
@@ -79,4 +92,22 @@ pub trait Store: Send + Sync {
     async fn list_api_keys(&self) -> Result<Vec<ApiKey>, StoreError>;
     /// `false` when no such key exists or it was revoked already.
     async fn revoke_api_key(&self, id: &str) -> Result<bool, StoreError>;
+
+    /// `Conflict` when the id exists.
+    async fn create_endpoint(&self, endpoint: &Endpoint) -> Result<(), StoreError>;
+    async fn get_endpoint(&self, id: &str) -> Result<Option<Endpoint>, StoreError>;
+    /// A key's endpoints, its default signer included, oldest first.
+    async fn list_endpoints(&self, key_id: &str) -> Result<Vec<Endpoint>, StoreError>;
+    async fn update_endpoint(&self, id: &str, change: Change<Endpoint>) -> Result<Applied<Endpoint>, StoreError>;
+    /// `false` when it did not exist. Its deliveries stay, for the log.
+    async fn delete_endpoint(&self, id: &str) -> Result<bool, StoreError>;
+
+    /// Writes the deliveries whose ids are new; an existing delivery is left as it is.
+    async fn insert_deliveries(&self, deliveries: &[Delivery]) -> Result<(), StoreError>;
+    async fn get_delivery(&self, id: &str) -> Result<Option<Delivery>, StoreError>;
+    async fn update_delivery(&self, id: &str, change: Change<Delivery>) -> Result<Applied<Delivery>, StoreError>;
+    /// `pending` deliveries due by `now` (unix ms), soonest first.
+    async fn due_deliveries(&self, now: i64, limit: usize) -> Result<Vec<Delivery>, StoreError>;
+    /// An endpoint's deliveries, newest first.
+    async fn list_deliveries(&self, endpoint_id: &str, limit: usize) -> Result<Vec<Delivery>, StoreError>;
 }

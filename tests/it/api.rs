@@ -206,7 +206,7 @@ type Case<'a> = (Option<String>, (&'a str, &'a str), String, u16, &'a str);
 async fn bad_requests_get_clear_errors_and_write_nothing() {
     let env = TestEnv::new().set("KRAWLR_ALLOW_PRIVATE_NETWORKS", "false");
     let (_api, base) = env.serve("api", "api").await;
-    let revoked = env.run(&["keys", "create", "--name", "old"]).1.trim().to_string();
+    let revoked = env.create_key("old");
     let revoked_id = env
         .run(&["keys", "list"])
         .1
@@ -310,7 +310,7 @@ async fn one_key_cannot_see_another_keys_job_and_results_wait_for_completion() {
     let env = TestEnv::new();
     // Only the api: the job stays queued.
     let (_api, base) = env.serve("api", "api").await;
-    let other = env.run(&["keys", "create", "--name", "other"]).1.trim().to_string();
+    let other = env.create_key("other");
     let mine = Client::new(&base, KEY);
     let theirs = Client::new(&base, &other);
     let id = mine.submit("https://example.com").await;

@@ -58,16 +58,19 @@ fn setup_is_idempotent_and_says_so() {
 #[tokio::test(flavor = "multi_thread")]
 async fn keys_are_created_listed_revoked_and_stored_hashed() {
     let env = TestEnv::new();
-    let (code, secret, err) = env.run(&["keys", "create", "--name", "ci"]);
+    let (code, out, err) = env.run(&["keys", "create", "--name", "ci"]);
     assert_eq!(code, 0, "{err}");
-    let secret = secret.trim().to_string();
+    let lines: Vec<&str> = out.lines().collect();
+    let (secret, webhook_secret) = (lines[0].to_string(), lines[1]);
     assert!(secret.starts_with("kr_") && secret.len() > 40, "{secret}");
+    assert!(webhook_secret.starts_with("whsec_"), "{out}");
     let (_, list, _) = env.run(&["keys", "list"]);
     let line = list.lines().find(|l| l.ends_with(" ci")).unwrap();
     assert!(line.contains("active"), "{list}");
     assert!(!list.contains(&secret), "list shows no secret");
     let dump = std::fs::read(env.data_dir().join("krawlr.db")).unwrap();
     assert!(!String::from_utf8_lossy(&dump).contains(&secret[3..]), "the secret is not stored");
+    assert!(!String::from_utf8_lossy(&dump).contains(&webhook_secret[6..]), "nor its webhook secret in the clear");
 
     let (_api, base) = env.serve("api", "api").await;
     let client = Client::new(&base, &secret);

@@ -129,3 +129,45 @@ async fn a_killed_worker_s_job_completes_and_sigterm_hands_jobs_back() {
     }
     println!("both jobs completed {:.0} s after the survivor started", started.elapsed().as_secs_f64());
 }
+
+/// The original's three services as separate processes: a job's events reach its webhook URL
+/// and a registered endpoint, signed, through Pub/Sub and Firestore; a webhooks process killed
+/// with deliveries pending loses none of them.
+#[tokio::test(flavor = "multi_thread")]
+async fn webhooks_run_as_their_own_process() {
+    use crate::webhooks::{Receiver, Reply, register, settled_log, submit_with_hook};
+    let site = Site::company(Duration::ZERO).await;
+    let receiver = Receiver::start().await;
+    receiver.script("/endpoint", &(0..100).map(|_| Reply::Status(503)).collect::<Vec<_>>());
+    let env = TestEnv::gcp()
+        .set("KRAWLR_WEBHOOK_SCHEDULE", "0s,300ms,300ms,300ms,300ms,300ms,300ms,300ms,300ms,300ms,300ms")
+        .set("KRAWLR_WEBHOOK_POLL_INTERVAL_SECONDS", "0.1");
+    let (_api, base) = env.serve("api", "api").await;
+    let _worker = env.worker("worker").await;
+    let mut hooks = env.spawn("webhooks1", &["webhooks"]);
+    hooks.wait_for_stderr("webhooks started").await;
+    let client = Client::new(&base, KEY);
+    let (endpoint, _) = register(&client, &receiver.url("/endpoint"), &["scrape.completed"]).await;
+    let id = submit_with_hook(&client, &site.url("/"), &receiver.url("/job")).await;
+    client.wait_status(&id, &["completed"], Duration::from_secs(60)).await;
+
+    let to_job = receiver.wait_delivered("/job", 1, Duration::from_secs(30)).await;
+    let body: serde_json::Value = serde_json::from_str(&to_job[0].body).unwrap();
+    assert_eq!((body["type"].as_str(), body["data"]["job_id"].as_str()), (Some("scrape.completed"), Some(id.as_str())));
+    assert!(to_job[0].signature.starts_with("v1,"), "{:?}", to_job[0]);
+
+    // The endpoint refuses for now: its delivery waits in Firestore while the process dies.
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while receiver.received("/endpoint").is_empty() {
+        assert!(std::time::Instant::now() < deadline, "the endpoint was never tried");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    hooks.kill9();
+    receiver.script("/endpoint", &[]);
+    let hooks = env.spawn("webhooks2", &["webhooks"]);
+    hooks.wait_for_stderr("webhooks started").await;
+    receiver.wait_delivered("/endpoint", 1, Duration::from_secs(60)).await;
+    let log = settled_log(&client, &endpoint, 1).await;
+    assert_eq!(log[0]["status"], "delivered", "{log:?}");
+    assert!(log[0]["attempts"].as_array().unwrap().len() >= 2);
+}

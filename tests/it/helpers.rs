@@ -64,6 +64,8 @@ impl TestEnv {
             .set("PUBSUB_EMULATOR_HOST", &emulator("PUBSUB_EMULATOR_HOST"))
             .set("FIRESTORE_EMULATOR_HOST", &emulator("FIRESTORE_EMULATOR_HOST"))
             .set("KRAWLR_ACK_DEADLINE_SECONDS", "10")
+            // Required on gcp: encrypts webhook secrets at rest (base64 of 32 bytes).
+            .set("KRAWLR_SECRET_KEY", "a3Jhd2xyLXRlc3Qtc2VjcmV0LWtleS0zMi1ieXRlcyE=")
     }
 
     pub fn set(mut self, name: &str, value: &str) -> TestEnv {
@@ -101,6 +103,13 @@ impl TestEnv {
         let out = self.command(args).stdin(Stdio::null()).output().unwrap();
         let text = |b: Vec<u8>| String::from_utf8_lossy(&b).into_owned();
         (out.status.code().unwrap_or(-1), text(out.stdout), text(out.stderr))
+    }
+
+    /// `krawlr keys create`: the new key (the first line; the second is its webhook secret).
+    pub fn create_key(&self, name: &str) -> String {
+        let (code, out, err) = self.run(&["keys", "create", "--name", name]);
+        assert_eq!(code, 0, "{err}");
+        out.lines().next().unwrap().to_string()
     }
 
     /// `krawlr scrape URL`, which must succeed: the report.

@@ -12,3 +12,4 @@ mod helpers;
 mod hostile;
 mod processes;
 mod sections;
+mod webhooks;

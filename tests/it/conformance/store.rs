@@ -1,8 +1,10 @@
-//! The Store conformance suite: job documents, guarded transitions, results, API keys.
+//! The Store conformance suite: job documents, guarded transitions, results, API keys, webhook
+//! endpoints and deliveries.
 
-use krawlr::job::{Job, JobRequested, JobStatus, Stage, Transition, now_ms};
+use krawlr::job::{Job, JobEvent, JobRequested, JobStatus, Stage, Transition, now_ms};
 use krawlr::queue::OutgoingMessage;
-use krawlr::store::{ApiKey, Applied, Enqueue, Store, StoreError};
+use krawlr::store::{ApiKey, Applied, Change, Enqueue, Store, StoreError};
+use krawlr::webhooks::{Delivery, DeliveryStatus, Endpoint, EndpointStatus};
 use std::collections::HashSet;
 use std::sync::Arc;
 
@@ -136,7 +138,128 @@ pub async fn stale_jobs_are_the_unfinished_ones_left_alone(store: Arc<dyn Store>
     assert!(store.stale_jobs(cutoff, 1000).await.unwrap().iter().all(|j| j.id != waiting.id), "touched: fresh");
 }
 
+fn endpoint(key_id: &str, created_at: i64) -> Endpoint {
+    Endpoint {
+        id: format!("ep_{}", uuid::Uuid::new_v4().simple()),
+        key_id: key_id.into(),
+        url: Some("https://hooks.example.com/in".into()),
+        events: vec!["scrape.completed".into()],
+        description: String::new(),
+        secret: "enc1:sealed".into(),
+        previous_secret: None,
+        previous_secret_until: None,
+        status: EndpointStatus::Active,
+        status_reason: None,
+        created_at,
+        updated_at: created_at,
+    }
+}
+
+pub async fn webhook_endpoints_belong_to_a_key_and_change_atomically(store: Arc<dyn Store>) {
+    let key = format!("key_{}", uuid::Uuid::new_v4().simple());
+    let (first, second) = (endpoint(&key, 1000), endpoint(&key, 2000));
+    store.create_endpoint(&second).await.unwrap();
+    store.create_endpoint(&first).await.unwrap();
+    store.create_endpoint(&endpoint("key_other", 1500)).await.unwrap();
+    assert!(matches!(store.create_endpoint(&first).await, Err(StoreError::Conflict(_))));
+    let ids: Vec<String> = store.list_endpoints(&key).await.unwrap().into_iter().map(|e| e.id).collect();
+    assert_eq!(ids, [first.id.clone(), second.id.clone()], "a key's own, oldest first");
+    assert_eq!(store.get_endpoint(&first.id).await.unwrap(), Some(first.clone()));
+
+    // Concurrent changes are all kept: none overwrites another.
+    let mut tasks = Vec::new();
+    for i in 0..5 {
+        let (store, id) = (store.clone(), first.id.clone());
+        tasks.push(tokio::spawn(async move {
+            let change: Change<Endpoint> = Arc::new(move |e| {
+                e.events.push(format!("e{i}"));
+                true
+            });
+            store.update_endpoint(&id, change).await.unwrap()
+        }));
+    }
+    for t in tasks {
+        assert!(matches!(t.await.unwrap(), Applied::Yes(_)));
+    }
+    assert_eq!(store.get_endpoint(&first.id).await.unwrap().unwrap().events.len(), 6);
+    let refuse: Change<Endpoint> = Arc::new(|e| {
+        e.description = "not written".into();
+        false
+    });
+    assert!(
+        matches!(store.update_endpoint(&first.id, refuse.clone()).await.unwrap(), Applied::No(e) if e.description.is_empty())
+    );
+    assert_eq!(store.get_endpoint(&first.id).await.unwrap().unwrap().description, "");
+    assert!(matches!(store.update_endpoint("ep_missing", refuse).await.unwrap(), Applied::NotFound));
+    assert!(store.delete_endpoint(&first.id).await.unwrap());
+    assert!(!store.delete_endpoint(&first.id).await.unwrap());
+    assert_eq!(store.get_endpoint(&first.id).await.unwrap(), None);
+}
+
+pub async fn deliveries_are_written_once_and_due_in_order(store: Arc<dyn Store>) {
+    let ep = endpoint(&format!("key_{}", uuid::Uuid::new_v4().simple()), 0);
+    let now = now_ms();
+    let event = |n: u32| {
+        let job =
+            Job::new(format!("job-{n}-{}", uuid::Uuid::new_v4()), ep.key_id.clone(), "https://x.com/".into(), now);
+        JobEvent::of(&job, "scrape.completed")
+    };
+    let mut later = Delivery::new(&ep, "https://hooks.example.com/in", &event(1), now);
+    later.next_attempt_at = Some(now - 1000);
+    later.created_at = now - 5000;
+    let mut sooner = Delivery::new(&ep, "https://hooks.example.com/in", &event(2), now);
+    sooner.next_attempt_at = Some(now - 2000);
+    let mut future = Delivery::new(&ep, "https://hooks.example.com/in", &event(3), now);
+    future.next_attempt_at = Some(now + 60_000);
+    store.insert_deliveries(&[later.clone(), sooner.clone(), future.clone()]).await.unwrap();
+
+    // A second insert of the same id (a redelivered event) leaves the first as it is.
+    let mut again = later.clone();
+    again.url = "https://elsewhere.example.com/".into();
+    store.insert_deliveries(&[again]).await.unwrap();
+    assert_eq!(store.get_delivery(&later.id).await.unwrap(), Some(later.clone()));
+
+    let due: Vec<String> = store.due_deliveries(now, 1000).await.unwrap().into_iter().map(|d| d.id).collect();
+    let mine: Vec<&String> = due.iter().filter(|id| [&later.id, &sooner.id, &future.id].contains(id)).collect();
+    assert_eq!(mine, [&sooner.id, &later.id], "due ones, soonest first");
+
+    let claimed = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let mut tasks = Vec::new();
+    for _ in 0..4 {
+        let (store, id, claimed) = (store.clone(), sooner.id.clone(), claimed.clone());
+        tasks.push(tokio::spawn(async move {
+            let change: Change<Delivery> = Arc::new(move |d| {
+                let free = d.next_attempt_at.is_some_and(|t| t <= now);
+                d.next_attempt_at = Some(now + 45_000);
+                free
+            });
+            if matches!(store.update_delivery(&id, change).await.unwrap(), Applied::Yes(_)) {
+                claimed.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            }
+        }));
+    }
+    for t in tasks {
+        t.await.unwrap();
+    }
+    assert_eq!(claimed.load(std::sync::atomic::Ordering::SeqCst), 1, "one claim wins");
+    let delivered: Change<Delivery> = Arc::new(|d| {
+        d.status = DeliveryStatus::Delivered;
+        d.next_attempt_at = None;
+        true
+    });
+    store.update_delivery(&later.id, delivered).await.unwrap();
+    let due: Vec<String> = store.due_deliveries(now, 1000).await.unwrap().into_iter().map(|d| d.id).collect();
+    assert!(!due.contains(&later.id) && !due.contains(&sooner.id), "delivered and claimed ones are not due");
+
+    let log: Vec<String> = store.list_deliveries(&ep.id, 2).await.unwrap().into_iter().map(|d| d.id).collect();
+    assert_eq!(log.len(), 2);
+    assert!(!log.contains(&later.id), "newest first: the oldest is past the limit");
+    assert!(store.list_deliveries("ep_none", 10).await.unwrap().is_empty());
+}
+
 pub async fn run_all(store: Arc<dyn Store>) {
+    webhook_endpoints_belong_to_a_key_and_change_atomically(store.clone()).await;
+    deliveries_are_written_once_and_due_in_order(store.clone()).await;
     jobs_round_trip_and_ids_are_unique(store.clone()).await;
     transitions_are_guarded(store.clone()).await;
     retry_and_fail_record_the_reason(store.clone()).await;

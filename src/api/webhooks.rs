@@ -1,0 +1,331 @@
+//! Webhook endpoints a key registers, their secrets and their delivery logs. An endpoint
+//! belongs to one key; another key's endpoint is as unknown as a missing one. The id
+//! `default` names the key's default signer, which signs deliveries to per-job `webhook_url`s.
+
+use super::auth::Caller;
+use super::scrape::{parse_json, parse_target};
+use super::{ApiError, AppState};
+use crate::job::{now_ms, rfc3339};
+use crate::store::{Applied, Change};
+use crate::webhooks::{
+    self, Attempt, Delivery, DeliveryStatus, Endpoint, EndpointStatus, ROTATION_OVERLAP, ensure_default_endpoint, sign,
+};
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use serde::{Deserialize, Serialize};
+use std::sync::Arc;
+
+const DEFAULT_ID: &str = "default";
+/// Most deliveries one log page shows.
+const MAX_LOG: usize = 200;
+
+pub fn routes() -> axum::Router<AppState> {
+    axum::Router::new()
+        .route("/api/v1/webhooks", post(create).get(list))
+        .route("/api/v1/webhooks/{id}", get(one).patch(update).delete(delete))
+        .route("/api/v1/webhooks/{id}/rotate-secret", post(rotate))
+        .route("/api/v1/webhooks/{id}/deliveries", get(deliveries))
+        .route("/api/v1/webhooks/{id}/deliveries/{delivery_id}/redeliver", post(redeliver))
+}
+
+#[derive(Debug, Deserialize)]
+struct CreateRequest {
+    url: Option<String>,
+    events: Option<Vec<String>>,
+    #[serde(default)]
+    description: String,
+}
+
+#[derive(Debug, Deserialize)]
+struct UpdateRequest {
+    url: Option<String>,
+    events: Option<Vec<String>>,
+    description: Option<String>,
+    /// `true` re-enables a disabled or failing endpoint; `false` disables it.
+    enabled: Option<bool>,
+}
+
+/// An endpoint as the API shows it: never its secret, except once when it is made.
+#[derive(Debug, Serialize)]
+struct EndpointBody {
+    id: String,
+    url: Option<String>,
+    events: Vec<String>,
+    description: String,
+    status: EndpointStatus,
+    status_reason: Option<String>,
+    created_at: String,
+    updated_at: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    secret: Option<String>,
+}
+
+impl EndpointBody {
+    fn of(e: &Endpoint, secret: Option<String>) -> EndpointBody {
+        EndpointBody {
+            id: if e.is_default() { DEFAULT_ID.into() } else { e.id.clone() },
+            url: e.url.clone(),
+            events: e.events.clone(),
+            description: e.description.clone(),
+            status: e.status,
+            status_reason: e.status_reason.clone(),
+            created_at: rfc3339(e.created_at),
+            updated_at: rfc3339(e.updated_at),
+            secret,
+        }
+    }
+}
+
+#[derive(Debug, Serialize)]
+struct DeliveryBody {
+    /// Also the `webhook-id` header of every attempt.
+    id: String,
+    event: String,
+    job_id: String,
+    url: String,
+    status: DeliveryStatus,
+    attempts: Vec<AttemptBody>,
+    next_attempt_at: Option<String>,
+    created_at: String,
+}
+
+#[derive(Debug, Serialize)]
+struct AttemptBody {
+    at: String,
+    status_code: Option<u16>,
+    latency_ms: u64,
+    error: Option<String>,
+    next_attempt_at: Option<String>,
+    trigger: String,
+}
+
+impl DeliveryBody {
+    fn of(d: &Delivery) -> DeliveryBody {
+        let attempt = |a: &Attempt| AttemptBody {
+            at: rfc3339(a.at),
+            status_code: a.status_code,
+            latency_ms: a.latency_ms,
+            error: a.error.clone(),
+            next_attempt_at: a.next_attempt_at.map(rfc3339),
+            trigger: a.trigger.clone(),
+        };
+        DeliveryBody {
+            id: d.id.clone(),
+            event: d.event.kind.clone(),
+            job_id: d.event.job_id.clone(),
+            url: d.url.clone(),
+            status: d.status,
+            attempts: d.attempts.iter().map(attempt).collect(),
+            next_attempt_at: d.next_attempt_at.filter(|_| d.status == DeliveryStatus::Pending).map(rfc3339),
+            created_at: rfc3339(d.created_at),
+        }
+    }
+}
+
+fn events(requested: Option<Vec<String>>) -> Result<Vec<String>, ApiError> {
+    let Some(mut events) = requested else {
+        return Ok(webhooks::DEFAULT_EVENTS.iter().map(|e| e.to_string()).collect());
+    };
+    if events.is_empty() {
+        return Err(ApiError::Invalid { field: "events", reason: "name at least one event".into() });
+    }
+    if let Some(unknown) = events.iter().find(|e| !webhooks::EVENTS.contains(&e.as_str())) {
+        let reason = format!("unknown event {unknown:?}; known: {}", webhooks::EVENTS.join(", "));
+        return Err(ApiError::Invalid { field: "events", reason });
+    }
+    events.sort();
+    events.dedup();
+    Ok(events)
+}
+
+/// The caller's endpoint by its API id (`default` included).
+async fn own_endpoint(state: &AppState, caller: &Caller, id: &str) -> Result<Endpoint, ApiError> {
+    if id == DEFAULT_ID {
+        let (endpoint, _) = ensure_default_endpoint(state.store.as_ref(), &state.secrets, &caller.key_id).await?;
+        return Ok(endpoint);
+    }
+    match state.store.get_endpoint(id).await? {
+        Some(e) if e.key_id == caller.key_id && !e.is_default() => Ok(e),
+        _ => Err(ApiError::NotFound { what: "webhook endpoint" }),
+    }
+}
+
+async fn change_endpoint(state: &AppState, id: &str, change: Change<Endpoint>) -> Result<Endpoint, ApiError> {
+    match state.store.update_endpoint(id, change).await? {
+        Applied::Yes(e) | Applied::No(e) => Ok(e),
+        Applied::NotFound => Err(ApiError::NotFound { what: "webhook endpoint" }),
+    }
+}
+
+async fn create(
+    State(state): State<AppState>,
+    caller: Caller,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, ApiError> {
+    let request: CreateRequest = parse_json(&headers, body, state.max_request_bytes)?;
+    let url = parse_target(request.url.as_deref(), "url", state.allow_private_networks)?;
+    let id = format!("ep_{}", uuid::Uuid::new_v4().simple());
+    let secret = sign::new_secret();
+    let now = now_ms();
+    let endpoint = Endpoint {
+        secret: state.secrets.seal(&secret, &id),
+        id,
+        key_id: caller.key_id,
+        url: Some(url.to_string()),
+        events: events(request.events)?,
+        description: request.description,
+        previous_secret: None,
+        previous_secret_until: None,
+        status: EndpointStatus::Active,
+        status_reason: None,
+        created_at: now,
+        updated_at: now,
+    };
+    state.store.create_endpoint(&endpoint).await?;
+    Ok((StatusCode::CREATED, Json(EndpointBody::of(&endpoint, Some(secret)))).into_response())
+}
+
+async fn list(State(state): State<AppState>, caller: Caller) -> Result<Json<serde_json::Value>, ApiError> {
+    let endpoints: Vec<EndpointBody> = state
+        .store
+        .list_endpoints(&caller.key_id)
+        .await?
+        .iter()
+        .filter(|e| !e.is_default())
+        .map(|e| EndpointBody::of(e, None))
+        .collect();
+    Ok(Json(serde_json::json!({ "endpoints": endpoints })))
+}
+
+async fn one(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Json<EndpointBody>, ApiError> {
+    Ok(Json(EndpointBody::of(&own_endpoint(&state, &caller, &id).await?, None)))
+}
+
+async fn update(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Json<EndpointBody>, ApiError> {
+    let request: UpdateRequest = parse_json(&headers, body, state.max_request_bytes)?;
+    let endpoint = own_endpoint(&state, &caller, &id).await?;
+    if endpoint.is_default() && (request.url.is_some() || request.events.is_some()) {
+        let reason = "the default signer has no URL or events of its own".into();
+        return Err(ApiError::Invalid { field: "url", reason });
+    }
+    let url = match request.url.as_deref() {
+        Some(raw) => Some(parse_target(Some(raw), "url", state.allow_private_networks)?.to_string()),
+        None => None,
+    };
+    let events = request.events.map(|e| events(Some(e))).transpose()?;
+    let (description, enabled) = (request.description, request.enabled);
+    let change: Change<Endpoint> = Arc::new(move |e| {
+        if let Some(url) = &url {
+            e.url = Some(url.clone());
+        }
+        if let Some(events) = &events {
+            e.events = events.clone();
+        }
+        if let Some(description) = &description {
+            e.description = description.clone();
+        }
+        match enabled {
+            Some(true) => (e.status, e.status_reason) = (EndpointStatus::Active, None),
+            Some(false) => {
+                (e.status, e.status_reason) = (EndpointStatus::Disabled, Some("disabled by its owner".into()))
+            }
+            None => {}
+        }
+        e.updated_at = now_ms();
+        true
+    });
+    Ok(Json(EndpointBody::of(&change_endpoint(&state, &endpoint.id, change).await?, None)))
+}
+
+async fn delete(State(state): State<AppState>, caller: Caller, Path(id): Path<String>) -> Result<StatusCode, ApiError> {
+    let endpoint = own_endpoint(&state, &caller, &id).await?;
+    if endpoint.is_default() {
+        let reason = "the default signer cannot be deleted; rotate its secret instead".into();
+        return Err(ApiError::Invalid { field: "id", reason });
+    }
+    state.store.delete_endpoint(&endpoint.id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// A new secret, shown once; the old one keeps signing alongside for a day.
+async fn rotate(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let endpoint = own_endpoint(&state, &caller, &id).await?;
+    let secret = sign::new_secret();
+    let sealed = state.secrets.seal(&secret, &endpoint.id);
+    let until = now_ms() + ROTATION_OVERLAP.as_millis() as i64;
+    let change: Change<Endpoint> = Arc::new(move |e| {
+        e.previous_secret = Some(std::mem::replace(&mut e.secret, sealed.clone()));
+        e.previous_secret_until = Some(until);
+        e.updated_at = now_ms();
+        true
+    });
+    let endpoint = change_endpoint(&state, &endpoint.id, change).await?;
+    Ok(Json(serde_json::json!({
+        "id": EndpointBody::of(&endpoint, None).id,
+        "secret": secret,
+        "previous_secret_valid_until": rfc3339(until),
+    })))
+}
+
+#[derive(Debug, Deserialize)]
+struct LogQuery {
+    limit: Option<usize>,
+}
+
+async fn deliveries(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    Query(query): Query<LogQuery>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let endpoint = own_endpoint(&state, &caller, &id).await?;
+    let limit = query.limit.unwrap_or(50).clamp(1, MAX_LOG);
+    let log: Vec<DeliveryBody> =
+        state.store.list_deliveries(&endpoint.id, limit).await?.iter().map(DeliveryBody::of).collect();
+    Ok(Json(serde_json::json!({ "deliveries": log })))
+}
+
+/// Sends a delivery again, whatever became of it, with a fresh round of the schedule.
+async fn redeliver(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((id, delivery_id)): Path<(String, String)>,
+) -> Result<Response, ApiError> {
+    let endpoint = own_endpoint(&state, &caller, &id).await?;
+    let not_found = || ApiError::NotFound { what: "delivery" };
+    let owned = state.store.get_delivery(&delivery_id).await?.filter(|d| d.endpoint_id == endpoint.id);
+    owned.ok_or_else(not_found)?;
+    let change: Change<Delivery> = Arc::new(|d| {
+        let now = now_ms();
+        d.status = DeliveryStatus::Pending;
+        d.next_attempt_at = Some(now);
+        d.round_start = d.attempts.len() as u32;
+        d.manual = true;
+        d.updated_at = now;
+        true
+    });
+    match state.store.update_delivery(&delivery_id, change).await? {
+        Applied::Yes(d) | Applied::No(d) => Ok((StatusCode::ACCEPTED, Json(DeliveryBody::of(&d))).into_response()),
+        Applied::NotFound => Err(not_found()),
+    }
+}
