@@ -41,7 +41,7 @@ pub async fn connect(settings: &Settings) -> anyhow::Result<Backend> {
         BackendKind::Gcp => {
             let project = settings.gcp_project_id.as_deref().context("GCP_PROJECT_ID is required")?;
             let emulator = settings.pubsub_emulator_host.as_deref();
-            let broker = PubSubBroker::connect(project, emulator)
+            let broker = PubSubBroker::connect(project, emulator, settings.monitoring_url.as_ref())
                 .await
                 .with_context(|| format!("cannot reach Pub/Sub for project {project}"))?;
             let store = FirestoreStore::connect(project)

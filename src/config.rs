@@ -40,6 +40,8 @@ pub struct Settings {
     /// `host:port` of the Pub/Sub emulator; Firestore's (`FIRESTORE_EMULATOR_HOST`) is read by
     /// its client.
     pub pubsub_emulator_host: Option<String>,
+    /// Cloud Monitoring's address, for `krawlr queue stats` on gcp (`KRAWLR_MONITORING_URL`).
+    pub monitoring_url: Option<url::Url>,
     pub topics: Topics,
     pub queue: QueueSettings,
     pub worker: WorkerSettings,
@@ -336,6 +338,12 @@ impl Settings {
             api_key,
             gcp_project_id,
             pubsub_emulator_host: env.string("PUBSUB_EMULATOR_HOST"),
+            monitoring_url: match env.get("KRAWLR_MONITORING_URL") {
+                None => None,
+                Some(raw) => Some(
+                    url::Url::parse(raw).map_err(|_| env.invalid("KRAWLR_MONITORING_URL", raw, "expected a URL"))?,
+                ),
+            },
             topics,
             queue,
             worker,

@@ -5,6 +5,7 @@
 //! delivery attempts it moves to the dead-letter topic.
 
 pub mod embedded;
+pub mod monitoring;
 pub mod pubsub;
 
 use async_trait::async_trait;

@@ -3,8 +3,10 @@
 //! chosen) deadline so that the subscription's retry policy applies, dead-lettering done by
 //! Pub/Sub itself. With `PUBSUB_EMULATOR_HOST` set it talks plain HTTP/2 to the emulator with
 //! anonymous credentials; otherwise TLS to `pubsub.googleapis.com` with the Application
-//! Default Credentials (`GOOGLE_APPLICATION_CREDENTIALS`, workload identity, …).
+//! Default Credentials (`GOOGLE_APPLICATION_CREDENTIALS`, workload identity, …). Queue figures
+//! come from Cloud Monitoring ([`super::monitoring`]), which Pub/Sub keeps them in.
 
+use super::monitoring::{MONITORING_URL, Monitoring};
 use super::{
     AckId, Broker, Ensured, OutgoingMessage, QueueError, ReceivedMessage, SubscriptionSpec, SubscriptionStats,
 };
@@ -25,6 +27,8 @@ pub struct PubSubBroker {
     project: String,
     publisher: GoogleApi<PublisherClient<GoogleAuthMiddleware>>,
     subscriber: GoogleApi<SubscriberClient<GoogleAuthMiddleware>>,
+    /// Where `stats` reads from; none for the emulator, which Cloud Monitoring does not watch.
+    monitoring: Option<Monitoring>,
 }
 
 fn unavailable(e: impl std::error::Error + Send + Sync + 'static) -> QueueError {
@@ -61,8 +65,23 @@ fn deadline_seconds(d: Duration) -> i32 {
 }
 
 impl PubSubBroker {
-    /// Connects to the emulator at `emulator_host` (`host:port`), or to Google Cloud.
-    pub async fn connect(project: &str, emulator_host: Option<&str>) -> Result<PubSubBroker, QueueError> {
+    /// Connects to the emulator at `emulator_host` (`host:port`), or to Google Cloud. Stats are
+    /// read from Cloud Monitoring, or from `monitoring_url` (unauthenticated with the emulator).
+    pub async fn connect(
+        project: &str,
+        emulator_host: Option<&str>,
+        monitoring_url: Option<&url::Url>,
+    ) -> Result<PubSubBroker, QueueError> {
+        let monitoring = match (monitoring_url, emulator_host) {
+            (Some(url), emulator) => Some(Monitoring::new(project, url.clone(), emulator.is_some())?),
+            (None, None) => {
+                let url = url::Url::parse(MONITORING_URL).expect("a valid URL");
+                Monitoring::new(project, url, false)
+                    .inspect_err(|e| tracing::warn!(error = %e, "queue stats will be unavailable"))
+                    .ok()
+            }
+            (None, Some(_)) => None,
+        };
         let (publisher, subscriber) = match emulator_host {
             Some(host) => {
                 let url = format!("http://{host}");
@@ -81,7 +100,7 @@ impl PubSubBroker {
                 GoogleApi::from_function(SubscriberClient::new, PUBSUB_URL, None).await.map_err(unavailable)?,
             ),
         };
-        Ok(PubSubBroker { project: project.to_string(), publisher, subscriber })
+        Ok(PubSubBroker { project: project.to_string(), publisher, subscriber, monitoring })
     }
 
     fn topic_path(&self, topic: &str) -> String {
@@ -260,10 +279,20 @@ impl Broker for PubSubBroker {
         self.modify_deadline(subscription, vec![ack_id.0.clone()], seconds).await
     }
 
-    /// Pub/Sub exposes these figures only through Cloud Monitoring, which the emulator lacks.
+    /// From Cloud Monitoring: Pub/Sub serves no counts itself, and its emulator keeps none.
     async fn stats(&self, subscription: &str) -> Result<SubscriptionStats, QueueError> {
-        Err(QueueError::Backend(
-            format!("stats of {subscription} need Cloud Monitoring, which this build does not read yet").into(),
-        ))
+        let get = pb::GetSubscriptionRequest { subscription: self.subscription_path(subscription) };
+        let found =
+            self.subscriber.get().get_subscription(Request::new(get)).await.map_err(on_subscription(subscription))?;
+        let topic = found.into_inner().topic;
+        let topic = topic.rsplit('/').next().unwrap_or(&topic);
+        let Some(monitoring) = &self.monitoring else {
+            return Err(QueueError::Backend(
+                "the Pub/Sub emulator keeps no queue figures and Cloud Monitoring does not watch it; on Google \
+                 Cloud they come from Cloud Monitoring (KRAWLR_MONITORING_URL names a compatible server)"
+                    .into(),
+            ));
+        };
+        monitoring.stats(subscription, topic).await
     }
 }

@@ -391,7 +391,7 @@ impl Webhooks {
                 FetchError::Timeout { .. } => {
                     Sent::failed(format!("timed out after {:.1} s", self.settings.timeout.as_secs_f64()), false)
                 }
-                other => Sent::failed(describe(&other), false),
+                other => Sent::failed(crate::telemetry::chain(&other), false),
             },
         }
     }
@@ -495,18 +495,6 @@ fn parse_retry_after(value: &str) -> Option<Duration> {
     }
     let at = httpdate::parse_http_date(value.trim()).ok()?;
     Some(at.duration_since(std::time::SystemTime::now()).unwrap_or(Duration::ZERO))
-}
-
-/// The error and its causes, for the delivery log.
-fn describe(err: &(dyn std::error::Error + 'static)) -> String {
-    let mut text = err.to_string();
-    let mut source = err.source();
-    while let Some(e) = source {
-        text.push_str(": ");
-        text.push_str(&e.to_string());
-        source = e.source();
-    }
-    text
 }
 
 async fn pause(duration: Duration, stop: &CancellationToken) {

@@ -171,3 +171,69 @@ async fn webhooks_run_as_their_own_process() {
     assert_eq!(log[0]["status"], "delivered", "{log:?}");
     assert!(log[0]["attempts"].as_array().unwrap().len() >= 2);
 }
+
+/// `krawlr queue stats` on gcp reads Cloud Monitoring, which Pub/Sub keeps its figures in. Cloud
+/// Monitoring cannot run here (no emulator exists), so a stand-in on 127.0.0.1 answers
+/// `timeSeries.list` in its REST shape; the subscriptions themselves are the emulator's.
+#[tokio::test(flavor = "multi_thread")]
+async fn queue_stats_read_cloud_monitoring() {
+    use axum::extract::{Path, Query};
+    use std::collections::HashMap;
+    let env = TestEnv::gcp();
+    assert_eq!(env.run(&["setup"]).0, 0);
+    let project = env.var("GCP_PROJECT_ID");
+    let seen: std::sync::Arc<std::sync::Mutex<Vec<HashMap<String, String>>>> = Default::default();
+    let record = seen.clone();
+    let app = axum::Router::new().route(
+        "/v3/projects/{project}/timeSeries",
+        axum::routing::get(move |Path(p): Path<String>, Query(q): Query<HashMap<String, String>>| {
+            let record = record.clone();
+            async move {
+                record.lock().unwrap().push(q.clone());
+                let filter = &q["filter"];
+                let metric = filter.split("subscription/").nth(1).unwrap().split('"').next().unwrap().to_string();
+                let jobs = filter.contains("subscription_id = \"scrape-jobs-sub\"");
+                let value = match (metric.as_str(), jobs) {
+                    (_, false) => return axum::Json(serde_json::json!({})),
+                    ("num_undelivered_messages", _) => serde_json::json!({"int64Value": "12"}),
+                    ("num_outstanding_messages", _) => serde_json::json!({"int64Value": "3"}),
+                    ("oldest_unacked_message_age", _) => serde_json::json!({"int64Value": "42"}),
+                    ("dead_letter_message_count", _) => serde_json::json!({"int64Value": "2"}),
+                    other => panic!("unexpected metric {other:?} for project {p}"),
+                };
+                // Newest first, as Monitoring answers; an older sample must not be taken.
+                let points = serde_json::json!([{"value": value}, {"value": {"int64Value": "999"}}]);
+                let points =
+                    if metric == "dead_letter_message_count" { serde_json::json!([{"value": value}]) } else { points };
+                axum::Json(serde_json::json!({"timeSeries": [{"points": points}]}))
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await });
+
+    let (code, out, err) = env.run(&["queue", "stats"]);
+    assert_eq!(code, 1, "{out}");
+    assert!(err.contains("emulator") && err.contains("Cloud Monitoring"), "{err}");
+
+    let env = env.set("KRAWLR_MONITORING_URL", &url);
+    let (code, out, err) = env.run(&["queue", "stats", "--json"]);
+    assert_eq!(code, 0, "{err}");
+    let stats: Vec<serde_json::Value> = serde_json::from_str(&out).unwrap();
+    let jobs = stats.iter().find(|s| s["subscription"] == "scrape-jobs-sub").unwrap();
+    assert_eq!(jobs["topic"], "scrape-jobs");
+    assert_eq!((jobs["backlog"].as_u64(), jobs["in_flight"].as_u64()), (Some(12), Some(3)));
+    assert_eq!((jobs["oldest_unacked_age_seconds"].as_f64(), jobs["dead_lettered"].as_u64()), (Some(42.0), Some(2)));
+    let idle = stats.iter().find(|s| s["subscription"] == "scrape-completed-webhooks").unwrap();
+    assert_eq!((idle["backlog"].as_u64(), idle["dead_lettered"].as_u64()), (Some(0), Some(0)));
+    let queries = seen.lock().unwrap().clone();
+    let dead = queries.iter().find(|q| q["filter"].contains("dead_letter_message_count")).unwrap();
+    assert_eq!(dead["aggregation.perSeriesAligner"], "ALIGN_SUM");
+    assert!(queries.iter().all(|q| q["filter"].contains("pubsub_subscription") && q.contains_key("interval.endTime")));
+    assert!(queries.iter().all(|q| q["filter"].contains("resource.labels.subscription_id")), "{project}");
+
+    let (code, out, err) = env.run(&["queue", "stats"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.lines().any(|l| l.starts_with("scrape-jobs-sub") && l.contains(" 12 ")), "{out}");
+}

@@ -276,6 +276,6 @@ async fn embedded_broker_conforms() {
 #[tokio::test(flavor = "multi_thread")]
 async fn pubsub_broker_conforms_on_the_emulator() {
     let host = super::emulator("PUBSUB_EMULATOR_HOST");
-    let broker = krawlr::queue::pubsub::PubSubBroker::connect("krawlr-test", Some(&host)).await.unwrap();
+    let broker = krawlr::queue::pubsub::PubSubBroker::connect("krawlr-test", Some(&host), None).await.unwrap();
     run_all(Arc::new(broker)).await;
 }
