@@ -1,4 +1,5 @@
-//! `krawlr bench`: figures, not tests. `queue` pushes no-op jobs through the embedded queue;
+//! `krawlr bench`: figures, not tests. `queue` pushes no-op jobs through the queue (on gcp next
+//! to the Pub/Sub emulator's raw rate, measured the same way in the same run);
 //! `submit` drives `POST /api/v1/scrape/company` at a fixed rate (open loop: latency is
 //! measured from when each request was due, so a stalled server cannot hide its queueing).
 
@@ -13,7 +14,7 @@ use tokio_util::sync::CancellationToken;
 
 #[derive(Debug, Subcommand)]
 pub enum BenchCommand {
-    /// No-op jobs through the embedded queue: publish, then pull + ack
+    /// No-op jobs through the queue: publish, then pull + ack (on gcp, also the emulator's raw rate)
     Queue {
         #[arg(long, default_value_t = 100_000)]
         jobs: usize,
@@ -81,62 +82,207 @@ async fn queue(settings: &Settings, jobs: usize, batch: usize, consumers: usize)
     let backend = app::connect(settings).await?;
     app::ensure_topology(&backend, settings).await?;
     let broker = backend.broker.clone();
-    let topic = &settings.topics.jobs;
+    let topic = settings.topics.jobs.clone();
     let message = |i: usize| OutgoingMessage::json(&serde_json::json!({"job_id": i.to_string()}), &i.to_string());
 
-    let single = jobs.min(10_000);
+    let single = jobs.min(match settings.backend {
+        crate::config::Backend::Embedded => 10_000,
+        crate::config::Backend::Gcp => 2_000,
+    });
     let started = Instant::now();
     for i in 0..single {
-        broker.publish(topic, &[message(i)]).await?;
+        broker.publish(&topic, &[message(i)]).await?;
     }
     let single_rate = single as f64 / started.elapsed().as_secs_f64();
 
-    let started = Instant::now();
-    let mut published = 0;
-    while published < jobs {
-        let n = batch.min(jobs - published);
-        let messages: Vec<_> = (published..published + n).map(message).collect();
-        broker.publish(topic, &messages).await?;
-        published += n;
-    }
-    let batched_rate = jobs as f64 / started.elapsed().as_secs_f64();
+    let publish = |messages: Vec<OutgoingMessage>| {
+        let (broker, topic) = (broker.clone(), topic.clone());
+        async move { broker.publish(&topic, &messages).await.map(|_| ()).map_err(anyhow::Error::from) }
+    };
+    let batched_rate = publish_all(jobs, batch, |range| publish(range.map(message).collect())).await?;
 
-    let total = single + jobs;
     let subscription = settings.topics.jobs_subscription.clone();
-    let started = Instant::now();
-    let mut handles = Vec::new();
-    for _ in 0..consumers.max(1) {
+    let consume = || {
         let (broker, subscription) = (broker.clone(), subscription.clone());
-        handles.push(tokio::spawn(async move {
-            let mut done = 0usize;
-            loop {
+        move || {
+            let (broker, subscription) = (broker.clone(), subscription.clone());
+            async move {
                 let pulled = broker.pull(&subscription, batch).await?;
-                if pulled.is_empty() {
-                    return Ok::<_, anyhow::Error>(done);
-                }
                 let ids: Vec<_> = pulled.into_iter().map(|m| m.ack_id).collect();
                 broker.ack(&subscription, &ids).await?;
-                done += ids.len();
+                Ok::<_, anyhow::Error>(ids.len())
             }
-        }));
-    }
-    let mut processed = 0;
-    for handle in handles {
-        processed += handle.await??;
-    }
-    let process_rate = processed as f64 / started.elapsed().as_secs_f64();
-    anyhow::ensure!(processed == total, "processed {processed} of {total} messages");
-    let sync = format!("{:?}", settings.sqlite_sync).to_lowercase();
+        }
+    };
+    let process_rate = drain(single + jobs, consumers, consume).await?;
     match settings.backend {
-        crate::config::Backend::Embedded => println!("embedded queue, SQLite WAL synchronous={sync}"),
+        crate::config::Backend::Embedded => {
+            let sync = format!("{:?}", settings.sqlite_sync).to_lowercase();
+            println!("embedded queue, SQLite WAL synchronous={sync}");
+        }
         crate::config::Backend::Gcp => {
             println!("Pub/Sub queue ({})", settings.pubsub_emulator_host.as_deref().unwrap_or("Google Cloud"))
         }
     }
-    println!("enqueue, one message per transaction: {single_rate:>10.0} jobs/s ({single} jobs)");
-    println!("enqueue, {batch} per transaction:        {batched_rate:>10.0} jobs/s ({jobs} jobs)");
-    println!("process (pull {batch} + ack, {consumers} consumers): {process_rate:>10.0} jobs/s ({processed} jobs)");
+    println!("enqueue, one message per call:  {single_rate:>10.0} jobs/s ({single} jobs)");
+    println!("enqueue, {batch} per call:        {batched_rate:>10.0} jobs/s ({jobs} jobs)");
+    println!(
+        "process (pull {batch} + ack, {consumers} consumers): {process_rate:>10.0} jobs/s ({} jobs)",
+        single + jobs
+    );
+    if let (crate::config::Backend::Gcp, Some(host)) = (settings.backend, settings.pubsub_emulator_host.as_deref()) {
+        // The emulator runs on a JVM that speeds up as it warms: the raw rate is measured after
+        // krawlr's (the favourable order for raw), on a subscription configured like krawlr's.
+        let project = settings.gcp_project_id.as_deref().unwrap_or("krawlr-bench");
+        let spec = app::subscriptions(settings).remove(0);
+        let (raw_publish, raw_process) = raw_pubsub(host, project, &spec, jobs, batch, consumers).await?;
+        println!("raw gRPC, same emulator, batches, consumers and subscription settings (no krawlr code in the path):");
+        println!("enqueue, {batch} per call:        {raw_publish:>10.0} msg/s ({jobs} messages)");
+        println!("process (pull {batch} + ack, {consumers} consumers): {raw_process:>10.0} msg/s ({jobs} messages)");
+        println!(
+            "krawlr / raw: enqueue {:.2}x, process {:.2}x",
+            batched_rate / raw_publish,
+            process_rate / raw_process
+        );
+    }
     Ok(())
+}
+
+/// Publishes `total` messages in calls of `batch`, one call after another; messages/s.
+async fn publish_all<F, Fut>(total: usize, batch: usize, publish: F) -> anyhow::Result<f64>
+where
+    F: Fn(std::ops::Range<usize>) -> Fut,
+    Fut: std::future::Future<Output = anyhow::Result<()>>,
+{
+    let started = Instant::now();
+    let mut done = 0;
+    while done < total {
+        let n = batch.min(total - done);
+        publish(done..done + n).await?;
+        done += n;
+    }
+    Ok(total as f64 / started.elapsed().as_secs_f64())
+}
+
+/// Runs `consumers` loops of `make()` (one pull + ack each, answering how many it acked) until
+/// `total` messages are acked; messages/s.
+async fn drain<M, C, Fut>(total: usize, consumers: usize, make: M) -> anyhow::Result<f64>
+where
+    M: Fn() -> C,
+    C: Fn() -> Fut + Send + 'static,
+    Fut: std::future::Future<Output = anyhow::Result<usize>> + Send,
+{
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let acked = std::sync::Arc::new(AtomicUsize::new(0));
+    let started = Instant::now();
+    let deadline = started + Duration::from_secs(600);
+    let mut handles = Vec::new();
+    for _ in 0..consumers.max(1) {
+        let (step, acked) = (make(), acked.clone());
+        handles.push(tokio::spawn(async move {
+            while acked.load(Ordering::Relaxed) < total {
+                anyhow::ensure!(Instant::now() < deadline, "messages still missing after 10 minutes");
+                let n = step().await?;
+                acked.fetch_add(n, Ordering::Relaxed);
+                if n == 0 {
+                    tokio::time::sleep(Duration::from_millis(1)).await;
+                }
+            }
+            Ok::<_, anyhow::Error>(())
+        }));
+    }
+    for handle in handles {
+        handle.await??;
+    }
+    let rate = total as f64 / started.elapsed().as_secs_f64();
+    let acked = acked.load(Ordering::Relaxed);
+    anyhow::ensure!(acked == total, "acked {acked} of {total} messages");
+    Ok(rate)
+}
+
+/// The emulator's own rate, measured the same way through plain gRPC calls (gcloud-sdk's
+/// generated clients; no krawlr code) on a topic and subscription of its own.
+async fn raw_pubsub(
+    host: &str,
+    project: &str,
+    like: &crate::queue::SubscriptionSpec,
+    total: usize,
+    batch: usize,
+    consumers: usize,
+) -> anyhow::Result<(f64, f64)> {
+    use gcloud_sdk::GoogleApi;
+    use gcloud_sdk::google::pubsub::v1 as pb;
+    use gcloud_sdk::google::pubsub::v1::publisher_client::PublisherClient;
+    use gcloud_sdk::google::pubsub::v1::subscriber_client::SubscriberClient;
+    use gcloud_sdk::tonic::Request;
+    let url = format!("http://{host}");
+    let anonymous = || gcloud_sdk::google_cloud_auth::credentials::anonymous::Builder::new().build();
+    let publisher = GoogleApi::from_function_with_credentials(PublisherClient::new, &url, None, anonymous()).await?;
+    let subscriber = GoogleApi::from_function_with_credentials(SubscriberClient::new, &url, None, anonymous()).await?;
+    let id = uuid::Uuid::new_v4().simple().to_string();
+    let topic = format!("projects/{project}/topics/bench-raw-{}", &id[..8]);
+    let subscription = format!("projects/{project}/subscriptions/bench-raw-{}", &id[..8]);
+    publisher.get().create_topic(Request::new(pb::Topic { name: topic.clone(), ..Default::default() })).await?;
+    let seconds = |d: Duration| gcloud_sdk::prost_types::Duration { seconds: d.as_secs() as i64, nanos: 0 };
+    let spec = pb::Subscription {
+        name: subscription.clone(),
+        topic: topic.clone(),
+        ack_deadline_seconds: like.ack_deadline.as_secs() as i32,
+        retry_policy: Some(pb::RetryPolicy {
+            minimum_backoff: Some(seconds(like.min_backoff)),
+            maximum_backoff: Some(seconds(like.max_backoff)),
+        }),
+        dead_letter_policy: like.dead_letter_topic.as_ref().map(|t| pb::DeadLetterPolicy {
+            dead_letter_topic: format!("projects/{project}/topics/{t}"),
+            max_delivery_attempts: like.max_delivery_attempts.clamp(5, 100) as i32,
+        }),
+        ..Default::default()
+    };
+    subscriber.get().create_subscription(Request::new(spec)).await?;
+
+    let publish = |range: std::ops::Range<usize>| {
+        let (publisher, topic) = (publisher.clone(), topic.clone());
+        async move {
+            let messages = range
+                .map(|i| pb::PubsubMessage {
+                    data: format!("{{\"job_id\":\"{i}\"}}").into_bytes(),
+                    attributes: [("job_id".to_string(), i.to_string())].into(),
+                    ..Default::default()
+                })
+                .collect();
+            publisher.get().publish(Request::new(pb::PublishRequest { topic, messages })).await?;
+            Ok(())
+        }
+    };
+    let publish_rate = publish_all(total, batch, publish).await?;
+    let consume = || {
+        let (subscriber, subscription) = (subscriber.clone(), subscription.clone());
+        move || {
+            let (subscriber, subscription) = (subscriber.clone(), subscription.clone());
+            async move {
+                #[allow(deprecated)]
+                let pull = pb::PullRequest {
+                    subscription: subscription.clone(),
+                    return_immediately: true,
+                    max_messages: batch as i32,
+                };
+                let received = subscriber.get().pull(Request::new(pull)).await?.into_inner().received_messages;
+                let ack_ids: Vec<String> = received.into_iter().map(|m| m.ack_id).collect();
+                let n = ack_ids.len();
+                if n > 0 {
+                    subscriber
+                        .get()
+                        .acknowledge(Request::new(pb::AcknowledgeRequest { subscription, ack_ids }))
+                        .await?;
+                }
+                Ok::<_, anyhow::Error>(n)
+            }
+        }
+    };
+    let process_rate = drain(total, consumers, consume).await?;
+    let _ = subscriber.get().delete_subscription(Request::new(pb::DeleteSubscriptionRequest { subscription })).await;
+    let _ = publisher.get().delete_topic(Request::new(pb::DeleteTopicRequest { topic })).await;
+    Ok((publish_rate, process_rate))
 }
 
 async fn jobs(mut settings: Settings, n: usize, concurrency: usize) -> anyhow::Result<()> {
