@@ -68,6 +68,11 @@ struct Selectors {
     time: Selector,
     dated: Selector,
     itemprop: Selector,
+    /// Where pages name a writer, strongest sign first.
+    bylines: [Selector; 3],
+    /// Paragraphs of a page's main content.
+    content_paragraphs: Selector,
+    images: Selector,
 }
 
 static SEL: LazyLock<Selectors> = LazyLock::new(|| {
@@ -82,6 +87,18 @@ static SEL: LazyLock<Selectors> = LazyLock::new(|| {
         time: s("time[datetime]"),
         dated: s(r#"[class*="date" i], [class*="publish" i], time"#),
         itemprop: s("[itemprop]"),
+        bylines: [
+            s(r#"[rel~="author"]"#),
+            s(r#"a[href*="/author/"], a[href*="/authors/"]"#),
+            s(
+                r#"a[class*="author" i], [class*="author" i] a, [class*="byline" i] a, [class*="author-name" i], [class*="byline" i]"#,
+            ),
+        ],
+        images: s("img[src]"),
+        content_paragraphs: s(
+            r#"article p, main p, [itemprop="articleBody"] p, [class*="article" i] p, [class*="content" i] p,
+               [class*="post" i] p, [class*="entry" i] p"#,
+        ),
     }
 });
 
@@ -140,7 +157,8 @@ pub fn from_document(doc: &Html, url: &Url) -> PageMeta {
         .or_else(|| doc.select(&SEL.h1).next().map(text).filter(|t| !t.is_empty()));
     meta.description = tags
         .first(&["og:description", "twitter:description", "description", "sailthru.description"])
-        .or_else(|| ld_str(main, "description"));
+        .or_else(|| ld_str(main, "description"))
+        .or_else(|| lead_paragraph(doc));
     meta.image = tags
         .first(&[
             "og:image:secure_url",
@@ -153,6 +171,7 @@ pub fn from_document(doc: &Html, url: &Url) -> PageMeta {
         ])
         .or_else(|| main.and_then(|o| o.get("image").or_else(|| o.get("thumbnailUrl"))).and_then(url_of))
         .or_else(|| link_href(doc, "image_src"))
+        .or_else(|| first_image(doc))
         .and_then(|u| resolve(&u));
     meta.icons = icons(doc, url);
     meta.logo = org
@@ -162,11 +181,16 @@ pub fn from_document(doc: &Html, url: &Url) -> PageMeta {
         .or_else(|| tags.first(&["og:logo", "logo"]))
         .and_then(|u| resolve(&u))
         .or_else(|| best_icon(&meta.icons));
-    meta.publisher = tags
-        .first(&["og:site_name"])
-        .or_else(|| main.and_then(|m| m.get("publisher")).and_then(string_of))
+    // Structured data first: a press release's publisher is the company, not the wire.
+    meta.publisher = main
+        .and_then(|m| m.get("publisher"))
+        .and_then(string_of)
+        .filter(|p| Url::parse(p).is_err())
+        .or_else(|| tags.first(&["og:site_name"]))
         .or_else(|| ld_str(org, "name"))
-        .or_else(|| tags.first(&["application-name", "apple-mobile-web-app-title", "twitter:app:name:iphone"]))
+        .or_else(|| {
+            tags.first(&["application-name", "apple-mobile-web-app-title", "publisher", "twitter:app:name:iphone"])
+        })
         .or_else(|| doc.select(&SEL.title).next().and_then(|t| brand_in_title(&text(t), url)));
     meta.lang = doc
         .select(&SEL.html)
@@ -181,40 +205,43 @@ pub fn from_document(doc: &Html, url: &Url) -> PageMeta {
         .or_else(|| link_href(doc, "canonical"))
         .or_else(|| tags.first(&["twitter:url"]))
         .and_then(|u| resolve(&u));
-    meta.published = tags
-        .first(&[
-            "article:published_time",
-            "og:published_time",
-            "datepublished",
-            "date",
-            "dc.date",
-            "dc.date.issued",
-            "pubdate",
-            "publish-date",
-            "sailthru.date",
-            "parsely-pub-date",
-        ])
-        .or_else(|| ld_str(main, "datePublished"))
-        .or_else(|| doc.select(&SEL.time).next().and_then(|t| t.value().attr("datetime")).map(str::to_string))
-        .and_then(|d| iso_date(&d))
-        .or_else(|| byline_date(doc));
-    meta.modified = tags
-        .first(&["article:modified_time", "og:updated_time", "datemodified", "last-modified"])
-        .or_else(|| ld_str(main, "dateModified"))
-        .and_then(|d| iso_date(&d));
+    const PUBLISHED: &[&str] = &[
+        "article:published_time",
+        "og:published_time",
+        "datepublished",
+        "date",
+        "dc.date",
+        "dc.date.issued",
+        "pubdate",
+        "publish-date",
+        "sailthru.date",
+        "parsely-pub-date",
+    ];
+    // The page's first `<time>` may belong to anything on it: only when nothing else says.
+    let time_tag = || doc.select(&SEL.time).next().and_then(|t| t.value().attr("datetime")).and_then(iso_date);
+    meta.published = precise_date([tags.first(PUBLISHED), ld_str(main, "datePublished")])
+        .or_else(time_tag)
+        .or_else(|| byline_date(doc))
+        .or_else(|| url_date(url));
+    let modified = tags.first(&["article:modified_time", "og:updated_time", "datemodified", "last-modified"]);
+    meta.modified = precise_date([modified, ld_str(main, "dateModified")]);
     meta.author = main
         .and_then(|m| m.get("author"))
         .and_then(string_of)
         .or_else(|| tags.first(&["author", "article:author", "sailthru.author", "parsely-author", "dc.creator", "byl"]))
         .filter(|a| Url::parse(a).is_err())
         .or_else(|| itemprop_text(doc, "author"))
+        .or_else(|| byline_author(doc))
         .or_else(|| tags.first(&["twitter:creator"]).map(|h| h.trim_start_matches('@').to_string()));
     meta.json_ld = ld.into_iter().map(Value::Object).collect();
     meta.microdata = super::structured::microdata(doc, url);
     for (key, values) in &tags.0 {
         const OG_NAMESPACES: &[&str] = &["article:", "book:", "profile:", "music:", "video:", "product:"];
         if let Some(name) = key.strip_prefix("og:") {
-            meta.open_graph.insert(name.to_string(), values.clone());
+            // Types are lower-case tokens (`article`, `website`); pages write `Article` too.
+            let values =
+                if name == "type" { values.iter().map(|v| v.to_lowercase()).collect() } else { values.clone() };
+            meta.open_graph.insert(name.to_string(), values);
         } else if OG_NAMESPACES.iter().any(|ns| key.starts_with(ns)) {
             meta.open_graph.insert(key.clone(), values.clone());
         } else if let Some(name) = key.strip_prefix("twitter:") {
@@ -227,16 +254,26 @@ pub fn from_document(doc: &Html, url: &Url) -> PageMeta {
 }
 
 /// The segment of a `Title | Brand` title that spells the site's domain name (`Jewish Business
-/// News` on jewishbusinessnews.com).
+/// News` on jewishbusinessnews.com, `LeanData` on leandatainc.com).
 pub fn brand_in_title(title: &str, url: &Url) -> Option<String> {
-    let host = url.host_str()?.trim_start_matches("www.");
-    let label = host.split('.').next()?.to_ascii_lowercase();
+    // Any label but the top-level one: blog.acme.com and acme.co.uk both name acme.
+    let host = url.host_str()?.to_ascii_lowercase();
+    let labels: Vec<&str> = host.split('.').collect();
+    let labels = &labels[..labels.len().saturating_sub(1)];
+    // Company domains often add a word to the brand: leandatainc.com, getacme.com.
+    const AFFIXES: &[&str] = &["", "inc", "hq", "app", "get", "try", "corp", "group", "labs", "official"];
     let squash = |s: &str| s.chars().filter(|c| c.is_alphanumeric()).collect::<String>().to_lowercase();
+    let names = |brand: &str| {
+        brand.chars().count() >= 3
+            && labels.iter().any(|l| {
+                AFFIXES.iter().any(|a| *l == format!("{brand}{a}") || (!a.is_empty() && *l == format!("{a}{brand}")))
+            })
+    };
     title
         .split(['|', '–', '—', '·', ':'])
         .flat_map(|s| s.split(" - "))
         .map(str::trim)
-        .find(|s| !s.is_empty() && squash(s) == label)
+        .find(|s| !s.is_empty() && names(&squash(s)))
         .map(str::to_string)
 }
 
@@ -303,17 +340,18 @@ pub fn iso_date(raw: &str) -> Option<String> {
         .or_else(|_| OffsetDateTime::parse(raw, &Rfc2822))
         .ok()
         .or_else(|| {
-            let naive = format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]");
-            let trimmed = raw.get(..19)?;
-            PrimitiveDateTime::parse(trimmed, naive).ok().map(|p| p.assume_utc())
-        })
-        .or_else(|| {
-            // An offset without a colon: 2021-02-12T16:09:42+0000
+            // An offset without a colon, 2021-02-12T16:09:42+0000, read before a bare time is
+            // taken as UTC.
             let (head, tail) = raw.split_at(raw.len().checked_sub(5)?);
             let offset =
                 UtcOffset::parse(tail, format_description!("[offset_hour sign:mandatory][offset_minute]")).ok()?;
             let naive = format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]");
             PrimitiveDateTime::parse(head.get(..19)?, naive).ok().map(|p| p.assume_offset(offset))
+        })
+        .or_else(|| {
+            let naive = format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]");
+            let trimmed = raw.get(..19)?;
+            PrimitiveDateTime::parse(trimmed, naive).ok().map(|p| p.assume_utc())
         })
         .or_else(|| {
             let day = format_description!("[year]-[month]-[day]");
@@ -323,6 +361,76 @@ pub fn iso_date(raw: &str) -> Option<String> {
     let utc = parsed.to_offset(UtcOffset::UTC);
     let out = format_description!("[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z");
     utc.format(out).ok()
+}
+
+/// The page's first real image, when it names none: not inline data, not a 1-pixel tracker.
+fn first_image(doc: &Html) -> Option<String> {
+    doc.select(&SEL.images).take(50).find_map(|img| {
+        let e = img.value();
+        let src = e.attr("src")?.trim();
+        let pixel =
+            ["width", "height"].iter().any(|a| e.attr(a).is_some_and(|v| matches!(v.trim(), "0" | "1" | "1px")));
+        (!src.is_empty() && !src.starts_with("data:") && !pixel).then(|| src.to_string())
+    })
+}
+
+/// The first paragraph of the main content that reads as prose (80 to 1,000 characters), for a
+/// page that describes itself nowhere else.
+fn lead_paragraph(doc: &Html) -> Option<String> {
+    doc.select(&SEL.content_paragraphs).take(30).map(text).find(|p| {
+        let n = p.chars().count();
+        (80..=1000).contains(&n) && p.contains(' ') && !p.to_lowercase().contains("cookie")
+    })
+}
+
+/// The first of `candidates` (strongest first) that states a time of day, else the first that
+/// parses: `2016-01-20` in a meta tag yields to JSON-LD's `2016-01-20T21:50:42+00:00`.
+fn precise_date<const N: usize>(candidates: [Option<String>; N]) -> Option<String> {
+    let parsed: Vec<(bool, String)> =
+        candidates.into_iter().flatten().filter_map(|raw| Some((raw.contains(':'), iso_date(&raw)?))).collect();
+    parsed.iter().find(|(timed, _)| *timed).or(parsed.first()).map(|(_, d)| d.clone())
+}
+
+/// The day in a dated permalink (`/blog/2016/05/16/slug`), the weakest sign of a publication date.
+fn url_date(url: &Url) -> Option<String> {
+    let parts: Vec<&str> = url.path_segments()?.collect();
+    parts.windows(3).find_map(|w| {
+        let [y, m, d] = [w[0], w[1], w[2]];
+        let all_digits = |s: &str, n: usize| s.len() == n && s.bytes().all(|b| b.is_ascii_digit());
+        if !(all_digits(y, 4) && all_digits(m, 2) && all_digits(d, 2)) {
+            return None;
+        }
+        let year: i32 = y.parse().ok().filter(|y| (1990..=2100).contains(y))?;
+        let month = time::Month::try_from(m.parse::<u8>().ok()?).ok()?;
+        let date = time::Date::from_calendar_date(year, month, d.parse().ok()?).ok()?;
+        iso_date(&date.to_string())
+    })
+}
+
+/// A writer named in the page's byline: a `rel="author"` link, a link to an author page, or an
+/// element whose class speaks of the author or byline — when its text reads like a name.
+fn byline_author(doc: &Html) -> Option<String> {
+    SEL.bylines.iter().find_map(|selector| doc.select(selector).take(20).find_map(|el| person_name(&text(el))))
+}
+
+/// `By Jane Doe` → `Jane Doe`; `None` for what is not a name (empty, long, a URL, a handle,
+/// a date, a generic label).
+fn person_name(raw: &str) -> Option<String> {
+    let mut name = raw.trim();
+    for prefix in ["by ", "By ", "BY ", "Posted by ", "Written by "] {
+        name = name.strip_prefix(prefix).unwrap_or(name);
+    }
+    let name = name.trim_matches(|c: char| c.is_whitespace() || matches!(c, ',' | '|' | ':' | '-' | '·'));
+    let words = name.split_whitespace().count();
+    let generic = ["author", "authors", "about the author", "view all posts", "more by", "posts by"];
+    let lower = name.to_lowercase();
+    let plausible = (1..=6).contains(&words)
+        && (3..=60).contains(&name.chars().count())
+        && name.chars().next().is_some_and(char::is_alphabetic)
+        && !name.contains(['@', '/', '<', '>', '{'])
+        && !name.chars().any(|c| c.is_ascii_digit())
+        && !generic.iter().any(|g| lower.starts_with(g));
+    plausible.then(|| name.to_string())
 }
 
 /// A date written in the page's byline: an element whose class speaks of a date (its text or
@@ -484,6 +592,7 @@ mod tests {
             ("2021-02-12T18:09:42+02:00", "2021-02-12T16:09:42.000Z"),
             ("2021-02-12T16:09:42Z", "2021-02-12T16:09:42.000Z"),
             ("2021-02-12T16:09:42+0000", "2021-02-12T16:09:42.000Z"),
+            ("2016-04-29T19:31:03-0400", "2016-04-29T23:31:03.000Z"),
             ("2021-02-12T16:09:42", "2021-02-12T16:09:42.000Z"),
             ("2021-02-12", "2021-02-12T00:00:00.000Z"),
             ("Fri, 12 Feb 2021 16:09:42 +0000", "2021-02-12T16:09:42.000Z"),
@@ -496,6 +605,24 @@ mod tests {
             assert_eq!(iso_date(raw).as_deref(), Some(want), "{raw}");
         }
         assert_eq!(iso_date("yesterday"), None);
+    }
+
+    #[test]
+    fn dated_permalinks_give_a_day() {
+        let day = |u: &str| url_date(&Url::parse(u).unwrap());
+        assert_eq!(day("https://x.com/blog/2016/05/16/circleci-raises/").as_deref(), Some("2016-05-16T00:00:00.000Z"));
+        assert_eq!(day("https://x.com/2016/5/16/a"), None, "two-digit month and day only");
+        assert_eq!(day("https://x.com/products/1234/56/78"), None);
+        assert_eq!(day("https://x.com/2016/02/30/"), None, "no such day");
+    }
+
+    #[test]
+    fn bylines_read_like_names() {
+        assert_eq!(person_name("By Jane Doe").as_deref(), Some("Jane Doe"));
+        assert_eq!(person_name("  Kyt Dotson ").as_deref(), Some("Kyt Dotson"));
+        for not_a_name in ["", "Author", "View all posts by Jane", "@jane", "May 16, 2016", "https://x.com/jane"] {
+            assert_eq!(person_name(not_a_name), None, "{not_a_name}");
+        }
     }
 
     #[test]

@@ -192,18 +192,101 @@ fn value_of(el: ElementRef, base: &Url) -> Value {
     attr.unwrap_or_else(|| text_content(el)).into()
 }
 
-/// Text with runs of source white space folded to one space and `<br>` kept as a line break.
+/// Text as people read it: source white space folded to one space, a line break for `<br>`,
+/// a blank line between blocks (paragraphs, list items, headings…); breaks never stack beyond
+/// what the strongest one asks for.
 fn text_content(el: ElementRef) -> String {
-    let mut out = String::new();
-    for node in el.descendants() {
-        if let Some(text) = node.value().as_text() {
-            out.push_str(text);
-        } else if node.value().as_element().is_some_and(|e| e.name() == "br") {
-            out.push('\u{1}');
+    let mut text = Readable::default();
+    text.element(el);
+    text.out
+}
+
+#[derive(Default)]
+struct Readable {
+    out: String,
+    /// Line breaks owed before the next word.
+    pending: usize,
+    /// White space seen since the last word.
+    space: bool,
+}
+
+impl Readable {
+    const BLOCKS: &[&str] = &[
+        "p",
+        "div",
+        "li",
+        "ul",
+        "ol",
+        "dl",
+        "dt",
+        "dd",
+        "h1",
+        "h2",
+        "h3",
+        "h4",
+        "h5",
+        "h6",
+        "table",
+        "tr",
+        "section",
+        "article",
+        "header",
+        "footer",
+        "aside",
+        "blockquote",
+        "pre",
+        "figure",
+        "address",
+        "hr",
+        "main",
+        "nav",
+    ];
+
+    fn element(&mut self, el: ElementRef) {
+        for child in el.children() {
+            if let Some(text) = child.value().as_text() {
+                self.text(text);
+            } else if let Some(child) = ElementRef::wrap(child) {
+                let name = child.value().name();
+                if matches!(name, "script" | "style" | "template") {
+                    continue;
+                }
+                let block = Self::BLOCKS.contains(&name);
+                if name == "br" {
+                    self.pending = self.pending.max(1);
+                } else if block {
+                    self.pending = self.pending.max(2);
+                }
+                self.element(child);
+                if block {
+                    self.pending = self.pending.max(2);
+                }
+            }
         }
     }
-    let folded = out.split_whitespace().collect::<Vec<_>>().join(" ");
-    folded.replace(" \u{1}", "\u{1}").replace("\u{1} ", "\u{1}").replace('\u{1}', "\n").trim().to_string()
+
+    fn text(&mut self, text: &str) {
+        let mut words = text.split_whitespace().peekable();
+        if words.peek().is_none() {
+            self.space |= !text.is_empty();
+            return;
+        }
+        if !self.out.is_empty() {
+            if self.pending > 0 {
+                self.out.push_str(&"\n".repeat(self.pending));
+            } else if self.space || text.starts_with(char::is_whitespace) {
+                self.out.push(' ');
+            }
+        }
+        for (i, word) in words.enumerate() {
+            if i > 0 {
+                self.out.push(' ');
+            }
+            self.out.push_str(word);
+        }
+        self.pending = 0;
+        self.space = text.ends_with(char::is_whitespace);
+    }
 }
 
 #[cfg(test)]
