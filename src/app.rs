@@ -131,14 +131,7 @@ pub async fn run(settings: Settings, parts: Parts) -> anyhow::Result<()> {
         writeln!(out, "krawlr listening on http://{address}")?;
         out.flush()?;
         drop(out);
-        let state = AppState {
-            store: backend.store.clone(),
-            broker: backend.broker.clone(),
-            topics: settings.topics.clone(),
-            allow_private_networks: settings.fetch.allow_private_networks,
-            max_request_bytes: settings.max_request_bytes,
-            secrets,
-        };
+        let state = AppState::new(&backend, &settings, secrets);
         let stop = shutdown.clone();
         tasks.spawn(async move { api::serve(listener, state, stop).await.context("api server failed") });
     }

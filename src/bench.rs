@@ -458,14 +458,8 @@ async fn submit(
             let key = crate::keys::create(backend.store.as_ref(), "bench").await?.secret;
             let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
             let base = format!("http://{}", listener.local_addr()?);
-            let state = AppState {
-                store: backend.store.clone(),
-                broker: backend.broker.clone(),
-                topics: settings.topics.clone(),
-                allow_private_networks: false,
-                max_request_bytes: settings.max_request_bytes,
-                secrets: std::sync::Arc::new(crate::webhooks::sign::SecretBox::load(&settings)?),
-            };
+            let secrets = std::sync::Arc::new(crate::webhooks::sign::SecretBox::load(&settings)?);
+            let state = AppState { allow_private_networks: false, ..AppState::new(&backend, &settings, secrets) };
             tokio::spawn(api::serve(listener, state, stop.clone()));
             (base, key)
         }

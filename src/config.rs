@@ -52,6 +52,8 @@ pub struct Settings {
     pub llm: Option<LlmSettings>,
     /// Largest request body the API reads.
     pub max_request_bytes: usize,
+    /// How often a job's event stream (`GET …/events`) reads the job.
+    pub events_poll: Duration,
     pub sqlite_sync: SqliteSync,
     pub log_filter: String,
 }
@@ -352,6 +354,7 @@ impl Settings {
             webhooks,
             llm,
             max_request_bytes: env.parse("KRAWLR_MAX_REQUEST_BYTES", 64 << 10, 1024..=16 << 20)?,
+            events_poll: env.seconds("KRAWLR_EVENTS_POLL_SECONDS", 0.25, 0.01..=10.0)?,
             sqlite_sync,
             log_filter: env.string("KRAWLR_LOG").unwrap_or("info".into()),
         })

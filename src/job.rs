@@ -147,7 +147,27 @@ pub struct Job {
     pub updated_at: i64,
     pub started_at: Option<i64>,
     pub completed_at: Option<i64>,
+    /// Every state the job has been in, oldest first: what `GET …/events` streams, numbered so
+    /// that a client reconnecting with `Last-Event-ID` resumes where it was.
+    #[serde(default)]
+    pub history: Vec<JobChange>,
 }
+
+/// One state of a job, as its event stream shows it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct JobChange {
+    /// 1 for the job's first state, then one more per change.
+    pub seq: u32,
+    pub status: JobStatus,
+    pub current_stage: Stage,
+    pub progress_percent: u8,
+    pub error: Option<String>,
+    pub at: i64,
+}
+
+/// Changes kept per job; a job retried many times forgets its oldest (the stream shows the
+/// newest and the final state, whatever it missed).
+const MAX_HISTORY: usize = 100;
 
 impl Job {
     pub fn new(id: String, key_id: String, url: String, now: i64) -> Job {
@@ -166,6 +186,28 @@ impl Job {
             updated_at: now,
             started_at: None,
             completed_at: None,
+            history: Vec::new(),
+        }
+        .recorded(now)
+    }
+
+    fn recorded(mut self, now: i64) -> Job {
+        self.record(now);
+        self
+    }
+
+    fn record(&mut self, now: i64) {
+        let seq = self.history.last().map_or(1, |c| c.seq + 1);
+        self.history.push(JobChange {
+            seq,
+            status: self.status,
+            current_stage: self.current_stage,
+            progress_percent: self.progress_percent,
+            error: self.error.clone(),
+            at: now,
+        });
+        if self.history.len() > MAX_HISTORY {
+            self.history.remove(0);
         }
     }
 
@@ -182,6 +224,7 @@ impl Job {
                 Some(a) => owner(*a),
                 None => !self.status.is_terminal(),
             },
+            Transition::Cancel => !self.status.is_terminal(),
         };
         if !allowed {
             return false;
@@ -219,9 +262,17 @@ impl Job {
                 self.current_stage = Stage::Starting;
                 self.progress_percent = 0;
             }
+            Transition::Cancel => {
+                self.status = JobStatus::Cancelled;
+                self.error = Some("cancelled by the client".into());
+                self.completed_at = Some(now);
+            }
             Transition::Touch { .. } => {}
         }
         self.updated_at = now;
+        if !matches!(t, Transition::Touch { .. }) {
+            self.record(now);
+        }
         true
     }
 }
@@ -254,6 +305,8 @@ pub enum Transition {
     Release {
         attempt: u32,
     },
+    /// The client cancels: a queued job never runs, a running one stops at its next stage.
+    Cancel,
     /// Only `updated_at` moves: the owner's heartbeat (`Some`), or the reconciler noting that it
     /// republished a job (`None`, any job not yet finished).
     Touch {
@@ -336,6 +389,27 @@ mod tests {
 
     fn job() -> Job {
         Job::new("j".into(), "k".into(), "https://example.com/".into(), 0)
+    }
+
+    #[test]
+    fn every_change_is_numbered_in_the_history() {
+        let mut j = job();
+        assert!(j.apply(&Transition::Claim, 1));
+        assert!(j.apply(&Transition::Touch { attempt: Some(1) }, 2), "a heartbeat is no change");
+        assert!(j.apply(&Transition::Progress { attempt: 1, stage: Stage::News }, 3));
+        assert!(j.apply(&Transition::Cancel, 4));
+        assert!(!j.apply(&Transition::Progress { attempt: 1, stage: Stage::Saving }, 5), "a cancelled job stops");
+        assert!(!j.apply(&Transition::Claim, 6), "and never runs again");
+        let seen: Vec<(u32, JobStatus, Stage)> = j.history.iter().map(|c| (c.seq, c.status, c.current_stage)).collect();
+        assert_eq!(
+            seen,
+            [
+                (1, JobStatus::Queued, Stage::Starting),
+                (2, JobStatus::Processing, Stage::Starting),
+                (3, JobStatus::Processing, Stage::News),
+                (4, JobStatus::Cancelled, Stage::News),
+            ]
+        );
     }
 
     #[test]

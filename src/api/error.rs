@@ -28,6 +28,10 @@ pub enum ApiError {
     InvalidUrl { field: &'static str, reason: String },
     #[error("{field} is invalid: {reason}")]
     Invalid { field: &'static str, reason: String },
+    #[error("this Idempotency-Key was used before with a different request")]
+    IdempotencyMismatch,
+    #[error("job {id} has already {status}")]
+    JobFinished { id: String, status: crate::job::JobStatus },
     #[error("{what} not found")]
     NotFound { what: &'static str },
     #[error("method not allowed")]
@@ -52,7 +56,8 @@ impl ApiError {
             }
             ApiError::NotFound { .. } => StatusCode::NOT_FOUND,
             ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
-            ApiError::JobEnded { .. } => StatusCode::CONFLICT,
+            ApiError::JobEnded { .. } | ApiError::JobFinished { .. } => StatusCode::CONFLICT,
+            ApiError::IdempotencyMismatch => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -69,6 +74,8 @@ impl ApiError {
             ApiError::Missing { .. } => "missing_field",
             ApiError::InvalidUrl { .. } => "invalid_url",
             ApiError::Invalid { .. } => "invalid_field",
+            ApiError::IdempotencyMismatch => "idempotency_key_reused",
+            ApiError::JobFinished { .. } => "job_finished",
             ApiError::NotFound { .. } => "not_found",
             ApiError::MethodNotAllowed => "method_not_allowed",
             ApiError::JobEnded { status, .. } => match status {
@@ -143,6 +150,8 @@ mod tests {
             (ApiError::Missing { field: "url" }, 422, "missing_field"),
             (ApiError::InvalidUrl { field: "url", reason: "x".into() }, 422, "invalid_url"),
             (ApiError::Invalid { field: "events", reason: "x".into() }, 422, "invalid_field"),
+            (ApiError::IdempotencyMismatch, 422, "idempotency_key_reused"),
+            (ApiError::JobFinished { id: "j".into(), status: crate::job::JobStatus::Completed }, 409, "job_finished"),
             (ApiError::NotFound { what: "job" }, 404, "not_found"),
             (ApiError::MethodNotAllowed, 405, "method_not_allowed"),
             (

@@ -3,6 +3,7 @@
 
 mod auth;
 mod error;
+mod jobs;
 mod scrape;
 mod webhooks;
 
@@ -28,11 +29,28 @@ pub struct AppState {
     pub max_request_bytes: usize,
     /// Seals and opens webhook signing secrets.
     pub secrets: Arc<SecretBox>,
+    /// How often an event stream looks at its job.
+    pub events_poll: std::time::Duration,
+}
+
+impl AppState {
+    pub fn new(backend: &crate::app::Backend, settings: &crate::config::Settings, secrets: Arc<SecretBox>) -> Self {
+        AppState {
+            store: backend.store.clone(),
+            broker: backend.broker.clone(),
+            topics: settings.topics.clone(),
+            allow_private_networks: settings.fetch.allow_private_networks,
+            max_request_bytes: settings.max_request_bytes,
+            secrets,
+            events_poll: settings.events_poll,
+        }
+    }
 }
 
 pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(scrape::routes())
+        .merge(jobs::routes())
         .merge(webhooks::routes())
         .route("/healthz", get(|| async { axum::Json(serde_json::json!({"status": "ok"})) }))
         .fallback(|| async { ApiError::NotFound { what: "route" } })

@@ -6,7 +6,7 @@ use super::{ApiError, AppState};
 use crate::job::{Job, JobOptions, JobRequested, JobStatus, Stage, now_ms, rfc3339};
 use crate::queue::OutgoingMessage;
 use crate::scrape::guard::{self, UrlRefusal};
-use crate::store::Enqueue;
+use crate::store::{Enqueue, StoreError};
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
@@ -15,6 +15,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
 use url::Url;
 
 /// Longest URL accepted.
@@ -28,19 +29,35 @@ pub fn routes() -> axum::Router<AppState> {
 }
 
 #[derive(Debug, Deserialize)]
-struct SubmitRequest {
+pub(super) struct SubmitRequest {
     url: Option<String>,
     webhook_url: Option<String>,
     #[serde(default)]
     options: JobOptions,
+    /// Seconds: a completed report of the same site this young is returned instead of a new crawl.
+    max_age: Option<u64>,
 }
 
 #[derive(Debug, Serialize)]
-struct SubmitResponse {
-    scrape_id: String,
-    status: JobStatus,
-    message: &'static str,
+pub(super) struct SubmitResponse {
+    pub scrape_id: String,
+    pub status: JobStatus,
+    pub message: &'static str,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub reused: bool,
 }
+
+/// What a submit came to.
+pub(super) enum Submitted {
+    Queued(Job),
+    /// The same `Idempotency-Key` was used before, for the same request.
+    Replayed(Job),
+    /// A young enough report of the same site exists.
+    Reused(Job),
+}
+
+/// How far back `max_age` looks: the key's most recent completed jobs.
+const REUSE_WINDOW: usize = 50;
 
 async fn submit(
     State(state): State<AppState>,
@@ -49,28 +66,90 @@ async fn submit(
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
     let request: SubmitRequest = parse_json(&headers, body, state.max_request_bytes)?;
+    let idempotency = match headers.get("idempotency-key") {
+        None => None,
+        Some(v) => {
+            Some(v.to_str().ok().map(str::trim).filter(|k| !k.is_empty() && k.len() <= 255).ok_or_else(|| {
+                ApiError::Invalid { field: "Idempotency-Key", reason: "1 to 255 visible ASCII characters".into() }
+            })?)
+        }
+    };
+    let outcome = enqueue(&state, &caller, request, idempotency).await?;
+    let (job, code, message, reused) = match outcome {
+        Submitted::Queued(job) | Submitted::Replayed(job) => {
+            (job, StatusCode::ACCEPTED, "Job queued successfully!", false)
+        }
+        Submitted::Reused(job) => (job, StatusCode::OK, "Reused a recent report of this site.", true),
+    };
+    let location = format!("/api/v1/scrape/status/{}", job.id);
+    let status = if reused { job.status } else { JobStatus::Queued };
+    let body = SubmitResponse { scrape_id: job.id, status, message, reused };
+    let mut response = (code, Json(body)).into_response();
+    if let Ok(location) = HeaderValue::from_str(&location) {
+        response.headers_mut().insert(header::LOCATION, location);
+    }
+    Ok(response)
+}
+
+/// Validates one request and queues its job (or finds the one it names again).
+pub(super) async fn enqueue(
+    state: &AppState,
+    caller: &Caller,
+    request: SubmitRequest,
+    idempotency: Option<&str>,
+) -> Result<Submitted, ApiError> {
     let url = parse_target(request.url.as_deref(), "url", state.allow_private_networks)?;
     let webhook_url = match request.webhook_url.as_deref() {
         None => None,
         Some(raw) => Some(parse_target(Some(raw), "webhook_url", state.allow_private_networks)?.to_string()),
     };
-    let mut job = Job::new(uuid::Uuid::new_v4().to_string(), caller.key_id, url.to_string(), now_ms());
+    if let Some(max_age) = request.max_age {
+        if let Some(recent) = recent_report(state, caller, &url, max_age).await? {
+            return Ok(Submitted::Reused(recent));
+        }
+    }
+    // With an Idempotency-Key the job's id is derived from it, so a retried request finds the
+    // job its first attempt made instead of making a second.
+    let id = match idempotency {
+        Some(key) => {
+            let digest = Sha256::digest(format!("{}\n{key}", caller.key_id));
+            let bytes: [u8; 16] = digest[..16].try_into().expect("16 bytes");
+            uuid::Builder::from_random_bytes(bytes).into_uuid().to_string()
+        }
+        None => uuid::Uuid::new_v4().to_string(),
+    };
+    let mut job = Job::new(id, caller.key_id.clone(), url.to_string(), now_ms());
     job.webhook_url = webhook_url;
     job.options = request.options;
     let message = OutgoingMessage::json(&JobRequested::for_job(&job), &job.id);
-    if state.store.create_job(&job, &message).await? == Enqueue::PublishRequired {
-        // The job is stored; should this publish be lost, the reconciler republishes it.
-        if let Err(e) = state.broker.publish(&state.topics.jobs, &[message]).await {
-            tracing::warn!(error = %e, job_id = %job.id, "publish failed; the reconciler will republish");
+    match state.store.create_job(&job, &message).await {
+        Ok(Enqueue::Done) => {}
+        Ok(Enqueue::PublishRequired) => {
+            // The job is stored; should this publish be lost, the reconciler republishes it.
+            if let Err(e) = state.broker.publish(&state.topics.jobs, &[message]).await {
+                tracing::warn!(error = %e, job_id = %job.id, "publish failed; the reconciler will republish");
+            }
         }
+        Err(StoreError::Conflict(_)) if idempotency.is_some() => {
+            let first = state.store.get_job(&job.id).await?.ok_or(ApiError::NotFound { what: "job" })?;
+            if first.url != job.url || first.webhook_url != job.webhook_url || first.options != job.options {
+                return Err(ApiError::IdempotencyMismatch);
+            }
+            return Ok(Submitted::Replayed(first));
+        }
+        Err(e) => return Err(e.into()),
     }
-    let location = format!("/api/v1/scrape/status/{}", job.id);
-    let body = SubmitResponse { scrape_id: job.id, status: JobStatus::Queued, message: "Job queued successfully!" };
-    let mut response = (StatusCode::ACCEPTED, Json(body)).into_response();
-    if let Ok(location) = HeaderValue::from_str(&location) {
-        response.headers_mut().insert(header::LOCATION, location);
-    }
-    Ok(response)
+    Ok(Submitted::Queued(job))
+}
+
+/// The key's most recent completed job of the same host, if completed within `max_age` seconds.
+async fn recent_report(state: &AppState, caller: &Caller, url: &Url, max_age: u64) -> Result<Option<Job>, ApiError> {
+    let since = now_ms() - (max_age.min(365 * 86_400) * 1000) as i64;
+    let host =
+        |u: &str| Url::parse(u).ok().and_then(|u| u.host_str().map(|h| h.trim_start_matches("www.").to_string()));
+    let wanted = host(url.as_str());
+    let recent = state.store.list_jobs(&caller.key_id, Some(JobStatus::Completed), None, REUSE_WINDOW).await?;
+    Ok(recent.into_iter().find(|j| j.completed_at.is_some_and(|t| t >= since) && host(&j.url) == wanted))
 }
 
 pub(super) fn parse_json<T: serde::de::DeserializeOwned>(
@@ -118,7 +197,7 @@ pub(super) fn parse_target(raw: Option<&str>, field: &'static str, allow_private
 
 /// The original's status document, plus timestamps.
 #[derive(Debug, Serialize)]
-pub struct StatusBody {
+pub(super) struct StatusBody {
     job_id: String,
     status: JobStatus,
     progress_percent: u8,
@@ -135,7 +214,7 @@ pub struct StatusBody {
 }
 
 impl StatusBody {
-    fn of(job: &Job) -> Self {
+    pub(super) fn of(job: &Job) -> Self {
         let end = job.completed_at.unwrap_or_else(now_ms);
         StatusBody {
             job_id: job.id.clone(),
@@ -156,7 +235,7 @@ impl StatusBody {
 }
 
 /// The caller's job; another key's job is as unknown as a missing one.
-async fn own_job(state: &AppState, caller: &Caller, id: &str) -> Result<Job, ApiError> {
+pub(super) async fn own_job(state: &AppState, caller: &Caller, id: &str) -> Result<Job, ApiError> {
     match state.store.get_job(id).await? {
         Some(job) if job.key_id == caller.key_id => Ok(job),
         _ => Err(ApiError::NotFound { what: "job" }),

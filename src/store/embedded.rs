@@ -1,8 +1,8 @@
 //! The embedded store: job documents as JSON in the data dir's SQLite file, next to the queue.
 //! A submit inserts the job and its `scrape-jobs` message in one transaction.
 
-use super::{ApiKey, Applied, Change, Enqueue, Store, StoreError, apply_change};
-use crate::job::{Job, Transition, now_ms};
+use super::{ApiKey, Applied, Change, Enqueue, JobCursor, Store, StoreError, apply_change};
+use crate::job::{Job, JobStatus, Transition, now_ms};
 use crate::queue::{OutgoingMessage, QueueError, embedded::publish_in};
 use crate::sqlite::{self, Db};
 use crate::webhooks::{Delivery, DeliveryStatus, Endpoint};
@@ -192,6 +192,26 @@ impl Store for EmbeddedStore {
             })
             .await?;
         report.map(|r| serde_json::from_str(&r).map_err(|e| StoreError::Backend(Box::new(e)))).transpose()
+    }
+
+    async fn list_jobs(
+        &self,
+        key_id: &str,
+        status: Option<JobStatus>,
+        after: Option<&JobCursor>,
+        limit: usize,
+    ) -> Result<Vec<Job>, StoreError> {
+        let sql = "SELECT doc FROM jobs WHERE key_id = ?1 AND (?2 IS NULL OR status = ?2)
+                   AND (?3 IS NULL OR created_at < ?3 OR (created_at = ?3 AND id < ?4))
+                   ORDER BY created_at DESC, id DESC LIMIT ?5";
+        let params = vec![
+            key_id.to_string().into(),
+            status.map(|s| s.as_str().to_string()).into(),
+            after.map(|c| c.created_at).into(),
+            after.map(|c| c.id.clone()).into(),
+            (limit as i64).into(),
+        ];
+        self.docs(sql, params).await
     }
 
     async fn stale_jobs(&self, before: i64, limit: usize) -> Result<Vec<Job>, StoreError> {

@@ -8,8 +8,8 @@
 //! Firestore cannot commit together with Pub/Sub: `create_job` answers
 //! [`Enqueue::PublishRequired`] and the caller publishes.
 
-use super::{ApiKey, Applied, Change, Enqueue, Store, StoreError, apply_change};
-use crate::job::{Job, Transition, now_ms};
+use super::{ApiKey, Applied, Change, Enqueue, JobCursor, Store, StoreError, apply_change};
+use crate::job::{Job, JobStatus, Transition, now_ms};
 use crate::queue::OutgoingMessage;
 use crate::webhooks::{Delivery, Endpoint};
 use async_trait::async_trait;
@@ -165,6 +165,42 @@ impl Store for FirestoreStore {
     async fn get_result(&self, job_id: &str) -> Result<Option<serde_json::Value>, StoreError> {
         let doc: Option<ResultDoc> = self.db.fluent().select().by_id_in(RESULTS).obj().one(job_id).await?;
         doc.map(|d| serde_json::from_str(&d.report).map_err(|e| StoreError::Backend(Box::new(e)))).transpose()
+    }
+
+    /// Needs the composite indexes (key_id, created_at desc, id desc) and (key_id, status,
+    /// created_at desc, id desc) of `deploy/firestore.indexes.json`.
+    async fn list_jobs(
+        &self,
+        key_id: &str,
+        status: Option<JobStatus>,
+        after: Option<&JobCursor>,
+        limit: usize,
+    ) -> Result<Vec<Job>, StoreError> {
+        let key_id = key_id.to_string();
+        let status = status.map(|s| s.as_str());
+        let before = after.map(|c| c.created_at);
+        // Jobs created in the same millisecond as the cursor's come first in this order; those
+        // up to the cursor are skipped here, so ask for enough to skip them.
+        let ties = if after.is_some() { 100 } else { 0 };
+        let jobs: Vec<Job> = self
+            .db
+            .fluent()
+            .select()
+            .from(JOBS)
+            .filter(|q| {
+                q.for_all([
+                    q.field("key_id").eq(key_id.clone()),
+                    status.and_then(|s| q.field("status").eq(s)),
+                    before.and_then(|b| q.field("created_at").less_than_or_equal(b)),
+                ])
+            })
+            .order(|o| o.fields([o.field("created_at").desc(), o.field("id").desc()]))
+            .limit((limit + ties).min(u32::MAX as usize) as u32)
+            .obj()
+            .query()
+            .await?;
+        let past_cursor = |j: &Job| after.is_none_or(|c| (j.created_at, j.id.as_str()) < (c.created_at, c.id.as_str()));
+        Ok(jobs.into_iter().filter(past_cursor).take(limit).collect())
     }
 
     /// Needs the composite index (status, updated_at) of `deploy/firestore.indexes.json`.

@@ -5,7 +5,7 @@
 pub mod embedded;
 pub mod firestore;
 
-use crate::job::{Job, Transition};
+use crate::job::{Job, JobStatus, Transition};
 use crate::queue::OutgoingMessage;
 use crate::webhooks::{Delivery, Endpoint};
 use async_trait::async_trait;
@@ -35,6 +35,13 @@ pub enum Enqueue {
     /// The store cannot write the broker's queue: the caller publishes the message, and the
     /// reconciler republishes it should the publish be lost.
     PublishRequired,
+}
+
+/// Where a page of [`Store::list_jobs`] ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JobCursor {
+    pub created_at: i64,
+    pub id: String,
 }
 
 /// Result of an atomic change of one document ([`Store::transition`] and the `update_*` calls).
@@ -82,6 +89,15 @@ pub trait Store: Send + Sync {
         report: Option<&serde_json::Value>,
     ) -> Result<Applied, StoreError>;
     async fn get_result(&self, job_id: &str) -> Result<Option<serde_json::Value>, StoreError>;
+    /// A key's jobs, newest first (by `created_at`, then id), optionally of one status, starting
+    /// after `after` (the last job of the previous page).
+    async fn list_jobs(
+        &self,
+        key_id: &str,
+        status: Option<JobStatus>,
+        after: Option<&JobCursor>,
+        limit: usize,
+    ) -> Result<Vec<Job>, StoreError>;
     /// Unfinished jobs (`queued`, `processing`, `retrying`) not updated since `before` (unix ms),
     /// oldest first: the reconciler's candidates for a lost message.
     async fn stale_jobs(&self, before: i64, limit: usize) -> Result<Vec<Job>, StoreError>;

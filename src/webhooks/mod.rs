@@ -19,11 +19,12 @@ use sha2::{Digest, Sha256};
 
 pub const COMPLETED: &str = "scrape.completed";
 pub const FAILED: &str = "scrape.failed";
+pub const CANCELLED: &str = "scrape.cancelled";
 pub const PROGRESS: &str = "scrape.progress";
 /// Every event type an endpoint may ask for.
-pub const EVENTS: [&str; 3] = [COMPLETED, FAILED, PROGRESS];
-/// What an endpoint gets when it names no events.
-pub const DEFAULT_EVENTS: [&str; 2] = [COMPLETED, FAILED];
+pub const EVENTS: [&str; 4] = [COMPLETED, FAILED, CANCELLED, PROGRESS];
+/// What an endpoint gets when it names no events: how each job ended.
+pub const DEFAULT_EVENTS: [&str; 3] = [COMPLETED, FAILED, CANCELLED];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase")]

@@ -10,6 +10,7 @@ mod fixtures;
 mod gcp;
 mod helpers;
 mod hostile;
+mod jobs;
 mod processes;
 mod sections;
 mod webhooks;

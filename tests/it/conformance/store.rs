@@ -3,7 +3,7 @@
 
 use krawlr::job::{Job, JobEvent, JobRequested, JobStatus, Stage, Transition, now_ms};
 use krawlr::queue::OutgoingMessage;
-use krawlr::store::{ApiKey, Applied, Change, Enqueue, Store, StoreError};
+use krawlr::store::{ApiKey, Applied, Change, Enqueue, JobCursor, Store, StoreError};
 use krawlr::webhooks::{Delivery, DeliveryStatus, Endpoint, EndpointStatus};
 use std::collections::HashSet;
 use std::sync::Arc;
@@ -257,7 +257,39 @@ pub async fn deliveries_are_written_once_and_due_in_order(store: Arc<dyn Store>)
     assert!(store.list_deliveries("ep_none", 10).await.unwrap().is_empty());
 }
 
+pub async fn jobs_are_listed_per_key_newest_first(store: Arc<dyn Store>) {
+    let key = format!("key_{}", uuid::Uuid::new_v4().simple());
+    let mut made = Vec::new();
+    // Two jobs share each creation time: the id orders them.
+    for i in 0..6 {
+        let (mut job, message) = new_job(&key);
+        job.created_at = 1_000 + (i / 2) as i64;
+        store.create_job(&job, &message).await.unwrap();
+        made.push((job.created_at, job.id.clone()));
+    }
+    store.transition(&made[0].1, &Transition::Cancel, None).await.unwrap();
+    made.sort();
+    made.reverse();
+    let mut seen = Vec::new();
+    let mut after = None;
+    loop {
+        let page = store.list_jobs(&key, None, after.as_ref(), 4).await.unwrap();
+        seen.extend(page.iter().map(|j| (j.created_at, j.id.clone())));
+        match page.last() {
+            Some(last) if page.len() == 4 => {
+                after = Some(JobCursor { created_at: last.created_at, id: last.id.clone() })
+            }
+            _ => break,
+        }
+    }
+    assert_eq!(seen, made, "newest first, ties by id, each once");
+    let cancelled = store.list_jobs(&key, Some(JobStatus::Cancelled), None, 10).await.unwrap();
+    assert_eq!(cancelled.len(), 1);
+    assert!(store.list_jobs("key_nobody", None, None, 10).await.unwrap().is_empty());
+}
+
 pub async fn run_all(store: Arc<dyn Store>) {
+    jobs_are_listed_per_key_newest_first(store.clone()).await;
     webhook_endpoints_belong_to_a_key_and_change_atomically(store.clone()).await;
     deliveries_are_written_once_and_due_in_order(store.clone()).await;
     jobs_round_trip_and_ids_are_unique(store.clone()).await;

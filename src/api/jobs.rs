@@ -1,0 +1,215 @@
+//! Job management around the original's three routes: the key's job list, cancellation, batch
+//! submit, and each job's live progress as Server-Sent Events.
+
+use super::auth::Caller;
+use super::scrape::{StatusBody, SubmitRequest, SubmitResponse, Submitted, enqueue, own_job, parse_json};
+use super::{ApiError, AppState};
+use crate::job::{JobChange, JobEvent, JobStatus, Transition};
+use crate::queue::OutgoingMessage;
+use crate::store::{Applied, JobCursor};
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use futures_util::Stream;
+use serde::Deserialize;
+use std::convert::Infallible;
+
+/// Most jobs in one batch, and on one page of the list.
+const MAX_BATCH: usize = 100;
+const MAX_PAGE: usize = 100;
+
+pub fn routes() -> axum::Router<AppState> {
+    axum::Router::new()
+        .route("/api/v1/scrape", get(list))
+        .route("/api/v1/scrape/batch", post(batch))
+        .route("/api/v1/scrape/{id}/cancel", post(cancel))
+        .route("/api/v1/scrape/{id}/events", get(events))
+}
+
+#[derive(Debug, Deserialize)]
+struct ListQuery {
+    status: Option<String>,
+    limit: Option<usize>,
+    cursor: Option<String>,
+}
+
+fn encode_cursor(c: &JobCursor) -> String {
+    URL_SAFE_NO_PAD.encode(format!("{}:{}", c.created_at, c.id))
+}
+
+fn decode_cursor(raw: &str) -> Result<JobCursor, ApiError> {
+    let invalid = || ApiError::Invalid { field: "cursor", reason: "not a cursor this API gave out".into() };
+    let text = String::from_utf8(URL_SAFE_NO_PAD.decode(raw.trim()).map_err(|_| invalid())?).map_err(|_| invalid())?;
+    let (at, id) = text.split_once(':').ok_or_else(invalid)?;
+    Ok(JobCursor { created_at: at.parse().map_err(|_| invalid())?, id: id.to_string() })
+}
+
+/// The caller's jobs, newest first; `next_cursor` fetches the next page.
+async fn list(
+    State(state): State<AppState>,
+    caller: Caller,
+    Query(query): Query<ListQuery>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let status = match query.status.as_deref() {
+        None | Some("") => None,
+        Some(s) => Some(JobStatus::parse(s).ok_or_else(|| ApiError::Invalid {
+            field: "status",
+            reason: format!("expected one of {}", JobStatus::ALL.map(|s| s.as_str()).join(", ")),
+        })?),
+    };
+    let limit = query.limit.unwrap_or(20).clamp(1, MAX_PAGE);
+    let after = query.cursor.as_deref().map(decode_cursor).transpose()?;
+    let jobs = state.store.list_jobs(&caller.key_id, status, after.as_ref(), limit).await?;
+    let next = (jobs.len() == limit)
+        .then(|| jobs.last().map(|j| encode_cursor(&JobCursor { created_at: j.created_at, id: j.id.clone() })))
+        .flatten();
+    let jobs: Vec<StatusBody> = jobs.iter().map(StatusBody::of).collect();
+    Ok(Json(serde_json::json!({ "jobs": jobs, "next_cursor": next })))
+}
+
+/// A queued job never runs; a running one stops at its next stage boundary. Cancelling a
+/// cancelled job again is harmless; a job that ended otherwise answers 409.
+async fn cancel(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Json<StatusBody>, ApiError> {
+    let job = own_job(&state, &caller, &id).await?;
+    match state.store.transition(&job.id, &Transition::Cancel, None).await? {
+        Applied::Yes(cancelled) => {
+            // One event for the webhooks and other consumers of `scrape-completed`.
+            let event = OutgoingMessage::json(&JobEvent::of(&cancelled, crate::webhooks::CANCELLED), &cancelled.id);
+            if let Err(e) = state.broker.publish(&state.topics.completed, &[event]).await {
+                tracing::warn!(error = %e, job_id = %cancelled.id, "could not publish the cancellation");
+            }
+            Ok(Json(StatusBody::of(&cancelled)))
+        }
+        Applied::No(same) if same.status == JobStatus::Cancelled => Ok(Json(StatusBody::of(&same))),
+        Applied::No(ended) => Err(ApiError::JobFinished { id: ended.id, status: ended.status }),
+        Applied::NotFound => Err(ApiError::NotFound { what: "job" }),
+    }
+}
+
+#[derive(Debug, Deserialize)]
+struct BatchRequest {
+    jobs: Vec<serde_json::Value>,
+}
+
+/// Up to 100 jobs in one request, each validated on its own: `202` when any was queued, with
+/// a result per job in order (its `scrape_id`, or its error).
+async fn batch(
+    State(state): State<AppState>,
+    caller: Caller,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, ApiError> {
+    let request: BatchRequest = parse_json(&headers, body, state.max_request_bytes)?;
+    if request.jobs.is_empty() || request.jobs.len() > MAX_BATCH {
+        let reason = format!("1 to {MAX_BATCH} jobs, got {}", request.jobs.len());
+        return Err(ApiError::Invalid { field: "jobs", reason });
+    }
+    let mut results = Vec::with_capacity(request.jobs.len());
+    let mut accepted = 0;
+    for item in request.jobs {
+        let one = match serde_json::from_value::<SubmitRequest>(item) {
+            Ok(one) => enqueue(&state, &caller, one, None).await,
+            Err(e) => Err(ApiError::InvalidJson(e.to_string())),
+        };
+        results.push(match one {
+            Ok(Submitted::Queued(job) | Submitted::Replayed(job) | Submitted::Reused(job)) => {
+                accepted += 1;
+                let reused = job.status == JobStatus::Completed;
+                let body = SubmitResponse {
+                    scrape_id: job.id,
+                    status: job.status,
+                    message: if reused { "Reused a recent report of this site." } else { "Job queued successfully!" },
+                    reused,
+                };
+                serde_json::to_value(body).expect("serializes")
+            }
+            Err(e) if e.status().is_client_error() => {
+                serde_json::json!({"error": {"code": e.code(), "message": e.to_string()}})
+            }
+            Err(e) => return Err(e),
+        });
+    }
+    let code = if accepted > 0 { StatusCode::ACCEPTED } else { StatusCode::UNPROCESSABLE_ENTITY };
+    let rejected = results.len() - accepted;
+    Ok((code, Json(serde_json::json!({"accepted": accepted, "rejected": rejected, "results": results})))
+        .into_response())
+}
+
+/// The job's changes as Server-Sent Events: every state since `Last-Event-ID` (all of them on
+/// a first connection), then each change as it happens, ending after the final one. Event ids
+/// are the changes' sequence numbers; the event type is `progress` until the final status
+/// (`completed`, `failed` or `cancelled`).
+async fn events(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
+    let job = own_job(&state, &caller, &id).await?;
+    let last_seen: u32 =
+        headers.get("last-event-id").and_then(|v| v.to_str().ok()).and_then(|v| v.trim().parse().ok()).unwrap_or(0);
+    let (store, poll) = (state.store.clone(), state.events_poll);
+    // (the job as last read, the last change sent, whether the final one was sent)
+    let start = (Some(job), last_seen, false);
+    let changes = futures_util::stream::unfold(start, move |(mut job, mut last, done)| {
+        let store = store.clone();
+        let id = id.clone();
+        async move {
+            if done {
+                return None;
+            }
+            loop {
+                let current = match job.take() {
+                    Some(current) => current,
+                    None => {
+                        tokio::time::sleep(poll).await;
+                        match store.get_job(&id).await {
+                            Ok(Some(current)) => current,
+                            Ok(None) => return None,
+                            Err(e) => {
+                                tracing::debug!(error = %e, "event stream: store unavailable; polling again");
+                                continue;
+                            }
+                        }
+                    }
+                };
+                let fresh: Vec<Event> =
+                    current.history.iter().filter(|c| c.seq > last).map(|c| event(&id, c)).collect();
+                let finished = current.status.is_terminal();
+                if fresh.is_empty() {
+                    if finished {
+                        return None;
+                    }
+                    continue;
+                }
+                last = current.history.last().map_or(last, |c| c.seq);
+                return Some((futures_util::stream::iter(fresh.into_iter().map(Ok)), (None, last, finished)));
+            }
+        }
+    });
+    Ok(Sse::new(futures_util::StreamExt::flatten(changes)).keep_alive(KeepAlive::default()))
+}
+
+fn event(job_id: &str, change: &JobChange) -> Event {
+    let kind = if change.status.is_terminal() { change.status.as_str() } else { "progress" };
+    let data = serde_json::json!({
+        "job_id": job_id,
+        "status": change.status,
+        "current_stage": change.current_stage,
+        "progress_percent": change.progress_percent,
+        "error": change.error,
+        "at": crate::job::rfc3339(change.at),
+    });
+    Event::default().id(change.seq.to_string()).event(kind).data(data.to_string())
+}

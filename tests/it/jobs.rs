@@ -1,0 +1,217 @@
+//! Job management: live progress over Server-Sent Events (across processes, resumable), the
+//! job list, cancellation, batch submit, idempotent submit and report reuse.
+
+use crate::helpers::{Client, KEY, Site, TestEnv};
+use crate::webhooks::post;
+use serde_json::{Value, json};
+use std::time::{Duration, Instant};
+
+/// One Server-Sent Event.
+#[derive(Debug, Clone)]
+struct Sse {
+    id: u32,
+    event: String,
+    data: Value,
+}
+
+/// Reads `GET /api/v1/scrape/{id}/events` to its end (or `within`), from `last_event_id`.
+async fn read_events(client: &Client, id: &str, last_event_id: Option<u32>, within: Duration) -> Vec<Sse> {
+    let mut request = client.http.get(format!("{}/api/v1/scrape/{id}/events", client.base)).bearer_auth(&client.key);
+    if let Some(last) = last_event_id {
+        request = request.header("Last-Event-ID", last.to_string());
+    }
+    let mut response = tokio::time::timeout(within, request.send()).await.expect("connects").unwrap();
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.headers()["content-type"], "text/event-stream");
+    let deadline = Instant::now() + within;
+    let mut text = String::new();
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match tokio::time::timeout(left, response.chunk()).await {
+            Ok(Ok(Some(chunk))) => text.push_str(&String::from_utf8_lossy(&chunk)),
+            Ok(Ok(None)) => break,
+            Ok(Err(e)) => panic!("stream failed: {e}"),
+            Err(_) => panic!("the stream did not end within {within:?}; so far:\n{text}"),
+        }
+    }
+    text.split("\n\n")
+        .filter_map(|block| {
+            let field = |name: &str| {
+                block.lines().find_map(|l| l.strip_prefix(&format!("{name}:")).map(|v| v.trim().to_string()))
+            };
+            Some(Sse {
+                id: field("id")?.parse().ok()?,
+                event: field("event")?,
+                data: serde_json::from_str(&field("data")?).ok()?,
+            })
+        })
+        .collect()
+}
+
+async fn events_stream_every_stage_and_resume(env: TestEnv) {
+    let site = Site::company(Duration::from_millis(300)).await;
+    let (_api, base) = env.serve("api", "api").await;
+    let _worker = env.worker("worker").await;
+    let client = Client::new(&base, KEY);
+    let id = client.submit(&site.url("/")).await;
+    let all = read_events(&client, &id, None, Duration::from_secs(60)).await;
+
+    let ids: Vec<u32> = all.iter().map(|e| e.id).collect();
+    assert_eq!(ids, (1..=all.len() as u32).collect::<Vec<_>>(), "one event per change, numbered: {all:?}");
+    let stages: Vec<&str> = all.iter().map(|e| e.data["current_stage"].as_str().unwrap()).collect();
+    assert_eq!(all[0].data["status"], "queued");
+    for stage in ["starting", "profile", "website", "financial", "news", "enrichment", "saving", "completed"] {
+        assert!(stages.contains(&stage), "{stage} missing from {stages:?}");
+    }
+    let last = all.last().unwrap();
+    assert_eq!((last.event.as_str(), last.data["progress_percent"].as_u64()), ("completed", Some(100)));
+    assert!(all[..all.len() - 1].iter().all(|e| e.event == "progress"));
+
+    // A client that saw the first three resumes with the rest, the final event included.
+    let rest = read_events(&client, &id, Some(3), Duration::from_secs(10)).await;
+    assert_eq!(rest.iter().map(|e| e.id).collect::<Vec<_>>(), ids[3..]);
+    assert_eq!(rest.last().unwrap().event, "completed");
+    assert!(read_events(&client, &id, Some(last.id), Duration::from_secs(10)).await.is_empty());
+
+    let other = Client::new(&base, &env.create_key("other"));
+    let res = other.http.get(format!("{base}/api/v1/scrape/{id}/events")).bearer_auth(&other.key).send().await.unwrap();
+    assert_eq!(res.status(), 404, "another key's job streams nothing");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn events_stream_every_stage_across_processes_and_resume() {
+    events_stream_every_stage_and_resume(TestEnv::new()).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn events_stream_on_the_gcp_backend_too() {
+    events_stream_every_stage_and_resume(TestEnv::gcp()).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_cancelled_job_never_runs_or_stops_at_the_next_stage() {
+    let site = Site::company(Duration::from_secs(2)).await;
+    let env = TestEnv::new();
+    let (_api, base) = env.serve("api", "api").await;
+    let client = Client::new(&base, KEY);
+
+    // Queued, no worker yet: cancelled, it never runs.
+    let queued = client.submit(&site.url("/?queued")).await;
+    let (code, body) = post(&client, &format!("/api/v1/scrape/{queued}/cancel"), json!({})).await;
+    assert_eq!((code, body["status"].as_str()), (200, Some("cancelled")), "{body}");
+    let (code, _) = post(&client, &format!("/api/v1/scrape/{queued}/cancel"), json!({})).await;
+    assert_eq!(code, 200, "cancelling twice is harmless");
+
+    // Running: it stops at the next stage boundary.
+    let _worker = env.worker("worker").await;
+    let running = client.submit(&site.url("/?running")).await;
+    client.wait_status(&running, &["processing"], Duration::from_secs(10)).await;
+    let (code, body) = post(&client, &format!("/api/v1/scrape/{running}/cancel"), json!({})).await;
+    assert_eq!((code, body["status"].as_str()), (200, Some("cancelled")), "{body}");
+    let events = read_events(&client, &running, None, Duration::from_secs(20)).await;
+    assert_eq!(events.last().unwrap().event, "cancelled");
+    assert_eq!(events.iter().filter(|e| e.event == "cancelled").count(), 1, "one event, not a storm");
+
+    let done = client.submit(&site.url("/?done")).await;
+    client.wait_status(&done, &["completed"], Duration::from_secs(30)).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    for id in [&queued, &running] {
+        let status = client.status(id).await;
+        assert_eq!(status["status"], "cancelled", "{status}");
+        let (code, body) = client.get(&format!("/api/v1/scrape/{id}")).await;
+        assert_eq!((code, body["error"]["code"].as_str()), (409, Some("job_cancelled")));
+    }
+    assert_eq!(site.hits(), 2, "the queued job's site was never fetched (one visit each for the others)");
+    let (code, body) = post(&client, &format!("/api/v1/scrape/{done}/cancel"), json!({})).await;
+    assert_eq!((code, body["error"]["code"].as_str()), (409, Some("job_finished")));
+    assert_eq!(env.count("SELECT count(*) FROM results"), 1, "only the finished job has a result");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn jobs_are_listed_newest_first_page_by_page() {
+    let env = TestEnv::new();
+    let (_api, base) = env.serve("api", "api").await;
+    let client = Client::new(&base, KEY);
+    let mut submitted = Vec::new();
+    for i in 0..5 {
+        submitted.push(client.submit(&format!("https://example{i}.com")).await);
+    }
+    post(&client, &format!("/api/v1/scrape/{}/cancel", submitted[1]), json!({})).await;
+    let mut seen = Vec::new();
+    let mut path = "/api/v1/scrape?limit=2".to_string();
+    loop {
+        let (code, page) = client.get(&path).await;
+        assert_eq!(code, 200, "{page}");
+        seen.extend(page["jobs"].as_array().unwrap().iter().map(|j| j["job_id"].as_str().unwrap().to_string()));
+        match page["next_cursor"].as_str() {
+            Some(cursor) => path = format!("/api/v1/scrape?limit=2&cursor={cursor}"),
+            None => break,
+        }
+    }
+    submitted.reverse();
+    assert_eq!(seen, submitted, "newest first, each once");
+    let (_, cancelled) = client.get("/api/v1/scrape?status=cancelled").await;
+    assert_eq!(cancelled["jobs"].as_array().unwrap().len(), 1);
+    let other = Client::new(&base, &env.create_key("other"));
+    assert!(other.get("/api/v1/scrape").await.1["jobs"].as_array().unwrap().is_empty());
+    for bad in ["/api/v1/scrape?status=lost", "/api/v1/scrape?cursor=nonsense"] {
+        let (code, body) = client.get(bad).await;
+        assert_eq!((code, body["error"]["code"].as_str()), (422, Some("invalid_field")), "{bad}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn batches_idempotency_keys_and_reuse() {
+    let site = Site::company(Duration::ZERO).await;
+    let env = TestEnv::new();
+    let (_up, base) = env.serve("up", "up").await;
+    let client = Client::new(&base, KEY);
+
+    let jobs = json!({"jobs": [
+        {"url": site.url("/?a")}, {"url": "ftp://nope"}, {"url": site.url("/?b"), "options": {"max_pages": 2}},
+        {"nope": 1}, {"url": site.url("/?c")}
+    ]});
+    let (code, body) = post(&client, "/api/v1/scrape/batch", jobs).await;
+    assert_eq!(code, 202, "{body}");
+    assert_eq!((body["accepted"].as_u64(), body["rejected"].as_u64()), (Some(3), Some(2)));
+    let results = body["results"].as_array().unwrap();
+    assert_eq!(results[1]["error"]["code"], "invalid_url");
+    assert_eq!(results[3]["error"]["code"], "missing_field");
+    for i in [0, 2, 4] {
+        let id = results[i]["scrape_id"].as_str().unwrap();
+        client.wait_status(id, &["completed"], Duration::from_secs(30)).await;
+    }
+    let too_many = json!({"jobs": (0..101).map(|i| json!({"url": format!("https://e{i}.com")})).collect::<Vec<_>>()});
+    assert_eq!(post(&client, "/api/v1/scrape/batch", too_many).await.0, 422);
+
+    // The same Idempotency-Key: the same job, written once.
+    let send = |body: Value| {
+        client
+            .http
+            .post(format!("{base}/api/v1/scrape/company"))
+            .bearer_auth(KEY)
+            .header("Idempotency-Key", "order-42")
+            .json(&body)
+            .send()
+    };
+    let first: Value = send(json!({"url": site.url("/?idem")})).await.unwrap().json().await.unwrap();
+    let again = send(json!({"url": site.url("/?idem")})).await.unwrap();
+    assert_eq!(again.status(), 202);
+    let again: Value = again.json().await.unwrap();
+    assert_eq!(first["scrape_id"], again["scrape_id"]);
+    let changed = send(json!({"url": site.url("/?other")})).await.unwrap();
+    assert_eq!(changed.status(), 422);
+    let count = env.count(&format!("SELECT count(*) FROM jobs WHERE id = '{}'", first["scrape_id"].as_str().unwrap()));
+    assert_eq!(count, 1);
+
+    // Reuse: a young enough report of the same site comes back at once.
+    let before = env.count("SELECT count(*) FROM jobs");
+    let (code, reused) = post(&client, "/api/v1/scrape/company", json!({"url": site.url("/"), "max_age": 3600})).await;
+    assert_eq!((code, reused["reused"].as_bool(), reused["status"].as_str()), (200, Some(true), Some("completed")));
+    assert_eq!(env.count("SELECT count(*) FROM jobs"), before, "no new crawl");
+    let (code, report) = client.get(&format!("/api/v1/scrape/{}", reused["scrape_id"].as_str().unwrap())).await;
+    assert_eq!((code, report["company"]["name"].as_str()), (200, Some("Acme Rockets")));
+    let (code, _) =
+        post(&client, "/api/v1/scrape/company", json!({"url": "https://never-seen.example", "max_age": 3600})).await;
+    assert_eq!(code, 202, "nothing to reuse: a new job");
+}
