@@ -61,7 +61,8 @@ for name, command in [("krawlr-api", "api"), ("krawlr-worker", "worker"), ("kraw
         check("krawlr" in refs, f"k8s: {name} reads KRAWLR_SECRET_KEY from the krawlr Secret")
 check("KRAWLR_SECRET_KEY" in by_kind["Secret"]["krawlr"]["stringData"], "k8s: the krawlr Secret holds KRAWLR_SECRET_KEY")
 api = by_kind["Deployment"]["krawlr-api"]["spec"]["template"]["spec"]["containers"][0]
-check(api["readinessProbe"]["httpGet"]["path"] == "/healthz", "k8s: api readiness on /healthz")
+check(api["readinessProbe"]["httpGet"]["path"] == "/readyz", "k8s: api readiness on /readyz")
+check(api["livenessProbe"]["httpGet"]["path"] == "/healthz", "k8s: api liveness on /healthz")
 service = by_kind["Service"]["krawlr-api"]
 check(service["spec"]["selector"] == by_kind["Deployment"]["krawlr-api"]["spec"]["selector"]["matchLabels"], "k8s: service selects the api")
 scaled = by_kind["ScaledObject"]["krawlr-worker"]

@@ -143,6 +143,24 @@ pub async fn run(settings: Settings, parts: Parts) -> anyhow::Result<()> {
             Ok(())
         });
     }
+    if let Some(address) = settings.metrics_listen.filter(|_| !parts.api) {
+        let listener = tokio::net::TcpListener::bind(address)
+            .await
+            .with_context(|| format!("cannot listen on {address} (KRAWLR_METRICS_LISTEN)"))?;
+        info!(address = %listener.local_addr()?, "metrics listening");
+        let probe = api::health::Probe {
+            store: backend.store.clone(),
+            broker: backend.broker.clone(),
+            topics: settings.topics.clone(),
+        };
+        let stop = shutdown.clone();
+        tasks.spawn(async move {
+            axum::serve(listener, api::health::probe_router(probe))
+                .with_graceful_shutdown(stop.cancelled_owned())
+                .await
+                .context("metrics server failed")
+        });
+    }
     if parts.worker {
         let worker = Arc::new(build_worker(&backend, &settings)?);
         let stop = shutdown.clone();

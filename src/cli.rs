@@ -93,7 +93,7 @@ pub fn main(cli: Cli) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    crate::telemetry::init(&settings.log_filter);
+    crate::telemetry::init(&settings.log_filter, settings.log_json);
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(runtime) => runtime,
         Err(e) => {

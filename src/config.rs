@@ -34,6 +34,8 @@ pub enum SqliteSync {
 pub struct Settings {
     pub backend: Backend,
     pub listen: SocketAddr,
+    /// Where a process without the api serves `/metrics`, `/healthz` and `/readyz`.
+    pub metrics_listen: Option<SocketAddr>,
     pub data_dir: PathBuf,
     pub api_key: Option<String>,
     pub gcp_project_id: Option<String>,
@@ -56,6 +58,8 @@ pub struct Settings {
     pub events_poll: Duration,
     pub sqlite_sync: SqliteSync,
     pub log_filter: String,
+    /// One JSON object per log line (`KRAWLR_LOG_FORMAT=json`) instead of text.
+    pub log_json: bool,
 }
 
 /// Topic and subscription names, kept from the original.
@@ -333,9 +337,14 @@ impl Settings {
                 return Err(env.invalid("KRAWLR_API_KEY", "<hidden>", "must be at least 16 characters"));
             }
         }
+        let metrics_listen = match env.get("KRAWLR_METRICS_LISTEN") {
+            None => None,
+            Some(raw) => Some(raw.parse().map_err(|_| env.invalid("KRAWLR_METRICS_LISTEN", raw, "expected IP:PORT"))?),
+        };
         Ok(Settings {
             backend,
             listen,
+            metrics_listen,
             data_dir: env.string("KRAWLR_DATA_DIR").unwrap_or("./krawlr-data".into()).into(),
             api_key,
             gcp_project_id,
@@ -357,6 +366,11 @@ impl Settings {
             events_poll: env.seconds("KRAWLR_EVENTS_POLL_SECONDS", 0.25, 0.01..=10.0)?,
             sqlite_sync,
             log_filter: env.string("KRAWLR_LOG").unwrap_or("info".into()),
+            log_json: match env.get("KRAWLR_LOG_FORMAT").unwrap_or("text") {
+                "text" => false,
+                "json" => true,
+                other => return Err(env.invalid("KRAWLR_LOG_FORMAT", other, "expected text or json")),
+            },
         })
     }
 }

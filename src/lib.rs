@@ -8,6 +8,7 @@ pub mod cli;
 pub mod config;
 pub mod job;
 pub mod keys;
+pub mod metrics;
 pub mod queue;
 pub mod scrape;
 pub mod sqlite;

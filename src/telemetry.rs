@@ -1,15 +1,18 @@
-//! Logging: `tracing` to stderr, filtered by `KRAWLR_LOG` (default `info`). Standard output is
-//! kept for what a command prints (the report, the listening address, a new key).
+//! Logging: `tracing` to stderr, filtered by `KRAWLR_LOG` (default `info`), human-readable or
+//! one JSON object per line (`KRAWLR_LOG_FORMAT=json`, with the fields of every enclosing span:
+//! `job_id`, `attempt`, `stage`). Standard output is kept for what a command prints (the report,
+//! the listening address, a new key).
 
 use tracing_subscriber::EnvFilter;
 
-pub fn init(filter: &str) {
+pub fn init(filter: &str, json: bool) {
     let filter = EnvFilter::try_new(filter).unwrap_or_else(|_| EnvFilter::new("info"));
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .try_init();
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let _ = if json {
+        builder.json().flatten_event(true).with_current_span(true).with_span_list(false).try_init()
+    } else {
+        builder.with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr())).try_init()
+    };
 }
 
 /// An error and its causes on one line (`a: b: c`), for logs and stored error messages.

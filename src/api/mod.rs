@@ -1,8 +1,9 @@
-//! The HTTP API of the original, on axum: submit, status and result of scrape jobs, webhook
-//! endpoints and their delivery logs, plus health. Routes live with their resource; every error goes through [`ApiError`].
+//! The HTTP API of the original, on axum: submit, status and result of scrape jobs, job
+//! management and live progress, webhook endpoints and their delivery logs, health and metrics. Routes live with their resource; every error goes through [`ApiError`].
 
 mod auth;
 mod error;
+pub mod health;
 mod jobs;
 mod scrape;
 mod webhooks;
@@ -15,7 +16,6 @@ use crate::store::Store;
 use crate::webhooks::sign::SecretBox;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
-use axum::routing::get;
 use std::sync::Arc;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
@@ -52,10 +52,11 @@ pub fn router(state: AppState) -> Router {
         .merge(scrape::routes())
         .merge(jobs::routes())
         .merge(webhooks::routes())
-        .route("/healthz", get(|| async { axum::Json(serde_json::json!({"status": "ok"})) }))
+        .merge(health::routes())
         .fallback(|| async { ApiError::NotFound { what: "route" } })
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
         .layer(DefaultBodyLimit::max(state.max_request_bytes))
+        .layer(axum::middleware::from_fn(health::track))
         .with_state(state)
 }
 

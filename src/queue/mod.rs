@@ -123,6 +123,10 @@ pub trait Broker: Send + Sync {
     /// when `None`. On the last attempt it goes to the dead-letter topic instead.
     async fn nack(&self, subscription: &str, ack_id: &AckId, delay: Option<Duration>) -> Result<(), QueueError>;
     async fn stats(&self, subscription: &str) -> Result<SubscriptionStats, QueueError>;
+    /// Answers when the broker is reachable and `subscription` exists (readiness).
+    async fn ready(&self, subscription: &str) -> Result<(), QueueError> {
+        self.stats(subscription).await.map(|_| ())
+    }
     /// Waits until a message may have been published here, or `timeout` passes. Backends that
     /// cannot tell simply sleep.
     async fn wait_for_messages(&self, timeout: Duration) {

@@ -279,6 +279,12 @@ impl Broker for PubSubBroker {
         self.modify_deadline(subscription, vec![ack_id.0.clone()], seconds).await
     }
 
+    async fn ready(&self, subscription: &str) -> Result<(), QueueError> {
+        let get = pb::GetSubscriptionRequest { subscription: self.subscription_path(subscription) };
+        self.subscriber.get().get_subscription(Request::new(get)).await.map_err(on_subscription(subscription))?;
+        Ok(())
+    }
+
     /// From Cloud Monitoring: Pub/Sub serves no counts itself, and its emulator keeps none.
     async fn stats(&self, subscription: &str) -> Result<SubscriptionStats, QueueError> {
         let get = pb::GetSubscriptionRequest { subscription: self.subscription_path(subscription) };

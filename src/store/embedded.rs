@@ -214,6 +214,21 @@ impl Store for EmbeddedStore {
         self.docs(sql, params).await
     }
 
+    async fn count_jobs_by_status(&self) -> Result<Vec<(JobStatus, u64)>, StoreError> {
+        let counts: Vec<(String, i64)> = self
+            .db
+            .read(|c| {
+                c.prepare_cached("SELECT status, count(*) FROM jobs GROUP BY status")?
+                    .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+                    .collect()
+            })
+            .await?;
+        Ok(JobStatus::ALL
+            .iter()
+            .map(|s| (*s, counts.iter().find(|(n, _)| n == s.as_str()).map_or(0, |(_, c)| *c as u64)))
+            .collect())
+    }
+
     async fn stale_jobs(&self, before: i64, limit: usize) -> Result<Vec<Job>, StoreError> {
         let docs: Vec<String> = self
             .db

@@ -203,6 +203,29 @@ impl Store for FirestoreStore {
         Ok(jobs.into_iter().filter(past_cursor).take(limit).collect())
     }
 
+    /// One count aggregation per status.
+    async fn count_jobs_by_status(&self) -> Result<Vec<(JobStatus, u64)>, StoreError> {
+        #[derive(Deserialize)]
+        struct Count {
+            count: u64,
+        }
+        let mut out = Vec::new();
+        for status in JobStatus::ALL {
+            let counted: Vec<Count> = self
+                .db
+                .fluent()
+                .select()
+                .from(JOBS)
+                .filter(|q| q.for_all([q.field("status").eq(status.as_str())]))
+                .aggregate(|a| a.fields([a.field("count").count()]))
+                .obj()
+                .query()
+                .await?;
+            out.push((status, counted.first().map_or(0, |c| c.count)));
+        }
+        Ok(out)
+    }
+
     /// Needs the composite index (status, updated_at) of `deploy/firestore.indexes.json`.
     async fn stale_jobs(&self, before: i64, limit: usize) -> Result<Vec<Job>, StoreError> {
         let unfinished = vec!["queued", "processing", "retrying"];

@@ -98,6 +98,8 @@ pub trait Store: Send + Sync {
         after: Option<&JobCursor>,
         limit: usize,
     ) -> Result<Vec<Job>, StoreError>;
+    /// How many jobs there are in each status (all keys), for metrics.
+    async fn count_jobs_by_status(&self) -> Result<Vec<(JobStatus, u64)>, StoreError>;
     /// Unfinished jobs (`queued`, `processing`, `retrying`) not updated since `before` (unix ms),
     /// oldest first: the reconciler's candidates for a lost message.
     async fn stale_jobs(&self, before: i64, limit: usize) -> Result<Vec<Job>, StoreError>;

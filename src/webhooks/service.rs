@@ -297,6 +297,12 @@ impl Webhooks {
             warn!(error = %e, delivery = %delivery.id, "cannot record an attempt; it will be made again");
             return;
         }
+        let outcome = match status {
+            DeliveryStatus::Delivered => "delivered",
+            DeliveryStatus::Pending => "retrying",
+            DeliveryStatus::Failed => "failed",
+        };
+        crate::metrics::METRICS.webhook_attempt(outcome);
         info!(
             delivery = %delivery.id,
             job_id = %delivery.event.job_id,

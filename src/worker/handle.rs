@@ -32,8 +32,8 @@ impl Worker {
             return;
         };
         let attempt = message.delivery_attempt;
-        // Everything the job does is logged with its id and delivery attempt.
-        let span = tracing::info_span!("job", job_id = %request.job_id, attempt);
+        // Everything the job does is logged with its id, delivery attempt and current stage.
+        let span = tracing::info_span!("job", job_id = %request.job_id, attempt, stage = tracing::field::Empty);
         self.handle_job(&request.job_id, message, hard_stop).instrument(span).await
     }
 
@@ -79,7 +79,11 @@ impl Worker {
                     return early;
                 }
             }
-            if let Err(e) = run.step(stage).await {
+            tracing::Span::current().record("stage", stage.as_str());
+            let started = std::time::Instant::now();
+            let stepped = run.step(stage).await;
+            crate::metrics::METRICS.stage_finished(stage, started.elapsed().as_secs_f64());
+            if let Err(e) = stepped {
                 return Outcome::Failed(e);
             }
         }
@@ -113,6 +117,7 @@ impl Worker {
                 match self.store.transition(&job.id, &t, Some(&report)).await {
                     Ok(Applied::Yes(done)) => {
                         info!("job completed");
+                        crate::metrics::METRICS.job_finished(done.status);
                         self.publish_event(&done, "scrape.completed").await;
                         self.ack(ack_id).await
                     }
@@ -138,6 +143,7 @@ impl Worker {
                 match self.store.transition(&job.id, &t, None).await {
                     Ok(Applied::Yes(failed)) => {
                         warn!(error = %e, permanent = !e.is_transient(), "job failed");
+                        crate::metrics::METRICS.job_finished(failed.status);
                         self.publish_event(&failed, "scrape.failed").await;
                     }
                     Ok(_) => {}

@@ -121,10 +121,16 @@ impl TestEnv {
 
     /// Starts a long-running command; output goes to files in the test dir.
     pub fn spawn(&self, name: &str, args: &[&str]) -> Proc {
+        self.spawn_with(name, args, &[])
+    }
+
+    /// `spawn` with some settings of its own on top of the test's.
+    pub fn spawn_with(&self, name: &str, args: &[&str], extra: &[(&str, &str)]) -> Proc {
         let stdout = self.dir.path().join(format!("{name}.out"));
         let stderr = self.dir.path().join(format!("{name}.err"));
         let child = self
             .command(args)
+            .envs(extra.iter().copied())
             .stdin(Stdio::null())
             .stdout(std::fs::File::create(&stdout).unwrap())
             .stderr(std::fs::File::create(&stderr).unwrap())

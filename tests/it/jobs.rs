@@ -215,3 +215,55 @@ async fn batches_idempotency_keys_and_reuse() {
         post(&client, "/api/v1/scrape/company", json!({"url": "https://never-seen.example", "max_age": 3600})).await;
     assert_eq!(code, 202, "nothing to reuse: a new job");
 }
+
+/// The value of the sample `name{labels}` in OpenMetrics text.
+fn sample(text: &str, series: &str) -> Option<f64> {
+    text.lines().find_map(|l| l.strip_prefix(series)?.strip_prefix(' ')?.trim().parse().ok())
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn health_readiness_and_metrics() {
+    let site = Site::company(Duration::ZERO).await;
+    let env = TestEnv::new();
+    let (_api, base) = env.serve("api", "api").await;
+    let extra = [("KRAWLR_METRICS_LISTEN", "127.0.0.1:0"), ("KRAWLR_LOG_FORMAT", "json")];
+    let worker = env.spawn_with("worker", &["worker"], &extra);
+    worker.wait_for_stderr("worker started").await;
+    let client = Client::new(&base, KEY);
+    let id = client.submit(&site.url("/")).await;
+    client.wait_status(&id, &["completed"], Duration::from_secs(30)).await;
+
+    let (code, ready) = client.get("/readyz").await;
+    assert_eq!((code, ready["status"].as_str(), ready["broker"].as_str()), (200, Some("ready"), Some("ok")), "{ready}");
+    let res = client.http.get(format!("{base}/metrics")).send().await.unwrap();
+    assert!(res.headers()["content-type"].to_str().unwrap().starts_with("application/openmetrics-text"));
+    let text = res.text().await.unwrap();
+    assert!(text.ends_with("# EOF\n"));
+    for (series, want) in [
+        (r#"krawlr_http_requests_total{method="POST",route="/api/v1/scrape/company",status="202"}"#, 1.0),
+        (r#"krawlr_jobs{status="completed"}"#, 1.0),
+        (r#"krawlr_jobs{status="queued"}"#, 0.0),
+        (r#"krawlr_queue_backlog_messages{subscription="scrape-jobs-sub"}"#, 0.0),
+        (r#"krawlr_queue_dead_lettered_messages{subscription="scrape-jobs-sub"}"#, 0.0),
+    ] {
+        assert_eq!(sample(&text, series), Some(want), "{series} in:\n{text}");
+    }
+    let route = r#"krawlr_http_request_duration_seconds_count{method="GET",route="/api/v1/scrape/status/{id}"}"#;
+    assert!(sample(&text, route).unwrap() >= 1.0, "per route, not per job id");
+
+    // The worker logs JSON lines, each of a job's carrying its id, attempt and stage.
+    let logs: Vec<Value> = worker.stderr().lines().filter_map(|l| serde_json::from_str(l).ok()).collect();
+    assert!(!logs.is_empty(), "no JSON log lines:\n{}", worker.stderr());
+    let done = logs.iter().find(|l| l["message"] == "job completed").expect("a `job completed` line");
+    assert_eq!(done["span"]["job_id"], id.as_str(), "{done}");
+    assert_eq!(done["span"]["attempt"], 1);
+    assert!(done["span"]["stage"].is_string(), "{done}");
+
+    // The worker's own figures, on its metrics listener.
+    let line = worker.wait_for_stderr("metrics listening").await;
+    let listening: Value = serde_json::from_str(&line).unwrap();
+    let address = listening["address"].as_str().unwrap();
+    let text = reqwest::get(format!("http://{address}/metrics")).await.unwrap().text().await.unwrap();
+    assert_eq!(sample(&text, r#"krawlr_stage_duration_seconds_count{stage="website"}"#), Some(1.0), "{text}");
+    assert_eq!(sample(&text, r#"krawlr_jobs_finished_total{status="completed"}"#), Some(1.0));
+}

@@ -335,6 +335,13 @@ async fn retries_follow_what_the_receiver_answers() {
     assert_eq!(code, 202);
     let again = receiver.wait_delivered("/gone", 1, Duration::from_secs(20)).await;
     assert_eq!(again[0].id, delivery["id"].as_str().unwrap());
+
+    let metrics = client.http.get(format!("{base}/metrics")).send().await.unwrap().text().await.unwrap();
+    for outcome in ["delivered", "retrying", "failed"] {
+        let series = format!("krawlr_webhook_attempts_total{{outcome=\"{outcome}\"}} ");
+        let n: f64 = metrics.lines().find_map(|l| l.strip_prefix(&series)?.parse().ok()).unwrap_or(0.0);
+        assert!(n >= 1.0, "{outcome}: {n}\n{metrics}");
+    }
 }
 
 #[tokio::test(flavor = "multi_thread")]
