@@ -1,5 +1,6 @@
-//! The command line: `krawlr up | api | worker | webhooks | setup | scrape | keys | queue | bench`.
-//! Settings come from the environment (and `.env`); the flags here only choose what to do.
+//! The command line: `krawlr up | api | worker | webhooks | setup | scrape | keys | queue | bench`,
+//! and the client of a running server (`submit | status | result | jobs | cancel`). Settings come
+//! from the environment (and `.env`); the flags here only choose what to do.
 
 use crate::app::{self, Parts};
 use crate::config::Settings;
@@ -56,6 +57,8 @@ enum Command {
         #[command(subcommand)]
         command: QueueCommand,
     },
+    #[command(flatten)]
+    Client(crate::client::ClientCommand),
     /// Measure throughput and latency (prints figures)
     Bench {
         #[command(subcommand)]
@@ -126,6 +129,7 @@ async fn dispatch(command: Command, settings: Settings) -> anyhow::Result<ExitCo
         Command::Keys { command } => keys(&settings, command).await?,
         Command::Queue { command: QueueCommand::Stats { json } } => queue_stats(&settings, json).await?,
         Command::Bench { command } => crate::bench::run(settings, command).await?,
+        Command::Client(command) => return crate::client::run(command).await,
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -118,3 +118,51 @@ fn extract_prints_one_page_s_metadata() {
     assert_eq!(code, 1);
     assert!(err.contains("cannot read missing.html"), "{err}");
 }
+
+/// `krawlr submit | status | result | jobs | cancel` against a running server.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_client_commands_drive_a_running_server() {
+    use crate::helpers::Site;
+    let site = Site::company(std::time::Duration::ZERO).await;
+    let slow = Site::company(std::time::Duration::from_secs(5)).await;
+    let env = TestEnv::new();
+    let (_api, base) = env.serve("api", "api").await;
+    let _worker = env.worker("worker").await;
+    let run = |args: &[&str], url: &str, key: &str| {
+        let out = env.command(args).env("KRAWLR_URL", url).env("KRAWLR_API_KEY", key).output().unwrap();
+        let text = |b: Vec<u8>| String::from_utf8_lossy(&b).into_owned();
+        (out.status.code().unwrap_or(-1), text(out.stdout), text(out.stderr))
+    };
+    let key = crate::helpers::KEY;
+
+    let (code, out, err) = run(&["submit", &site.url("/"), "--wait"], &base, key);
+    assert_eq!(code, 0, "{err}");
+    let report: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(report["company"]["name"], "Acme Rockets");
+    assert!(err.contains("[100%] completed"), "progress from the event stream:\n{err}");
+
+    let (code, id, err) = run(&["submit", &slow.url("/")], &base, key);
+    assert_eq!(code, 0, "{err}");
+    let id = id.trim();
+    let (code, out, _) = run(&["status", id], &base, key);
+    assert_eq!(code, 0);
+    assert_eq!(serde_json::from_str::<serde_json::Value>(&out).unwrap()["job_id"], id);
+    let (code, _, err) = run(&["result", id], &base, key);
+    assert_eq!(code, 3, "no report yet: {err}");
+    let (code, out, _) = run(&["cancel", id], &base, key);
+    assert_eq!((code, out.trim()), (0, format!("{id} cancelled").as_str()));
+    let (code, out, _) = run(&["jobs"], &base, key);
+    assert_eq!(code, 0);
+    assert_eq!(out.lines().count(), 3, "a header and two jobs:\n{out}");
+    assert!(out.lines().nth(1).unwrap().contains("cancelled"), "newest first:\n{out}");
+
+    let (code, _, err) = run(&["status", id], "http://127.0.0.1:9", key);
+    assert_eq!(code, 1);
+    assert!(err.contains("cannot reach krawlr at http://127.0.0.1:9 (KRAWLR_URL)"), "{err}");
+    let (code, _, err) = run(&["jobs"], &base, "kr_not_a_key_at_all_0000");
+    assert_eq!(code, 1);
+    assert!(err.contains("the API key was refused (KRAWLR_API_KEY)"), "{err}");
+    let (code, _, err) = run(&["status", "no-such-job"], &base, key);
+    assert_eq!(code, 1);
+    assert!(err.contains("job not found (HTTP 404)"), "{err}");
+}

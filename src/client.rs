@@ -1,0 +1,219 @@
+//! The command-line client of a running krawlr (`KRAWLR_URL`, `KRAWLR_API_KEY`): submit (and
+//! follow a job's live progress), status, result, the job list, cancel. Errors say what to do:
+//! a server that does not answer, a refused key, the API's own message.
+
+use crate::job::Stage;
+use anyhow::{Context, bail};
+use clap::Subcommand;
+use serde_json::{Value, json};
+use std::io::IsTerminal;
+use std::process::ExitCode;
+use std::time::Duration;
+
+#[derive(Debug, Subcommand)]
+pub enum ClientCommand {
+    /// Submit a company site; with --wait, follow its progress and print the report
+    Submit {
+        url: String,
+        /// Follow the job's live progress and print its report (JSON) when it completes
+        #[arg(long)]
+        wait: bool,
+        #[arg(long)]
+        webhook_url: Option<String>,
+        #[arg(long)]
+        max_pages: Option<u32>,
+        /// Indent the report (with --wait)
+        #[arg(long)]
+        pretty: bool,
+    },
+    /// A job's status document
+    Status { id: String },
+    /// A job's report (JSON)
+    Result {
+        id: String,
+        #[arg(long)]
+        pretty: bool,
+    },
+    /// Your jobs, newest first
+    Jobs {
+        #[arg(long)]
+        status: Option<String>,
+        #[arg(long, default_value_t = 20)]
+        limit: usize,
+    },
+    /// Cancel a job
+    Cancel { id: String },
+}
+
+struct Client {
+    http: reqwest::Client,
+    base: String,
+    key: String,
+}
+
+impl Client {
+    fn from_env() -> anyhow::Result<Client> {
+        let base = std::env::var("KRAWLR_URL").unwrap_or_else(|_| "http://127.0.0.1:8000".into());
+        let base = base.trim_end_matches('/').to_string();
+        let key = std::env::var("KRAWLR_API_KEY")
+            .ok()
+            .filter(|k| !k.trim().is_empty())
+            .context("set KRAWLR_API_KEY to your API key (`krawlr keys create` makes one)")?;
+        let http = reqwest::Client::builder().connect_timeout(Duration::from_secs(5)).build()?;
+        Ok(Client { http, base, key })
+    }
+
+    async fn send(&self, request: reqwest::RequestBuilder) -> anyhow::Result<reqwest::Response> {
+        let response = request.bearer_auth(&self.key).send().await.map_err(|e| {
+            if e.is_connect() || e.is_timeout() {
+                anyhow::anyhow!("cannot reach krawlr at {} (KRAWLR_URL): is it running?", self.base)
+            } else {
+                anyhow::anyhow!("request to {} failed: {}", self.base, crate::telemetry::chain(&e))
+            }
+        })?;
+        let status = response.status();
+        if status.is_success() {
+            return Ok(response);
+        }
+        let body: Value = response.json().await.unwrap_or(Value::Null);
+        let message = body["error"]["message"].as_str().unwrap_or("no message").to_string();
+        if status == 401 {
+            bail!("the API key was refused (KRAWLR_API_KEY): {message}");
+        }
+        bail!("{message} (HTTP {})", status.as_u16())
+    }
+
+    async fn get(&self, path: &str) -> anyhow::Result<(u16, Value)> {
+        let response = self.send(self.http.get(format!("{}{path}", self.base))).await?;
+        Ok((response.status().as_u16(), response.json().await?))
+    }
+
+    async fn post(&self, path: &str, body: Value) -> anyhow::Result<Value> {
+        let response = self.send(self.http.post(format!("{}{path}", self.base)).json(&body)).await?;
+        Ok(response.json().await?)
+    }
+}
+
+fn print_json(value: &Value, pretty: bool) -> anyhow::Result<()> {
+    let text = if pretty { serde_json::to_string_pretty(value)? } else { serde_json::to_string(value)? };
+    println!("{text}");
+    Ok(())
+}
+
+pub async fn run(command: ClientCommand) -> anyhow::Result<ExitCode> {
+    let client = Client::from_env()?;
+    match command {
+        ClientCommand::Submit { url, wait, webhook_url, max_pages, pretty } => {
+            let mut body = json!({"url": url, "webhook_url": webhook_url});
+            if let Some(max_pages) = max_pages {
+                body["options"] = json!({"max_pages": max_pages});
+            }
+            let submitted = client.post("/api/v1/scrape/company", body).await?;
+            let id = submitted["scrape_id"].as_str().context("the answer has no scrape_id")?.to_string();
+            if !wait {
+                println!("{id}");
+                return Ok(ExitCode::SUCCESS);
+            }
+            eprintln!("submitted {id}");
+            follow(&client, &id, pretty).await
+        }
+        ClientCommand::Status { id } => {
+            print_json(&client.get(&format!("/api/v1/scrape/status/{id}")).await?.1, true)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        ClientCommand::Result { id, pretty } => {
+            let (code, body) = client.get(&format!("/api/v1/scrape/{id}")).await?;
+            if code == 202 {
+                eprintln!("job {id} is {} ({}%): no report yet", body["status"], body["progress_percent"]);
+                return Ok(ExitCode::from(3));
+            }
+            print_json(&body, pretty)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        ClientCommand::Jobs { status, limit } => {
+            let mut path = format!("/api/v1/scrape?limit={limit}");
+            if let Some(status) = status {
+                path.push_str(&format!("&status={status}"));
+            }
+            let (_, page) = client.get(&path).await?;
+            println!("{:<38} {:<11} {:>4}  {:<25} URL", "ID", "STATUS", "%", "CREATED");
+            for job in page["jobs"].as_array().into_iter().flatten() {
+                println!(
+                    "{:<38} {:<11} {:>4}  {:<25} {}",
+                    job["job_id"].as_str().unwrap_or_default(),
+                    job["status"].as_str().unwrap_or_default(),
+                    job["progress_percent"],
+                    job["created_at"].as_str().unwrap_or_default(),
+                    job["url"].as_str().unwrap_or_default()
+                );
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        ClientCommand::Cancel { id } => {
+            let job = client.post(&format!("/api/v1/scrape/{id}/cancel"), json!({})).await?;
+            println!("{id} {}", job["status"].as_str().unwrap_or_default());
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+/// Follows the job's event stream (reconnecting with `Last-Event-ID` if it drops), shows the
+/// progress on stderr, and prints the report once the job completes.
+async fn follow(client: &Client, id: &str, pretty: bool) -> anyhow::Result<ExitCode> {
+    let tty = std::io::stderr().is_terminal();
+    let mut last: Option<u32> = None;
+    let mut drops = 0;
+    loop {
+        let mut request = client.http.get(format!("{}/api/v1/scrape/{id}/events", client.base));
+        if let Some(last) = last {
+            request = request.header("Last-Event-ID", last.to_string());
+        }
+        let mut response = client.send(request).await?;
+        let mut buffer = String::new();
+        loop {
+            let chunk = match response.chunk().await {
+                Ok(Some(chunk)) => chunk,
+                Ok(None) | Err(_) => break,
+            };
+            buffer.push_str(&String::from_utf8_lossy(&chunk));
+            while let Some(end) = buffer.find("\n\n") {
+                let block: String = buffer.drain(..end + 2).collect();
+                let field = |name: &str| block.lines().find_map(|l| l.strip_prefix(name).map(|v| v.trim().to_string()));
+                let (Some(event), Some(data)) = (field("event:"), field("data:")) else { continue };
+                last = field("id:").and_then(|v| v.parse().ok()).or(last);
+                let data: Value = serde_json::from_str(&data).unwrap_or(Value::Null);
+                let stage = data["current_stage"].as_str().and_then(Stage::parse).unwrap_or(Stage::Starting);
+                let line = format!("[{:>3}%] {:<10} {}", data["progress_percent"], stage.as_str(), data["status"]);
+                if tty {
+                    eprint!("\r\x1b[2K{line}");
+                } else {
+                    eprintln!("{line}");
+                }
+                match event.as_str() {
+                    "completed" => {
+                        if tty {
+                            eprintln!();
+                        }
+                        let (_, report) = client.get(&format!("/api/v1/scrape/{id}")).await?;
+                        print_json(&report, pretty)?;
+                        return Ok(ExitCode::SUCCESS);
+                    }
+                    "failed" | "cancelled" => {
+                        if tty {
+                            eprintln!();
+                        }
+                        let reason = data["error"].as_str().unwrap_or("no reason recorded");
+                        eprintln!("krawlr: job {id} {event}: {reason}");
+                        return Ok(ExitCode::FAILURE);
+                    }
+                    _ => {}
+                }
+            }
+        }
+        drops += 1;
+        if drops > 5 {
+            bail!("the event stream of job {id} kept dropping; `krawlr status {id}` shows where it is");
+        }
+        tokio::time::sleep(Duration::from_secs(1)).await;
+    }
+}
