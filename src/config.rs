@@ -56,6 +56,7 @@ pub struct Settings {
     pub max_request_bytes: usize,
     /// How often a job's event stream (`GET …/events`) reads the job.
     pub events_poll: Duration,
+    pub limits: LimitSettings,
     pub sqlite_sync: SqliteSync,
     pub log_filter: String,
     /// One JSON object per log line (`KRAWLR_LOG_FORMAT=json`) instead of text.
@@ -93,6 +94,16 @@ pub struct WorkerSettings {
     /// An unfinished job not updated for this long is republished (its message may be lost).
     pub reconcile_after: Duration,
     pub reconcile_interval: Duration,
+}
+
+/// What one key may do.
+#[derive(Debug, Clone)]
+pub struct LimitSettings {
+    /// Requests a second per key and api process (0: no limit).
+    pub rate_per_second: f64,
+    pub burst: u32,
+    /// Unfinished jobs per key (0: no limit).
+    pub max_active_jobs: u64,
 }
 
 /// The webhook sender (`krawlr webhooks`).
@@ -364,6 +375,11 @@ impl Settings {
             llm,
             max_request_bytes: env.parse("KRAWLR_MAX_REQUEST_BYTES", 64 << 10, 1024..=16 << 20)?,
             events_poll: env.seconds("KRAWLR_EVENTS_POLL_SECONDS", 0.25, 0.01..=10.0)?,
+            limits: LimitSettings {
+                rate_per_second: env.number("KRAWLR_RATE_LIMIT_PER_SECOND", 100.0, 0.0..=1e6)?,
+                burst: env.parse("KRAWLR_RATE_LIMIT_BURST", 200, 1..=1_000_000)?,
+                max_active_jobs: env.parse("KRAWLR_MAX_ACTIVE_JOBS_PER_KEY", 1000, 0..=10_000_000)?,
+            },
             sqlite_sync,
             log_filter: env.string("KRAWLR_LOG").unwrap_or("info".into()),
             log_json: match env.get("KRAWLR_LOG_FORMAT").unwrap_or("text") {
@@ -420,6 +436,21 @@ impl Vars {
                 let reason = format!("expected seconds from {} to {}", range.start(), range.end());
                 Err(self.invalid(name, raw, &reason))
             }
+        }
+    }
+
+    fn number(
+        &self,
+        name: &'static str,
+        default: f64,
+        range: std::ops::RangeInclusive<f64>,
+    ) -> Result<f64, ConfigError> {
+        let Some(raw) = self.get(name) else {
+            return Ok(default);
+        };
+        match raw.parse::<f64>() {
+            Ok(v) if range.contains(&v) => Ok(v),
+            _ => Err(self.invalid(name, raw, &format!("expected a number from {} to {}", range.start(), range.end()))),
         }
     }
 

@@ -46,6 +46,7 @@ CREATE TABLE IF NOT EXISTS jobs (
 ) STRICT;
 CREATE INDEX IF NOT EXISTS jobs_by_key ON jobs (key_id, created_at);
 CREATE INDEX IF NOT EXISTS jobs_by_status ON jobs (status, updated_at);
+CREATE INDEX IF NOT EXISTS jobs_by_key_status ON jobs (key_id, status);
 CREATE TABLE IF NOT EXISTS results (
     job_id TEXT PRIMARY KEY,
     report TEXT NOT NULL,

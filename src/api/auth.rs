@@ -1,4 +1,5 @@
-//! `Authorization: Bearer <key>`: the key is hashed and looked up; a revoked key is refused.
+//! `Authorization: Bearer <key>`: the key is hashed and looked up; a revoked key is refused; a
+//! key over its request rate gets `429` with `Retry-After`.
 
 use super::{ApiError, AppState};
 use axum::extract::FromRequestParts;
@@ -22,9 +23,11 @@ impl FromRequestParts<AppState> for Caller {
         if !scheme.eq_ignore_ascii_case("bearer") || secret.is_empty() {
             return Err(ApiError::BadAuthorization);
         }
-        match state.store.find_api_key(&crate::keys::hash(secret)).await? {
-            Some(key) if key.revoked_at.is_none() => Ok(Caller { key_id: key.id }),
-            _ => Err(ApiError::InvalidKey),
-        }
+        let key_id = match state.store.find_api_key(&crate::keys::hash(secret)).await? {
+            Some(key) if key.revoked_at.is_none() => key.id,
+            _ => return Err(ApiError::InvalidKey),
+        };
+        state.rate_limiter.check(&key_id).map_err(|wait| ApiError::RateLimited { retry_after: wait })?;
+        Ok(Caller { key_id })
     }
 }

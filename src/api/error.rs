@@ -38,6 +38,10 @@ pub enum ApiError {
     MethodNotAllowed,
     #[error("job {id} {status}: {reason}")]
     JobEnded { id: String, status: crate::job::JobStatus, reason: String },
+    #[error("too many requests for this key; retry after {} s", retry_after.as_secs_f64().ceil())]
+    RateLimited { retry_after: std::time::Duration },
+    #[error("this key has {active} unfinished jobs, its limit; wait for some to finish or cancel them")]
+    TooManyActiveJobs { active: u64 },
     #[error("temporarily unavailable, try again shortly")]
     Unavailable(#[source] Box<dyn std::error::Error + Send + Sync>),
     #[error("internal error")]
@@ -58,6 +62,7 @@ impl ApiError {
             ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::JobEnded { .. } | ApiError::JobFinished { .. } => StatusCode::CONFLICT,
             ApiError::IdempotencyMismatch => StatusCode::UNPROCESSABLE_ENTITY,
+            ApiError::RateLimited { .. } | ApiError::TooManyActiveJobs { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -82,6 +87,8 @@ impl ApiError {
                 crate::job::JobStatus::Cancelled => "job_cancelled",
                 _ => "job_failed",
             },
+            ApiError::RateLimited { .. } => "rate_limited",
+            ApiError::TooManyActiveJobs { .. } => "too_many_active_jobs",
             ApiError::Unavailable(_) => "unavailable",
             ApiError::Internal(_) => "internal",
         }
@@ -109,6 +116,13 @@ impl IntoResponse for ApiError {
             }
             ApiError::Unavailable(_) => {
                 headers.insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+            }
+            ApiError::RateLimited { retry_after } => {
+                let seconds = retry_after.as_secs_f64().ceil().max(1.0) as u64;
+                headers.insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+            }
+            ApiError::TooManyActiveJobs { .. } => {
+                headers.insert(header::RETRY_AFTER, HeaderValue::from_static("10"));
             }
             _ => {}
         }
@@ -159,6 +173,8 @@ mod tests {
                 409,
                 "job_failed",
             ),
+            (ApiError::RateLimited { retry_after: std::time::Duration::from_millis(300) }, 429, "rate_limited"),
+            (ApiError::TooManyActiveJobs { active: 3 }, 429, "too_many_active_jobs"),
             (ApiError::Unavailable("busy".into()), 503, "unavailable"),
             (ApiError::Internal("boom".into()), 500, "internal"),
         ];

@@ -5,6 +5,7 @@ mod auth;
 mod error;
 pub mod health;
 mod jobs;
+mod limits;
 mod scrape;
 mod webhooks;
 
@@ -31,6 +32,9 @@ pub struct AppState {
     pub secrets: Arc<SecretBox>,
     /// How often an event stream looks at its job.
     pub events_poll: std::time::Duration,
+    pub rate_limiter: Arc<limits::RateLimiter>,
+    /// Unfinished jobs a key may have at once (0: no limit).
+    pub max_active_jobs: u64,
 }
 
 impl AppState {
@@ -43,6 +47,8 @@ impl AppState {
             max_request_bytes: settings.max_request_bytes,
             secrets,
             events_poll: settings.events_poll,
+            rate_limiter: Arc::new(limits::RateLimiter::new(settings.limits.rate_per_second, settings.limits.burst)),
+            max_active_jobs: settings.limits.max_active_jobs,
         }
     }
 }

@@ -103,6 +103,12 @@ pub(super) async fn enqueue(
         None => None,
         Some(raw) => Some(parse_target(Some(raw), "webhook_url", state.allow_private_networks)?.to_string()),
     };
+    if state.max_active_jobs > 0 {
+        let active = state.store.count_active_jobs(&caller.key_id).await?;
+        if active >= state.max_active_jobs {
+            return Err(ApiError::TooManyActiveJobs { active });
+        }
+    }
     if let Some(max_age) = request.max_age {
         if let Some(recent) = recent_report(state, caller, &url, max_age).await? {
             return Ok(Submitted::Reused(recent));

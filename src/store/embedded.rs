@@ -214,6 +214,20 @@ impl Store for EmbeddedStore {
         self.docs(sql, params).await
     }
 
+    async fn count_active_jobs(&self, key_id: &str) -> Result<u64, StoreError> {
+        let key_id = key_id.to_string();
+        let n: i64 = self
+            .db
+            .read(move |c| {
+                c.prepare_cached(
+                    "SELECT count(*) FROM jobs WHERE key_id = ?1 AND status IN ('queued', 'processing', 'retrying')",
+                )?
+                .query_row([key_id], |r| r.get(0))
+            })
+            .await?;
+        Ok(n as u64)
+    }
+
     async fn count_jobs_by_status(&self) -> Result<Vec<(JobStatus, u64)>, StoreError> {
         let counts: Vec<(String, i64)> = self
             .db

@@ -203,12 +203,29 @@ impl Store for FirestoreStore {
         Ok(jobs.into_iter().filter(past_cursor).take(limit).collect())
     }
 
+    /// Needs the composite index (key_id, status) of `deploy/firestore.indexes.json`.
+    async fn count_active_jobs(&self, key_id: &str) -> Result<u64, StoreError> {
+        let key_id = key_id.to_string();
+        let counted: Vec<Count> = self
+            .db
+            .fluent()
+            .select()
+            .from(JOBS)
+            .filter(|q| {
+                q.for_all([
+                    q.field("key_id").eq(key_id.clone()),
+                    q.field("status").is_in(vec!["queued", "processing", "retrying"]),
+                ])
+            })
+            .aggregate(|a| a.fields([a.field("count").count()]))
+            .obj()
+            .query()
+            .await?;
+        Ok(counted.first().map_or(0, |c| c.count))
+    }
+
     /// One count aggregation per status.
     async fn count_jobs_by_status(&self) -> Result<Vec<(JobStatus, u64)>, StoreError> {
-        #[derive(Deserialize)]
-        struct Count {
-            count: u64,
-        }
         let mut out = Vec::new();
         for status in JobStatus::ALL {
             let counted: Vec<Count> = self
@@ -383,6 +400,12 @@ impl Store for FirestoreStore {
             .query()
             .await?)
     }
+}
+
+/// The answer of a count aggregation.
+#[derive(Deserialize)]
+struct Count {
+    count: u64,
 }
 
 /// The error type of the transaction callbacks: Firestore's own, retried when transient.

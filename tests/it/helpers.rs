@@ -40,6 +40,8 @@ impl TestEnv {
             ("KRAWLR_PER_HOST_DELAY_SECONDS", "0"),
             ("KRAWLR_POLL_INTERVAL_SECONDS", "0.05"),
             ("KRAWLR_LOG", "info,krawlr=debug"),
+            // Tests poll hard; `limits_per_key` checks the limits on their own.
+            ("KRAWLR_RATE_LIMIT_PER_SECOND", "0"),
             // Tests reach nothing beyond 127.0.0.1: SEC EDGAR is a closed local port unless a
             // test serves it (`Site::sec`).
             ("KRAWLR_SEC_WWW_URL", "http://127.0.0.1:9"),

@@ -267,3 +267,34 @@ async fn health_readiness_and_metrics() {
     assert_eq!(sample(&text, r#"krawlr_stage_duration_seconds_count{stage="website"}"#), Some(1.0), "{text}");
     assert_eq!(sample(&text, r#"krawlr_jobs_finished_total{status="completed"}"#), Some(1.0));
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn limits_per_key() {
+    let env = TestEnv::new()
+        .set("KRAWLR_RATE_LIMIT_PER_SECOND", "2")
+        .set("KRAWLR_RATE_LIMIT_BURST", "3")
+        .set("KRAWLR_MAX_ACTIVE_JOBS_PER_KEY", "2");
+    let (_api, base) = env.serve("api", "api").await;
+    let client = Client::new(&base, KEY);
+    let other = Client::new(&base, &env.create_key("other"));
+
+    let a = client.submit("https://example-a.com").await;
+    client.submit("https://example-b.com").await;
+    let (code, body) = post(&client, "/api/v1/scrape/company", json!({"url": "https://example-c.com"})).await;
+    assert_eq!((code, body["error"]["code"].as_str()), (429, Some("too_many_active_jobs")), "{body}");
+
+    // The bucket (3) is spent: the next request waits for a token.
+    let res = client.http.get(format!("{base}/api/v1/scrape/status/{a}")).bearer_auth(KEY).send().await.unwrap();
+    assert_eq!(res.status(), 429);
+    assert_eq!(res.headers()["retry-after"], "1");
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "rate_limited");
+    assert_eq!(other.get("/api/v1/scrape").await.0, 200, "another key has its own bucket");
+
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    let (code, _) = post(&client, &format!("/api/v1/scrape/{a}/cancel"), json!({})).await;
+    assert_eq!(code, 200, "a token came back");
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    let (code, body) = post(&client, "/api/v1/scrape/company", json!({"url": "https://example-c.com"})).await;
+    assert_eq!(code, 202, "a cancelled job frees its place: {body}");
+}
