@@ -299,6 +299,8 @@ async fn jobs(mut settings: Settings, n: usize, concurrency: usize) -> anyhow::R
     settings.fetch.per_host_delay = Duration::ZERO;
     settings.fetch.per_host_concurrency = concurrency;
     settings.worker.concurrency = concurrency;
+    // Every job goes to the one bench site: lift the per-site limit.
+    settings.worker.jobs_per_host = 0;
     let backend = app::connect(&settings).await?;
     app::ensure_topology(&backend, &settings).await?;
     let done_sub = crate::queue::SubscriptionSpec {

@@ -94,6 +94,8 @@ pub struct WorkerSettings {
     /// An unfinished job not updated for this long is republished (its message may be lost).
     pub reconcile_after: Duration,
     pub reconcile_interval: Duration,
+    /// Jobs of one site running at once across every worker (0: no limit).
+    pub jobs_per_host: u32,
 }
 
 /// What one key may do.
@@ -253,6 +255,7 @@ impl Settings {
                 1.0..=86_400.0,
             )?,
             reconcile_interval: env.seconds("KRAWLR_RECONCILE_INTERVAL_SECONDS", 60.0, 0.1..=3600.0)?,
+            jobs_per_host: env.parse("KRAWLR_JOBS_PER_HOST", 2, 0..=10_000)?,
         };
         let fetch = FetchSettings {
             user_agent: env

@@ -60,6 +60,12 @@ CREATE TABLE IF NOT EXISTS api_keys (
     created_at INTEGER NOT NULL,
     revoked_at INTEGER
 ) STRICT;
+CREATE TABLE IF NOT EXISTS host_slots (
+    host TEXT NOT NULL,
+    holder TEXT NOT NULL,
+    expires_at INTEGER NOT NULL,
+    PRIMARY KEY (host, holder)
+) STRICT;
 CREATE TABLE IF NOT EXISTS webhook_endpoints (
     id TEXT PRIMARY KEY,
     key_id TEXT NOT NULL,

@@ -312,6 +312,38 @@ impl Store for EmbeddedStore {
         Ok(changed == 1)
     }
 
+    async fn acquire_host_slot(&self, host: &str, holder: &str, limit: u32, until: i64) -> Result<bool, StoreError> {
+        let (host, holder) = (host.to_string(), holder.to_string());
+        self.db
+            .call(move |c| {
+                let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+                tx.prepare_cached("DELETE FROM host_slots WHERE host = ?1 AND expires_at <= ?2")?
+                    .execute(params![host, now_ms()])?;
+                let renewed = tx
+                    .prepare_cached("UPDATE host_slots SET expires_at = ?3 WHERE host = ?1 AND holder = ?2")?
+                    .execute(params![host, holder, until])?;
+                let held: i64 = tx
+                    .prepare_cached("SELECT count(*) FROM host_slots WHERE host = ?1")?
+                    .query_row([&host], |r| r.get(0))?;
+                let taken = renewed == 1 || held < i64::from(limit);
+                if renewed == 0 && taken {
+                    tx.prepare_cached("INSERT INTO host_slots (host, holder, expires_at) VALUES (?1, ?2, ?3)")?
+                        .execute(params![host, holder, until])?;
+                }
+                tx.commit()?;
+                Ok(taken)
+            })
+            .await
+    }
+
+    async fn release_host_slot(&self, host: &str, holder: &str) -> Result<(), StoreError> {
+        let (host, holder) = (host.to_string(), holder.to_string());
+        self.db
+            .call(move |c| c.execute("DELETE FROM host_slots WHERE host = ?1 AND holder = ?2", params![host, holder]))
+            .await?;
+        Ok(())
+    }
+
     async fn create_endpoint(&self, endpoint: &Endpoint) -> Result<(), StoreError> {
         let endpoint = endpoint.clone();
         self.db

@@ -22,6 +22,18 @@ const RESULTS: &str = "results";
 const API_KEYS: &str = "api_keys";
 const ENDPOINTS: &str = "webhook_endpoints";
 const DELIVERIES: &str = "webhook_deliveries";
+const HOST_SLOTS: &str = "host_slots";
+
+/// The slots of one host: holder → expiry (unix ms).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+struct HostSlots {
+    holders: std::collections::BTreeMap<String, i64>,
+}
+
+/// A document id for a host name (`/` cannot appear in one; host names hold none, but be sure).
+fn host_doc(host: &str) -> String {
+    host.replace('/', "_")
+}
 
 pub struct FirestoreStore {
     db: FirestoreDb,
@@ -311,6 +323,46 @@ impl Store for FirestoreStore {
             })
             .await?;
         Ok(revoked)
+    }
+
+    async fn acquire_host_slot(&self, host: &str, holder: &str, limit: u32, until: i64) -> Result<bool, StoreError> {
+        let options = firestore::FirestoreTransactionOptions::new().with_max_retries(10);
+        let taken = self
+            .db
+            .run_transaction_with_options(
+                |db, tx| {
+                    let (id, holder) = (host_doc(host), holder.to_string());
+                    Box::pin(async move {
+                        let found: Option<HostSlots> = db.fluent().select().by_id_in(HOST_SLOTS).obj().one(&id).await?;
+                        let mut slots = found.unwrap_or_default();
+                        let now = now_ms();
+                        slots.holders.retain(|_, expires| *expires > now);
+                        let taken = slots.holders.contains_key(&holder) || slots.holders.len() < limit as usize;
+                        if taken {
+                            slots.holders.insert(holder, until);
+                        }
+                        db.fluent()
+                            .update()
+                            .in_col(HOST_SLOTS)
+                            .document_id(&id)
+                            .object(&slots)
+                            .add_to_transaction(tx)?;
+                        Ok::<_, backoff_error::Error>(taken)
+                    })
+                },
+                options,
+            )
+            .await?;
+        Ok(taken)
+    }
+
+    async fn release_host_slot(&self, host: &str, holder: &str) -> Result<(), StoreError> {
+        let change: Change<HostSlots> = {
+            let holder = holder.to_string();
+            std::sync::Arc::new(move |slots| slots.holders.remove(&holder).is_some())
+        };
+        self.update_doc(HOST_SLOTS, &host_doc(host), change).await?;
+        Ok(())
     }
 
     async fn create_endpoint(&self, endpoint: &Endpoint) -> Result<(), StoreError> {

@@ -113,6 +113,11 @@ pub trait Store: Send + Sync {
     /// `false` when no such key exists or it was revoked already.
     async fn revoke_api_key(&self, id: &str) -> Result<bool, StoreError>;
 
+    /// Takes one of `limit` slots of `host` for `holder` until `until` (unix ms), or renews the
+    /// one it holds; `false` when every slot is held. Expired slots are free.
+    async fn acquire_host_slot(&self, host: &str, holder: &str, limit: u32, until: i64) -> Result<bool, StoreError>;
+    async fn release_host_slot(&self, host: &str, holder: &str) -> Result<(), StoreError>;
+
     /// `Conflict` when the id exists.
     async fn create_endpoint(&self, endpoint: &Endpoint) -> Result<(), StoreError>;
     async fn get_endpoint(&self, id: &str) -> Result<Option<Endpoint>, StoreError>;

@@ -25,6 +25,9 @@ enum Outcome {
     LeaseLost,
 }
 
+/// How often a job waiting for a site's slot asks again.
+const HOST_SLOT_RETRY: std::time::Duration = std::time::Duration::from_millis(250);
+
 impl Worker {
     pub(super) async fn handle(&self, message: ReceivedMessage, hard_stop: CancellationToken) {
         let Some(request) = parse_request(&message) else {
@@ -58,13 +61,49 @@ impl Worker {
 
         let lease_lost = CancellationToken::new();
         let keeper = tokio::spawn(self.keep_lease(&job, message.ack_id.clone(), lease_lost.clone()));
+        let slot = self.host_slot(&job);
         let outcome = tokio::select! {
-            outcome = self.run_stages(&job) => outcome,
+            outcome = self.run_in_slot(&job, slot.as_ref()) => outcome,
             _ = hard_stop.cancelled() => Outcome::Interrupted,
             _ = lease_lost.cancelled() => Outcome::LeaseLost,
         };
         keeper.abort();
+        if let Some((host, holder)) = &slot {
+            if let Err(e) = self.store.release_host_slot(host, holder).await {
+                warn!(error = %e, %host, "could not release the host's slot; it expires by itself");
+            }
+        }
         self.settle(&job, &message, outcome).await;
+    }
+
+    /// The job's site and its claim, when jobs per host are limited across workers.
+    fn host_slot(&self, job: &Job) -> Option<(String, String)> {
+        let limit = self.settings.jobs_per_host;
+        let host = Url::parse(&job.url).ok()?.host_str()?.trim_start_matches("www.").to_string();
+        (limit > 0).then(|| (host, format!("{}#{}", job.id, job.attempt)))
+    }
+
+    /// Waits for one of the site's slots (`KRAWLR_JOBS_PER_HOST`, held in the store so that it
+    /// holds across every worker), then runs the stages.
+    async fn run_in_slot(&self, job: &Job, slot: Option<&(String, String)>) -> Outcome {
+        if let Some((host, holder)) = slot {
+            let mut waited = false;
+            loop {
+                let until = crate::job::now_ms() + self.queue.ack_deadline.as_millis() as i64;
+                match self.store.acquire_host_slot(host, holder, self.settings.jobs_per_host, until).await {
+                    Ok(true) => break,
+                    Ok(false) => {
+                        if !waited {
+                            info!(%host, "waiting for a free slot of this site");
+                            waited = true;
+                        }
+                        tokio::time::sleep(HOST_SLOT_RETRY).await;
+                    }
+                    Err(e) => return Outcome::StoreTrouble(e),
+                }
+            }
+        }
+        self.run_stages(job).await
     }
 
     /// Runs the stages, recording each before it starts.

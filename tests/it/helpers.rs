@@ -40,8 +40,10 @@ impl TestEnv {
             ("KRAWLR_PER_HOST_DELAY_SECONDS", "0"),
             ("KRAWLR_POLL_INTERVAL_SECONDS", "0.05"),
             ("KRAWLR_LOG", "info,krawlr=debug"),
-            // Tests poll hard; `limits_per_key` checks the limits on their own.
+            // Tests poll hard and send many jobs to one site; `limits_per_key` and
+            // `jobs_of_one_site_are_limited_across_workers` check these limits on their own.
             ("KRAWLR_RATE_LIMIT_PER_SECOND", "0"),
+            ("KRAWLR_JOBS_PER_HOST", "0"),
             // Tests reach nothing beyond 127.0.0.1: SEC EDGAR is a closed local port unless a
             // test serves it (`Site::sec`).
             ("KRAWLR_SEC_WWW_URL", "http://127.0.0.1:9"),

@@ -298,3 +298,41 @@ async fn limits_per_key() {
     let (code, body) = post(&client, "/api/v1/scrape/company", json!({"url": "https://example-c.com"})).await;
     assert_eq!(code, 202, "a cancelled job frees its place: {body}");
 }
+
+/// `KRAWLR_JOBS_PER_HOST` holds across worker processes: the site never sees more jobs at once.
+#[tokio::test(flavor = "multi_thread")]
+async fn jobs_of_one_site_are_limited_across_workers() {
+    use axum::routing::get;
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let (now, most) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
+    let (n, m) = (now.clone(), most.clone());
+    let site = Site::start(axum::Router::new().route(
+        "/",
+        get(move || {
+            let (now, most) = (n.clone(), m.clone());
+            async move {
+                let at_once = now.fetch_add(1, Ordering::SeqCst) + 1;
+                most.fetch_max(at_once, Ordering::SeqCst);
+                tokio::time::sleep(Duration::from_millis(400)).await;
+                now.fetch_sub(1, Ordering::SeqCst);
+                axum::response::Html("<html lang=en><title>One | Site</title></html>")
+            }
+        }),
+    ))
+    .await;
+    let env = TestEnv::new().set("KRAWLR_JOBS_PER_HOST", "1");
+    let (_api, base) = env.serve("api", "api").await;
+    let _w1 = env.worker("worker1").await;
+    let _w2 = env.worker("worker2").await;
+    let client = Client::new(&base, KEY);
+    let mut ids = Vec::new();
+    for i in 0..4 {
+        ids.push(client.submit(&site.url(&format!("/?n={i}"))).await);
+    }
+    for id in &ids {
+        client.wait_status(id, &["completed"], Duration::from_secs(30)).await;
+    }
+    assert_eq!(most.load(Ordering::SeqCst), 1, "one job of the site at a time, across both workers");
+    assert_eq!(env.count("SELECT count(*) FROM host_slots"), 0, "every slot was given back");
+}

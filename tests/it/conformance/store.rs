@@ -288,7 +288,24 @@ pub async fn jobs_are_listed_per_key_newest_first(store: Arc<dyn Store>) {
     assert!(store.list_jobs("key_nobody", None, None, 10).await.unwrap().is_empty());
 }
 
+pub async fn host_slots_are_shared_and_expire(store: Arc<dyn Store>) {
+    let host = format!("{}.example.com", uuid::Uuid::new_v4().simple());
+    let later = now_ms() + 60_000;
+    assert!(store.acquire_host_slot(&host, "a", 2, later).await.unwrap());
+    assert!(store.acquire_host_slot(&host, "b", 2, later).await.unwrap());
+    assert!(!store.acquire_host_slot(&host, "c", 2, later).await.unwrap(), "both slots held");
+    assert!(store.acquire_host_slot(&host, "a", 2, later).await.unwrap(), "a holder renews its own");
+    store.release_host_slot(&host, "a").await.unwrap();
+    assert!(store.acquire_host_slot(&host, "c", 2, later).await.unwrap(), "a released slot is free");
+    // A holder that died: its slot is free once it expires.
+    let other = format!("{}.example.com", uuid::Uuid::new_v4().simple());
+    assert!(store.acquire_host_slot(&other, "dead", 1, now_ms() - 1).await.unwrap());
+    assert!(store.acquire_host_slot(&other, "alive", 1, later).await.unwrap());
+    store.release_host_slot(&other, "nobody").await.unwrap();
+}
+
 pub async fn run_all(store: Arc<dyn Store>) {
+    host_slots_are_shared_and_expire(store.clone()).await;
     jobs_are_listed_per_key_newest_first(store.clone()).await;
     webhook_endpoints_belong_to_a_key_and_change_atomically(store.clone()).await;
     deliveries_are_written_once_and_due_in_order(store.clone()).await;
