@@ -34,10 +34,7 @@ pub fn routes<S: Clone + Send + Sync + 'static>() -> axum::Router<S>
 where
     Probe: FromRef<S>,
 {
-    axum::Router::new()
-        .route("/healthz", get(|| async { Json(serde_json::json!({"status": "ok"})) }))
-        .route("/readyz", get(ready))
-        .route("/metrics", get(metrics))
+    axum::Router::new().route("/healthz", get(healthz)).route("/readyz", get(ready)).route("/metrics", get(metrics))
 }
 
 /// `/healthz`, `/readyz` and `/metrics` alone, for a worker or webhooks process
@@ -46,22 +43,47 @@ pub fn probe_router(probe: Probe) -> axum::Router {
     routes::<Probe>().with_state(probe)
 }
 
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub(super) struct Health {
+    status: String,
+}
+
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub(super) struct Readiness {
+    /// `ready` or `unavailable`.
+    status: String,
+    /// `ok`, or what went wrong.
+    store: String,
+    broker: String,
+}
+
+/// The process serves.
+#[utoipa::path(get, path = "/healthz", tag = "operations", responses((status = 200, body = Health)))]
+pub(super) async fn healthz() -> Json<Health> {
+    Json(Health { status: "ok".into() })
+}
+
 /// `200` when a store read and a broker call both succeed, else `503` saying which failed.
-async fn ready(State(state): State<Probe>) -> Response {
+#[utoipa::path(get, path = "/readyz", tag = "operations",
+    responses((status = 200, body = Readiness), (status = 503, body = Readiness)))]
+pub(super) async fn ready(State(state): State<Probe>) -> Response {
     let store = state.store.get_job("readyz-probe").await.err().map(|e| crate::telemetry::chain(&e));
     let broker = state.broker.ready(&state.topics.jobs_subscription).await.err().map(|e| crate::telemetry::chain(&e));
     let ok = store.is_none() && broker.is_none();
     let word = |e: &Option<String>| e.clone().unwrap_or_else(|| "ok".into());
-    let body = serde_json::json!({
-        "status": if ok { "ready" } else { "unavailable" },
-        "store": word(&store),
-        "broker": word(&broker),
-    });
+    let body = Readiness {
+        status: if ok { "ready" } else { "unavailable" }.into(),
+        store: word(&store),
+        broker: word(&broker),
+    };
     let code = if ok { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
     (code, Json(body)).into_response()
 }
 
-async fn metrics(State(state): State<Probe>) -> Response {
+/// Prometheus metrics.
+#[utoipa::path(get, path = "/metrics", tag = "operations",
+    responses((status = 200, description = "OpenMetrics text", content_type = "application/openmetrics-text", body = String)))]
+pub(super) async fn metrics(State(state): State<Probe>) -> Response {
     let subscriptions = [
         state.topics.jobs_subscription.clone(),
         state.topics.dead_letter_subscription.clone(),

@@ -2,6 +2,7 @@
 //! submit, and each job's live progress as Server-Sent Events.
 
 use super::auth::Caller;
+use super::openapi::ErrorBody;
 use super::scrape::{StatusBody, SubmitRequest, SubmitResponse, Submitted, enqueue, own_job, parse_json};
 use super::{ApiError, AppState};
 use crate::job::{JobChange, JobEvent, JobStatus, Transition};
@@ -34,7 +35,7 @@ pub fn routes() -> axum::Router<AppState> {
 }
 
 #[derive(Debug, Deserialize)]
-struct ListQuery {
+pub(super) struct ListQuery {
     status: Option<String>,
     limit: Option<usize>,
     cursor: Option<String>,
@@ -52,11 +53,17 @@ fn decode_cursor(raw: &str) -> Result<JobCursor, ApiError> {
 }
 
 /// The caller's jobs, newest first; `next_cursor` fetches the next page.
-async fn list(
+#[utoipa::path(get, path = "/api/v1/scrape", tag = "jobs", operation_id = "list_jobs",
+    params(("status" = Option<JobStatus>, Query), ("limit" = Option<usize>, Query, description = "1 to 100, default 20"),
+        ("cursor" = Option<String>, Query, description = "`next_cursor` of the previous page")),
+    responses((status = 200, body = JobList), (status = 401, body = ErrorBody), (status = 422, body = ErrorBody),
+        (status = 429, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub(super) async fn list(
     State(state): State<AppState>,
     caller: Caller,
     Query(query): Query<ListQuery>,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Json<JobList>, ApiError> {
     let status = match query.status.as_deref() {
         None | Some("") => None,
         Some(s) => Some(JobStatus::parse(s).ok_or_else(|| ApiError::Invalid {
@@ -70,13 +77,16 @@ async fn list(
     let next = (jobs.len() == limit)
         .then(|| jobs.last().map(|j| encode_cursor(&JobCursor { created_at: j.created_at, id: j.id.clone() })))
         .flatten();
-    let jobs: Vec<StatusBody> = jobs.iter().map(StatusBody::of).collect();
-    Ok(Json(serde_json::json!({ "jobs": jobs, "next_cursor": next })))
+    Ok(Json(JobList { jobs: jobs.iter().map(StatusBody::of).collect(), next_cursor: next }))
 }
 
 /// A queued job never runs; a running one stops at its next stage boundary. Cancelling a
 /// cancelled job again is harmless; a job that ended otherwise answers 409.
-async fn cancel(
+#[utoipa::path(post, path = "/api/v1/scrape/{id}/cancel", tag = "jobs", params(("id" = String, Path)),
+    responses((status = 200, body = StatusBody), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody), (status = 429, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub(super) async fn cancel(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
@@ -97,14 +107,44 @@ async fn cancel(
     }
 }
 
-#[derive(Debug, Deserialize)]
-struct BatchRequest {
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+pub(super) struct BatchRequest {
+    /// 1 to 100 jobs, each as `POST /api/v1/scrape/company` takes it.
+    #[schema(value_type = Vec<SubmitRequest>)]
     jobs: Vec<serde_json::Value>,
+}
+
+/// One job of a batch: its answer, or why it was refused.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+#[serde(untagged)]
+#[allow(dead_code)] // a schema: the handler builds the same JSON
+pub(super) enum BatchResult {
+    Accepted(SubmitResponse),
+    Refused(ErrorBody),
+}
+
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+#[allow(dead_code)]
+pub(super) struct BatchResponse {
+    accepted: usize,
+    rejected: usize,
+    results: Vec<BatchResult>,
+}
+
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub(super) struct JobList {
+    jobs: Vec<StatusBody>,
+    next_cursor: Option<String>,
 }
 
 /// Up to 100 jobs in one request, each validated on its own: `202` when any was queued, with
 /// a result per job in order (its `scrape_id`, or its error).
-async fn batch(
+#[utoipa::path(post, path = "/api/v1/scrape/batch", tag = "jobs", request_body = BatchRequest,
+    responses((status = 202, body = BatchResponse), (status = 422, description = "None accepted, or not 1 to 100 jobs", body = BatchResponse),
+        (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 413, body = ErrorBody),
+        (status = 429, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub(super) async fn batch(
     State(state): State<AppState>,
     caller: Caller,
     headers: HeaderMap,
@@ -150,7 +190,13 @@ async fn batch(
 /// a first connection), then each change as it happens, ending after the final one. Event ids
 /// are the changes' sequence numbers; the event type is `progress` until the final status
 /// (`completed`, `failed` or `cancelled`).
-async fn events(
+#[utoipa::path(get, path = "/api/v1/scrape/{id}/events", tag = "jobs",
+    params(("id" = String, Path), ("Last-Event-ID" = Option<u32>, Header, description = "Resume after this change")),
+    responses(
+        (status = 200, description = "Server-Sent Events: `id` (the change's number), `event` (`progress`, then `completed`, `failed` or `cancelled`), `data` (JSON: job_id, status, current_stage, progress_percent, error, at)", content_type = "text/event-stream", body = String),
+        (status = 401, body = ErrorBody), (status = 404, body = ErrorBody), (status = 429, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub(super) async fn events(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,

@@ -6,6 +6,7 @@ mod error;
 pub mod health;
 mod jobs;
 mod limits;
+mod openapi;
 mod scrape;
 mod webhooks;
 
@@ -59,6 +60,8 @@ pub fn router(state: AppState) -> Router {
         .merge(jobs::routes())
         .merge(webhooks::routes())
         .merge(health::routes())
+        .route("/openapi.json", axum::routing::get(openapi::openapi_json))
+        .route("/docs", axum::routing::get(openapi::docs))
         .fallback(|| async { ApiError::NotFound { what: "route" } })
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
         .layer(DefaultBodyLimit::max(state.max_request_bytes))

@@ -2,6 +2,7 @@
 //! original's.
 
 use super::auth::Caller;
+use super::openapi::{ErrorBody, Report};
 use super::{ApiError, AppState};
 use crate::job::{Job, JobOptions, JobRequested, JobStatus, Stage, now_ms, rfc3339};
 use crate::queue::OutgoingMessage;
@@ -28,9 +29,13 @@ pub fn routes() -> axum::Router<AppState> {
         .route("/api/v1/scrape/{id}", get(result))
 }
 
-#[derive(Debug, Deserialize)]
+/// A company site to report on.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub(super) struct SubmitRequest {
+    /// The company's website (`https://stripe.com`, or just `stripe.com`).
+    #[schema(required = true, example = "https://stripe.com")]
     url: Option<String>,
+    /// Where to POST the signed `scrape.completed` / `scrape.failed` event.
     webhook_url: Option<String>,
     #[serde(default)]
     options: JobOptions,
@@ -38,12 +43,13 @@ pub(super) struct SubmitRequest {
     max_age: Option<u64>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub(super) struct SubmitResponse {
     pub scrape_id: String,
     pub status: JobStatus,
     pub message: &'static str,
-    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    /// Present (true) when a recent report was reused (`max_age`).
+    #[serde(skip_serializing_if = "std::ops::Not::not", default)]
     pub reused: bool,
 }
 
@@ -59,7 +65,17 @@ pub(super) enum Submitted {
 /// How far back `max_age` looks: the key's most recent completed jobs.
 const REUSE_WINDOW: usize = 50;
 
-async fn submit(
+/// Submit a company site: the job is queued and its id answered at once.
+#[utoipa::path(post, path = "/api/v1/scrape/company", tag = "jobs", request_body = SubmitRequest,
+    params(("Idempotency-Key" = Option<String>, Header, description = "Retries with the same key and request give back the first job")),
+    responses(
+        (status = 202, description = "Queued", body = SubmitResponse),
+        (status = 200, description = "A recent report of the same site was reused (`max_age`)", body = SubmitResponse),
+        (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 413, body = ErrorBody),
+        (status = 415, body = ErrorBody), (status = 422, body = ErrorBody), (status = 429, body = ErrorBody),
+        (status = 503, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub(super) async fn submit(
     State(state): State<AppState>,
     caller: Caller,
     headers: HeaderMap,
@@ -202,7 +218,7 @@ pub(super) fn parse_target(raw: Option<&str>, field: &'static str, allow_private
 }
 
 /// The original's status document, plus timestamps.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub(super) struct StatusBody {
     job_id: String,
     status: JobStatus,
@@ -248,7 +264,12 @@ pub(super) async fn own_job(state: &AppState, caller: &Caller, id: &str) -> Resu
     }
 }
 
-async fn status(
+/// A job's status document.
+#[utoipa::path(get, path = "/api/v1/scrape/status/{id}", tag = "jobs", params(("id" = String, Path)),
+    responses((status = 200, body = StatusBody), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 429, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub(super) async fn status(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
@@ -258,7 +279,18 @@ async fn status(
 
 /// The report of a completed job. Before then: `202` with the status document; a failed or
 /// cancelled job: `409` with the reason.
-async fn result(State(state): State<AppState>, caller: Caller, Path(id): Path<String>) -> Result<Response, ApiError> {
+#[utoipa::path(get, path = "/api/v1/scrape/{id}", tag = "jobs", params(("id" = String, Path)),
+    responses(
+        (status = 200, description = "The report", body = Report),
+        (status = 202, description = "Not finished yet (`Retry-After`)", body = StatusBody),
+        (status = 401, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody),
+        (status = 429, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub(super) async fn result(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
     let job = own_job(&state, &caller, &id).await?;
     match job.status {
         JobStatus::Completed => {

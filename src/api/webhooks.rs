@@ -3,6 +3,7 @@
 //! `default` names the key's default signer, which signs deliveries to per-job `webhook_url`s.
 
 use super::auth::Caller;
+use super::openapi::ErrorBody;
 use super::scrape::{parse_json, parse_target};
 use super::{ApiError, AppState};
 use crate::job::{now_ms, rfc3339};
@@ -33,16 +34,17 @@ pub fn routes() -> axum::Router<AppState> {
         .route("/api/v1/webhooks/{id}/deliveries/{delivery_id}/redeliver", post(redeliver))
 }
 
-#[derive(Debug, Deserialize)]
-struct CreateRequest {
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+pub(super) struct CreateRequest {
+    #[schema(required = true, example = "https://hooks.example.com/krawlr")]
     url: Option<String>,
     events: Option<Vec<String>>,
     #[serde(default)]
     description: String,
 }
 
-#[derive(Debug, Deserialize)]
-struct UpdateRequest {
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+pub(super) struct UpdateRequest {
     url: Option<String>,
     events: Option<Vec<String>>,
     description: Option<String>,
@@ -51,8 +53,8 @@ struct UpdateRequest {
 }
 
 /// An endpoint as the API shows it: never its secret, except once when it is made.
-#[derive(Debug, Serialize)]
-struct EndpointBody {
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub(super) struct EndpointBody {
     id: String,
     url: Option<String>,
     events: Vec<String>,
@@ -61,8 +63,28 @@ struct EndpointBody {
     status_reason: Option<String>,
     created_at: String,
     updated_at: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    /// Shown once: when the endpoint is made.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
     secret: Option<String>,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub(super) struct EndpointList {
+    endpoints: Vec<EndpointBody>,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub(super) struct DeliveryList {
+    deliveries: Vec<DeliveryBody>,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub(super) struct RotatedSecret {
+    id: String,
+    /// The new secret, shown only here.
+    secret: String,
+    /// Until when the previous secret signs too.
+    previous_secret_valid_until: String,
 }
 
 impl EndpointBody {
@@ -81,8 +103,8 @@ impl EndpointBody {
     }
 }
 
-#[derive(Debug, Serialize)]
-struct DeliveryBody {
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub(super) struct DeliveryBody {
     /// Also the `webhook-id` header of every attempt.
     id: String,
     event: String,
@@ -94,8 +116,8 @@ struct DeliveryBody {
     created_at: String,
 }
 
-#[derive(Debug, Serialize)]
-struct AttemptBody {
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub(super) struct AttemptBody {
     at: String,
     status_code: Option<u16>,
     latency_ms: u64,
@@ -162,7 +184,12 @@ async fn change_endpoint(state: &AppState, id: &str, change: Change<Endpoint>) -
     }
 }
 
-async fn create(
+/// Register an endpoint; its signing secret is in this answer only.
+#[utoipa::path(post, path = "/api/v1/webhooks", tag = "webhooks", request_body = CreateRequest,
+    responses((status = 201, body = EndpointBody), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 422, body = ErrorBody), (status = 429, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub(super) async fn create(
     State(state): State<AppState>,
     caller: Caller,
     headers: HeaderMap,
@@ -191,7 +218,11 @@ async fn create(
     Ok((StatusCode::CREATED, Json(EndpointBody::of(&endpoint, Some(secret)))).into_response())
 }
 
-async fn list(State(state): State<AppState>, caller: Caller) -> Result<Json<serde_json::Value>, ApiError> {
+/// The key's endpoints.
+#[utoipa::path(get, path = "/api/v1/webhooks", tag = "webhooks", operation_id = "list_webhooks",
+    responses((status = 200, body = EndpointList), (status = 401, body = ErrorBody), (status = 429, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub(super) async fn list(State(state): State<AppState>, caller: Caller) -> Result<Json<EndpointList>, ApiError> {
     let endpoints: Vec<EndpointBody> = state
         .store
         .list_endpoints(&caller.key_id)
@@ -200,10 +231,15 @@ async fn list(State(state): State<AppState>, caller: Caller) -> Result<Json<serd
         .filter(|e| !e.is_default())
         .map(|e| EndpointBody::of(e, None))
         .collect();
-    Ok(Json(serde_json::json!({ "endpoints": endpoints })))
+    Ok(Json(EndpointList { endpoints }))
 }
 
-async fn one(
+/// One endpoint (`default`: the signer of per-job webhook URLs).
+#[utoipa::path(get, path = "/api/v1/webhooks/{id}", tag = "webhooks", params(("id" = String, Path)),
+    responses((status = 200, body = EndpointBody), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 429, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub(super) async fn one(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
@@ -211,7 +247,13 @@ async fn one(
     Ok(Json(EndpointBody::of(&own_endpoint(&state, &caller, &id).await?, None)))
 }
 
-async fn update(
+/// Change an endpoint's URL, events or description; enable or disable it.
+#[utoipa::path(patch, path = "/api/v1/webhooks/{id}", tag = "webhooks", params(("id" = String, Path)),
+    request_body = UpdateRequest,
+    responses((status = 200, body = EndpointBody), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 422, body = ErrorBody), (status = 429, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub(super) async fn update(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
@@ -253,7 +295,16 @@ async fn update(
     Ok(Json(EndpointBody::of(&change_endpoint(&state, &endpoint.id, change).await?, None)))
 }
 
-async fn delete(State(state): State<AppState>, caller: Caller, Path(id): Path<String>) -> Result<StatusCode, ApiError> {
+/// Delete an endpoint (its delivery log stays).
+#[utoipa::path(delete, path = "/api/v1/webhooks/{id}", tag = "webhooks", params(("id" = String, Path)),
+    responses((status = 204, description = "Deleted"), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 422, body = ErrorBody), (status = 429, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub(super) async fn delete(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
     let endpoint = own_endpoint(&state, &caller, &id).await?;
     if endpoint.is_default() {
         let reason = "the default signer cannot be deleted; rotate its secret instead".into();
@@ -264,11 +315,15 @@ async fn delete(State(state): State<AppState>, caller: Caller, Path(id): Path<St
 }
 
 /// A new secret, shown once; the old one keeps signing alongside for a day.
-async fn rotate(
+#[utoipa::path(post, path = "/api/v1/webhooks/{id}/rotate-secret", tag = "webhooks", params(("id" = String, Path)),
+    responses((status = 200, body = RotatedSecret), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 429, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub(super) async fn rotate(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Json<RotatedSecret>, ApiError> {
     let endpoint = own_endpoint(&state, &caller, &id).await?;
     let secret = sign::new_secret();
     let sealed = state.secrets.seal(&secret, &endpoint.id);
@@ -280,33 +335,43 @@ async fn rotate(
         true
     });
     let endpoint = change_endpoint(&state, &endpoint.id, change).await?;
-    Ok(Json(serde_json::json!({
-        "id": EndpointBody::of(&endpoint, None).id,
-        "secret": secret,
-        "previous_secret_valid_until": rfc3339(until),
-    })))
+    Ok(Json(RotatedSecret {
+        id: EndpointBody::of(&endpoint, None).id,
+        secret,
+        previous_secret_valid_until: rfc3339(until),
+    }))
 }
 
 #[derive(Debug, Deserialize)]
-struct LogQuery {
+pub(super) struct LogQuery {
     limit: Option<usize>,
 }
 
-async fn deliveries(
+/// An endpoint's deliveries, newest first, each with its attempts.
+#[utoipa::path(get, path = "/api/v1/webhooks/{id}/deliveries", tag = "webhooks",
+    params(("id" = String, Path), ("limit" = Option<usize>, Query, description = "1 to 200, default 50")),
+    responses((status = 200, body = DeliveryList), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 429, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub(super) async fn deliveries(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
     Query(query): Query<LogQuery>,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Json<DeliveryList>, ApiError> {
     let endpoint = own_endpoint(&state, &caller, &id).await?;
     let limit = query.limit.unwrap_or(50).clamp(1, MAX_LOG);
-    let log: Vec<DeliveryBody> =
-        state.store.list_deliveries(&endpoint.id, limit).await?.iter().map(DeliveryBody::of).collect();
-    Ok(Json(serde_json::json!({ "deliveries": log })))
+    let deliveries = state.store.list_deliveries(&endpoint.id, limit).await?.iter().map(DeliveryBody::of).collect();
+    Ok(Json(DeliveryList { deliveries }))
 }
 
 /// Sends a delivery again, whatever became of it, with a fresh round of the schedule.
-async fn redeliver(
+#[utoipa::path(post, path = "/api/v1/webhooks/{id}/deliveries/{delivery_id}/redeliver", tag = "webhooks",
+    params(("id" = String, Path), ("delivery_id" = String, Path)),
+    responses((status = 202, body = DeliveryBody), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 429, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub(super) async fn redeliver(
     State(state): State<AppState>,
     caller: Caller,
     Path((id, delivery_id)): Path<(String, String)>,

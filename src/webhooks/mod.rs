@@ -26,7 +26,7 @@ pub const EVENTS: [&str; 4] = [COMPLETED, FAILED, CANCELLED, PROGRESS];
 /// What an endpoint gets when it names no events: how each job ended.
 pub const DEFAULT_EVENTS: [&str; 3] = [COMPLETED, FAILED, CANCELLED];
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum EndpointStatus {
     /// Deliveries go out.
@@ -72,7 +72,7 @@ impl Endpoint {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum DeliveryStatus {
     Pending,
@@ -81,7 +81,7 @@ pub enum DeliveryStatus {
 }
 
 /// One attempt to deliver, as the delivery log shows it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Attempt {
     /// Unix milliseconds.
     pub at: i64,

@@ -11,6 +11,7 @@ mod gcp;
 mod helpers;
 mod hostile;
 mod jobs;
+mod openapi;
 mod processes;
 mod sections;
 mod webhooks;

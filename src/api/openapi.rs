@@ -1,0 +1,109 @@
+//! The OpenAPI 3.1 document (`GET /openapi.json`), generated from the handlers' annotations
+//! (utoipa), with the report's JSON Schema (schemars, the same as `krawlr schema`) folded into
+//! its components; and a small page that lists it (`GET /docs`), with no assets from elsewhere.
+
+use axum::Json;
+use axum::response::{Html, IntoResponse};
+use serde_json::Value;
+use std::sync::LazyLock;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+
+/// Every error: `{"error": {"code": "…", "message": "…"}}`.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct ErrorBody {
+    pub error: ErrorDetail,
+}
+
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct ErrorDetail {
+    /// Stable, for programs (`invalid_url`, `rate_limited`, …).
+    pub code: String,
+    /// For people.
+    pub message: String,
+}
+
+/// The report: its schema is the one `krawlr schema` prints, put in place by [`document`].
+pub struct Report;
+
+impl utoipa::PartialSchema for Report {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        utoipa::openapi::ObjectBuilder::new().into()
+    }
+}
+
+impl utoipa::ToSchema for Report {}
+
+struct BearerKey;
+
+impl Modify for BearerKey {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        let scheme = HttpBuilder::new().scheme(HttpAuthScheme::Bearer).description(Some("An API key")).build();
+        components.add_security_scheme("bearer", SecurityScheme::Http(scheme));
+    }
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "krawlr", description = "Company website reports, asynchronously: submit a site, follow the job, fetch the report."),
+    paths(
+        super::scrape::submit, super::scrape::status, super::scrape::result,
+        super::jobs::list, super::jobs::batch, super::jobs::cancel, super::jobs::events,
+        super::webhooks::create, super::webhooks::list, super::webhooks::one, super::webhooks::update,
+        super::webhooks::delete, super::webhooks::rotate, super::webhooks::deliveries, super::webhooks::redeliver,
+        super::health::healthz, super::health::ready, super::health::metrics,
+    ),
+    components(schemas(ErrorBody, Report)),
+    modifiers(&BearerKey),
+    tags((name = "jobs", description = "Scrape jobs"), (name = "webhooks", description = "Signed event deliveries"),
+        (name = "operations", description = "Health and metrics")),
+)]
+struct ApiDoc;
+
+/// The document, built once.
+pub static DOCUMENT: LazyLock<Value> = LazyLock::new(document);
+
+fn document() -> Value {
+    let mut doc = serde_json::to_value(ApiDoc::openapi()).expect("the document serializes");
+    doc["info"]["version"] = env!("CARGO_PKG_VERSION").into();
+    let mut report = serde_json::to_value(schemars::schema_for!(crate::scrape::report::Report)).expect("serializes");
+    let defs = report.as_object_mut().and_then(|r| r.remove("$defs")).unwrap_or_default();
+    if let Some(r) = report.as_object_mut() {
+        r.remove("$schema");
+    }
+    let schemas = doc["components"]["schemas"].as_object_mut().expect("components.schemas");
+    schemas.insert("Report".into(), report);
+    for (name, schema) in defs.as_object().into_iter().flatten() {
+        assert!(!schemas.contains_key(name), "the report's schema {name} clashes with an API schema");
+        schemas.insert(name.clone(), schema.clone());
+    }
+    rewrite_refs(&mut doc);
+    doc
+}
+
+/// schemars refers to `#/$defs/X`; in the document they live at `#/components/schemas/X`.
+fn rewrite_refs(value: &mut Value) {
+    match value {
+        Value::Object(map) => {
+            for (key, v) in map.iter_mut() {
+                match (key.as_str(), v) {
+                    ("$ref", Value::String(r)) if r.starts_with("#/$defs/") => {
+                        *r = r.replacen("#/$defs/", "#/components/schemas/", 1);
+                    }
+                    (_, v) => rewrite_refs(v),
+                }
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(rewrite_refs),
+        _ => {}
+    }
+}
+
+pub async fn openapi_json() -> impl IntoResponse {
+    Json(DOCUMENT.clone())
+}
+
+pub async fn docs() -> Html<&'static str> {
+    Html(include_str!("docs.html"))
+}
