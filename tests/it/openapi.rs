@@ -84,11 +84,8 @@ async fn the_document_is_valid_covers_every_route_and_answers_match_it() {
     let queued_id = batch["results"][0]["scrape_id"].as_str().unwrap();
     let (code, cancelled) = post(&client, &format!("/api/v1/scrape/{queued_id}/cancel"), json!({})).await;
     conforms(&doc, "/api/v1/scrape/{id}/cancel", "post", code, &cancelled);
-    for (path, code, body) in
-        [("/api/v1/scrape/{id}", client.get("/api/v1/scrape/nope").await.0, client.get("/api/v1/scrape/nope").await.1)]
-    {
-        conforms(&doc, path, "get", code, &body);
-    }
+    let (code, missing) = client.get("/api/v1/scrape/nope").await;
+    conforms(&doc, "/api/v1/scrape/{id}", "get", code, &missing);
     let (code, bad) = post(&client, "/api/v1/scrape/company", json!({"url": "http://127.0.0.1/"})).await;
     conforms(&doc, "/api/v1/scrape/company", "post", code, &bad);
 
