@@ -32,6 +32,7 @@ pub fn routes() -> axum::Router<AppState> {
         .route("/api/v1/scrape/batch", post(batch))
         .route("/api/v1/scrape/{id}/cancel", post(cancel))
         .route("/api/v1/scrape/{id}/events", get(events))
+        .route("/api/v1/queue/stats", get(queue_stats))
 }
 
 #[derive(Debug, Deserialize)]
@@ -258,4 +259,29 @@ fn event(job_id: &str, change: &JobChange) -> Event {
         "at": crate::job::rfc3339(change.at),
     });
     Event::default().id(change.seq.to_string()).event(kind).data(data.to_string())
+}
+
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub(super) struct QueueStats {
+    subscriptions: Vec<crate::queue::SubscriptionStats>,
+    /// Why figures are missing, when they are (Pub/Sub's emulator keeps none).
+    note: Option<String>,
+}
+
+/// Backlog, in flight, oldest unacked age and dead-lettered, per subscription.
+#[utoipa::path(get, path = "/api/v1/queue/stats", tag = "operations",
+    responses((status = 200, body = QueueStats), (status = 401, body = ErrorBody), (status = 429, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub(super) async fn queue_stats(State(state): State<AppState>, _caller: Caller) -> Json<QueueStats> {
+    let t = &state.topics;
+    let mut subscriptions = Vec::new();
+    let mut note = None;
+    for name in [&t.jobs_subscription, &t.dead_letter_subscription, &t.completed_subscription, &t.progress_subscription]
+    {
+        match state.broker.stats(name).await {
+            Ok(stats) => subscriptions.push(stats),
+            Err(e) => note = Some(crate::telemetry::chain(&e)),
+        }
+    }
+    Json(QueueStats { subscriptions, note })
 }

@@ -62,6 +62,7 @@ pub fn router(state: AppState) -> Router {
         .merge(health::routes())
         .route("/openapi.json", axum::routing::get(openapi::openapi_json))
         .route("/docs", axum::routing::get(openapi::docs))
+        .route("/", axum::routing::get(openapi::dashboard))
         .fallback(|| async { ApiError::NotFound { what: "route" } })
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
         .layer(DefaultBodyLimit::max(state.max_request_bytes))

@@ -91,7 +91,7 @@ pub enum Ensured {
     Unchanged,
 }
 
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, utoipa::ToSchema)]
 pub struct SubscriptionStats {
     pub subscription: String,
     pub topic: String,

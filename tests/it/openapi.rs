@@ -55,6 +55,7 @@ async fn the_document_is_valid_covers_every_route_and_answers_match_it() {
         ("/api/v1/webhooks/{id}/rotate-secret", "post"),
         ("/api/v1/webhooks/{id}/deliveries", "get"),
         ("/api/v1/webhooks/{id}/deliveries/{delivery_id}/redeliver", "post"),
+        ("/api/v1/queue/stats", "get"),
         ("/healthz", "get"),
         ("/readyz", "get"),
         ("/metrics", "get"),
@@ -102,7 +103,7 @@ async fn the_document_is_valid_covers_every_route_and_answers_match_it() {
     }
     let (code, rotated) = post(&client, &format!("/api/v1/webhooks/{ep}/rotate-secret"), json!({})).await;
     conforms(&doc, "/api/v1/webhooks/{id}/rotate-secret", "post", code, &rotated);
-    for path in ["/healthz", "/readyz"] {
+    for path in ["/healthz", "/readyz", "/api/v1/queue/stats"] {
         let (code, body) = client.get(path).await;
         conforms(&doc, path, "get", code, &body);
     }
@@ -112,4 +113,33 @@ async fn the_document_is_valid_covers_every_route_and_answers_match_it() {
 
     let docs = reqwest::get(format!("{base}/docs")).await.unwrap().text().await.unwrap();
     assert!(docs.contains("/openapi.json"));
+}
+
+/// The dashboard in Debian's headless Chromium, driven by playwright-core (`scripts/test`
+/// installs both): sign in, submit a fixture site, watch it complete, read the report.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_dashboard_works_in_a_real_browser() {
+    let chromium = std::env::var("KRAWLR_TEST_CHROMIUM")
+        .expect("KRAWLR_TEST_CHROMIUM is not set: run scripts/test, which installs Chromium and playwright-core");
+    let sec = Site::sec().await;
+    let site = Site::company(Duration::from_millis(300)).await;
+    let env = TestEnv::new().set("KRAWLR_SEC_WWW_URL", &sec.base).set("KRAWLR_SEC_DATA_URL", &sec.base);
+    let (_up, base) = env.serve("up", "up").await;
+    let shot = env.dir.path().join("dashboard.png");
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/browser/dashboard.mjs");
+    let out = tokio::process::Command::new("node")
+        .arg(script)
+        .args([&base, KEY, &site.url("/")])
+        .arg(&shot)
+        .env("CHROMIUM", &chromium)
+        .output();
+    let out = tokio::time::timeout(Duration::from_secs(90), out).await.expect("the browser run ends").unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+    let result: Value = serde_json::from_str(stdout.trim()).unwrap();
+    assert_eq!(result["company"], "Acme Rockets");
+    let png = std::fs::read(&shot).unwrap();
+    assert!(png.starts_with(b"\x89PNG") && png.len() > 20_000, "a real screenshot: {} bytes", png.len());
+    let keep = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/dashboard.png");
+    let _ = std::fs::copy(&shot, keep);
 }
