@@ -137,19 +137,29 @@ async fn jobs_are_listed_newest_first_page_by_page() {
         submitted.push(client.submit(&format!("https://example{i}.com")).await);
     }
     post(&client, &format!("/api/v1/scrape/{}/cancel", submitted[1]), json!({})).await;
-    let mut seen = Vec::new();
+    let mut seen: Vec<(String, String)> = Vec::new();
     let mut path = "/api/v1/scrape?limit=2".to_string();
     loop {
         let (code, page) = client.get(&path).await;
         assert_eq!(code, 200, "{page}");
-        seen.extend(page["jobs"].as_array().unwrap().iter().map(|j| j["job_id"].as_str().unwrap().to_string()));
+        for job in page["jobs"].as_array().unwrap() {
+            // Fixed-width times compare as strings.
+            let at = krawlr::scrape::meta::iso_date(job["created_at"].as_str().unwrap()).unwrap();
+            seen.push((at, job["job_id"].as_str().unwrap().to_string()));
+        }
         match page["next_cursor"].as_str() {
             Some(cursor) => path = format!("/api/v1/scrape?limit=2&cursor={cursor}"),
             None => break,
         }
     }
-    submitted.reverse();
-    assert_eq!(seen, submitted, "newest first, each once");
+    // Newest first (jobs of the same millisecond by id), each exactly once.
+    let mut expected = seen.clone();
+    expected.sort_by(|a, b| b.cmp(a));
+    assert_eq!(seen, expected, "newest first");
+    let mut ids: Vec<String> = seen.into_iter().map(|(_, id)| id).collect();
+    ids.sort();
+    submitted.sort();
+    assert_eq!(ids, submitted, "each job once");
     let (_, cancelled) = client.get("/api/v1/scrape?status=cancelled").await;
     assert_eq!(cancelled["jobs"].as_array().unwrap().len(), 1);
     let other = Client::new(&base, &env.create_key("other"));
