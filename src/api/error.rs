@@ -18,6 +18,8 @@ pub enum ApiError {
     InvalidKey,
     #[error("the request body must be a JSON object: {0}")]
     InvalidJson(String),
+    #[error("the query string is invalid: {0}")]
+    InvalidQuery(String),
     #[error("the request body must be JSON (Content-Type: application/json)")]
     UnsupportedMediaType,
     #[error("the request body is larger than {0} bytes")]
@@ -52,7 +54,7 @@ impl ApiError {
     pub fn status(&self) -> StatusCode {
         match self {
             ApiError::MissingKey | ApiError::BadAuthorization | ApiError::InvalidKey => StatusCode::UNAUTHORIZED,
-            ApiError::InvalidJson(_) => StatusCode::BAD_REQUEST,
+            ApiError::InvalidJson(_) | ApiError::InvalidQuery(_) => StatusCode::BAD_REQUEST,
             ApiError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::Missing { .. } | ApiError::InvalidUrl { .. } | ApiError::Invalid { .. } => {
@@ -74,6 +76,7 @@ impl ApiError {
             ApiError::BadAuthorization => "invalid_authorization",
             ApiError::InvalidKey => "invalid_api_key",
             ApiError::InvalidJson(_) => "invalid_json",
+            ApiError::InvalidQuery(_) => "invalid_query",
             ApiError::UnsupportedMediaType => "unsupported_media_type",
             ApiError::PayloadTooLarge(_) => "payload_too_large",
             ApiError::Missing { .. } => "missing_field",
@@ -130,6 +133,12 @@ impl IntoResponse for ApiError {
     }
 }
 
+impl From<axum::extract::rejection::QueryRejection> for ApiError {
+    fn from(rejection: axum::extract::rejection::QueryRejection) -> Self {
+        ApiError::InvalidQuery(rejection.body_text())
+    }
+}
+
 impl From<StoreError> for ApiError {
     fn from(err: StoreError) -> Self {
         match err {
@@ -159,6 +168,7 @@ mod tests {
             (ApiError::BadAuthorization, 401, "invalid_authorization"),
             (ApiError::InvalidKey, 401, "invalid_api_key"),
             (ApiError::InvalidJson("x".into()), 400, "invalid_json"),
+            (ApiError::InvalidQuery("x".into()), 400, "invalid_query"),
             (ApiError::UnsupportedMediaType, 415, "unsupported_media_type"),
             (ApiError::PayloadTooLarge(1), 413, "payload_too_large"),
             (ApiError::Missing { field: "url" }, 422, "missing_field"),

@@ -10,7 +10,7 @@ use crate::queue::OutgoingMessage;
 use crate::store::{Applied, JobCursor};
 use axum::Json;
 use axum::body::Bytes;
-use axum::extract::rejection::BytesRejection;
+use axum::extract::rejection::{BytesRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::sse::{Event, KeepAlive, Sse};
@@ -57,14 +57,15 @@ fn decode_cursor(raw: &str) -> Result<JobCursor, ApiError> {
 #[utoipa::path(get, path = "/api/v1/scrape", tag = "jobs", operation_id = "list_jobs",
     params(("status" = Option<JobStatus>, Query), ("limit" = Option<usize>, Query, description = "1 to 100, default 20"),
         ("cursor" = Option<String>, Query, description = "`next_cursor` of the previous page")),
-    responses((status = 200, body = JobList), (status = 401, body = ErrorBody), (status = 422, body = ErrorBody),
+    responses((status = 200, body = JobList), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 422, body = ErrorBody),
         (status = 429, body = ErrorBody)),
     security(("bearer" = [])))]
 pub(super) async fn list(
     State(state): State<AppState>,
     caller: Caller,
-    Query(query): Query<ListQuery>,
+    query: Result<Query<ListQuery>, QueryRejection>,
 ) -> Result<Json<JobList>, ApiError> {
+    let Query(query) = query?;
     let status = match query.status.as_deref() {
         None | Some("") => None,
         Some(s) => Some(JobStatus::parse(s).ok_or_else(|| ApiError::Invalid {
@@ -73,7 +74,7 @@ pub(super) async fn list(
         })?),
     };
     let limit = query.limit.unwrap_or(20).clamp(1, MAX_PAGE);
-    let after = query.cursor.as_deref().map(decode_cursor).transpose()?;
+    let after = query.cursor.as_deref().filter(|c| !c.is_empty()).map(decode_cursor).transpose()?;
     let jobs = state.store.list_jobs(&caller.key_id, status, after.as_ref(), limit).await?;
     let next = (jobs.len() == limit)
         .then(|| jobs.last().map(|j| encode_cursor(&JobCursor { created_at: j.created_at, id: j.id.clone() })))
@@ -111,7 +112,7 @@ pub(super) async fn cancel(
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub(super) struct BatchRequest {
     /// 1 to 100 jobs, each as `POST /api/v1/scrape/company` takes it.
-    #[schema(value_type = Vec<SubmitRequest>)]
+    #[schema(value_type = Vec<SubmitRequest>, min_items = 1, max_items = 100)]
     jobs: Vec<serde_json::Value>,
 }
 
@@ -122,6 +123,15 @@ pub(super) struct BatchRequest {
 pub(super) enum BatchResult {
     Accepted(SubmitResponse),
     Refused(ErrorBody),
+}
+
+/// A refused batch: every job's answer, or why the batch itself was refused.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+#[serde(untagged)]
+#[allow(dead_code)] // a schema: the handler builds the same JSON
+pub(super) enum BatchRefused {
+    Jobs(BatchResponse),
+    Batch(ErrorBody),
 }
 
 #[derive(Debug, serde::Serialize, utoipa::ToSchema)]
@@ -141,7 +151,7 @@ pub(super) struct JobList {
 /// Up to 100 jobs in one request, each validated on its own: `202` when any was queued, with
 /// a result per job in order (its `scrape_id`, or its error).
 #[utoipa::path(post, path = "/api/v1/scrape/batch", tag = "jobs", request_body = BatchRequest,
-    responses((status = 202, body = BatchResponse), (status = 422, description = "None accepted, or not 1 to 100 jobs", body = BatchResponse),
+    responses((status = 202, body = BatchResponse), (status = 422, description = "None accepted, or not 1 to 100 jobs", body = BatchRefused),
         (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 413, body = ErrorBody),
         (status = 429, body = ErrorBody)),
     security(("bearer" = [])))]

@@ -33,7 +33,7 @@ pub fn routes() -> axum::Router<AppState> {
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub(super) struct SubmitRequest {
     /// The company's website (`https://stripe.com`, or just `stripe.com`).
-    #[schema(required = true, example = "https://stripe.com")]
+    #[schema(required = true, nullable = false, min_length = 1, example = "https://stripe.com")]
     url: Option<String>,
     /// Where to POST the signed `scrape.completed` / `scrape.failed` event.
     webhook_url: Option<String>,
@@ -115,7 +115,8 @@ pub(super) async fn enqueue(
     idempotency: Option<&str>,
 ) -> Result<Submitted, ApiError> {
     let url = parse_target(request.url.as_deref(), "url", state.allow_private_networks)?;
-    let webhook_url = match request.webhook_url.as_deref() {
+    // A blank webhook_url is no webhook.
+    let webhook_url = match request.webhook_url.as_deref().map(str::trim).filter(|w| !w.is_empty()) {
         None => None,
         Some(raw) => Some(parse_target(Some(raw), "webhook_url", state.allow_private_networks)?.to_string()),
     };

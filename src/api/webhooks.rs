@@ -13,7 +13,7 @@ use crate::webhooks::{
 };
 use axum::Json;
 use axum::body::Bytes;
-use axum::extract::rejection::BytesRejection;
+use axum::extract::rejection::{BytesRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -36,8 +36,10 @@ pub fn routes() -> axum::Router<AppState> {
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub(super) struct CreateRequest {
-    #[schema(required = true, example = "https://hooks.example.com/krawlr")]
+    #[schema(required = true, nullable = false, min_length = 1, example = "https://hooks.example.com/krawlr")]
     url: Option<String>,
+    /// Default: `scrape.completed`, `scrape.failed`, `scrape.cancelled`.
+    #[schema(min_items = 1)]
     events: Option<Vec<String>>,
     #[serde(default)]
     description: String,
@@ -46,6 +48,7 @@ pub(super) struct CreateRequest {
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub(super) struct UpdateRequest {
     url: Option<String>,
+    #[schema(min_items = 1)]
     events: Option<Vec<String>>,
     description: Option<String>,
     /// `true` re-enables a disabled or failing endpoint; `false` disables it.
@@ -350,15 +353,16 @@ pub(super) struct LogQuery {
 /// An endpoint's deliveries, newest first, each with its attempts.
 #[utoipa::path(get, path = "/api/v1/webhooks/{id}/deliveries", tag = "webhooks",
     params(("id" = String, Path), ("limit" = Option<usize>, Query, description = "1 to 200, default 50")),
-    responses((status = 200, body = DeliveryList), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody),
+    responses((status = 200, body = DeliveryList), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody),
         (status = 429, body = ErrorBody)),
     security(("bearer" = [])))]
 pub(super) async fn deliveries(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
-    Query(query): Query<LogQuery>,
+    query: Result<Query<LogQuery>, QueryRejection>,
 ) -> Result<Json<DeliveryList>, ApiError> {
+    let Query(query) = query?;
     let endpoint = own_endpoint(&state, &caller, &id).await?;
     let limit = query.limit.unwrap_or(50).clamp(1, MAX_LOG);
     let deliveries = state.store.list_deliveries(&endpoint.id, limit).await?.iter().map(DeliveryBody::of).collect();

@@ -168,6 +168,8 @@ async fn jobs_are_listed_newest_first_page_by_page() {
         let (code, body) = client.get(bad).await;
         assert_eq!((code, body["error"]["code"].as_str()), (422, Some("invalid_field")), "{bad}");
     }
+    let (code, body) = client.get("/api/v1/scrape?limit=many").await;
+    assert_eq!((code, body["error"]["code"].as_str()), (400, Some("invalid_query")), "a JSON error, like every other");
 }
 
 #[tokio::test(flavor = "multi_thread")]
