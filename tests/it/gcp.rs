@@ -141,7 +141,9 @@ async fn webhooks_run_as_their_own_process() {
     receiver.script("/endpoint", &(0..100).map(|_| Reply::Status(503)).collect::<Vec<_>>());
     let env = TestEnv::gcp()
         .set("KRAWLR_WEBHOOK_SCHEDULE", "0s,300ms,300ms,300ms,300ms,300ms,300ms,300ms,300ms,300ms,300ms")
-        .set("KRAWLR_WEBHOOK_POLL_INTERVAL_SECONDS", "0.1");
+        .set("KRAWLR_WEBHOOK_POLL_INTERVAL_SECONDS", "0.1")
+        // A delivery killed mid-attempt comes back when its lease (timeout + 30 s) runs out.
+        .set("KRAWLR_WEBHOOK_TIMEOUT_SECONDS", "2");
     let (_api, base) = env.serve("api", "api").await;
     let _worker = env.worker("worker").await;
     let mut hooks = env.spawn("webhooks1", &["webhooks"]);
@@ -166,7 +168,7 @@ async fn webhooks_run_as_their_own_process() {
     receiver.script("/endpoint", &[]);
     let hooks = env.spawn("webhooks2", &["webhooks"]);
     hooks.wait_for_stderr("webhooks started").await;
-    receiver.wait_delivered("/endpoint", 1, Duration::from_secs(60)).await;
+    receiver.wait_delivered("/endpoint", 1, Duration::from_secs(90)).await;
     let log = settled_log(&client, &endpoint, 1).await;
     assert_eq!(log[0]["status"], "delivered", "{log:?}");
     assert!(log[0]["attempts"].as_array().unwrap().len() >= 2);

@@ -392,7 +392,10 @@ async fn pending_deliveries_survive_a_restart_of_the_webhooks_process() {
     let site = Site::company(Duration::ZERO).await;
     let receiver = Receiver::start().await;
     receiver.script("/in", &(0..200).map(|_| Reply::Status(503)).collect::<Vec<_>>());
-    let env = env().set("KRAWLR_WEBHOOK_SCHEDULE", "0s,200ms,200ms,200ms,200ms,200ms,200ms,200ms,200ms,200ms,200ms");
+    // A delivery killed mid-attempt comes back when its lease (timeout + 30 s) runs out.
+    let env = env()
+        .set("KRAWLR_WEBHOOK_SCHEDULE", "0s,200ms,200ms,200ms,200ms,200ms,200ms,200ms,200ms,200ms,200ms")
+        .set("KRAWLR_WEBHOOK_TIMEOUT_SECONDS", "2");
     let (_api, base) = env.serve("api", "api").await;
     let _worker = env.worker("worker").await;
     let mut hooks = env.spawn("webhooks1", &["webhooks"]);
@@ -417,7 +420,7 @@ async fn pending_deliveries_survive_a_restart_of_the_webhooks_process() {
     assert_eq!(pending, 5, "all five wait in the store");
     let hooks = env.spawn("webhooks2", &["webhooks"]);
     hooks.wait_for_stderr("webhooks started").await;
-    let delivered = receiver.wait_delivered("/in", 5, Duration::from_secs(30)).await;
+    let delivered = receiver.wait_delivered("/in", 5, Duration::from_secs(90)).await;
     tokio::time::sleep(Duration::from_millis(500)).await;
     let ok: Vec<String> = receiver.received("/in").into_iter().filter(|r| r.answered == 200).map(|r| r.id).collect();
     let unique: std::collections::HashSet<&String> = ok.iter().collect();
