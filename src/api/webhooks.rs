@@ -201,22 +201,9 @@ pub(super) async fn create(
     let request: CreateRequest = parse_json(&headers, body, state.max_request_bytes)?;
     let url = parse_target(request.url.as_deref(), "url", state.allow_private_networks)?;
     let id = format!("ep_{}", uuid::Uuid::new_v4().simple());
-    let secret = sign::new_secret();
-    let now = now_ms();
-    let endpoint = Endpoint {
-        secret: state.secrets.seal(&secret, &id),
-        id,
-        key_id: caller.key_id,
-        url: Some(url.to_string()),
-        events: events(request.events)?,
-        description: request.description,
-        previous_secret: None,
-        previous_secret_until: None,
-        status: EndpointStatus::Active,
-        status_reason: None,
-        created_at: now,
-        updated_at: now,
-    };
+    let events = events(request.events)?;
+    let (endpoint, secret) =
+        Endpoint::new(id, &caller.key_id, Some(url.to_string()), events, request.description, &state.secrets);
     state.store.create_endpoint(&endpoint).await?;
     Ok((StatusCode::CREATED, Json(EndpointBody::of(&endpoint, Some(secret)))).into_response())
 }

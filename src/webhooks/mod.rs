@@ -58,6 +58,35 @@ pub struct Endpoint {
 }
 
 impl Endpoint {
+    /// A new, active endpoint with a new signing secret; the secret, to show once, comes back
+    /// beside it (the endpoint holds it sealed).
+    pub fn new(
+        id: String,
+        key_id: &str,
+        url: Option<String>,
+        events: Vec<String>,
+        description: String,
+        secrets: &sign::SecretBox,
+    ) -> (Endpoint, String) {
+        let secret = sign::new_secret();
+        let now = crate::job::now_ms();
+        let endpoint = Endpoint {
+            secret: secrets.seal(&secret, &id),
+            id,
+            key_id: key_id.to_string(),
+            url,
+            events,
+            description,
+            previous_secret: None,
+            previous_secret_until: None,
+            status: EndpointStatus::Active,
+            status_reason: None,
+            created_at: now,
+            updated_at: now,
+        };
+        (endpoint, secret)
+    }
+
     /// The id of `key_id`'s default signer.
     pub fn default_id(key_id: &str) -> String {
         format!("default_{key_id}")

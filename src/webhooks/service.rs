@@ -467,22 +467,9 @@ pub async fn ensure_default_endpoint(
     if let Some(existing) = store.get_endpoint(&id).await? {
         return Ok((existing, None));
     }
-    let secret = sign::new_secret();
-    let now = now_ms();
-    let endpoint = Endpoint {
-        id: id.clone(),
-        key_id: key_id.to_string(),
-        url: None,
-        events: super::DEFAULT_EVENTS.iter().map(|e| e.to_string()).collect(),
-        description: "signs deliveries to per-job webhook_url".into(),
-        secret: secrets.seal(&secret, &id),
-        previous_secret: None,
-        previous_secret_until: None,
-        status: EndpointStatus::Active,
-        status_reason: None,
-        created_at: now,
-        updated_at: now,
-    };
+    let events = super::DEFAULT_EVENTS.iter().map(|e| e.to_string()).collect();
+    let description = "signs deliveries to per-job webhook_url".to_string();
+    let (endpoint, secret) = Endpoint::new(id.clone(), key_id, None, events, description, secrets);
     match store.create_endpoint(&endpoint).await {
         Ok(()) => Ok((endpoint, Some(secret))),
         // Created meanwhile by another process: that one's secret holds.
