@@ -295,7 +295,7 @@ async fn jobs(mut settings: Settings, n: usize, concurrency: usize) -> anyhow::R
     );
     tokio::spawn(async move { axum::serve(listener, page).await });
 
-    settings.fetch.allow_private_networks = true;
+    settings.fetch.guard = crate::scrape::guard::Policy::open();
     settings.fetch.per_host_delay = Duration::ZERO;
     settings.fetch.per_host_concurrency = concurrency;
     settings.worker.concurrency = concurrency;
@@ -402,7 +402,7 @@ async fn crawl(
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let site = url::Url::parse(&format!("http://{}/", listener.local_addr()?))?;
     tokio::spawn(async move { axum::serve(listener, generated_site(pages, latency)).await });
-    settings.fetch.allow_private_networks = true;
+    settings.fetch.guard = crate::scrape::guard::Policy::open();
     settings.fetch.per_host_concurrency = per_host;
     settings.fetch.per_host_delay = Duration::from_secs_f64(delay);
     settings.fetch.max_pages = pages as u32;
@@ -465,7 +465,7 @@ async fn submit(
             let mut settings = settings.clone();
             settings.limits.rate_per_second = 0.0;
             settings.limits.max_active_jobs = 0;
-            let state = AppState { allow_private_networks: false, ..AppState::new(&backend, &settings, secrets) };
+            let state = AppState { guard: Default::default(), ..AppState::new(&backend, &settings, secrets) };
             tokio::spawn(api::serve(listener, state, stop.clone()));
             (base, key)
         }

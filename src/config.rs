@@ -172,7 +172,8 @@ pub struct SecSettings {
 #[derive(Debug, Clone)]
 pub struct FetchSettings {
     pub user_agent: String,
-    pub allow_private_networks: bool,
+    /// Which destinations may be fetched (company sites and webhooks alike).
+    pub guard: crate::scrape::guard::Policy,
     pub connect_timeout: Duration,
     pub read_timeout: Duration,
     pub total_timeout: Duration,
@@ -261,7 +262,10 @@ impl Settings {
             user_agent: env
                 .string("KRAWLR_USER_AGENT")
                 .unwrap_or(format!("krawlr/{} (+https://github.com/krawlr/krawlr)", env!("CARGO_PKG_VERSION"))),
-            allow_private_networks: env.bool("KRAWLR_ALLOW_PRIVATE_NETWORKS", false)?,
+            guard: crate::scrape::guard::Policy {
+                allow_private: env.bool("KRAWLR_ALLOW_PRIVATE_NETWORKS", false)?,
+                allowed_networks: env.networks("KRAWLR_ALLOWED_NETWORKS")?,
+            },
             connect_timeout: env.seconds("KRAWLR_CONNECT_TIMEOUT_SECONDS", 10.0, 0.1..=300.0)?,
             read_timeout: env.seconds("KRAWLR_READ_TIMEOUT_SECONDS", 15.0, 0.1..=300.0)?,
             total_timeout: env.seconds("KRAWLR_FETCH_TIMEOUT_SECONDS", 30.0, 0.1..=600.0)?,
@@ -457,6 +461,22 @@ impl Vars {
         }
     }
 
+    /// Comma-separated networks (`10.20.0.0/16`) or single addresses.
+    fn networks(&self, name: &'static str) -> Result<Vec<ipnet::IpNet>, ConfigError> {
+        let Some(raw) = self.get(name) else {
+            return Ok(Vec::new());
+        };
+        raw.split(',')
+            .map(str::trim)
+            .filter(|n| !n.is_empty())
+            .map(|n| {
+                n.parse::<ipnet::IpNet>().or_else(|_| n.parse::<std::net::IpAddr>().map(ipnet::IpNet::from)).map_err(
+                    |_| self.invalid(name, raw, "expected addresses or networks like 10.20.0.0/16, comma-separated"),
+                )
+            })
+            .collect()
+    }
+
     fn bool(&self, name: &'static str, default: bool) -> Result<bool, ConfigError> {
         match self.get(name).map(str::to_ascii_lowercase).as_deref() {
             None => Ok(default),
@@ -483,7 +503,7 @@ mod tests {
         assert_eq!(s.queue.ack_deadline, Duration::from_secs(600));
         assert_eq!(s.queue.max_delivery_attempts, 5);
         assert_eq!(s.worker.concurrency, 16);
-        assert!(!s.fetch.allow_private_networks);
+        assert_eq!(s.fetch.guard, crate::scrape::guard::Policy::default());
         assert_eq!(s.topics.jobs, "scrape-jobs");
         assert_eq!(s.topics.progress, "scrape-progress");
         assert_eq!(s.topics.completed, "scrape-completed");

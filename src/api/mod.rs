@@ -27,7 +27,8 @@ pub struct AppState {
     pub store: Arc<dyn Store>,
     pub broker: Arc<dyn Broker>,
     pub topics: Topics,
-    pub allow_private_networks: bool,
+    /// Which webhook and company addresses are accepted.
+    pub guard: crate::scrape::guard::Policy,
     pub max_request_bytes: usize,
     /// Seals and opens webhook signing secrets.
     pub secrets: Arc<SecretBox>,
@@ -44,7 +45,7 @@ impl AppState {
             store: backend.store.clone(),
             broker: backend.broker.clone(),
             topics: settings.topics.clone(),
-            allow_private_networks: settings.fetch.allow_private_networks,
+            guard: settings.fetch.guard.clone(),
             max_request_bytes: settings.max_request_bytes,
             secrets,
             events_poll: settings.events_poll,

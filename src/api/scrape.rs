@@ -6,7 +6,7 @@ use super::openapi::{ErrorBody, Report};
 use super::{ApiError, AppState};
 use crate::job::{Job, JobOptions, JobRequested, JobStatus, Stage, now_ms, rfc3339};
 use crate::queue::OutgoingMessage;
-use crate::scrape::guard::{self, UrlRefusal};
+use crate::scrape::guard::Policy;
 use crate::store::{Enqueue, StoreError};
 use axum::Json;
 use axum::body::Bytes;
@@ -114,11 +114,11 @@ pub(super) async fn enqueue(
     request: SubmitRequest,
     idempotency: Option<&str>,
 ) -> Result<Submitted, ApiError> {
-    let url = parse_target(request.url.as_deref(), "url", state.allow_private_networks)?;
+    let url = parse_target(request.url.as_deref(), "url", &state.guard)?;
     // A blank webhook_url is no webhook.
     let webhook_url = match request.webhook_url.as_deref().map(str::trim).filter(|w| !w.is_empty()) {
         None => None,
-        Some(raw) => Some(parse_target(Some(raw), "webhook_url", state.allow_private_networks)?.to_string()),
+        Some(raw) => Some(parse_target(Some(raw), "webhook_url", &state.guard)?.to_string()),
     };
     if state.max_active_jobs > 0 {
         let active = state.store.count_active_jobs(&caller.key_id).await?;
@@ -196,7 +196,7 @@ pub(super) fn parse_json<T: serde::de::DeserializeOwned>(
 
 /// A company site or webhook address: http(s), a host, no credentials, not private unless
 /// allowed. A bare domain (`stripe.com`) means `https://stripe.com/`.
-pub(super) fn parse_target(raw: Option<&str>, field: &'static str, allow_private: bool) -> Result<Url, ApiError> {
+pub(super) fn parse_target(raw: Option<&str>, field: &'static str, guard: &Policy) -> Result<Url, ApiError> {
     let raw = raw.map(str::trim).filter(|r| !r.is_empty()).ok_or(ApiError::Missing { field })?;
     let invalid = |reason: String| ApiError::InvalidUrl { field, reason };
     if raw.len() > MAX_URL_LEN {
@@ -209,12 +209,7 @@ pub(super) fn parse_target(raw: Option<&str>, field: &'static str, allow_private
         }
         Err(e) => return Err(invalid(e.to_string())),
     };
-    guard::check_url(&url, allow_private).map_err(|refusal| invalid(refusal.to_string()))?;
-    if let Some(url::Host::Domain(name)) = url.host() {
-        if !name.contains('.') && !allow_private {
-            return Err(invalid(UrlRefusal::Forbidden(name.to_string()).to_string()));
-        }
-    }
+    guard.check_url(&url).map_err(|refusal| invalid(refusal.to_string()))?;
     Ok(url)
 }
 
@@ -323,10 +318,14 @@ mod tests {
 
     #[test]
     fn targets_are_normalised_and_checked() {
-        let ok = |s| parse_target(Some(s), "url", false).map(|u| u.to_string());
+        let closed = Policy::default();
+        let ok = |s| parse_target(Some(s), "url", &closed).map(|u| u.to_string());
         assert_eq!(ok("https://stripe.com").unwrap(), "https://stripe.com/");
         assert_eq!(ok("  stripe.com ").unwrap(), "https://stripe.com/");
         assert_eq!(ok("www.stripe.com/about").unwrap(), "https://www.stripe.com/about");
+        assert_eq!(ok("https://bücher.example/").unwrap(), "https://xn--bcher-kva.example/", "IDN to punycode");
+        assert_eq!(ok("https://xn--bcher-kva.example/").unwrap(), "https://xn--bcher-kva.example/");
+        assert_eq!(ok("https://stripe.com:8443/").unwrap(), "https://stripe.com:8443/");
         for bad in [
             "ftp://stripe.com",
             "javascript:alert(1)",
@@ -334,11 +333,14 @@ mod tests {
             "http://127.0.0.1/",
             "https://intranet/",
             "http://u:p@x.com/",
+            "http://stripe.com:22/",
+            "http://stripe.com:99999/",
+            "https://xn--/",
         ] {
             assert!(ok(bad).is_err(), "{bad}");
         }
-        assert!(matches!(parse_target(None, "url", false), Err(ApiError::Missing { field: "url" })));
-        assert!(parse_target(Some(&format!("https://x.com/{}", "a".repeat(3000))), "url", false).is_err());
-        assert!(parse_target(Some("http://127.0.0.1:9/"), "url", true).is_ok());
+        assert!(matches!(parse_target(None, "url", &closed), Err(ApiError::Missing { field: "url" })));
+        assert!(parse_target(Some(&format!("https://x.com/{}", "a".repeat(3000))), "url", &closed).is_err());
+        assert!(parse_target(Some("http://127.0.0.1:9/"), "url", &Policy::open()).is_ok());
     }
 }

@@ -199,7 +199,7 @@ pub(super) async fn create(
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
     let request: CreateRequest = parse_json(&headers, body, state.max_request_bytes)?;
-    let url = parse_target(request.url.as_deref(), "url", state.allow_private_networks)?;
+    let url = parse_target(request.url.as_deref(), "url", &state.guard)?;
     let id = format!("ep_{}", uuid::Uuid::new_v4().simple());
     let events = events(request.events)?;
     let (endpoint, secret) =
@@ -257,7 +257,7 @@ pub(super) async fn update(
         return Err(ApiError::Invalid { field: "url", reason });
     }
     let url = match request.url.as_deref() {
-        Some(raw) => Some(parse_target(Some(raw), "url", state.allow_private_networks)?.to_string()),
+        Some(raw) => Some(parse_target(Some(raw), "url", &state.guard)?.to_string()),
         None => None,
     };
     let events = request.events.map(|e| events(Some(e))).transpose()?;

@@ -3,11 +3,12 @@
 //! compression bomb stops at the cap), redirects followed by hand so that each hop is checked
 //! by the address guard and robots.txt, and charset decoding.
 
-use super::guard::{self, UrlRefusal};
+use super::guard::{Policy, UrlRefusal};
 use crate::config::FetchSettings;
+use futures_util::future::BoxFuture;
 use reqwest::header::{CONTENT_TYPE, HeaderMap, LOCATION};
 use std::collections::HashMap;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tokio::sync::{OnceCell, OwnedSemaphorePermit, Semaphore};
@@ -129,29 +130,46 @@ enum ResolveError {
     Forbidden(String),
 }
 
-/// Resolves names, then drops every forbidden address, so the address checked is the address
-/// connected to.
+/// Looks a host name up. The system's resolver unless an embedder (or a test standing in for
+/// DNS) brings its own.
+pub type Lookup = Arc<dyn Fn(String) -> BoxFuture<'static, std::io::Result<Vec<IpAddr>>> + Send + Sync>;
+
+/// The operating system's resolver.
+pub fn system_lookup() -> Lookup {
+    Arc::new(|host: String| {
+        Box::pin(async move { Ok(tokio::net::lookup_host((host.as_str(), 0)).await?.map(|a| a.ip()).collect()) })
+    })
+}
+
+/// Resolves names, then drops every forbidden address. reqwest connects only to the addresses
+/// this returns, so the address checked is the address connected to: a name whose answer
+/// changes between two lookups (DNS rebinding) is checked again at each connection.
 pub(crate) struct GuardedResolver {
-    allow_private: bool,
+    policy: Policy,
+    lookup: Lookup,
 }
 
 impl GuardedResolver {
-    pub(crate) fn new(allow_private: bool) -> Arc<GuardedResolver> {
-        Arc::new(GuardedResolver { allow_private })
+    pub(crate) fn new(policy: Policy, lookup: Lookup) -> Arc<GuardedResolver> {
+        Arc::new(GuardedResolver { policy, lookup })
     }
 }
 
 impl reqwest::dns::Resolve for GuardedResolver {
     fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {
-        let allow = self.allow_private;
+        let policy = self.policy.clone();
         let host = name.as_str().to_string();
+        let lookup = (self.lookup)(host.clone());
         Box::pin(async move {
-            if !allow && guard::is_forbidden_name(&host) {
+            if !policy.permits_name(&host) {
                 return Err(Box::new(ResolveError::Forbidden(host)) as _);
             }
-            let found =
-                tokio::net::lookup_host((host.as_str(), 0)).await.map_err(|_| ResolveError::NotFound(host.clone()))?;
-            let addrs: Vec<SocketAddr> = found.filter(|a| allow || !guard::is_forbidden_ip(a.ip())).collect();
+            let found = lookup.await.map_err(|_| ResolveError::NotFound(host.clone()))?;
+            if found.is_empty() {
+                return Err(Box::new(ResolveError::NotFound(host)) as _);
+            }
+            let addrs: Vec<SocketAddr> =
+                found.into_iter().filter(|ip| policy.permits_ip(*ip)).map(|ip| SocketAddr::new(ip, 0)).collect();
             if addrs.is_empty() {
                 return Err(Box::new(ResolveError::Forbidden(host)) as _);
             }
@@ -209,13 +227,18 @@ pub struct Fetcher {
 
 impl Fetcher {
     pub fn new(settings: FetchSettings) -> Result<Fetcher, reqwest::Error> {
+        Fetcher::with_lookup(settings, system_lookup())
+    }
+
+    /// A fetcher whose names are looked up by `lookup`, still through the address guard.
+    pub fn with_lookup(settings: FetchSettings, lookup: Lookup) -> Result<Fetcher, reqwest::Error> {
         let client = reqwest::Client::builder()
             .user_agent(&settings.user_agent)
             .redirect(reqwest::redirect::Policy::none())
             .connect_timeout(settings.connect_timeout)
             .read_timeout(settings.read_timeout)
             .timeout(settings.total_timeout)
-            .dns_resolver(GuardedResolver::new(settings.allow_private_networks))
+            .dns_resolver(GuardedResolver::new(settings.guard.clone(), lookup))
             .pool_max_idle_per_host(settings.per_host_concurrency)
             .build()?;
         Ok(Fetcher {
@@ -250,7 +273,9 @@ impl Fetcher {
         let started = Instant::now();
         let mut url = start.clone();
         for _ in 0..=self.settings.max_redirects {
-            guard::check_url(&url, self.settings.allow_private_networks)
+            self.settings
+                .guard
+                .check_url(&url)
                 .map_err(|reason| FetchError::Refused { url: url.to_string(), reason })?;
             let robots = if obey_robots { Some(self.robots_for(&url).await?) } else { None };
             let rules = robots.as_deref().and_then(OnceCell::get).and_then(Option::as_ref);

@@ -2,6 +2,7 @@
 //! are allowed. Checked on the resolved addresses (so a public name pointing at a private
 //! address is refused, and the checked address is the one connected to) and on every redirect.
 
+use ipnet::IpNet;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use url::{Host, Url};
 
@@ -59,29 +60,60 @@ pub enum UrlRefusal {
     Credentials,
     #[error("{0} is a private, loopback, link-local or metadata address")]
     Forbidden(String),
+    #[error("port {0} is not a web port (80, 443, or 1024 and above)")]
+    Port(u16),
 }
 
-/// Checks what can be checked without DNS: scheme, credentials, literal addresses, known names.
-pub fn check_url(url: &Url, allow_private: bool) -> Result<(), UrlRefusal> {
-    if !matches!(url.scheme(), "http" | "https") {
-        return Err(UrlRefusal::Scheme);
+/// What the guard lets through: no private destination by default, every one with
+/// `allow_private` (local development, tests), or only the listed private networks (an intranet
+/// host one means to crawl, while metadata and the rest stay refused).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Policy {
+    pub allow_private: bool,
+    pub allowed_networks: Vec<IpNet>,
+}
+
+impl Policy {
+    /// Everything allowed: for tools and tests that fetch from this machine.
+    pub fn open() -> Policy {
+        Policy { allow_private: true, allowed_networks: Vec::new() }
     }
-    if !url.username().is_empty() || url.password().is_some() {
-        return Err(UrlRefusal::Credentials);
+
+    pub fn permits_ip(&self, ip: IpAddr) -> bool {
+        self.allow_private || !is_forbidden_ip(ip) || self.allowed_networks.iter().any(|n| n.contains(&ip))
     }
-    let host = url.host().ok_or(UrlRefusal::NoHost)?;
-    if allow_private {
-        return Ok(());
+
+    /// Names refused before any lookup: `localhost`, metadata names, and single labels (which
+    /// resolve through search domains to whatever the local network calls them).
+    pub fn permits_name(&self, name: &str) -> bool {
+        self.allow_private || (!is_forbidden_name(name) && name.trim_end_matches('.').contains('.'))
     }
-    let forbidden = match &host {
-        Host::Ipv4(ip) => is_forbidden_ip(IpAddr::V4(*ip)),
-        Host::Ipv6(ip) => is_forbidden_ip(IpAddr::V6(*ip)),
-        Host::Domain(name) => is_forbidden_name(name),
-    };
-    if forbidden {
-        return Err(UrlRefusal::Forbidden(host.to_string()));
+
+    /// Checks what can be checked without DNS: scheme, credentials, literal addresses, names.
+    pub fn check_url(&self, url: &Url) -> Result<(), UrlRefusal> {
+        if !matches!(url.scheme(), "http" | "https") {
+            return Err(UrlRefusal::Scheme);
+        }
+        if !url.username().is_empty() || url.password().is_some() {
+            return Err(UrlRefusal::Credentials);
+        }
+        let host = url.host().ok_or(UrlRefusal::NoHost)?;
+        let permitted = match &host {
+            Host::Ipv4(ip) => self.permits_ip(IpAddr::V4(*ip)),
+            Host::Ipv6(ip) => self.permits_ip(IpAddr::V6(*ip)),
+            Host::Domain(name) => self.permits_name(name),
+        };
+        if !permitted {
+            return Err(UrlRefusal::Forbidden(host.to_string()));
+        }
+        // Port 25 or 22 of a public host is another protocol's server, not a website.
+        match url.port() {
+            Some(port) if !self.allow_private && port < 1024 && port != 80 && port != 443 => {
+                Err(UrlRefusal::Port(port))
+            }
+            _ => Ok(()),
+        }
     }
-    Ok(())
 }
 
 pub fn is_forbidden_name(name: &str) -> bool {
@@ -94,7 +126,7 @@ mod tests {
     use super::*;
 
     fn refused(s: &str) -> bool {
-        check_url(&Url::parse(s).unwrap(), false).is_err()
+        Policy::default().check_url(&Url::parse(s).unwrap()).is_err()
     }
 
     #[test]
@@ -125,6 +157,10 @@ mod tests {
             "http://[::]/",
             "http://255.255.255.255/",
             "http://user:pass@example.com/",
+            "http://intranet/",
+            "http://router./",
+            "http://example.com:25/",
+            "https://example.com:0/",
             "ftp://example.com/",
             "file:///etc/passwd",
         ] {
@@ -140,6 +176,8 @@ mod tests {
             "http://172.32.0.1/",
             "http://100.128.0.1/",
             "http://[2606:4700::1111]/",
+            "https://example.com:8443/",
+            "http://example.com:80/",
         ] {
             assert!(!refused(s), "{s} should be allowed");
         }
@@ -148,8 +186,17 @@ mod tests {
     #[test]
     fn allow_private_lets_loopback_through() {
         let url = Url::parse("http://127.0.0.1:8080/").unwrap();
-        assert!(check_url(&url, true).is_ok());
+        assert!(Policy::open().check_url(&url).is_ok());
         let ftp = Url::parse("ftp://127.0.0.1/").unwrap();
-        assert_eq!(check_url(&ftp, true), Err(UrlRefusal::Scheme));
+        assert_eq!(Policy::open().check_url(&ftp), Err(UrlRefusal::Scheme));
+    }
+
+    #[test]
+    fn allowed_networks_open_only_themselves() {
+        let policy = Policy { allow_private: false, allowed_networks: vec!["10.20.0.0/16".parse().unwrap()] };
+        assert!(policy.check_url(&Url::parse("http://10.20.3.4/").unwrap()).is_ok());
+        for s in ["http://10.21.0.1/", "http://169.254.169.254/", "http://127.0.0.1/", "http://localhost/"] {
+            assert!(policy.check_url(&Url::parse(s).unwrap()).is_err(), "{s}");
+        }
     }
 }

@@ -10,8 +10,8 @@ use super::{Attempt, COMPLETED, Delivery, DeliveryStatus, EVENTS, Endpoint, Endp
 use crate::config::{Settings, Topics, WebhookSettings};
 use crate::job::{JobEvent, now_ms, rfc3339};
 use crate::queue::{AckId, Broker, ReceivedMessage};
-use crate::scrape::fetch::{FetchError, GuardedResolver, classify};
-use crate::scrape::guard;
+use crate::scrape::fetch::{FetchError, GuardedResolver, classify, system_lookup};
+use crate::scrape::guard::Policy;
 use crate::store::{Applied, Change, Store, StoreError};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -41,7 +41,7 @@ pub struct Webhooks {
     topics: Topics,
     settings: WebhookSettings,
     secrets: Arc<SecretBox>,
-    allow_private: bool,
+    guard: Policy,
     client: reqwest::Client,
     wake: Notify,
 }
@@ -78,7 +78,7 @@ impl Webhooks {
             .connect_timeout(settings.webhooks.timeout.min(Duration::from_secs(10)))
             // A redirect could lead anywhere, a private address included: a 3xx is a failure.
             .redirect(reqwest::redirect::Policy::none())
-            .dns_resolver(GuardedResolver::new(settings.fetch.allow_private_networks))
+            .dns_resolver(GuardedResolver::new(settings.fetch.guard.clone(), system_lookup()))
             .build()?;
         Ok(Webhooks {
             store,
@@ -86,7 +86,7 @@ impl Webhooks {
             topics: settings.topics.clone(),
             settings: settings.webhooks.clone(),
             secrets,
-            allow_private: settings.fetch.allow_private_networks,
+            guard: settings.fetch.guard.clone(),
             client,
             wake: Notify::new(),
         })
@@ -355,7 +355,7 @@ impl Webhooks {
             Ok(url) => url,
             Err(e) => return Sent::failed(format!("invalid URL: {e}"), true),
         };
-        if let Err(refusal) = guard::check_url(&url, self.allow_private) {
+        if let Err(refusal) = self.guard.check_url(&url) {
             return Sent::failed(format!("refused: {refusal}"), true);
         }
         let secrets = match self.signing_secrets(endpoint) {

@@ -222,7 +222,10 @@ async fn bad_requests_get_clear_errors_and_write_nothing() {
     let http = reqwest::Client::new();
     let submit = format!("{base}/api/v1/scrape/company");
     let json_ct = ("content-type", "application/json");
-    let big = format!(r#"{{"url": "https://example.com/{}"}}"#, "a".repeat(70 * 1024));
+    let big = format!(r#"{{"url": "https://example.com/{}"}}"#, "a".repeat(100 * 1024));
+    let long = format!(r#"{{"url": "https://example.com/{}"}}"#, "a".repeat(10 * 1024));
+    let nested =
+        format!(r#"{{"url": "https://example.com", "options": {}{}}}"#, "{\"a\":".repeat(3000), "}".repeat(3000));
     let cases: Vec<Case> = vec![
         (None, json_ct, r#"{"url":"https://example.com"}"#.into(), 401, "missing_api_key"),
         (Some("Basic abc".into()), json_ct, r#"{"url":"https://example.com"}"#.into(), 401, "invalid_authorization"),
@@ -266,6 +269,13 @@ async fn bad_requests_get_clear_errors_and_write_nothing() {
             "unsupported_media_type",
         ),
         (Some(format!("Bearer {KEY}")), json_ct, big, 413, "payload_too_large"),
+        (Some(format!("Bearer {KEY}")), json_ct, long, 422, "invalid_url"),
+        (Some(format!("Bearer {KEY}")), json_ct, nested, 400, "invalid_json"),
+        (Some(format!("Bearer {KEY}")), json_ct, r#"{"url":"https://u:p@example.com/"}"#.into(), 422, "invalid_url"),
+        (Some(format!("Bearer {KEY}")), json_ct, r#"{"url":"http://example.com:22/"}"#.into(), 422, "invalid_url"),
+        (Some(format!("Bearer {KEY}")), json_ct, r#"{"url":"http://example.com:70000/"}"#.into(), 422, "invalid_url"),
+        (Some(format!("Bearer {KEY}")), json_ct, r#"{"url":"https://xn--/"}"#.into(), 422, "invalid_url"),
+        (Some(format!("Bearer {KEY}")), json_ct, r#"{"url":"https://exa\u0000mple.com/"}"#.into(), 422, "invalid_url"),
     ];
     for (auth, (ct_name, ct), body, status, code) in cases {
         let mut req = http.post(&submit).header(ct_name, ct).body(body.clone());
@@ -320,6 +330,37 @@ async fn one_key_cannot_see_another_keys_job_and_results_wait_for_completion() {
         assert_eq!(code, 404, "{path}: {body}");
         assert_eq!(body["error"]["message"], "job not found", "no hint that the job exists");
     }
+    // Cancelling or streaming another key's job answers exactly as for a job that never was.
+    let nobody = "00000000000000000000000000000000";
+    for (path, method) in [("cancel", reqwest::Method::POST), ("events", reqwest::Method::GET)] {
+        let answer = |job: String| {
+            let req = theirs.http.request(method.clone(), format!("{base}/api/v1/scrape/{job}/{path}"));
+            let req = req.bearer_auth(&other);
+            async move {
+                let res = req.send().await.unwrap();
+                (res.status().as_u16(), res.text().await.unwrap())
+            }
+        };
+        let (of_mine, of_nobody) = (answer(id.clone()).await, answer(nobody.into()).await);
+        assert_eq!(of_mine.0, 404, "{path}: {}", of_mine.1);
+        assert_eq!(of_mine, of_nobody, "{path}: another key's job looks like no job at all");
+    }
+    let (code, listed) = theirs.get("/api/v1/scrape").await;
+    assert_eq!((code, listed["jobs"].as_array().unwrap().len()), (200, 0), "{listed}");
+    // An idempotency key is the key holder's own: the same one under another API key is a new job.
+    let with_idem = |client: &Client, key: &str| {
+        let req = client
+            .http
+            .post(format!("{base}/api/v1/scrape/company"))
+            .bearer_auth(key)
+            .header("idempotency-key", "order-1")
+            .json(&json!({"url": "https://example.com"}));
+        async move { req.send().await.unwrap().json::<Value>().await.unwrap()["scrape_id"].clone() }
+    };
+    let (first, second) = (with_idem(&mine, KEY).await, with_idem(&theirs, &other).await);
+    assert!(first.is_string() && second.is_string());
+    assert_ne!(first, second);
+    assert_eq!(mine.status(&id).await["status"], "queued", "still queued: the other key's cancel did nothing");
 
     // A result asked for too early: 202 with the status document, not an error.
     let res = mine.http.get(format!("{base}/api/v1/scrape/{id}")).bearer_auth(KEY).send().await.unwrap();

@@ -7,10 +7,12 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use krawlr::config::Settings;
-use krawlr::scrape::fetch::{FetchError, Fetcher};
+use krawlr::scrape::fetch::{FetchError, Fetcher, Lookup};
+use krawlr::scrape::guard::Policy;
 use std::collections::HashMap;
-use std::sync::Arc;
+use std::net::IpAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use url::Url;
 
@@ -99,12 +101,99 @@ async fn redirects_are_followed_checked_and_limited() {
 #[tokio::test(flavor = "multi_thread")]
 async fn loopback_is_refused_unless_allowed() {
     let base = serve(site()).await;
-    let f = fetcher(|s| s.allow_private_networks = false);
+    let f = fetcher(|s| s.guard = Default::default());
     let err = f.get(&url(&base, "/landing")).await.unwrap_err();
     assert!(matches!(err, FetchError::Refused { .. }), "{err}");
     let by_name = base.replace("127.0.0.1", "localhost");
     let err = f.get(&url(&by_name, "/landing")).await.unwrap_err();
     assert!(matches!(err, FetchError::Refused { .. } | FetchError::ForbiddenAddress { .. }), "{err}");
+}
+
+/// A stand-in for DNS: each name's answers in turn, the last one repeated; counts lookups.
+fn dns(answers: &[(&str, &[&[&str]])]) -> (Lookup, Arc<AtomicUsize>) {
+    let table: HashMap<String, Vec<Vec<IpAddr>>> = answers
+        .iter()
+        .map(|(name, rounds)| {
+            (name.to_string(), rounds.iter().map(|r| r.iter().map(|ip| ip.parse().unwrap()).collect()).collect())
+        })
+        .collect();
+    let asked: Arc<Mutex<HashMap<String, usize>>> = Arc::default();
+    let total = Arc::new(AtomicUsize::new(0));
+    let counter = total.clone();
+    let lookup: Lookup = Arc::new(move |host: String| {
+        counter.fetch_add(1, Ordering::SeqCst);
+        let round = {
+            let mut asked = asked.lock().unwrap();
+            let n = asked.entry(host.clone()).or_default();
+            *n += 1;
+            *n - 1
+        };
+        let found = table.get(&host).map(|rounds| rounds[round.min(rounds.len() - 1)].clone());
+        Box::pin(async move { found.ok_or_else(|| std::io::Error::other(format!("{host}: no such name"))) })
+    });
+    (lookup, total)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn private_names_redirects_and_rebinding_are_refused() {
+    // 127.0.0.1 plays a public address (the one allowed network); 127.0.0.2, on the same port,
+    // plays the private service an attacker wants reached, and counts what reaches it.
+    let public = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = public.local_addr().unwrap().port();
+    let private = tokio::net::TcpListener::bind(("127.0.0.2", port)).await.unwrap();
+    let reached = Arc::new(AtomicUsize::new(0));
+    let hits = reached.clone();
+    let secret = Router::new().fallback(move || {
+        hits.fetch_add(1, Ordering::SeqCst);
+        async { "secret" }
+    });
+    tokio::spawn(async move { axum::serve(private, secret).await.unwrap() });
+    let site = Router::new()
+        .route("/landing", get(|| async { "<title>landed</title>" }))
+        .route("/to-literal", get(move || async move { Redirect::temporary(&format!("http://127.0.0.2:{port}/")) }))
+        .route("/to-name", get(move || async move { Redirect::temporary(&format!("http://evil.test:{port}/")) }))
+        .route("/to-metadata", get(|| async { Redirect::temporary("http://169.254.169.254/latest/meta-data/") }))
+        .route("/to-v6", get(move || async move { Redirect::temporary(&format!("http://[::ffff:127.0.0.2]:{port}/")) }))
+        // Every answer closes its connection, so each request resolves the name anew.
+        .layer(axum::middleware::map_response(|mut r: Response| async move {
+            r.headers_mut().insert(header::CONNECTION, header::HeaderValue::from_static("close"));
+            r
+        }));
+    tokio::spawn(async move { axum::serve(public, site).await.unwrap() });
+    let (lookup, lookups) = dns(&[
+        ("public.test", &[&["127.0.0.1"]]),
+        ("evil.test", &[&["127.0.0.2"]]),
+        ("mixed.test", &[&["127.0.0.2", "127.0.0.1"]]),
+        ("rebind.test", &[&["127.0.0.1"], &["127.0.0.2"]]),
+    ]);
+    let mut settings = fetcher(|_| {}).settings().clone();
+    settings.guard = Policy { allow_private: false, allowed_networks: vec!["127.0.0.1/32".parse().unwrap()] };
+    let f = Fetcher::with_lookup(settings, lookup).unwrap();
+    let at = |host: &str, path: &str| Url::parse(&format!("http://{host}:{port}{path}")).unwrap();
+
+    assert_eq!(f.get(&at("public.test", "/landing")).await.unwrap().text(), "<title>landed</title>");
+    let err = f.get(&at("evil.test", "/")).await.unwrap_err();
+    assert!(matches!(err, FetchError::ForbiddenAddress { .. }), "a name resolving to a private address: {err}");
+    assert!(!err.is_transient());
+    let page = f.get(&at("mixed.test", "/landing")).await.unwrap();
+    assert_eq!(page.text(), "<title>landed</title>", "of a mixed answer only the allowed address is used");
+    for path in ["/to-literal", "/to-v6", "/to-metadata"] {
+        let err = f.get(&at("public.test", path)).await.unwrap_err();
+        assert!(matches!(err, FetchError::Refused { .. }), "{path}: {err}");
+    }
+    let err = f.get(&at("public.test", "/to-name")).await.unwrap_err();
+    assert!(matches!(err, FetchError::ForbiddenAddress { .. }), "/to-name: {err}");
+    // Rebinding: the first answer is allowed (robots.txt is fetched from it); the next
+    // connection's lookup answers the private address, and is refused.
+    let before = lookups.load(Ordering::SeqCst);
+    let err = f.get(&at("rebind.test", "/landing")).await.unwrap_err();
+    assert!(matches!(err, FetchError::ForbiddenAddress { .. }), "rebinding: {err}");
+    assert_eq!(lookups.load(Ordering::SeqCst) - before, 2, "robots.txt, then the page, each looked up");
+    assert_eq!(reached.load(Ordering::SeqCst), 0, "nothing reached the private service");
+    // The same private service is there, and reached, when its address is allowed.
+    let open = Fetcher::new(fetcher(|_| {}).settings().clone()).unwrap();
+    assert_eq!(open.get(&Url::parse(&format!("http://127.0.0.2:{port}/")).unwrap()).await.unwrap().text(), "secret");
+    assert_eq!(reached.load(Ordering::SeqCst), 2, "robots.txt and the page");
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -143,3 +143,29 @@ async fn the_dashboard_works_in_a_real_browser() {
     let keep = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/dashboard.png");
     let _ = std::fs::copy(&shot, keep);
 }
+
+/// Schemathesis (PyPI) generates requests from `/openapi.json` — examples, boundary values,
+/// malformed bodies, stateful sequences — for every operation: none may get a 5xx. Bounded by
+/// examples per operation and by time.
+#[tokio::test(flavor = "multi_thread")]
+async fn schemathesis_finds_no_server_error() {
+    let python = std::env::var("KRAWLR_TEST_PYTHON")
+        .expect("KRAWLR_TEST_PYTHON is not set: run scripts/test, which installs schemathesis");
+    let schemathesis = std::path::Path::new(&python).with_file_name("schemathesis");
+    let env = TestEnv::new().set("KRAWLR_ALLOW_PRIVATE_NETWORKS", "false");
+    let (_api, base) = env.serve("api", "api").await;
+    let run = tokio::process::Command::new(&schemathesis)
+        .args(["run", &format!("{base}/openapi.json"), "--checks", "not_a_server_error"])
+        .args(["--max-examples", "25", "--generation-deterministic", "--max-time", "60", "--no-color"])
+        .args(["--header", &format!("Authorization: Bearer {KEY}")])
+        .current_dir(env.dir.path())
+        .output();
+    let out = tokio::time::timeout(Duration::from_secs(120), run).await.expect("schemathesis ran over").unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let summary = stdout.lines().find(|l| l.contains(" generated, ")).unwrap_or_default().trim().to_string();
+    println!("schemathesis: {summary}");
+    assert!(out.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+    let generated: u32 = summary.split_whitespace().next().and_then(|n| n.parse().ok()).unwrap_or(0);
+    assert!(generated >= 500, "too few cases to mean much: {summary}");
+    assert!(!summary.contains("failed") && !summary.contains("errored"), "{summary}");
+}
