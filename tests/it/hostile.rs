@@ -1,5 +1,6 @@
-//! Hostile sites, scraped with `krawlr scrape` under GNU time: each run ends within its cap, with
-//! the expected outcome, and its peak memory stays bounded.
+//! Hostile sites (compression bombs, endless and trickling bodies, redirect loops, link farms, deep
+//! nesting, huge scripts, broken encodings), scraped with `krawlr scrape` under GNU time: each run
+//! ends within its cap, with the expected outcome, and its peak memory stays bounded.
 
 use crate::helpers::{Site, TestEnv};
 use axum::Router;
@@ -55,6 +56,33 @@ fn env() -> TestEnv {
         .set("KRAWLR_PER_HOST_CONCURRENCY", "8")
 }
 
+/// `size` bytes of HTML-ish filler, compressed with `encoding` (`gzip` or `br`): a few hundred
+/// kilobytes on the wire that unpack to hundreds of megabytes.
+fn bomb(encoding: &str, size: usize) -> Vec<u8> {
+    use std::io::Write;
+    let chunk = vec![b' '; 1 << 20];
+    let mut out = Vec::new();
+    match encoding {
+        "gzip" => {
+            let mut w = flate2::write::GzEncoder::new(&mut out, flate2::Compression::best());
+            w.write_all(b"<html><title>Bomb</title><p>").unwrap();
+            for _ in 0..size >> 20 {
+                w.write_all(&chunk).unwrap();
+            }
+            w.finish().unwrap();
+        }
+        _ => {
+            let mut w = brotli::CompressorWriter::new(&mut out, 1 << 16, 9, 22);
+            w.write_all(b"<html><title>Bomb</title><p>").unwrap();
+            for _ in 0..size >> 20 {
+                w.write_all(&chunk).unwrap();
+            }
+            drop(w);
+        }
+    }
+    out
+}
+
 fn endless(chunk: usize, pause: Duration) -> Response {
     let stream = futures_util::stream::unfold((), move |()| async move {
         tokio::time::sleep(pause).await;
@@ -70,8 +98,22 @@ async fn hostile_sites_end_within_their_caps() {
     let nested = format!("<html><title>Deep</title>{}x{}</html>", "<div>".repeat(20_000), "</div>".repeat(20_000));
     let huge = format!("<html><title>Huge</title><p>{}</p></html>", "lorem ipsum ".repeat(900_000));
     let script = format!("<html><title>Script</title><script>var x = \"{}\";</script></html>", "a".repeat(3_000_000));
+    let (gzip, br) = (bomb("gzip", 512 << 20), bomb("br", 512 << 20));
+    println!("bombs: gzip {} bytes, brotli {} bytes on the wire for 512 MB", gzip.len(), br.len());
     let site = Site::start(
         Router::new()
+            .route(
+                "/gzip-bomb/",
+                get(move || async move {
+                    ([(header::CONTENT_TYPE, "text/html"), (header::CONTENT_ENCODING, "gzip")], gzip.clone())
+                }),
+            )
+            .route(
+                "/br-bomb/",
+                get(move || async move {
+                    ([(header::CONTENT_TYPE, "text/html"), (header::CONTENT_ENCODING, "br")], br.clone())
+                }),
+            )
             .route("/farm/", get(move || async move { Html(farm.clone()) }))
             .route("/p/{n}", get(|| async { Html("<title>p</title>") }))
             .route("/nested/", get(move || async move { Html(nested.clone()) }))
@@ -102,6 +144,8 @@ async fn hostile_sites_end_within_their_caps() {
     let mut rows = Vec::new();
     for (path, expect_ok, check) in [
         ("/farm/", true, "pages"),
+        ("/gzip-bomb/", true, "truncated"),
+        ("/br-bomb/", true, "truncated"),
         ("/nested/", true, "title"),
         ("/huge/", true, "truncated"),
         ("/script/", true, "title"),
