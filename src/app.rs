@@ -18,7 +18,7 @@ use anyhow::Context;
 use std::io::Write;
 use std::sync::Arc;
 use tokio_util::sync::CancellationToken;
-use tracing::info;
+use tracing::{info, warn};
 
 /// The two seams, connected.
 #[derive(Clone)]
@@ -91,18 +91,52 @@ pub fn subscriptions(settings: &Settings) -> Vec<SubscriptionSpec> {
     ]
 }
 
+/// The topics and subscriptions krawlr needs, as the settings describe them.
+#[derive(Debug, Clone)]
+pub struct Topology {
+    topics: Vec<String>,
+    subscriptions: Vec<SubscriptionSpec>,
+}
+
+impl Topology {
+    pub fn of(settings: &Settings) -> Topology {
+        let t = &settings.topics;
+        Topology {
+            topics: vec![t.jobs.clone(), t.progress.clone(), t.completed.clone(), t.dead_letter.clone()],
+            subscriptions: subscriptions(settings),
+        }
+    }
+
+    /// Creates the topics and subscriptions, or brings them to the settings; says what changed.
+    pub async fn ensure(&self, broker: &dyn Broker) -> Result<Vec<(String, Ensured)>, QueueError> {
+        let mut changes = Vec::new();
+        for topic in &self.topics {
+            changes.push((format!("topic {topic}"), broker.ensure_topic(topic).await?));
+        }
+        for spec in &self.subscriptions {
+            changes.push((format!("subscription {}", spec.name), broker.ensure_subscription(spec).await?));
+        }
+        Ok(changes)
+    }
+
+    /// After the broker forgot a topic or subscription (an emulator restarted, someone deleted
+    /// one), puts them all back; other errors are left to the caller's retry.
+    pub async fn repair(&self, broker: &dyn Broker, error: &QueueError) {
+        if !matches!(error, QueueError::TopicNotFound(_) | QueueError::SubscriptionNotFound(_)) {
+            return;
+        }
+        match self.ensure(broker).await {
+            Ok(_) => warn!(%error, "the queue's topics or subscriptions were gone; recreated them"),
+            Err(e) => {
+                warn!(%error, repair = %e, "the queue's topics or subscriptions are gone and cannot be recreated yet")
+            }
+        }
+    }
+}
+
 /// Creates the topics and subscriptions, or brings them to the settings; says what changed.
 pub async fn ensure_topology(backend: &Backend, settings: &Settings) -> Result<Vec<(String, Ensured)>, QueueError> {
-    let t = &settings.topics;
-    let mut changes = Vec::new();
-    for topic in [&t.jobs, &t.progress, &t.completed, &t.dead_letter] {
-        changes.push((format!("topic {topic}"), backend.broker.ensure_topic(topic).await?));
-    }
-    for spec in subscriptions(settings) {
-        let ensured = backend.broker.ensure_subscription(&spec).await?;
-        changes.push((format!("subscription {}", spec.name), ensured));
-    }
-    Ok(changes)
+    Topology::of(settings).ensure(backend.broker.as_ref()).await
 }
 
 /// Which parts a process runs.
@@ -186,6 +220,7 @@ pub fn build_worker(backend: &Backend, settings: &Settings) -> anyhow::Result<Wo
         topics: settings.topics.clone(),
         queue: settings.queue.clone(),
         settings: settings.worker.clone(),
+        topology: Topology::of(settings),
     })
 }
 

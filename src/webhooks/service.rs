@@ -42,6 +42,8 @@ pub struct Webhooks {
     settings: WebhookSettings,
     secrets: Arc<SecretBox>,
     guard: Policy,
+    /// Put back should the broker forget it.
+    topology: crate::app::Topology,
     client: reqwest::Client,
     wake: Notify,
 }
@@ -87,6 +89,7 @@ impl Webhooks {
             settings: settings.webhooks.clone(),
             secrets,
             guard: settings.fetch.guard.clone(),
+            topology: crate::app::Topology::of(settings),
             client,
             wake: Notify::new(),
         })
@@ -115,6 +118,7 @@ impl Webhooks {
                 Ok(messages) => messages,
                 Err(e) => {
                     warn!(error = %e, %subscription, "pull failed; trying again");
+                    self.topology.repair(self.broker.as_ref(), &e).await;
                     pause(ERROR_PAUSE, &stop).await;
                     continue;
                 }

@@ -33,6 +33,8 @@ pub struct Worker {
     pub topics: Topics,
     pub queue: QueueSettings,
     pub settings: WorkerSettings,
+    /// Put back should the broker forget it.
+    pub topology: crate::app::Topology,
 }
 
 impl Worker {
@@ -65,6 +67,7 @@ impl Worker {
                 Ok(messages) => messages,
                 Err(e) => {
                     warn!(error = %e, "pull failed; trying again");
+                    self.topology.repair(self.broker.as_ref(), &e).await;
                     drop(first);
                     pause(BROKER_ERROR_PAUSE, &shutdown).await;
                     continue;
@@ -118,6 +121,7 @@ impl Worker {
                 Ok(messages) => messages,
                 Err(e) => {
                     warn!(error = %e, %subscription, "dead-letter pull failed");
+                    self.topology.repair(self.broker.as_ref(), &e).await;
                     pause(BROKER_ERROR_PAUSE, &shutdown).await;
                     continue;
                 }

@@ -33,7 +33,10 @@ impl Worker {
         let stale = self.store.stale_jobs(before, BATCH).await?;
         for job in &stale {
             let message = OutgoingMessage::json(&JobRequested::for_job(job), &job.id);
-            self.broker.publish(&self.topics.jobs, &[message]).await?;
+            if let Err(e) = self.broker.publish(&self.topics.jobs, &[message]).await {
+                self.topology.repair(self.broker.as_ref(), &e).await;
+                return Err(e.into());
+            }
             self.store.transition(&job.id, &Transition::Touch { attempt: None }, None).await?;
             warn!(job_id = %job.id, status = %job.status, "republished a job whose message seems lost");
         }

@@ -82,6 +82,16 @@ impl TestEnv {
         self.vars.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone()).unwrap_or_default()
     }
 
+    /// The settings the test's processes read, for opening their store from the test.
+    pub fn settings(&self) -> krawlr::config::Settings {
+        krawlr::config::Settings::from_vars(self.vars.iter().cloned().collect()).unwrap()
+    }
+
+    /// The store and broker the test's processes use.
+    pub async fn backend(&self) -> krawlr::app::Backend {
+        krawlr::app::connect(&self.settings()).await.unwrap()
+    }
+
     pub fn data_dir(&self) -> PathBuf {
         self.dir.path().join("data")
     }

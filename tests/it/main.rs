@@ -5,6 +5,7 @@ mod api;
 mod cli;
 mod conformance;
 mod enrichment;
+mod faults;
 mod fetch;
 mod fixtures;
 mod gcp;

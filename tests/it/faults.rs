@@ -1,0 +1,263 @@
+//! Faults on purpose: workers and the api killed with SIGKILL at random moments, the broker
+//! forgetting every message. Nothing is lost: every accepted job completes exactly once, with one
+//! result, and none is left `processing`. Each test is bounded in time.
+
+use crate::helpers::{Client, KEY, Proc, Site, TestEnv};
+use krawlr::job::JobStatus;
+use rand::Rng;
+use std::time::{Duration, Instant};
+
+/// Settings for a run where workers die: short leases, so a dead worker's jobs come back soon,
+/// and enough attempts that a job killed again and again still completes.
+/// (Pub/Sub's shortest lease is 10 s, which the gcp settings already ask for.)
+fn crash_prone(env: TestEnv) -> TestEnv {
+    let lease = if env.var("KRAWLR_ACK_DEADLINE_SECONDS").is_empty() { 2 } else { 10 };
+    env.set("KRAWLR_ACK_DEADLINE_SECONDS", &lease.to_string())
+        .set("KRAWLR_MAX_DELIVERY_ATTEMPTS", "50")
+        .set("KRAWLR_RETRY_MIN_BACKOFF_SECONDS", "0.1")
+        .set("KRAWLR_RETRY_MAX_BACKOFF_SECONDS", "0.5")
+        .set("KRAWLR_WORKER_CONCURRENCY", "4")
+        .set("KRAWLR_PER_HOST_CONCURRENCY", "16")
+        .set("KRAWLR_RECONCILE_AFTER_SECONDS", &(lease * 2 + 1).to_string())
+        .set("KRAWLR_RECONCILE_INTERVAL_SECONDS", "1")
+}
+
+/// Every job ends `completed`, reached exactly once by its record, with its one result.
+async fn all_completed_once(env: &TestEnv, client: &Client, ids: &[String], within: Duration) {
+    let deadline = Instant::now() + within;
+    for id in ids {
+        let left = deadline.saturating_duration_since(Instant::now());
+        let status = client.wait_status(id, &["completed", "failed"], left.max(Duration::from_secs(1))).await;
+        assert_eq!(status["status"], "completed", "{status}");
+    }
+    let backend = env.backend().await;
+    for id in ids {
+        let job = backend.store.get_job(id).await.unwrap().unwrap();
+        let completions = job.history.iter().filter(|c| c.status == JobStatus::Completed).count();
+        assert_eq!(completions, 1, "{id} completed {completions} times: {:?}", job.history);
+        assert!(backend.store.get_result(id).await.unwrap().is_some(), "{id} has no result");
+    }
+    let counts = backend.store.count_jobs_by_status().await.unwrap();
+    let unfinished: u64 =
+        counts.iter().filter(|(s, _)| !matches!(s, JobStatus::Completed | JobStatus::Failed)).map(|(_, n)| n).sum();
+    assert_eq!(unfinished, 0, "jobs left unfinished: {counts:?}");
+}
+
+/// Kills one of `workers` with SIGKILL every 0.2–0.9 s and starts a new one in its place, while
+/// the jobs run; returns how many were killed while holding a job.
+async fn kill_workers_at_random(env: &TestEnv, workers: &mut [Proc], client: &Client, ids: &[String]) -> usize {
+    let mut killed_busy = 0;
+    let mut spawned = workers.len();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while Instant::now() < deadline {
+        let pause = rand::rng().random_range(200..900);
+        tokio::time::sleep(Duration::from_millis(pause)).await;
+        let done =
+            client.get("/api/v1/scrape?status=completed&limit=100").await.1["jobs"].as_array().map_or(0, |j| j.len());
+        if done >= ids.len() * 4 / 5 {
+            break;
+        }
+        let victim = rand::rng().random_range(0..workers.len());
+        let log = workers[victim].stderr();
+        if log.matches("job started").count() > log.matches("job completed").count() {
+            killed_busy += 1;
+        }
+        workers[victim].kill9();
+        spawned += 1;
+        workers[victim] = env.spawn(&format!("worker{spawned}"), &["worker"]);
+    }
+    killed_busy
+}
+
+async fn workers_killed_at_random(env: TestEnv) {
+    let site = Site::company(Duration::from_millis(600)).await;
+    let env = crash_prone(env);
+    let (_api, base) = env.serve("api", "api").await;
+    let client = Client::new(&base, KEY);
+    let mut workers = vec![env.worker("worker0").await, env.worker("worker1").await];
+    let mut ids = Vec::new();
+    for i in 0..50 {
+        ids.push(client.submit(&site.url(&format!("/?n={i}"))).await);
+    }
+    let killed = kill_workers_at_random(&env, &mut workers, &client, &ids).await;
+    all_completed_once(&env, &client, &ids, Duration::from_secs(90)).await;
+    println!("{} jobs, {killed} workers killed holding jobs, 0 lost", ids.len());
+    assert!(killed >= 3, "the test killed only {killed} busy workers");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn workers_killed_at_random_lose_no_job() {
+    workers_killed_at_random(TestEnv::new()).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn workers_killed_at_random_lose_no_job_on_gcp() {
+    workers_killed_at_random(TestEnv::gcp()).await;
+}
+
+/// A port free now, for a process that must come back on the same address.
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_api_killed_during_a_burst_loses_no_accepted_job() {
+    let site = Site::company(Duration::ZERO).await;
+    let port = free_port();
+    let env = crash_prone(TestEnv::new()).set("KRAWLR_LISTEN", &format!("127.0.0.1:{port}"));
+    let (mut api, base) = env.serve("api", "api").await;
+    let _worker = env.worker("worker").await;
+    let client = Client::new(&base, KEY);
+    let stop = tokio_util::sync::CancellationToken::new();
+    let mut senders = tokio::task::JoinSet::new();
+    for task in 0..8 {
+        let (client, stop, url) = (client.clone(), stop.clone(), site.url(&format!("/?task={task}")));
+        senders.spawn(async move {
+            let (mut accepted, mut failed) = (Vec::new(), 0);
+            while !stop.is_cancelled() {
+                tokio::time::sleep(Duration::from_millis(25)).await;
+                let res = client
+                    .http
+                    .post(format!("{}/api/v1/scrape/company", client.base))
+                    .bearer_auth(&client.key)
+                    .json(&serde_json::json!({"url": url}))
+                    .timeout(Duration::from_secs(5))
+                    .send()
+                    .await;
+                match res {
+                    Ok(res) if res.status() == 202 => {
+                        let body: serde_json::Value = res.json().await.unwrap();
+                        accepted.push(body["scrape_id"].as_str().unwrap().to_string());
+                    }
+                    Ok(res) => panic!("a submit answered {}", res.status()),
+                    // The api is down or died mid-request: the client does not know.
+                    Err(_) => failed += 1,
+                }
+            }
+            (accepted, failed)
+        });
+    }
+    let mut kills = 0;
+    for _ in 0..3 {
+        tokio::time::sleep(Duration::from_millis(rand::rng().random_range(100..400))).await;
+        api.kill9();
+        kills += 1;
+        api = env.spawn(&format!("api{kills}"), &["api"]);
+        api.wait_for_stdout("krawlr listening on ").await;
+    }
+    stop.cancel();
+    let (mut accepted, mut unanswered) = (Vec::new(), 0);
+    while let Some(sent) = senders.join_next().await {
+        let (ids, failed) = sent.unwrap();
+        accepted.extend(ids);
+        unanswered += failed;
+    }
+    // Every job that exists — answered 202 or not — runs to its end; the 202s are among them.
+    let stored: Vec<String> = {
+        let db = env.db();
+        let mut statement = db.prepare("SELECT id FROM jobs").unwrap();
+        statement.query_map([], |r| r.get(0)).unwrap().map(Result::unwrap).collect()
+    };
+    for id in &accepted {
+        assert!(stored.contains(id), "{id} was accepted but is not stored");
+    }
+    all_completed_once(&env, &client, &stored, Duration::from_secs(60)).await;
+    println!(
+        "{} submits accepted, {unanswered} unanswered, {} jobs stored, {kills} api kills, all completed",
+        accepted.len(),
+        stored.len()
+    );
+    assert!(unanswered > 0, "no submit met a dead api: the kills missed the burst");
+}
+
+/// An emulator of this test's own (the shared ones must not restart under other tests), in its
+/// own process group, stopped with it.
+struct Emulator {
+    child: std::process::Child,
+    args: Vec<String>,
+    log: std::path::PathBuf,
+}
+
+impl Emulator {
+    async fn start(args: &[&str], log: std::path::PathBuf) -> Emulator {
+        let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
+        let child = Emulator::spawn(&args, &log);
+        let emulator = Emulator { child, args, log };
+        emulator.wait_ready().await;
+        emulator
+    }
+
+    fn spawn(args: &[String], log: &std::path::Path) -> std::process::Child {
+        use std::os::unix::process::CommandExt;
+        let out = std::fs::File::create(log).unwrap();
+        std::process::Command::new("gcloud")
+            .args(args)
+            .stdout(out.try_clone().unwrap())
+            .stderr(out)
+            .process_group(0)
+            .spawn()
+            .expect("gcloud, with the Pub/Sub emulator")
+    }
+
+    async fn wait_ready(&self) {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while !std::fs::read_to_string(&self.log).unwrap_or_default().contains("Server started") {
+            assert!(Instant::now() < deadline, "the emulator did not start: {}", self.log.display());
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    fn stop(&mut self) {
+        let group = format!("-{}", self.child.id());
+        let _ = std::process::Command::new("kill").args(["-KILL", "--", &group]).status();
+        let _ = self.child.wait();
+    }
+
+    /// Kills it, forgetting every topic, subscription and message, and starts it afresh.
+    async fn restart(&mut self) {
+        self.stop();
+        self.child = Emulator::spawn(&self.args, &self.log);
+        self.wait_ready().await;
+    }
+}
+
+impl Drop for Emulator {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn jobs_outlive_a_pub_sub_that_forgets_everything() {
+    let port = free_port();
+    let host = format!("127.0.0.1:{port}");
+    let dir = tempfile::tempdir().unwrap();
+    let mut pubsub = Emulator::start(
+        &["beta", "emulators", "pubsub", "start", &format!("--host-port={host}"), "--project=krawlr-faults"],
+        dir.path().join("pubsub.log"),
+    )
+    .await;
+    let site = Site::company(Duration::from_millis(500)).await;
+    let env = crash_prone(TestEnv::gcp()).set("PUBSUB_EMULATOR_HOST", &host).set("KRAWLR_RECONCILE_AFTER_SECONDS", "6");
+    let (_api, base) = env.serve("api", "api").await;
+    let worker = env.worker("worker").await;
+    let client = Client::new(&base, KEY);
+    let mut ids = Vec::new();
+    for i in 0..30 {
+        ids.push(client.submit(&site.url(&format!("/?n={i}"))).await);
+    }
+    client.wait_status(&ids[0], &["processing", "completed"], Duration::from_secs(20)).await;
+    let started = Instant::now();
+    pubsub.restart().await;
+    println!("the emulator was down {:.1} s", started.elapsed().as_secs_f32());
+    // Submits while the topics are gone are stored, answered 202, and published later.
+    for i in 30..35 {
+        ids.push(client.submit(&site.url(&format!("/?n={i}"))).await);
+    }
+    all_completed_once(&env, &client, &ids, Duration::from_secs(90)).await;
+    let log = worker.stderr();
+    assert!(log.contains("recreated them"), "the worker put the topology back");
+    let republished = log.matches("republished a job whose message seems lost").count();
+    println!("{} jobs, {republished} republished by the reconciler, 0 lost", ids.len());
+    assert!(republished > 0);
+}
