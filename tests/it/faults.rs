@@ -176,13 +176,25 @@ struct Emulator {
     child: std::process::Child,
     args: Vec<String>,
     log: std::path::PathBuf,
+    /// What it prints once it serves.
+    ready: &'static str,
 }
 
 impl Emulator {
-    async fn start(args: &[&str], log: std::path::PathBuf) -> Emulator {
+    async fn pubsub(host: &str, log: std::path::PathBuf) -> Emulator {
+        let args = ["beta", "emulators", "pubsub", "start", &format!("--host-port={host}"), "--project=krawlr-faults"];
+        Emulator::start(&args, log, "Server started").await
+    }
+
+    async fn firestore(host: &str, log: std::path::PathBuf) -> Emulator {
+        let args = ["emulators", "firestore", "start", &format!("--host-port={host}")];
+        Emulator::start(&args, log, "Dev App Server is now running").await
+    }
+
+    async fn start(args: &[&str], log: std::path::PathBuf, ready: &'static str) -> Emulator {
         let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
         let child = Emulator::spawn(&args, &log);
-        let emulator = Emulator { child, args, log };
+        let emulator = Emulator { child, args, log, ready };
         emulator.wait_ready().await;
         emulator
     }
@@ -196,18 +208,21 @@ impl Emulator {
             .stderr(out)
             .process_group(0)
             .spawn()
-            .expect("gcloud, with the Pub/Sub emulator")
+            .expect("gcloud, with the emulators")
     }
 
     async fn wait_ready(&self) {
         let deadline = Instant::now() + Duration::from_secs(60);
-        while !std::fs::read_to_string(&self.log).unwrap_or_default().contains("Server started") {
+        while !std::fs::read_to_string(&self.log).unwrap_or_default().contains(self.ready) {
             assert!(Instant::now() < deadline, "the emulator did not start: {}", self.log.display());
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
     }
 
     fn stop(&mut self) {
+        if self.child.try_wait().is_ok_and(|exited| exited.is_some()) {
+            return;
+        }
         let group = format!("-{}", self.child.id());
         let _ = std::process::Command::new("kill").args(["-KILL", "--", &group]).status();
         let _ = self.child.wait();
@@ -232,11 +247,7 @@ async fn jobs_outlive_a_pub_sub_that_forgets_everything() {
     let port = free_port();
     let host = format!("127.0.0.1:{port}");
     let dir = tempfile::tempdir().unwrap();
-    let mut pubsub = Emulator::start(
-        &["beta", "emulators", "pubsub", "start", &format!("--host-port={host}"), "--project=krawlr-faults"],
-        dir.path().join("pubsub.log"),
-    )
-    .await;
+    let mut pubsub = Emulator::pubsub(&host, dir.path().join("pubsub.log")).await;
     let site = Site::company(Duration::from_millis(500)).await;
     let env = crash_prone(TestEnv::gcp()).set("PUBSUB_EMULATOR_HOST", &host).set("KRAWLR_RECONCILE_AFTER_SECONDS", "6");
     let (_api, base) = env.serve("api", "api").await;
@@ -260,4 +271,135 @@ async fn jobs_outlive_a_pub_sub_that_forgets_everything() {
     let republished = log.matches("republished a job whose message seems lost").count();
     println!("{} jobs, {republished} republished by the reconciler, 0 lost", ids.len());
     assert!(republished > 0);
+}
+
+/// Submits one job: the status code and the error body.
+async fn try_submit(client: &Client, url: &str) -> (u16, serde_json::Value, Option<String>) {
+    let res = client
+        .http
+        .post(format!("{}/api/v1/scrape/company", client.base))
+        .bearer_auth(&client.key)
+        .json(&serde_json::json!({ "url": url }))
+        .timeout(Duration::from_secs(30))
+        .send()
+        .await
+        .unwrap();
+    let code = res.status().as_u16();
+    let retry_after = res.headers().get("retry-after").map(|v| v.to_str().unwrap().to_string());
+    (code, res.json().await.unwrap_or_default(), retry_after)
+}
+
+fn assert_unavailable((code, body, retry_after): (u16, serde_json::Value, Option<String>)) {
+    assert_eq!(code, 503, "{body}");
+    assert_eq!(body["error"]["code"], "unavailable", "{body}");
+    assert!(body["error"]["message"].as_str().is_some_and(|m| !m.is_empty()), "{body}");
+    assert!(retry_after.is_some(), "a 503 says when to come back");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_locked_database_answers_503_then_service_resumes() {
+    let site = Site::company(Duration::ZERO).await;
+    let env = TestEnv::new();
+    let (_up, base) = env.serve("up", "up").await;
+    let client = Client::new(&base, KEY);
+    let first = client.submit(&site.url("/")).await;
+    client.wait_status(&first, &["completed"], Duration::from_secs(20)).await;
+    // Another process holds the write lock longer than krawlr's 5 s busy timeout.
+    let db = env.db();
+    db.execute_batch("BEGIN IMMEDIATE").unwrap();
+    let before = env.count("SELECT count(*) FROM jobs");
+    assert_unavailable(try_submit(&client, &site.url("/?locked")).await);
+    assert_eq!(client.status(&first).await["status"], "completed", "reads go on while writes wait");
+    db.execute_batch("ROLLBACK").unwrap();
+    assert_eq!(env.count("SELECT count(*) FROM jobs"), before, "nothing half-written");
+    let (code, body, _) = try_submit(&client, &site.url("/?after")).await;
+    assert_eq!(code, 202, "{body}");
+    let id = body["scrape_id"].as_str().unwrap();
+    client.wait_status(id, &["completed"], Duration::from_secs(20)).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_full_disk_answers_503_then_service_resumes() {
+    let site = Site::company(Duration::ZERO).await;
+    let env = TestEnv::new();
+    let data = env.data_dir();
+    std::fs::create_dir_all(&data).unwrap();
+    let mounted = std::process::Command::new("mount")
+        .args(["-t", "tmpfs", "-o", "size=8m", "tmpfs"])
+        .arg(&data)
+        .status()
+        .expect("mount");
+    assert!(mounted.success(), "this test mounts an 8 MB tmpfs as its data dir: it needs root (CI runs as root)");
+    struct Unmount(std::path::PathBuf);
+    impl Drop for Unmount {
+        fn drop(&mut self) {
+            let _ = std::process::Command::new("umount").arg("-l").arg(&self.0).status();
+        }
+    }
+    let _unmount = Unmount(data.clone());
+    let (_up, base) = env.serve("up", "up").await;
+    let client = Client::new(&base, KEY);
+    let first = client.submit(&site.url("/")).await;
+    client.wait_status(&first, &["completed"], Duration::from_secs(20)).await;
+    // Fill the disk to the last byte.
+    let filler = data.join("filler");
+    {
+        use std::io::Write;
+        let mut file = std::fs::File::create(&filler).unwrap();
+        let block = vec![0u8; 64 * 1024];
+        while file.write_all(&block).is_ok() {}
+        while file.write_all(&block[..512]).is_ok() {}
+        while file.write_all(&[0]).is_ok() {}
+        let _ = file.sync_all();
+    }
+    let jobs = env.count("SELECT count(*) FROM jobs");
+    let mut refused = 0;
+    for i in 0..5 {
+        let (code, body, retry_after) = try_submit(&client, &site.url(&format!("/?full={i}"))).await;
+        if code == 202 {
+            continue; // a page of the WAL had room left
+        }
+        assert_unavailable((code, body, retry_after));
+        refused += 1;
+    }
+    assert!(refused > 0, "no submit met the full disk");
+    assert_eq!(client.status(&first).await["status"], "completed", "reads go on");
+    std::fs::remove_file(&filler).unwrap();
+    let (code, body, _) = try_submit(&client, &site.url("/?after")).await;
+    assert_eq!(code, 202, "{body}");
+    let id = body["scrape_id"].as_str().unwrap().to_string();
+    client.wait_status(&id, &["completed"], Duration::from_secs(20)).await;
+    // Whatever was accepted while the disk filled completes too: nothing half-written.
+    let stored: Vec<String> = {
+        let db = env.db();
+        let mut statement = db.prepare("SELECT id FROM jobs").unwrap();
+        statement.query_map([], |r| r.get(0)).unwrap().map(Result::unwrap).collect()
+    };
+    assert!(stored.len() as i64 >= jobs + 1);
+    all_completed_once(&env, &client, &stored, Duration::from_secs(30)).await;
+    println!("{refused} of 5 submits refused with 503 on a full disk; {} jobs, all completed", stored.len());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn firestore_down_answers_503_then_service_resumes() {
+    let host = format!("127.0.0.1:{}", free_port());
+    let dir = tempfile::tempdir().unwrap();
+    let mut firestore = Emulator::firestore(&host, dir.path().join("firestore.log")).await;
+    let env = TestEnv::gcp().set("FIRESTORE_EMULATOR_HOST", &host);
+    let (_api, base) = env.serve("api", "api").await;
+    let client = Client::new(&base, KEY);
+    let id = client.submit("https://example.com/").await;
+    firestore.stop();
+    let started = Instant::now();
+    assert_unavailable(try_submit(&client, "https://example.com/?down").await);
+    let (code, body) = client.get(&format!("/api/v1/scrape/status/{id}")).await;
+    assert_eq!((code, body["error"]["code"].as_str()), (503, Some("unavailable")), "{body}");
+    println!("503 within {:.1} s of Firestore going down", started.elapsed().as_secs_f32());
+    firestore.restart().await;
+    // The emulator forgot everything, the api's key included: the api puts it back at start
+    // only, so this checks that the api reconnects by itself, with a key created anew.
+    let key = env.create_key("after");
+    let client = Client::new(&base, &key);
+    let (code, body, _) = try_submit(&client, "https://example.com/?up").await;
+    assert_eq!(code, 202, "{body}");
 }
