@@ -1,7 +1,9 @@
 //! `krawlr bench`: figures, not tests. `queue` pushes no-op jobs through the queue (on gcp next
 //! to the Pub/Sub emulator's raw rate, measured the same way in the same run);
 //! `submit` drives `POST /api/v1/scrape/company` at a fixed rate (open loop: latency is
-//! measured from when each request was due, so a stalled server cannot hide its queueing).
+//! measured from when each request was due, so a stalled server cannot hide its queueing);
+//! `soak` keeps submitting for minutes with a worker draining, and fails on any error, lost job
+//! or job left unfinished.
 
 use crate::api::{self, AppState};
 use crate::app;
@@ -50,6 +52,17 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 0.0)]
         delay: f64,
     },
+    /// Minutes of submits at a steady rate with a worker draining, all in this process against a
+    /// one-page site on 127.0.0.1: errors, latency, backlog and memory, window by window
+    Soak {
+        #[arg(long, default_value_t = 100)]
+        rate: u32,
+        #[arg(long, default_value_t = 180)]
+        seconds: u64,
+        /// Jobs the worker runs at once
+        #[arg(long, default_value_t = 32)]
+        concurrency: usize,
+    },
     /// Submit latency at a fixed request rate against an in-process API (or --url)
     Submit {
         #[arg(long, default_value_t = 1000)]
@@ -75,6 +88,7 @@ pub async fn run(mut settings: Settings, command: BenchCommand) -> anyhow::Resul
             crawl(settings, pages, Duration::from_millis(latency_ms), per_host, delay).await
         }
         BenchCommand::Submit { rate, seconds, url, key } => submit(settings, rate, seconds, url, key).await,
+        BenchCommand::Soak { rate, seconds, concurrency } => soak(settings, rate, seconds, concurrency).await,
     }
 }
 
@@ -287,14 +301,7 @@ async fn raw_pubsub(
 
 async fn jobs(mut settings: Settings, n: usize, concurrency: usize) -> anyhow::Result<()> {
     use crate::job::{Job, JobRequested, now_ms};
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-    let site = format!("http://{}/", listener.local_addr()?);
-    let page = axum::Router::new().route(
-        "/",
-        axum::routing::get(|| async { axum::response::Html("<html lang=en><title>Bench | Co</title></html>") }),
-    );
-    tokio::spawn(async move { axum::serve(listener, page).await });
-
+    let site = one_page_site().await?;
     settings.fetch.guard = crate::scrape::guard::Policy::open();
     settings.fetch.per_host_delay = Duration::ZERO;
     settings.fetch.per_host_concurrency = concurrency;
@@ -516,6 +523,139 @@ async fn submit(
         ms(*latencies.last().unwrap_or(&Duration::ZERO))
     );
     Ok(())
+}
+
+/// A one-page site on 127.0.0.1 that answers at once: its URL.
+async fn one_page_site() -> anyhow::Result<String> {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let site = format!("http://{}/", listener.local_addr()?);
+    let page = axum::Router::new().route(
+        "/",
+        axum::routing::get(|| async { axum::response::Html("<html lang=en><title>Bench | Co</title></html>") }),
+    );
+    tokio::spawn(async move { axum::serve(listener, page).await });
+    Ok(site)
+}
+
+async fn soak(mut settings: Settings, rate: u32, seconds: u64, concurrency: usize) -> anyhow::Result<()> {
+    const WINDOW: Duration = Duration::from_secs(10);
+    let site = one_page_site().await?;
+    settings.fetch.guard = crate::scrape::guard::Policy::open();
+    settings.fetch.per_host_delay = Duration::ZERO;
+    settings.fetch.per_host_concurrency = concurrency;
+    settings.worker.concurrency = concurrency;
+    settings.worker.jobs_per_host = 0;
+    settings.limits.rate_per_second = 0.0;
+    settings.limits.max_active_jobs = 0;
+    let backend = app::connect(&settings).await?;
+    app::ensure_topology(&backend, &settings).await?;
+    let key = crate::keys::create(backend.store.as_ref(), "soak").await?.secret;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let endpoint = format!("http://{}/api/v1/scrape/company", listener.local_addr()?);
+    let secrets = std::sync::Arc::new(crate::webhooks::sign::SecretBox::load(&settings)?);
+    let stop = CancellationToken::new();
+    tokio::spawn(api::serve(listener, AppState::new(&backend, &settings, secrets), stop.clone()));
+    let worker = std::sync::Arc::new(app::build_worker(&backend, &settings)?);
+    let working = tokio::spawn(worker.run(stop.clone()));
+
+    println!("soak: {rate} submits/s for {seconds} s, a worker running {concurrency} at once, all in one process");
+    println!(
+        "{:>6} {:>9} {:>9} {:>7} {:>8} {:>8} {:>8} {:>8}",
+        "t s", "submitted", "completed", "errors", "backlog", "p50 ms", "p99 ms", "RSS MB"
+    );
+    let client = reqwest::Client::builder().pool_max_idle_per_host(1024).build()?;
+    let interval = Duration::from_secs_f64(1.0 / rate.max(1) as f64);
+    let total = rate as u64 * seconds;
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let started = tokio::time::Instant::now();
+    let (mut window, mut all) = (Vec::new(), Vec::new());
+    let (mut errors, mut submitted, mut next_report) = (0usize, 0u64, started + WINDOW);
+    let mut rss = Vec::new();
+    let report = |window: &mut Vec<Duration>, submitted: u64, errors: usize, done: u64, backlog: u64| {
+        window.sort();
+        let pct = |p: f64| window.get(((window.len() as f64 * p) as usize).min(window.len().saturating_sub(1)));
+        let ms = |d: Option<&Duration>| d.map_or(0.0, |d| d.as_secs_f64() * 1000.0);
+        let now = current_rss_mb();
+        println!(
+            "{:>6.0} {submitted:>9} {done:>9} {errors:>7} {backlog:>8} {:>8.2} {:>8.2} {now:>8.1}",
+            started.elapsed().as_secs_f64(),
+            ms(pct(0.5)),
+            ms(pct(0.99)),
+        );
+        window.clear();
+        now
+    };
+    let finished = |backend: &app::Backend| {
+        let store = backend.store.clone();
+        async move {
+            let counts = store.count_jobs_by_status().await.unwrap_or_default();
+            let done: u64 = counts.iter().filter(|(s, _)| s.is_terminal()).map(|(_, n)| n).sum();
+            let open: u64 = counts.iter().filter(|(s, _)| !s.is_terminal()).map(|(_, n)| n).sum();
+            (done, open)
+        }
+    };
+    for i in 0..total {
+        let due = started + interval.mul_f64(i as f64);
+        tokio::time::sleep_until(due).await;
+        let (client, endpoint, key, tx) = (client.clone(), endpoint.clone(), key.clone(), tx.clone());
+        let url = format!("{site}?n={i}");
+        tokio::spawn(async move {
+            let response =
+                client.post(&endpoint).bearer_auth(&key).json(&serde_json::json!({ "url": url })).send().await;
+            let _ = tx.send((due.elapsed(), matches!(&response, Ok(r) if r.status() == 202)));
+        });
+        submitted += 1;
+        while let Ok((latency, ok)) = rx.try_recv() {
+            window.push(latency);
+            all.push(latency);
+            errors += usize::from(!ok);
+        }
+        if tokio::time::Instant::now() >= next_report {
+            next_report += WINDOW;
+            let (done, open) = finished(&backend).await;
+            rss.push(report(&mut window, submitted, errors, done, open));
+        }
+    }
+    drop(tx);
+    while let Some((latency, ok)) = rx.recv().await {
+        window.push(latency);
+        all.push(latency);
+        errors += usize::from(!ok);
+    }
+    // Let the worker drain what is left, for at most a minute.
+    let drain_started = Instant::now();
+    let (mut done, mut open) = finished(&backend).await;
+    while open > 0 && drain_started.elapsed() < Duration::from_secs(60) {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        (done, open) = finished(&backend).await;
+    }
+    rss.push(report(&mut window, submitted, errors, done, open));
+    stop.cancel();
+    let _ = working.await;
+    all.sort();
+    let ms = |p: f64| all[((all.len() as f64 * p) as usize).min(all.len() - 1)].as_secs_f64() * 1000.0;
+    println!(
+        "{submitted} submits, {errors} errors, {done} jobs finished ({open} unfinished after a {:.1} s drain); latency ms p50 {:.2} p99 {:.2} max {:.2}",
+        drain_started.elapsed().as_secs_f64(),
+        ms(0.5),
+        ms(0.99),
+        ms(1.0)
+    );
+    let (first, last) = (rss.first().copied().unwrap_or(0.0), rss.last().copied().unwrap_or(0.0));
+    let peak = rss.iter().copied().fold(0.0, f64::max);
+    println!("RSS MB: first window {first:.1}, last {last:.1}, peak {peak:.1}; peak since start {} MB", peak_rss_mb());
+    anyhow::ensure!(errors == 0, "{errors} submits failed");
+    anyhow::ensure!(open == 0 && done == submitted, "{open} jobs unfinished, {done} of {submitted} finished");
+    Ok(())
+}
+
+/// This process's resident set now, from /proc.
+fn current_rss_mb() -> f64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| s.lines().find_map(|l| l.strip_prefix("VmRSS:").map(|v| v.trim().to_string())))
+        .and_then(|kb| kb.trim_end_matches(" kB").trim().parse::<f64>().ok())
+        .map_or(0.0, |kb| kb / 1024.0)
 }
 
 fn num_cores() -> usize {

@@ -19,9 +19,6 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use url::Url;
 
-/// Longest URL accepted.
-const MAX_URL_LEN: usize = 2048;
-
 pub fn routes() -> axum::Router<AppState> {
     axum::Router::new()
         .route("/api/v1/scrape/company", post(submit))
@@ -198,19 +195,7 @@ pub(super) fn parse_json<T: serde::de::DeserializeOwned>(
 /// allowed. A bare domain (`stripe.com`) means `https://stripe.com/`.
 pub(super) fn parse_target(raw: Option<&str>, field: &'static str, guard: &Policy) -> Result<Url, ApiError> {
     let raw = raw.map(str::trim).filter(|r| !r.is_empty()).ok_or(ApiError::Missing { field })?;
-    let invalid = |reason: String| ApiError::InvalidUrl { field, reason };
-    if raw.len() > MAX_URL_LEN {
-        return Err(invalid(format!("longer than {MAX_URL_LEN} characters")));
-    }
-    let url = match Url::parse(raw) {
-        Ok(url) => url,
-        Err(url::ParseError::RelativeUrlWithoutBase) if !raw.contains(':') || !raw.contains("//") => {
-            Url::parse(&format!("https://{raw}")).map_err(|e| invalid(e.to_string()))?
-        }
-        Err(e) => return Err(invalid(e.to_string())),
-    };
-    guard.check_url(&url).map_err(|refusal| invalid(refusal.to_string()))?;
-    Ok(url)
+    guard.target(raw).map_err(|reason| ApiError::InvalidUrl { field, reason })
 }
 
 /// The original's status document, plus timestamps.

@@ -128,7 +128,7 @@ pub fn same_site(url: &Url, host: &str) -> bool {
 }
 
 /// A URL worth fetching as a page: no fragment, not an asset, on the site.
-fn candidate(raw: &str, base: &Url, host: &str) -> Option<Url> {
+pub fn candidate(raw: &str, base: &Url, host: &str) -> Option<Url> {
     let mut url = base.join(raw.trim()).ok()?;
     url.set_fragment(None);
     if !same_site(&url, host) {

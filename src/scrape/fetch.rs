@@ -216,7 +216,12 @@ impl HostGate {
 }
 
 /// A parsed robots.txt, or none (a missing file allows everything).
-type Robots = Option<texting_robots::Robot>;
+pub type Robots = Option<texting_robots::Robot>;
+
+/// krawlr's rules in a robots.txt body; none when it cannot be read (which allows everything).
+pub fn parse_robots(body: &[u8]) -> Robots {
+    texting_robots::Robot::new(ROBOTS_AGENT, body).ok()
+}
 
 pub struct Fetcher {
     client: reqwest::Client,
@@ -344,7 +349,7 @@ impl Fetcher {
         cell.get_or_try_init(|| async {
             let robots_url = Url::parse(&format!("{origin}/robots.txt")).expect("origin + path parses");
             match Box::pin(self.get_within_deadline(&robots_url, false, ROBOTS_MAX_BYTES)).await {
-                Ok(page) => Ok(texting_robots::Robot::new(ROBOTS_AGENT, &page.body).ok()),
+                Ok(page) => Ok(parse_robots(&page.body)),
                 // RFC 9309: a 4xx means there are no rules; a 5xx or no answer means "try later".
                 Err(FetchError::Status { status, .. }) if (400..500).contains(&status) && status != 429 => Ok(None),
                 Err(e) if e.is_transient() => {

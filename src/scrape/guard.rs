@@ -6,6 +6,9 @@ use ipnet::IpNet;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use url::{Host, Url};
 
+/// The longest company or webhook URL accepted.
+pub const MAX_URL_LEN: usize = 2048;
+
 /// Host names refused whatever they resolve to.
 const FORBIDDEN_NAMES: &[&str] = &["localhost", "metadata.google.internal", "metadata", "instance-data"];
 
@@ -87,6 +90,23 @@ impl Policy {
     /// resolve through search domains to whatever the local network calls them).
     pub fn permits_name(&self, name: &str) -> bool {
         self.allow_private || (!is_forbidden_name(name) && name.trim_end_matches('.').contains('.'))
+    }
+
+    /// A company site or webhook address as a client typed it: at most [`MAX_URL_LEN`]
+    /// characters; a bare domain (`stripe.com`) means `https://stripe.com/`; then checked.
+    pub fn target(&self, raw: &str) -> Result<Url, String> {
+        if raw.len() > MAX_URL_LEN {
+            return Err(format!("longer than {MAX_URL_LEN} characters"));
+        }
+        let url = match Url::parse(raw) {
+            Ok(url) => url,
+            Err(url::ParseError::RelativeUrlWithoutBase) if !raw.contains(':') || !raw.contains("//") => {
+                Url::parse(&format!("https://{raw}")).map_err(|e| e.to_string())?
+            }
+            Err(e) => return Err(e.to_string()),
+        };
+        self.check_url(&url).map_err(|refusal| refusal.to_string())?;
+        Ok(url)
     }
 
     /// Checks what can be checked without DNS: scheme, credentials, literal addresses, names.

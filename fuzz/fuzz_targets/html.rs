@@ -1,0 +1,16 @@
+//! A page as the crawler sees it: the facts (links, text, structured data), the metadata and
+//! the company profile, from any bytes decoded as the fetcher decodes them.
+#![no_main]
+
+use krawlr::scrape::{crawl, fetch, meta, page, profile};
+use libfuzzer_sys::fuzz_target;
+use url::Url;
+
+fuzz_target!(|data: &[u8]| {
+    let html = fetch::decode(data, Some("text/html"));
+    let base = Url::parse("https://example.com/about/").unwrap();
+    let facts = page::analyze(&html, &base);
+    let _ = crawl::links(&facts, &base, "example.com");
+    let _ = profile::from_facts(&facts, &base, Some("en"));
+    let _ = meta::extract(&html, &base);
+});

@@ -1,0 +1,15 @@
+//! robots.txt: the first line is a path to ask about, the rest the file.
+#![no_main]
+
+use krawlr::scrape::fetch;
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| {
+    let split = data.iter().position(|b| *b == b'\n').unwrap_or(data.len());
+    let (path, body) = data.split_at(split);
+    if let Some(robot) = fetch::parse_robots(body) {
+        let path = String::from_utf8_lossy(path);
+        let _ = robot.allowed(&format!("https://example.com/{path}"));
+        let _ = robot.allowed(&path);
+    }
+});
