@@ -644,6 +644,9 @@ async fn soak(mut settings: Settings, rate: u32, seconds: u64, concurrency: usiz
     let (first, last) = (rss.first().copied().unwrap_or(0.0), rss.last().copied().unwrap_or(0.0));
     let peak = rss.iter().copied().fold(0.0, f64::max);
     println!("RSS MB: first window {first:.1}, last {last:.1}, peak {peak:.1}; peak since start {} MB", peak_rss_mb());
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let parts: Vec<&str> = status.lines().filter(|l| l.starts_with("Rss")).collect();
+    println!("{}", parts.join("; ").split_whitespace().collect::<Vec<_>>().join(" "));
     anyhow::ensure!(errors == 0, "{errors} submits failed");
     anyhow::ensure!(open == 0 && done == submitted, "{open} jobs unfinished, {done} of {submitted} finished");
     Ok(())
