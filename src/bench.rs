@@ -63,6 +63,23 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 32)]
         concurrency: usize,
     },
+    /// Company scrapes at once in one worker, each over its own generated site on 127.0.0.1 with
+    /// 50 ms per response and the default per-host limits: total time and peak RSS
+    Scrapes {
+        #[arg(long, default_value_t = 100)]
+        scrapes: usize,
+        #[arg(long, default_value_t = 25)]
+        pages: usize,
+    },
+    /// `krawlr up` from start to ready (`/readyz` answering 200), its idle RSS, the binary's size
+    Start,
+    /// Every benchmark above in turn, then one table of figures and targets (the Pub/Sub rows
+    /// need PUBSUB_EMULATOR_HOST; `bench/run` starts the emulator)
+    All {
+        /// Shorter runs, for a quick look
+        #[arg(long)]
+        quick: bool,
+    },
     /// Submit latency at a fixed request rate against an in-process API (or --url)
     Submit {
         #[arg(long, default_value_t = 1000)]
@@ -82,17 +99,27 @@ pub async fn run(mut settings: Settings, command: BenchCommand) -> anyhow::Resul
     settings.data_dir = dir.path().to_path_buf();
     println!("# {} cores, load average {}", num_cores(), load_average());
     match command {
-        BenchCommand::Queue { jobs, batch, consumers } => queue(&settings, jobs, batch, consumers).await,
+        BenchCommand::Queue { jobs, batch, consumers } => queue(&settings, jobs, batch, consumers).await.map(drop),
         BenchCommand::Jobs { jobs: n, concurrency } => jobs(settings, n, concurrency).await,
         BenchCommand::Crawl { pages, latency_ms, per_host, delay } => {
-            crawl(settings, pages, Duration::from_millis(latency_ms), per_host, delay).await
+            crawl(settings, pages, Duration::from_millis(latency_ms), per_host, delay).await.map(drop)
         }
-        BenchCommand::Submit { rate, seconds, url, key } => submit(settings, rate, seconds, url, key).await,
+        BenchCommand::Submit { rate, seconds, url, key } => submit(settings, rate, seconds, url, key).await.map(drop),
+        BenchCommand::Scrapes { scrapes, pages } => concurrent_scrapes(settings, scrapes, pages).await.map(drop),
+        BenchCommand::Start => start_up().await.map(drop),
+        BenchCommand::All { quick } => all(settings, quick).await,
         BenchCommand::Soak { rate, seconds, concurrency } => soak(settings, rate, seconds, concurrency).await,
     }
 }
 
-async fn queue(settings: &Settings, jobs: usize, batch: usize, consumers: usize) -> anyhow::Result<()> {
+/// What `queue` measured, messages/s: krawlr's publish and pull + ack, and the raw emulator's.
+struct QueueFigures {
+    publish: f64,
+    process: f64,
+    raw: Option<(f64, f64)>,
+}
+
+async fn queue(settings: &Settings, jobs: usize, batch: usize, consumers: usize) -> anyhow::Result<QueueFigures> {
     let backend = app::connect(settings).await?;
     app::ensure_topology(&backend, settings).await?;
     let broker = backend.broker.clone();
@@ -144,6 +171,7 @@ async fn queue(settings: &Settings, jobs: usize, batch: usize, consumers: usize)
         "process (pull {batch} + ack, {consumers} consumers): {process_rate:>10.0} jobs/s ({} jobs)",
         single + jobs
     );
+    let mut raw = None;
     if let (crate::config::Backend::Gcp, Some(host)) = (settings.backend, settings.pubsub_emulator_host.as_deref()) {
         // The emulator runs on a JVM that speeds up as it warms: the raw rate is measured after
         // krawlr's (the favourable order for raw), on a subscription configured like krawlr's.
@@ -158,8 +186,9 @@ async fn queue(settings: &Settings, jobs: usize, batch: usize, consumers: usize)
             batched_rate / raw_publish,
             process_rate / raw_process
         );
+        raw = Some((raw_publish, raw_process));
     }
-    Ok(())
+    Ok(QueueFigures { publish: batched_rate, process: process_rate, raw })
 }
 
 /// Publishes `total` messages in calls of `batch`, one call after another; messages/s.
@@ -300,7 +329,6 @@ async fn raw_pubsub(
 }
 
 async fn jobs(mut settings: Settings, n: usize, concurrency: usize) -> anyhow::Result<()> {
-    use crate::job::{Job, JobRequested, now_ms};
     let site = one_page_site().await?;
     settings.fetch.guard = crate::scrape::guard::Policy::open();
     settings.fetch.per_host_delay = Duration::ZERO;
@@ -308,31 +336,55 @@ async fn jobs(mut settings: Settings, n: usize, concurrency: usize) -> anyhow::R
     settings.worker.concurrency = concurrency;
     // Every job goes to the one bench site: lift the per-site limit.
     settings.worker.jobs_per_host = 0;
-    let backend = app::connect(&settings).await?;
-    app::ensure_topology(&backend, &settings).await?;
+    let ran = run_jobs(&settings, &vec![site; n]).await?;
+    println!("{n} jobs on the {:?} backend, worker concurrency {concurrency}", settings.backend);
+    println!("create + enqueue: {:>8.0} jobs/s", n as f64 / ran.enqueue.as_secs_f64());
+    println!(
+        "run to completed: {:>8.0} jobs/s ({} completed, {} failed)",
+        n as f64 / ran.run.as_secs_f64(),
+        ran.completed,
+        ran.failed
+    );
+    Ok(())
+}
+
+/// How a batch of jobs went through a real worker.
+struct JobsRun {
+    enqueue: Duration,
+    run: Duration,
+    completed: usize,
+    failed: usize,
+}
+
+/// Stores and enqueues a job per site, then runs a worker until every job has finished, counted
+/// from `scrape-completed` events.
+async fn run_jobs(settings: &Settings, sites: &[String]) -> anyhow::Result<JobsRun> {
+    use crate::job::{Job, JobRequested, now_ms};
+    let backend = app::connect(settings).await?;
+    app::ensure_topology(&backend, settings).await?;
     let done_sub = crate::queue::SubscriptionSpec {
         name: format!("bench-{}", &uuid::Uuid::new_v4().simple().to_string()[..8]),
         topic: settings.topics.completed.clone(),
-        ..app::subscriptions(&settings).remove(0)
+        ..app::subscriptions(settings).remove(0)
     };
     backend.broker.ensure_subscription(&done_sub).await?;
 
     let started = Instant::now();
-    for _ in 0..n {
+    for site in sites {
         let job = Job::new(uuid::Uuid::new_v4().to_string(), "bench".into(), site.clone(), now_ms());
         let message = OutgoingMessage::json(&JobRequested::for_job(&job), &job.id);
         if backend.store.create_job(&job, &message).await? == crate::store::Enqueue::PublishRequired {
             backend.broker.publish(&settings.topics.jobs, &[message]).await?;
         }
     }
-    let submit_rate = n as f64 / started.elapsed().as_secs_f64();
+    let enqueue = started.elapsed();
 
-    let worker = std::sync::Arc::new(app::build_worker(&backend, &settings)?);
+    let worker = std::sync::Arc::new(app::build_worker(&backend, settings)?);
     let stop = CancellationToken::new();
     let started = Instant::now();
     let running = tokio::spawn(worker.run(stop.clone()));
     let (mut completed, mut failed) = (0usize, 0usize);
-    while completed + failed < n {
+    while completed + failed < sites.len() {
         let events = backend.broker.pull(&done_sub.name, 1000).await?;
         if events.is_empty() {
             anyhow::ensure!(started.elapsed() < Duration::from_secs(600), "jobs did not finish in 10 minutes");
@@ -346,12 +398,264 @@ async fn jobs(mut settings: Settings, n: usize, concurrency: usize) -> anyhow::R
         let acks: Vec<_> = events.into_iter().map(|e| e.ack_id).collect();
         backend.broker.ack(&done_sub.name, &acks).await?;
     }
-    let rate = n as f64 / started.elapsed().as_secs_f64();
+    let run = started.elapsed();
     stop.cancel();
     let _ = running.await;
-    println!("{n} jobs on the {:?} backend, worker concurrency {concurrency}", settings.backend);
-    println!("create + enqueue: {submit_rate:>8.0} jobs/s");
-    println!("run to completed: {rate:>8.0} jobs/s ({completed} completed, {failed} failed)");
+    Ok(JobsRun { enqueue, run, completed, failed })
+}
+
+/// What `scrapes` measured.
+struct ScrapesFigures {
+    wall: Duration,
+    peak_rss_mb: f64,
+    failed: usize,
+}
+
+async fn concurrent_scrapes(mut settings: Settings, n: usize, pages: usize) -> anyhow::Result<ScrapesFigures> {
+    let mut sites = Vec::with_capacity(n);
+    for _ in 0..n {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        sites.push(format!("http://{}/", listener.local_addr()?));
+        let site = generated_site(pages, Duration::from_millis(50));
+        tokio::spawn(async move { axum::serve(listener, site).await });
+    }
+    // The default per-host limits and page cap; the sites are on 127.0.0.1.
+    settings.fetch.guard = crate::scrape::guard::Policy::open();
+    settings.fetch.max_pages = pages as u32;
+    settings.worker.concurrency = n;
+    let ran = run_jobs(&settings, &sites).await?;
+    let peak = peak_rss_kb() as f64 / 1024.0;
+    println!(
+        "{n} company scrapes at once in one worker ({pages}-page sites, 50 ms per response, {} at once and {} s apart per host)",
+        settings.fetch.per_host_concurrency,
+        settings.fetch.per_host_delay.as_secs_f64()
+    );
+    println!(
+        "all finished in {:.2} s ({} completed, {} failed); peak RSS {peak:.0} MB (sites served from this process included)",
+        ran.run.as_secs_f64(),
+        ran.completed,
+        ran.failed
+    );
+    Ok(ScrapesFigures { wall: ran.run, peak_rss_mb: peak, failed: ran.failed })
+}
+
+/// What `start` measured.
+struct StartFigures {
+    ready: Duration,
+    idle_rss_mb: f64,
+    binary_mb: f64,
+}
+
+/// Starts this binary's `krawlr up` on a fresh data dir and port 0: time until `/readyz`
+/// answers 200, then its resident set after 3 s idle.
+async fn start_up() -> anyhow::Result<StartFigures> {
+    let exe = std::env::current_exe()?;
+    let binary_mb = std::fs::metadata(&exe)?.len() as f64 / (1024.0 * 1024.0);
+    let dir = tempfile::tempdir()?;
+    let started = Instant::now();
+    let mut child = std::process::Command::new(&exe)
+        .arg("up")
+        .env("KRAWLR_DATA_DIR", dir.path())
+        .env("KRAWLR_LISTEN", "127.0.0.1:0")
+        .env("KRAWLR_API_KEY", "kr_bench_start_up_key_0123456789abcdef")
+        .env("KRAWLR_BACKEND", "embedded")
+        .env("KRAWLR_LOG", "warn")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()?;
+    let stdout = child.stdout.take().context("no stdout")?;
+    let base = tokio::task::spawn_blocking(move || -> anyhow::Result<String> {
+        use std::io::BufRead;
+        for line in std::io::BufReader::new(stdout).lines() {
+            if let Some(base) = line?.strip_prefix("krawlr listening on ") {
+                return Ok(base.trim().to_string());
+            }
+        }
+        anyhow::bail!("krawlr up ended before listening")
+    })
+    .await??;
+    let client = reqwest::Client::new();
+    while !client.get(format!("{base}/readyz")).send().await.is_ok_and(|r| r.status() == 200) {
+        anyhow::ensure!(started.elapsed() < Duration::from_secs(30), "not ready after 30 s");
+        tokio::time::sleep(Duration::from_millis(1)).await;
+    }
+    let ready = started.elapsed();
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let pid = child.id();
+    let idle_rss_mb = std::fs::read_to_string(format!("/proc/{pid}/status"))?
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches(" kB").trim().parse::<f64>().ok())
+        .context("no VmRSS")?
+        / 1024.0;
+    let _ = std::process::Command::new("kill").args(["-TERM", &pid.to_string()]).status();
+    let stopping = Instant::now();
+    while child.try_wait()?.is_none() {
+        if stopping.elapsed() > Duration::from_secs(10) {
+            child.kill()?;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    println!(
+        "krawlr up: ready in {:.0} ms, idle RSS {idle_rss_mb:.1} MB; binary {binary_mb:.1} MB",
+        ready.as_secs_f64() * 1000.0
+    );
+    Ok(StartFigures { ready, idle_rss_mb, binary_mb })
+}
+
+/// One row of `bench all`'s table.
+struct Row {
+    bench: String,
+    figure: String,
+    target: &'static str,
+    met: Option<bool>,
+}
+
+#[derive(Default)]
+struct Table(Vec<Row>);
+
+impl Table {
+    fn add(&mut self, bench: impl Into<String>, figure: impl Into<String>) {
+        self.0.push(Row { bench: bench.into(), figure: figure.into(), target: "", met: None });
+    }
+
+    fn held(&mut self, bench: impl Into<String>, figure: impl Into<String>, target: &'static str, met: bool) {
+        self.0.push(Row { bench: bench.into(), figure: figure.into(), target, met: Some(met) });
+    }
+
+    /// A Markdown table, ready for the README.
+    fn print(&self) {
+        println!("| benchmark | figure | target | met |\n|---|---|---|---|");
+        for row in &self.0 {
+            let met = match row.met {
+                Some(true) => "yes",
+                Some(false) => "**no**",
+                None => "",
+            };
+            println!("| {} | {} | {} | {met} |", row.bench, row.figure, row.target);
+        }
+    }
+}
+
+async fn all(settings: Settings, quick: bool) -> anyhow::Result<()> {
+    let seconds = if quick { 3 } else { 10 };
+    let mut table = Table::default();
+    let fresh = || -> anyhow::Result<(Settings, tempfile::TempDir)> {
+        let dir = tempfile::tempdir()?;
+        let mut settings = settings.clone();
+        settings.backend = crate::config::Backend::Embedded;
+        settings.data_dir = dir.path().to_path_buf();
+        Ok((settings, dir))
+    };
+    for rate in [500, 1000, 2000] {
+        println!("\n## submit at {rate}/s");
+        let (settings, _dir) = fresh()?;
+        let f = submit(settings, rate, seconds, None, None).await?;
+        let figure = format!("p50 {:.2} ms, p99 {:.2} ms, max {:.1} ms, {} errors", f.p50, f.p99, f.max, f.errors);
+        if rate == 1000 {
+            table.held(format!("submit {rate}/s, {seconds} s (embedded)"), figure, "p99 ≤ 10 ms", f.p99 <= 10.0);
+        } else {
+            table.add(format!("submit {rate}/s, {seconds} s (embedded)"), figure);
+        }
+    }
+    println!("\n## highest submit rate with p99 ≤ 10 ms");
+    let mut sustained = None;
+    for rate in [1500, 2000, 2500, 3000, 4000, 5000] {
+        let (settings, _dir) = fresh()?;
+        let f = submit(settings, rate, seconds.min(5), None, None).await?;
+        if f.p99 > 10.0 || f.errors > 0 {
+            break;
+        }
+        sustained = Some(rate);
+    }
+    table.add(
+        "highest rate sustained with p99 ≤ 10 ms (steps of 500–1,000/s)",
+        sustained.map_or("below 1,500/s".into(), |r| format!("{r}/s")),
+    );
+
+    let jobs = if quick { 20_000 } else { 100_000 };
+    println!("\n## queue, embedded");
+    let (settings_e, _dir) = fresh()?;
+    let q = queue(&settings_e, jobs, 100, 4).await?;
+    table.held(
+        format!("no-op jobs through the queue, embedded ({jobs}, pull 100 + ack)"),
+        format!("{:.0} jobs/s (publish 100 per call {:.0}/s)", q.process, q.publish),
+        "≥ 10,000/s",
+        q.process >= 10_000.0,
+    );
+    if settings.pubsub_emulator_host.is_some() {
+        println!("\n## queue, Pub/Sub emulator");
+        let mut gcp = settings.clone();
+        gcp.backend = crate::config::Backend::Gcp;
+        gcp.gcp_project_id
+            .get_or_insert_with(|| format!("krawlr-bench-{}", &uuid::Uuid::new_v4().simple().to_string()[..6]));
+        let jobs = jobs / 5;
+        let q = queue(&gcp, jobs, 100, 4).await?;
+        if let Some((raw_publish, raw_process)) = q.raw {
+            let (p, c) = (q.publish / raw_publish, q.process / raw_process);
+            table.held(
+                format!("Pub/Sub emulator, krawlr ÷ raw gRPC ({jobs} messages)"),
+                format!("publish {p:.2}× ({:.0}/s), pull + ack {c:.2}× ({:.0}/s)", q.publish, q.process),
+                "≥ 0.8×",
+                p >= 0.8 && c >= 0.8,
+            );
+        }
+    } else {
+        table
+            .add("Pub/Sub emulator, krawlr ÷ raw gRPC", "not run: PUBSUB_EMULATOR_HOST is not set (bench/run sets it)");
+    }
+
+    let pages = if quick { 500 } else { 2000 };
+    println!("\n## crawl, limits lifted");
+    let (s, _dir) = fresh()?;
+    let c = crawl(s, pages, Duration::ZERO, 16, 0.0).await?;
+    table.held(
+        format!("crawl + extract, {pages}-page site, 16 at once, no spacing"),
+        format!("{:.0} pages/s", c.pages_per_second),
+        "≥ 1,000 pages/s",
+        c.pages_per_second >= 1000.0,
+    );
+    println!("\n## crawl, 50 ms per response, default per-host limits");
+    let (s, _dir) = fresh()?;
+    let limited = if quick { 100 } else { 300 };
+    let (per_host, delay) = (s.fetch.per_host_concurrency, s.fetch.per_host_delay.as_secs_f64());
+    let c = crawl(s, limited, Duration::from_millis(50), per_host, delay).await?;
+    table.add(
+        format!("crawl, {limited}-page site, 50 ms per response, {per_host} at once, {delay} s apart"),
+        format!("{:.1} pages/s (the spacing is the limit)", c.pages_per_second),
+    );
+    println!("\n## one report");
+    let (s, _dir) = fresh()?;
+    let c = crawl(s, 25, Duration::from_millis(50), per_host, delay).await?;
+    table.held(
+        "one report, 25-page site, 50 ms per response, default limits",
+        format!("{:.2} s", c.wall.as_secs_f64()),
+        "≤ 3 s",
+        c.wall <= Duration::from_secs(3),
+    );
+    println!("\n## concurrent scrapes");
+    let (s, _dir) = fresh()?;
+    let n = if quick { 20 } else { 100 };
+    let f = concurrent_scrapes(s, n, 25).await?;
+    table.held(
+        format!("{n} company scrapes at once in one worker (25 pages each, 50 ms)"),
+        format!("{:.1} s, peak RSS {:.0} MB, {} failed", f.wall.as_secs_f64(), f.peak_rss_mb, f.failed),
+        "≤ 200 MB",
+        f.peak_rss_mb <= 200.0 && f.failed == 0,
+    );
+    println!("\n## start-up");
+    let f = start_up().await?;
+    table.held(
+        "krawlr up: start to ready",
+        format!("{:.0} ms", f.ready.as_secs_f64() * 1000.0),
+        "≤ 200 ms",
+        f.ready <= Duration::from_millis(200),
+    );
+    table.held("krawlr up: idle RSS", format!("{:.1} MB", f.idle_rss_mb), "≤ 30 MB", f.idle_rss_mb <= 30.0);
+    table.add("release binary", format!("{:.1} MB", f.binary_mb));
+
+    println!("\n# {} cores, load average {} (krawlr {})", num_cores(), load_average(), env!("CARGO_PKG_VERSION"));
+    table.print();
     Ok(())
 }
 
@@ -398,13 +702,19 @@ fn generated_site(pages: usize, latency: Duration) -> axum::Router {
         )
 }
 
+/// What `crawl` measured: pages/s over the website stage, and the whole report's wall time.
+struct CrawlFigures {
+    pages_per_second: f64,
+    wall: Duration,
+}
+
 async fn crawl(
     mut settings: Settings,
     pages: usize,
     latency: Duration,
     per_host: usize,
     delay: f64,
-) -> anyhow::Result<()> {
+) -> anyhow::Result<CrawlFigures> {
     use crate::job::Stage;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let site = url::Url::parse(&format!("http://{}/", listener.local_addr()?))?;
@@ -439,16 +749,32 @@ async fn crawl(
         crawled as f64 / website.as_secs_f64()
     );
     println!("whole report: {:.2} s wall; peak RSS {} MB", wall.as_secs_f64(), peak_rss_mb());
-    Ok(())
+    Ok(CrawlFigures { pages_per_second: crawled as f64 / website.as_secs_f64(), wall })
+}
+
+/// This process's peak resident set in KB, from /proc (0 when unknown).
+fn peak_rss_kb() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| s.lines().find_map(|l| l.strip_prefix("VmHWM:").map(|v| v.trim().to_string())))
+        .and_then(|kb| kb.trim_end_matches(" kB").trim().parse().ok())
+        .unwrap_or(0)
 }
 
 /// This process's peak resident set, from /proc.
 fn peak_rss_mb() -> String {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| s.lines().find_map(|l| l.strip_prefix("VmHWM:").map(|v| v.trim().to_string())))
-        .and_then(|kb| kb.trim_end_matches(" kB").trim().parse::<f64>().ok())
-        .map_or_else(|| "unknown".into(), |kb| format!("{:.0}", kb / 1024.0))
+    match peak_rss_kb() {
+        0 => "unknown".into(),
+        kb => format!("{:.0}", kb as f64 / 1024.0),
+    }
+}
+
+/// What `submit` measured, in ms from when each request was due.
+struct SubmitFigures {
+    errors: usize,
+    p50: f64,
+    p99: f64,
+    max: f64,
 }
 
 async fn submit(
@@ -457,7 +783,7 @@ async fn submit(
     seconds: u64,
     url: Option<String>,
     key: Option<String>,
-) -> anyhow::Result<()> {
+) -> anyhow::Result<SubmitFigures> {
     let stop = CancellationToken::new();
     let (base, key) = match (url, key) {
         (Some(url), Some(key)) => (url.trim_end_matches('/').to_string(), key),
@@ -515,14 +841,10 @@ async fn submit(
         latencies.len(),
         latencies.len() as f64 / elapsed
     );
-    println!(
-        "latency ms: p50 {:.2}  p90 {:.2}  p99 {:.2}  max {:.2}",
-        ms(pct(0.50)),
-        ms(pct(0.90)),
-        ms(pct(0.99)),
-        ms(*latencies.last().unwrap_or(&Duration::ZERO))
-    );
-    Ok(())
+    let max = ms(*latencies.last().unwrap_or(&Duration::ZERO));
+    let (p50, p99) = (ms(pct(0.50)), ms(pct(0.99)));
+    println!("latency ms: p50 {p50:.2}  p90 {:.2}  p99 {p99:.2}  max {max:.2}", ms(pct(0.90)));
+    Ok(SubmitFigures { errors, p50, p99, max })
 }
 
 /// A one-page site on 127.0.0.1 that answers at once: its URL.
