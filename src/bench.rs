@@ -337,12 +337,7 @@ async fn raw_pubsub(
 
 async fn jobs(mut settings: Settings, n: usize, concurrency: usize) -> anyhow::Result<()> {
     let site = one_page_site().await?;
-    settings.fetch.guard = crate::scrape::guard::Policy::open();
-    settings.fetch.per_host_delay = Duration::ZERO;
-    settings.fetch.per_host_concurrency = concurrency;
-    settings.worker.concurrency = concurrency;
-    // Every job goes to the one bench site: lift the per-site limit.
-    settings.worker.jobs_per_host = 0;
+    unthrottled(&mut settings, concurrency);
     let ran = run_jobs(&settings, &vec![site; n]).await?;
     println!("{n} jobs on the {:?} backend, worker concurrency {concurrency}", settings.backend);
     println!("create + enqueue: {:>8.0} jobs/s", n as f64 / ran.enqueue.as_secs_f64());
@@ -494,12 +489,7 @@ async fn start_up() -> anyhow::Result<StartFigures> {
     let ready = started.elapsed();
     tokio::time::sleep(Duration::from_secs(3)).await;
     let pid = child.id();
-    let idle_rss_mb = std::fs::read_to_string(format!("/proc/{pid}/status"))?
-        .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
-        .and_then(|v| v.trim().trim_end_matches(" kB").trim().parse::<f64>().ok())
-        .context("no VmRSS")?
-        / 1024.0;
+    let idle_rss_mb = status_kb(&pid.to_string(), "VmRSS").context("no VmRSS")? as f64 / 1024.0;
     let _ = std::process::Command::new("kill").args(["-TERM", &pid.to_string()]).status();
     let stopping = Instant::now();
     while child.try_wait()?.is_none() {
@@ -766,11 +756,14 @@ async fn crawl(
 
 /// This process's peak resident set in KB, from /proc (0 when unknown).
 fn peak_rss_kb() -> u64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| s.lines().find_map(|l| l.strip_prefix("VmHWM:").map(|v| v.trim().to_string())))
-        .and_then(|kb| kb.trim_end_matches(" kB").trim().parse().ok())
-        .unwrap_or(0)
+    status_kb("self", "VmHWM").unwrap_or(0)
+}
+
+/// A `kB` field of `/proc/<process>/status` (`VmRSS`, `VmHWM`…).
+fn status_kb(process: &str, field: &str) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{process}/status")).ok()?;
+    let value = status.lines().find_map(|l| l.strip_prefix(field)?.strip_prefix(':'))?;
+    value.trim().trim_end_matches("kB").trim().parse().ok()
 }
 
 /// This process's peak resident set, from /proc.
@@ -859,6 +852,16 @@ async fn submit(
     Ok(SubmitFigures { errors, p50, p99, max })
 }
 
+/// Settings for many jobs to the one bench site: `concurrency` at once, no spacing, no per-site
+/// job limit, local addresses allowed.
+fn unthrottled(settings: &mut Settings, concurrency: usize) {
+    settings.fetch.guard = crate::scrape::guard::Policy::open();
+    settings.fetch.per_host_delay = Duration::ZERO;
+    settings.fetch.per_host_concurrency = concurrency;
+    settings.worker.concurrency = concurrency;
+    settings.worker.jobs_per_host = 0;
+}
+
 /// A one-page site on 127.0.0.1 that answers at once: its URL.
 async fn one_page_site() -> anyhow::Result<String> {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
@@ -874,11 +877,7 @@ async fn one_page_site() -> anyhow::Result<String> {
 async fn soak(mut settings: Settings, rate: u32, seconds: u64, concurrency: usize) -> anyhow::Result<()> {
     const WINDOW: Duration = Duration::from_secs(10);
     let site = one_page_site().await?;
-    settings.fetch.guard = crate::scrape::guard::Policy::open();
-    settings.fetch.per_host_delay = Duration::ZERO;
-    settings.fetch.per_host_concurrency = concurrency;
-    settings.worker.concurrency = concurrency;
-    settings.worker.jobs_per_host = 0;
+    unthrottled(&mut settings, concurrency);
     settings.limits.rate_per_second = 0.0;
     settings.limits.max_active_jobs = 0;
     let backend = app::connect(&settings).await?;
@@ -988,11 +987,7 @@ async fn soak(mut settings: Settings, rate: u32, seconds: u64, concurrency: usiz
 
 /// This process's resident set now, from /proc.
 fn current_rss_mb() -> f64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| s.lines().find_map(|l| l.strip_prefix("VmRSS:").map(|v| v.trim().to_string())))
-        .and_then(|kb| kb.trim_end_matches(" kB").trim().parse::<f64>().ok())
-        .map_or(0.0, |kb| kb / 1024.0)
+    status_kb("self", "VmRSS").map_or(0.0, |kb| kb as f64 / 1024.0)
 }
 
 fn num_cores() -> usize {
