@@ -116,14 +116,7 @@ async fn an_api_killed_during_a_burst_loses_no_accepted_job() {
             let (mut accepted, mut failed) = (Vec::new(), 0);
             while !stop.is_cancelled() {
                 tokio::time::sleep(Duration::from_millis(25)).await;
-                let res = client
-                    .http
-                    .post(format!("{}/api/v1/scrape/company", client.base))
-                    .bearer_auth(&client.key)
-                    .json(&serde_json::json!({"url": url}))
-                    .timeout(Duration::from_secs(5))
-                    .send()
-                    .await;
+                let res = submit_request(&client, &url, Duration::from_secs(5)).send().await;
                 match res {
                     Ok(res) if res.status() == 202 => {
                         let body: serde_json::Value = res.json().await.unwrap();
@@ -153,11 +146,7 @@ async fn an_api_killed_during_a_burst_loses_no_accepted_job() {
         unanswered += failed;
     }
     // Every job that exists — answered 202 or not — runs to its end; the 202s are among them.
-    let stored: Vec<String> = {
-        let db = env.db();
-        let mut statement = db.prepare("SELECT id FROM jobs").unwrap();
-        statement.query_map([], |r| r.get(0)).unwrap().map(Result::unwrap).collect()
-    };
+    let stored: Vec<String> = stored_job_ids(&env);
     for id in &accepted {
         assert!(stored.contains(id), "{id} was accepted but is not stored");
     }
@@ -273,17 +262,26 @@ async fn jobs_outlive_a_pub_sub_that_forgets_everything() {
     assert!(republished > 0);
 }
 
-/// Submits one job: the status code and the error body.
-async fn try_submit(client: &Client, url: &str) -> (u16, serde_json::Value, Option<String>) {
-    let res = client
+/// `POST /api/v1/scrape/company` for `url`, not yet sent.
+fn submit_request(client: &Client, url: &str, timeout: Duration) -> reqwest::RequestBuilder {
+    client
         .http
         .post(format!("{}/api/v1/scrape/company", client.base))
         .bearer_auth(&client.key)
         .json(&serde_json::json!({ "url": url }))
-        .timeout(Duration::from_secs(30))
-        .send()
-        .await
-        .unwrap();
+        .timeout(timeout)
+}
+
+/// Every job in the embedded store, whether its submit was answered or not.
+fn stored_job_ids(env: &TestEnv) -> Vec<String> {
+    let db = env.db();
+    let mut statement = db.prepare("SELECT id FROM jobs").unwrap();
+    statement.query_map([], |r| r.get(0)).unwrap().map(Result::unwrap).collect()
+}
+
+/// Submits one job: the status code and the error body.
+async fn try_submit(client: &Client, url: &str) -> (u16, serde_json::Value, Option<String>) {
+    let res = submit_request(client, url, Duration::from_secs(30)).send().await.unwrap();
     let code = res.status().as_u16();
     let retry_after = res.headers().get("retry-after").map(|v| v.to_str().unwrap().to_string());
     (code, res.json().await.unwrap_or_default(), retry_after)
@@ -370,11 +368,7 @@ async fn a_full_disk_answers_503_then_service_resumes() {
     let id = body["scrape_id"].as_str().unwrap().to_string();
     client.wait_status(&id, &["completed"], Duration::from_secs(20)).await;
     // Whatever was accepted while the disk filled completes too: nothing half-written.
-    let stored: Vec<String> = {
-        let db = env.db();
-        let mut statement = db.prepare("SELECT id FROM jobs").unwrap();
-        statement.query_map([], |r| r.get(0)).unwrap().map(Result::unwrap).collect()
-    };
+    let stored: Vec<String> = stored_job_ids(&env);
     assert!(stored.len() as i64 > jobs, "the job after the disk came back is stored");
     all_completed_once(&env, &client, &stored, Duration::from_secs(30)).await;
     println!("{refused} of 5 submits refused with 503 on a full disk; {} jobs, all completed", stored.len());
