@@ -3,6 +3,7 @@
 //! …". A round needs a funding verb and an amount or a round type in the same sentence; the
 //! same round told twice (by two pages, or a page and a feed item) is merged.
 
+use super::page::fold_whitespace;
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
@@ -103,11 +104,11 @@ fn sentences(text: &str) -> Vec<String> {
         let next = chars.get(i + 1).copied().unwrap_or(' ');
         // A full stop ends a sentence unless it sits inside a number ($1.5) or an initial.
         if matches!(c, '.' | '!' | '?' | '\n') && next.is_whitespace() {
-            out.push(current.split_whitespace().collect::<Vec<_>>().join(" "));
+            out.push(fold_whitespace(&current));
             current.clear();
         }
     }
-    out.push(current.split_whitespace().collect::<Vec<_>>().join(" "));
+    out.push(fold_whitespace(&current));
     out.retain(|s| s.len() > 10 && s.len() < 600);
     out
 }

@@ -4,6 +4,7 @@
 //! list of sources, structured data and meta tags before the page's own text; a field with no
 //! source stays empty.
 
+use super::page::fold_whitespace as clean;
 use scraper::{ElementRef, Html, Selector};
 use serde::Serialize;
 use serde_json::Value;
@@ -121,10 +122,6 @@ impl Tags {
     fn first(&self, keys: &[&str]) -> Option<String> {
         keys.iter().find_map(|k| self.0.get(*k).and_then(|v| v.first()).cloned())
     }
-}
-
-fn clean(s: &str) -> String {
-    s.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 fn text(el: ElementRef) -> String {

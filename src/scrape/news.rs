@@ -4,6 +4,7 @@
 
 use super::fetch::Fetcher;
 use super::meta;
+use super::page::fold_whitespace;
 use serde::{Deserialize, Serialize};
 use url::Url;
 
@@ -73,7 +74,7 @@ fn clean_text(s: &str) -> String {
     } else {
         s.to_string()
     };
-    text.split_whitespace().collect::<Vec<_>>().join(" ")
+    fold_whitespace(&text)
 }
 
 fn truncate(s: &str, max: usize) -> String {

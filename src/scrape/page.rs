@@ -56,10 +56,7 @@ pub fn analyze(html: &str, url: &Url) -> PageFacts {
         meta: meta::from_document(&doc, url),
         links: doc.select(&SEL.anchors).filter_map(|a| a.value().attr("href")).map(str::to_string).collect(),
         text: visible_text(&doc),
-        title: doc
-            .select(&SEL.title)
-            .next()
-            .map(|t| t.text().collect::<String>().split_whitespace().collect::<Vec<_>>().join(" ")),
+        title: doc.select(&SEL.title).next().map(|t| fold_whitespace(&t.text().collect::<String>())),
         logo_image: logo_image(&doc),
         hreflangs: doc
             .select(&SEL.alternates)
@@ -79,7 +76,8 @@ pub fn analyze(html: &str, url: &Url) -> PageFacts {
     }
 }
 
-/// Text nodes outside hidden elements, in one walk that skips hidden subtrees whole.
+/// Text nodes outside hidden elements, in one walk that skips hidden subtrees whole, folded
+/// as they are met (text nodes are words apart).
 fn visible_text(doc: &Html) -> String {
     let mut out = String::new();
     let mut stack = vec![*doc.root_element()];
@@ -90,13 +88,29 @@ fn visible_text(doc: &Html) -> String {
             }
         }
         if let Some(text) = node.value().as_text() {
-            out.push_str(text);
+            push_folded(&mut out, text);
+        }
+        stack.extend(node.children().rev());
+    }
+    out
+}
+
+/// `s` with each run of white space made one space and none at either end, the way a browser
+/// lays out text.
+pub fn fold_whitespace(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    push_folded(&mut out, s);
+    out
+}
+
+/// Appends the words of `s` to `out`, one space apart and from what `out` holds already.
+fn push_folded(out: &mut String, s: &str) {
+    for word in s.split_whitespace() {
+        if !out.is_empty() {
             out.push(' ');
         }
-        let children: Vec<_> = node.children().collect();
-        stack.extend(children.into_iter().rev());
+        out.push_str(word);
     }
-    out.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 fn logo_image(doc: &Html) -> Option<String> {
@@ -116,6 +130,18 @@ fn logo_image(doc: &Html) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn white_space_folds_to_single_spaces() {
+        assert_eq!(fold_whitespace(""), "");
+        assert_eq!(fold_whitespace(" \t\r\n "), "");
+        assert_eq!(fold_whitespace("  Acme \t builds\n\nrockets.\r\n"), "Acme builds rockets.");
+        assert_eq!(fold_whitespace("a\u{a0}b\u{2003}c\u{3000}d\u{85}e\u{b}f"), "a b c d e f", "Unicode's white space");
+        assert_eq!(fold_whitespace("zero\u{200b}width"), "zero\u{200b}width", "not white space");
+        let html = "<p>  one<b>two</b>\n three </p><p>four</p>";
+        let text = analyze(html, &Url::parse("https://acme.test/").unwrap()).text;
+        assert_eq!(text, "one two three four", "text nodes are words apart");
+    }
 
     #[test]
     fn one_pass_reads_text_links_and_assets() {

@@ -3,7 +3,7 @@
 //! evidence stays empty.
 
 use super::meta::{self, PageMeta};
-use super::page::PageFacts;
+use super::page::{PageFacts, fold_whitespace};
 use super::report::Company;
 use serde_json::{Map, Value};
 use std::collections::BTreeMap;
@@ -171,7 +171,7 @@ fn title_name(title: &str) -> Option<String> {
     title
         .split(['|', '–', '—', '·', ':'])
         .flat_map(|s| s.split(" - "))
-        .map(|s| s.split_whitespace().collect::<Vec<_>>().join(" "))
+        .map(fold_whitespace)
         .find(|s| !s.is_empty() && !matches!(squash(s).as_str(), "home" | "homepage" | "welcome"))
 }
 
