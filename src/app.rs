@@ -185,7 +185,7 @@ pub async fn run(settings: Settings, parts: Parts) -> anyhow::Result<()> {
         let probe = api::health::Probe {
             store: backend.store.clone(),
             broker: backend.broker.clone(),
-            topics: settings.topics.clone(),
+            topics: Arc::new(settings.topics.clone()),
         };
         let stop = shutdown.clone();
         tasks.spawn(async move {

@@ -14,7 +14,7 @@ pub struct NewKey {
 }
 
 pub fn hash(secret: &str) -> String {
-    Sha256::digest(secret.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
+    hex::encode(Sha256::digest(secret.as_bytes()))
 }
 
 fn record(secret: &str, name: &str) -> (ApiKey, String) {

@@ -21,7 +21,7 @@ use std::time::Instant;
 pub struct Probe {
     pub store: Arc<dyn Store>,
     pub broker: Arc<dyn Broker>,
-    pub topics: Topics,
+    pub topics: Arc<Topics>,
 }
 
 impl FromRef<AppState> for Probe {

@@ -26,9 +26,11 @@ use tokio_util::sync::CancellationToken;
 pub struct AppState {
     pub store: Arc<dyn Store>,
     pub broker: Arc<dyn Broker>,
-    pub topics: Topics,
+    /// Shared, as every field here: axum clones the state for each request (owned topic names
+    /// and address lists made clones a tenth of a submit's instructions).
+    pub topics: Arc<Topics>,
     /// Which webhook and company addresses are accepted.
-    pub guard: crate::scrape::guard::Policy,
+    pub guard: Arc<crate::scrape::guard::Policy>,
     pub max_request_bytes: usize,
     /// Seals and opens webhook signing secrets.
     pub secrets: Arc<SecretBox>,
@@ -44,8 +46,8 @@ impl AppState {
         AppState {
             store: backend.store.clone(),
             broker: backend.broker.clone(),
-            topics: settings.topics.clone(),
-            guard: settings.fetch.guard.clone(),
+            topics: Arc::new(settings.topics.clone()),
+            guard: Arc::new(settings.fetch.guard.clone()),
             max_request_bytes: settings.max_request_bytes,
             secrets,
             events_poll: settings.events_poll,

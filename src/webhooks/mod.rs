@@ -168,8 +168,7 @@ pub fn delivery_id(endpoint_id: &str, event: &JobEvent) -> String {
     // A job reaches each stage once and each final status once, so these name the event.
     let stage = if event.kind == PROGRESS { event.current_stage.as_str() } else { "" };
     let digest = Sha256::digest(format!("{endpoint_id}\n{}\n{}\n{stage}", event.job_id, event.kind));
-    let hex: String = digest.iter().take(16).map(|b| format!("{b:02x}")).collect();
-    format!("msg_{hex}")
+    format!("msg_{}", hex::encode(&digest[..16]))
 }
 
 #[cfg(test)]
