@@ -148,12 +148,16 @@ async fn queue(
         _ => None,
     };
     let project = settings.gcp_project_id.as_deref().unwrap_or("krawlr-bench");
-    let spec = app::subscriptions(settings).remove(0);
-    if let Some(host) = emulator {
-        // The emulator's JVM speeds up as it warms: whoever is measured first on a cold one
-        // loses. Warm it up first, unmeasured.
-        raw_pubsub(host, project, &spec, jobs.min(20_000), batch, consumers).await?;
-    }
+    let raw_queue = match emulator {
+        Some(host) => {
+            let raw = RawPubsub::create(host, project, &app::subscriptions(settings).remove(0)).await?;
+            // The emulator's JVM speeds up as it warms: whoever is measured first on a cold one
+            // loses. Warm it up first, unmeasured.
+            raw.run(jobs.min(20_000), batch, consumers).await?;
+            Some(raw)
+        }
+        None => None,
+    };
     let broker = backend.broker.clone();
     let topic = settings.topics.jobs.clone();
     // Built as the raw run builds its own, so that only the broker's path differs.
@@ -195,13 +199,9 @@ async fn queue(
     let rounds = if emulator.is_some() { rounds.max(1) } else { 1 };
     let (mut ours, mut raw) = (Vec::new(), Vec::new());
     for round in 0..rounds {
-        let raw_run = || async {
-            let host = emulator.expect("raw runs only on the emulator");
-            raw_pubsub(host, project, &spec, jobs, batch, consumers).await
-        };
-        let raw_first = emulator.is_some() && round % 2 == 1;
-        if raw_first {
-            raw.push(raw_run().await?);
+        let raw_first = round % 2 == 1;
+        if let Some(queue) = raw_queue.as_ref().filter(|_| raw_first) {
+            raw.push(queue.run(jobs, batch, consumers).await?);
         }
         let publish = |messages: Vec<OutgoingMessage>| {
             let (broker, topic) = (broker.clone(), topic.clone());
@@ -210,8 +210,8 @@ async fn queue(
         let published = publish_all(jobs, batch, |range| publish(range.map(message).collect())).await?;
         let processed = drain(jobs, consumers, consume).await?;
         ours.push((published, processed));
-        if emulator.is_some() && !raw_first {
-            raw.push(raw_run().await?);
+        if let Some(queue) = raw_queue.as_ref().filter(|_| !raw_first) {
+            raw.push(queue.run(jobs, batch, consumers).await?);
         }
         let mut line = format!("round {}: krawlr enqueue {published:.0}/s, process {processed:.0}/s", round + 1);
         if let Some((p, c)) = raw.last() {
@@ -240,6 +240,9 @@ async fn queue(
         );
         figures
     });
+    if let Some(queue) = raw_queue {
+        queue.delete().await;
+    }
     Ok(QueueFigures { publish, process, raw })
 }
 
@@ -306,88 +309,111 @@ where
 }
 
 /// The emulator's own rate, measured the same way through plain gRPC calls (gcloud-sdk's
-/// generated clients; no krawlr code) on a topic and subscription of its own.
-async fn raw_pubsub(
-    host: &str,
-    project: &str,
-    like: &crate::queue::SubscriptionSpec,
-    total: usize,
-    batch: usize,
-    consumers: usize,
-) -> anyhow::Result<(f64, f64)> {
-    use gcloud_sdk::GoogleApi;
-    use gcloud_sdk::google::pubsub::v1 as pb;
-    use gcloud_sdk::google::pubsub::v1::publisher_client::PublisherClient;
-    use gcloud_sdk::google::pubsub::v1::subscriber_client::SubscriberClient;
-    use gcloud_sdk::tonic::Request;
-    let url = format!("http://{host}");
-    let anonymous = || gcloud_sdk::google_cloud_auth::credentials::anonymous::Builder::new().build();
-    let publisher = GoogleApi::from_function_with_credentials(PublisherClient::new, &url, None, anonymous()).await?;
-    let subscriber = GoogleApi::from_function_with_credentials(SubscriberClient::new, &url, None, anonymous()).await?;
-    let id = uuid::Uuid::new_v4().simple().to_string();
-    let topic = format!("projects/{project}/topics/bench-raw-{}", &id[..8]);
-    let subscription = format!("projects/{project}/subscriptions/bench-raw-{}", &id[..8]);
-    publisher.get().create_topic(Request::new(pb::Topic { name: topic.clone(), ..Default::default() })).await?;
-    let seconds = |d: Duration| gcloud_sdk::prost_types::Duration { seconds: d.as_secs() as i64, nanos: 0 };
-    let spec = pb::Subscription {
-        name: subscription.clone(),
-        topic: topic.clone(),
-        ack_deadline_seconds: like.ack_deadline.as_secs() as i32,
-        retry_policy: Some(pb::RetryPolicy {
-            minimum_backoff: Some(seconds(like.min_backoff)),
-            maximum_backoff: Some(seconds(like.max_backoff)),
-        }),
-        dead_letter_policy: like.dead_letter_topic.as_ref().map(|t| pb::DeadLetterPolicy {
-            dead_letter_topic: format!("projects/{project}/topics/{t}"),
-            max_delivery_attempts: like.max_delivery_attempts.clamp(5, 100) as i32,
-        }),
-        ..Default::default()
-    };
-    subscriber.get().create_subscription(Request::new(spec)).await?;
+/// generated clients; no krawlr code) on a topic and subscription of its own, kept across
+/// rounds as krawlr keeps its own.
+struct RawPubsub {
+    publisher: gcloud_sdk::GoogleApi<
+        gcloud_sdk::google::pubsub::v1::publisher_client::PublisherClient<gcloud_sdk::GoogleAuthMiddleware>,
+    >,
+    subscriber: gcloud_sdk::GoogleApi<
+        gcloud_sdk::google::pubsub::v1::subscriber_client::SubscriberClient<gcloud_sdk::GoogleAuthMiddleware>,
+    >,
+    topic: String,
+    subscription: String,
+}
 
-    let publish = |range: std::ops::Range<usize>| {
-        let (publisher, topic) = (publisher.clone(), topic.clone());
-        async move {
-            let messages = range
-                .map(|i| pb::PubsubMessage {
-                    data: format!("{{\"job_id\":\"{i}\"}}").into_bytes(),
-                    attributes: [("job_id".to_string(), i.to_string())].into(),
-                    ..Default::default()
-                })
-                .collect();
-            publisher.get().publish(Request::new(pb::PublishRequest { topic, messages })).await?;
-            Ok(())
-        }
-    };
-    let publish_rate = publish_all(total, batch, publish).await?;
-    let consume = || {
-        let (subscriber, subscription) = (subscriber.clone(), subscription.clone());
-        move || {
-            let (subscriber, subscription) = (subscriber.clone(), subscription.clone());
+impl RawPubsub {
+    /// A topic and a subscription configured like `like`.
+    async fn create(host: &str, project: &str, like: &crate::queue::SubscriptionSpec) -> anyhow::Result<RawPubsub> {
+        use gcloud_sdk::GoogleApi;
+        use gcloud_sdk::google::pubsub::v1 as pb;
+        use gcloud_sdk::google::pubsub::v1::publisher_client::PublisherClient;
+        use gcloud_sdk::google::pubsub::v1::subscriber_client::SubscriberClient;
+        use gcloud_sdk::tonic::Request;
+        let url = format!("http://{host}");
+        let anonymous = || gcloud_sdk::google_cloud_auth::credentials::anonymous::Builder::new().build();
+        let publisher =
+            GoogleApi::from_function_with_credentials(PublisherClient::new, &url, None, anonymous()).await?;
+        let subscriber =
+            GoogleApi::from_function_with_credentials(SubscriberClient::new, &url, None, anonymous()).await?;
+        let id = uuid::Uuid::new_v4().simple().to_string();
+        let topic = format!("projects/{project}/topics/bench-raw-{}", &id[..8]);
+        let subscription = format!("projects/{project}/subscriptions/bench-raw-{}", &id[..8]);
+        publisher.get().create_topic(Request::new(pb::Topic { name: topic.clone(), ..Default::default() })).await?;
+        let seconds = |d: Duration| gcloud_sdk::prost_types::Duration { seconds: d.as_secs() as i64, nanos: 0 };
+        let spec = pb::Subscription {
+            name: subscription.clone(),
+            topic: topic.clone(),
+            ack_deadline_seconds: like.ack_deadline.as_secs() as i32,
+            retry_policy: Some(pb::RetryPolicy {
+                minimum_backoff: Some(seconds(like.min_backoff)),
+                maximum_backoff: Some(seconds(like.max_backoff)),
+            }),
+            dead_letter_policy: like.dead_letter_topic.as_ref().map(|t| pb::DeadLetterPolicy {
+                dead_letter_topic: format!("projects/{project}/topics/{t}"),
+                max_delivery_attempts: like.max_delivery_attempts.clamp(5, 100) as i32,
+            }),
+            ..Default::default()
+        };
+        subscriber.get().create_subscription(Request::new(spec)).await?;
+        Ok(RawPubsub { publisher, subscriber, topic, subscription })
+    }
+
+    /// Publishes `total` messages in batches, then pulls and acks them all: messages/s of each.
+    async fn run(&self, total: usize, batch: usize, consumers: usize) -> anyhow::Result<(f64, f64)> {
+        use gcloud_sdk::google::pubsub::v1 as pb;
+        use gcloud_sdk::tonic::Request;
+        let publish = |range: std::ops::Range<usize>| {
+            let (publisher, topic) = (self.publisher.clone(), self.topic.clone());
             async move {
-                #[allow(deprecated)]
-                let pull = pb::PullRequest {
-                    subscription: subscription.clone(),
-                    return_immediately: true,
-                    max_messages: batch as i32,
-                };
-                let received = subscriber.get().pull(Request::new(pull)).await?.into_inner().received_messages;
-                let ack_ids: Vec<String> = received.into_iter().map(|m| m.ack_id).collect();
-                let n = ack_ids.len();
-                if n > 0 {
-                    subscriber
-                        .get()
-                        .acknowledge(Request::new(pb::AcknowledgeRequest { subscription, ack_ids }))
-                        .await?;
-                }
-                Ok::<_, anyhow::Error>(n)
+                let messages = range
+                    .map(|i| pb::PubsubMessage {
+                        data: format!("{{\"job_id\":\"{i}\"}}").into_bytes(),
+                        attributes: [("job_id".to_string(), i.to_string())].into(),
+                        ..Default::default()
+                    })
+                    .collect();
+                publisher.get().publish(Request::new(pb::PublishRequest { topic, messages })).await?;
+                Ok(())
             }
-        }
-    };
-    let process_rate = drain(total, consumers, consume).await?;
-    let _ = subscriber.get().delete_subscription(Request::new(pb::DeleteSubscriptionRequest { subscription })).await;
-    let _ = publisher.get().delete_topic(Request::new(pb::DeleteTopicRequest { topic })).await;
-    Ok((publish_rate, process_rate))
+        };
+        let publish_rate = publish_all(total, batch, publish).await?;
+        let consume = || {
+            let (subscriber, subscription) = (self.subscriber.clone(), self.subscription.clone());
+            move || {
+                let (subscriber, subscription) = (subscriber.clone(), subscription.clone());
+                async move {
+                    #[allow(deprecated)]
+                    let pull = pb::PullRequest {
+                        subscription: subscription.clone(),
+                        return_immediately: true,
+                        max_messages: batch as i32,
+                    };
+                    let received = subscriber.get().pull(Request::new(pull)).await?.into_inner().received_messages;
+                    let ack_ids: Vec<String> = received.into_iter().map(|m| m.ack_id).collect();
+                    let n = ack_ids.len();
+                    if n > 0 {
+                        subscriber
+                            .get()
+                            .acknowledge(Request::new(pb::AcknowledgeRequest { subscription, ack_ids }))
+                            .await?;
+                    }
+                    Ok::<_, anyhow::Error>(n)
+                }
+            }
+        };
+        let process_rate = drain(total, consumers, consume).await?;
+        Ok((publish_rate, process_rate))
+    }
+
+    async fn delete(self) {
+        use gcloud_sdk::google::pubsub::v1 as pb;
+        use gcloud_sdk::tonic::Request;
+        let (subscription, topic) = (self.subscription, self.topic);
+        let request = Request::new(pb::DeleteSubscriptionRequest { subscription });
+        let _ = self.subscriber.get().delete_subscription(request).await;
+        let _ = self.publisher.get().delete_topic(Request::new(pb::DeleteTopicRequest { topic })).await;
+    }
 }
 
 async fn jobs(mut settings: Settings, n: usize, concurrency: usize) -> anyhow::Result<()> {
@@ -646,7 +672,8 @@ async fn all(settings: Settings, quick: bool) -> anyhow::Result<()> {
         gcp.backend = crate::config::Backend::Gcp;
         gcp.gcp_project_id
             .get_or_insert_with(|| format!("krawlr-bench-{}", &uuid::Uuid::new_v4().simple().to_string()[..6]));
-        let jobs = jobs / 5;
+        // As many as embedded: with 20,000 the emulator's publish phase lasted ~0.1 s and one
+        // garbage collection swung a round from 0.55x to 1.3x.
         let rounds = if quick { 1 } else { 5 };
         let q = queue(&gcp, jobs, 100, 4, rounds).await?;
         if let Some(raw) = q.raw {
