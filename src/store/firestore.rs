@@ -14,7 +14,7 @@ use crate::queue::OutgoingMessage;
 use crate::webhooks::{Delivery, Endpoint};
 use async_trait::async_trait;
 use firestore::errors::FirestoreError;
-use firestore::{FirestoreDb, FirestoreDbOptions};
+use firestore::{FirestoreDb, FirestoreDbOptions, FirestoreQueryCursor};
 use serde::{Deserialize, Serialize};
 
 const JOBS: &str = "jobs";
@@ -190,29 +190,20 @@ impl Store for FirestoreStore {
     ) -> Result<Vec<Job>, StoreError> {
         let key_id = key_id.to_string();
         let status = status.map(|s| s.as_str());
-        let before = after.map(|c| c.created_at);
-        // Jobs created in the same millisecond as the cursor's come first in this order; those
-        // up to the cursor are skipped here, so ask for enough to skip them.
-        let ties = if after.is_some() { 100 } else { 0 };
-        let jobs: Vec<Job> = self
+        let query = self
             .db
             .fluent()
             .select()
             .from(JOBS)
-            .filter(|q| {
-                q.for_all([
-                    q.field("key_id").eq(key_id.clone()),
-                    status.and_then(|s| q.field("status").eq(s)),
-                    before.and_then(|b| q.field("created_at").less_than_or_equal(b)),
-                ])
-            })
-            .order(|o| o.fields([o.field("created_at").desc(), o.field("id").desc()]))
-            .limit((limit + ties).min(u32::MAX as usize) as u32)
-            .obj()
-            .query()
-            .await?;
-        let past_cursor = |j: &Job| after.is_none_or(|c| (j.created_at, j.id.as_str()) < (c.created_at, c.id.as_str()));
-        Ok(jobs.into_iter().filter(past_cursor).take(limit).collect())
+            .filter(|q| q.for_all([q.field("key_id").eq(key_id.clone()), status.and_then(|s| q.field("status").eq(s))]))
+            .order(|o| o.fields([o.field("created_at").desc(), o.field("id").desc()]));
+        // The cursor names a place in that order, so jobs created in the cursor's millisecond
+        // are neither repeated nor skipped, however many there are.
+        let query = match after {
+            Some(c) => query.start_at(FirestoreQueryCursor::AfterValue(vec![c.created_at.into(), c.id.clone().into()])),
+            None => query,
+        };
+        Ok(query.limit(limit.min(u32::MAX as usize) as u32).obj().query().await?)
     }
 
     /// Needs the composite index (key_id, status) of `deploy/firestore.indexes.json`.

@@ -267,6 +267,14 @@ pub async fn jobs_are_listed_per_key_newest_first(store: Arc<dyn Store>) {
         store.create_job(&job, &message).await.unwrap();
         made.push((job.created_at, job.id.clone()));
     }
+    // And a crowd in one millisecond, more than a page and a hundred: paging must go through
+    // it by the cursor, not by skipping ties in memory.
+    for _ in 0..110 {
+        let (mut job, message) = new_job(&key);
+        job.created_at = 2_000;
+        store.create_job(&job, &message).await.unwrap();
+        made.push((job.created_at, job.id.clone()));
+    }
     store.transition(&made[0].1, &Transition::Cancel, None).await.unwrap();
     made.sort();
     made.reverse();
