@@ -14,7 +14,8 @@ use crate::queue::OutgoingMessage;
 use crate::webhooks::{Delivery, Endpoint};
 use async_trait::async_trait;
 use firestore::errors::FirestoreError;
-use firestore::{FirestoreDb, FirestoreDbOptions, FirestoreQueryCursor};
+use firestore::select_filter_builder::FirestoreQueryFilterBuilder;
+use firestore::{FirestoreDb, FirestoreDbOptions, FirestoreQueryCursor, FirestoreQueryFilter};
 use serde::{Deserialize, Serialize};
 
 const JOBS: &str = "jobs";
@@ -74,6 +75,24 @@ impl From<FirestoreError> for StoreError {
 }
 
 impl FirestoreStore {
+    /// How many jobs `filter` selects, by a count aggregation (no document is read).
+    async fn count_jobs<F>(&self, filter: F) -> Result<u64, StoreError>
+    where
+        F: Fn(FirestoreQueryFilterBuilder) -> Option<FirestoreQueryFilter> + Send,
+    {
+        let counted: Vec<Count> = self
+            .db
+            .fluent()
+            .select()
+            .from(JOBS)
+            .filter(filter)
+            .aggregate(|a| a.fields([a.field("count").count()]))
+            .obj()
+            .query()
+            .await?;
+        Ok(counted.first().map_or(0, |c| c.count))
+    }
+
     /// Connects to the project's default database (to the emulator when
     /// `FIRESTORE_EMULATOR_HOST` is set).
     pub async fn connect(project: &str) -> Result<FirestoreStore, StoreError> {
@@ -208,40 +227,15 @@ impl Store for FirestoreStore {
 
     /// Needs the composite index (key_id, status) of `deploy/firestore.indexes.json`.
     async fn count_active_jobs(&self, key_id: &str) -> Result<u64, StoreError> {
-        let key_id = key_id.to_string();
-        let counted: Vec<Count> = self
-            .db
-            .fluent()
-            .select()
-            .from(JOBS)
-            .filter(|q| {
-                q.for_all([
-                    q.field("key_id").eq(key_id.clone()),
-                    q.field("status").is_in(vec!["queued", "processing", "retrying"]),
-                ])
-            })
-            .aggregate(|a| a.fields([a.field("count").count()]))
-            .obj()
-            .query()
-            .await?;
-        Ok(counted.first().map_or(0, |c| c.count))
+        let active = vec!["queued", "processing", "retrying"];
+        self.count_jobs(|q| q.for_all([q.field("key_id").eq(key_id), q.field("status").is_in(active.clone())])).await
     }
 
     /// One count aggregation per status.
     async fn count_jobs_by_status(&self) -> Result<Vec<(JobStatus, u64)>, StoreError> {
         let mut out = Vec::new();
         for status in JobStatus::ALL {
-            let counted: Vec<Count> = self
-                .db
-                .fluent()
-                .select()
-                .from(JOBS)
-                .filter(|q| q.for_all([q.field("status").eq(status.as_str())]))
-                .aggregate(|a| a.fields([a.field("count").count()]))
-                .obj()
-                .query()
-                .await?;
-            out.push((status, counted.first().map_or(0, |c| c.count)));
+            out.push((status, self.count_jobs(|q| q.for_all([q.field("status").eq(status.as_str())])).await?));
         }
         Ok(out)
     }

@@ -276,6 +276,10 @@ pub async fn jobs_are_listed_per_key_newest_first(store: Arc<dyn Store>) {
         made.push((job.created_at, job.id.clone()));
     }
     store.transition(&made[0].1, &Transition::Cancel, None).await.unwrap();
+    assert_eq!(store.count_active_jobs(&key).await.unwrap(), made.len() as u64 - 1, "all but the cancelled one");
+    let by_status = store.count_jobs_by_status().await.unwrap();
+    let count = |s: JobStatus| by_status.iter().find(|(status, _)| *status == s).map_or(0, |(_, n)| *n);
+    assert!(count(JobStatus::Queued) >= made.len() as u64 - 1 && count(JobStatus::Cancelled) >= 1, "{by_status:?}");
     made.sort();
     made.reverse();
     let mut seen = Vec::new();
