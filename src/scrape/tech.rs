@@ -347,6 +347,7 @@ static AUTOMATA: LazyLock<Automata> = LazyLock::new(|| {
                 .map(|(on, needle)| match on {
                     Html => id(&mut html, needle),
                     Asset => id(&mut assets, needle),
+                    // Matched directly (a few short strings each): no pattern.
                     Generator | Header | Cookie => usize::MAX,
                 })
                 .collect()
@@ -488,5 +489,21 @@ mod tests {
         assert_eq!(stripe.category, "Payments");
         assert_eq!(stripe.evidence, "asset: https://js.stripe.com/v3/");
         assert!(!names.contains(&"Shopify"));
+    }
+
+    #[test]
+    fn html_rules_ignore_case_and_assets_give_the_first_that_matches() {
+        let html = r#"<html><body><DIV DATA-WF-PAGE="x"></DIV><div id="___GATSBY"></div>
+            <script src="/static/jquery-3.7.js"></script><script src="/static/jquery.min.js"></script>
+            <script src="/_app/immutable/entry/start.js"></script></body></html>"#;
+        let found = detect(&[page(html, &[])]);
+        let evidence = |name: &str| found.iter().find(|t| t.name == name).map(|t| t.evidence.as_str());
+        assert_eq!(evidence("Webflow"), Some("html: data-wf-page"));
+        assert_eq!(evidence("Gatsby"), Some("html: id=\"___gatsby\""));
+        assert_eq!(evidence("jQuery"), Some("asset: /static/jquery-3.7.js"), "the first asset, the first rule");
+        // One needle of two technologies is one pattern of the automaton: it serves both.
+        assert_eq!(evidence("Svelte"), Some("asset: /_app/immutable/entry/start.js"));
+        assert_eq!(evidence("SvelteKit"), Some("asset: /_app/immutable/entry/start.js"));
+        assert_eq!(evidence("React"), None);
     }
 }
