@@ -4,7 +4,7 @@
 //! list of sources, structured data and meta tags before the page's own text; a field with no
 //! source stays empty.
 
-use super::page::fold_whitespace as clean;
+use super::page::fold_whitespace;
 use scraper::{ElementRef, Html, Selector};
 use serde::Serialize;
 use serde_json::Value;
@@ -111,7 +111,7 @@ impl Tags {
         let mut tags: BTreeMap<String, Vec<String>> = BTreeMap::new();
         for m in doc.select(&SEL.meta) {
             let el = m.value();
-            let Some(content) = el.attr("content").map(clean).filter(|c| !c.is_empty()) else { continue };
+            let Some(content) = el.attr("content").map(fold_whitespace).filter(|c| !c.is_empty()) else { continue };
             for key in ["property", "name", "itemprop", "http-equiv"].iter().filter_map(|a| el.attr(a)) {
                 tags.entry(key.trim().to_ascii_lowercase()).or_default().push(content.clone());
             }
@@ -125,7 +125,7 @@ impl Tags {
 }
 
 fn text(el: ElementRef) -> String {
-    clean(&el.text().collect::<String>())
+    fold_whitespace(&el.text().collect::<String>())
 }
 
 /// Extracts everything this module knows from one page fetched from `url`.
@@ -287,7 +287,7 @@ pub fn is_type(obj: &serde_json::Map<String, Value>, types: &[&str]) -> bool {
 /// A text value: a string, the first of a list, or an object's `name`.
 pub fn string_of(v: &Value) -> Option<String> {
     match v {
-        Value::String(s) => Some(clean(s)).filter(|s| !s.is_empty()),
+        Value::String(s) => Some(fold_whitespace(s)).filter(|s| !s.is_empty()),
         Value::Array(a) => a.iter().find_map(string_of),
         Value::Object(o) => o.get("name").and_then(string_of),
         _ => None,
@@ -317,7 +317,7 @@ pub fn link_href(doc: &Html, rel: &str) -> Option<String> {
 fn itemprop_text(doc: &Html, prop: &str) -> Option<String> {
     let el = doc.select(&SEL.itemprop).find(|e| e.value().attr("itemprop") == Some(prop))?;
     let name = el.select(&SEL.itemprop).find(|e| e.value().attr("itemprop") == Some("name"));
-    let value = name.map(text).or_else(|| el.value().attr("content").map(clean)).unwrap_or_else(|| text(el));
+    let value = name.map(text).or_else(|| el.value().attr("content").map(fold_whitespace)).unwrap_or_else(|| text(el));
     (!value.is_empty() && value.len() < 100).then_some(value)
 }
 
@@ -435,7 +435,7 @@ fn person_name(raw: &str) -> Option<String> {
 fn byline_date(doc: &Html) -> Option<String> {
     doc.select(&SEL.dated).take(20).find_map(|el| {
         let text = el.text().collect::<String>();
-        let text = clean(&text);
+        let text = fold_whitespace(&text);
         let from_text = (!text.is_empty() && text.len() <= 80).then(|| iso_date(&text)).flatten();
         from_text.or_else(|| el.value().attr("title").and_then(iso_date))
     })
@@ -501,7 +501,12 @@ fn icons(doc: &Html, base: &Url) -> Vec<Icon> {
         let size = el.attr("sizes").and_then(|s| {
             s.split_ascii_whitespace().filter_map(|wh| wh.split(['x', 'X']).next()?.parse::<u32>().ok()).max()
         });
-        out.push(Icon { url: url.to_string(), rel: clean(&rel), size, mime: el.attr("type").map(str::to_string) });
+        out.push(Icon {
+            url: url.to_string(),
+            rel: fold_whitespace(&rel),
+            size,
+            mime: el.attr("type").map(str::to_string),
+        });
     }
     out
 }
@@ -527,7 +532,7 @@ fn feeds(doc: &Html, base: &Url) -> Vec<Feed> {
                 return None;
             }
             let url = base.join(l.value().attr("href")?.trim()).ok()?.to_string();
-            Some(Feed { url, mime, title: l.value().attr("title").map(clean) })
+            Some(Feed { url, mime, title: l.value().attr("title").map(fold_whitespace) })
         })
         .collect()
 }
