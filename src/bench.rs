@@ -160,11 +160,6 @@ async fn queue(
     };
     let broker = backend.broker.clone();
     let topic = settings.topics.jobs.clone();
-    // Built as the raw run builds its own, so that only the broker's path differs.
-    let message = |i: usize| OutgoingMessage {
-        data: format!("{{\"job_id\":\"{i}\"}}").into_bytes(),
-        attributes: [("job_id".to_string(), i.to_string())].into(),
-    };
     let subscription = settings.topics.jobs_subscription.clone();
     let consume = || {
         let (broker, subscription) = (broker.clone(), subscription.clone());
@@ -182,7 +177,7 @@ async fn queue(
     let single = jobs.min(if emulator.is_some() { 2_000 } else { 10_000 });
     let started = Instant::now();
     for i in 0..single {
-        broker.publish(&topic, &[message(i)]).await?;
+        broker.publish(&topic, &[queue_message(i)]).await?;
     }
     let single_rate = single as f64 / started.elapsed().as_secs_f64();
     drain(single, consumers, consume).await?;
@@ -207,7 +202,7 @@ async fn queue(
             let (broker, topic) = (broker.clone(), topic.clone());
             async move { broker.publish(&topic, &messages).await.map(|_| ()).map_err(anyhow::Error::from) }
         };
-        let published = publish_all(jobs, batch, |range| publish(range.map(message).collect())).await?;
+        let published = publish_all(jobs, batch, |range| publish(range.map(queue_message).collect())).await?;
         let processed = drain(jobs, consumers, consume).await?;
         ours.push((published, processed));
         if let Some(queue) = raw_queue.as_ref().filter(|_| !raw_first) {
@@ -244,6 +239,15 @@ async fn queue(
         queue.delete().await;
     }
     Ok(QueueFigures { publish, process, raw })
+}
+
+/// The `i`th message of the queue bench, the same bytes for krawlr and for the raw run, so that
+/// only the path to the broker differs.
+fn queue_message(i: usize) -> OutgoingMessage {
+    OutgoingMessage {
+        data: format!("{{\"job_id\":\"{i}\"}}").into_bytes(),
+        attributes: [("job_id".to_string(), i.to_string())].into(),
+    }
 }
 
 /// The middle value (the mean of the two middle ones for an even count); 0 for none.
@@ -367,9 +371,10 @@ impl RawPubsub {
             let (publisher, topic) = (self.publisher.clone(), self.topic.clone());
             async move {
                 let messages = range
-                    .map(|i| pb::PubsubMessage {
-                        data: format!("{{\"job_id\":\"{i}\"}}").into_bytes(),
-                        attributes: [("job_id".to_string(), i.to_string())].into(),
+                    .map(queue_message)
+                    .map(|m| pb::PubsubMessage {
+                        data: m.data,
+                        attributes: m.attributes.into_iter().collect(),
                         ..Default::default()
                     })
                     .collect();
