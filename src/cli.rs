@@ -9,6 +9,7 @@ use crate::queue::Ensured;
 use crate::scrape::{Run, STAGES};
 use anyhow::Context;
 use clap::{Parser, Subcommand};
+use futures_util::FutureExt;
 use std::process::ExitCode;
 
 #[derive(Debug, Parser)]
@@ -97,6 +98,9 @@ pub fn main(cli: Cli) -> ExitCode {
         }
     };
     crate::telemetry::init(&settings.log_filter, settings.log_json);
+    // The fault points named in `FAILPOINTS`, for as long as the process runs.
+    #[cfg(feature = "failpoints")]
+    let _failpoints = fail::FailScenario::setup();
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(runtime) => runtime,
         Err(e) => {
@@ -167,11 +171,18 @@ async fn scrape(settings: &Settings, raw: &str, pretty: bool) -> anyhow::Result<
             let secs = started.elapsed().as_secs_f32();
             eprint!("\r\x1b[2K[{:>3}%] {:<10} {secs:>5.1}s", stage.progress_percent(), stage.as_str());
         }
-        if let Err(e) = run.step(stage).await {
+        // A panic in a stage is an internal error of this run, reported like any failure.
+        let stepped = std::panic::AssertUnwindSafe(run.step(stage)).catch_unwind().await;
+        let failure = match stepped {
+            Ok(Ok(())) => None,
+            Ok(Err(e)) => Some(e.to_string()),
+            Err(_) => Some("internal error (logged above)".to_string()),
+        };
+        if let Some(failure) = failure {
             if show {
                 eprintln!();
             }
-            eprintln!("krawlr: scrape failed in stage {stage}: {e}");
+            eprintln!("krawlr: scrape failed in stage {stage}: {failure}");
             return Ok(ExitCode::FAILURE);
         }
     }
@@ -193,8 +204,12 @@ fn extract(file: &str, url: &str) -> anyhow::Result<()> {
     } else {
         bytes = std::fs::read(file).with_context(|| format!("cannot read {file}"))?;
     }
-    let html = crate::scrape::fetch::decode(&bytes, None);
-    println!("{}", serde_json::to_string_pretty(&crate::scrape::meta::extract(&html, &url))?);
+    let read = std::panic::catch_unwind(|| {
+        let html = crate::scrape::fetch::decode(&bytes, None);
+        crate::scrape::meta::extract(&html, &url)
+    });
+    let meta = read.map_err(|_| anyhow::anyhow!("internal error reading {file} (logged above)"))?;
+    println!("{}", serde_json::to_string_pretty(&meta)?);
     Ok(())
 }
 

@@ -96,6 +96,8 @@ pub struct WorkerSettings {
     pub reconcile_interval: Duration,
     /// Jobs of one site running at once across every worker (0: no limit).
     pub jobs_per_host: u32,
+    /// One attempt of a job at most; past it the attempt is abandoned as a transient failure.
+    pub job_timeout: Duration,
 }
 
 /// What one key may do.
@@ -257,6 +259,7 @@ impl Settings {
             )?,
             reconcile_interval: env.seconds("KRAWLR_RECONCILE_INTERVAL_SECONDS", 60.0, 0.1..=3600.0)?,
             jobs_per_host: env.parse("KRAWLR_JOBS_PER_HOST", 2, 0..=10_000)?,
+            job_timeout: env.seconds("KRAWLR_JOB_TIMEOUT_SECONDS", 300.0, 1.0..=86_400.0)?,
         };
         let fetch = FetchSettings {
             user_agent: env

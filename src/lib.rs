@@ -17,3 +17,14 @@ pub mod store;
 pub mod telemetry;
 pub mod webhooks;
 pub mod worker;
+
+/// A named fault point (the `fail` crate's, driven by `FAILPOINTS`, e.g.
+/// `FAILPOINTS='page_analysis=panic'`) in builds with the `failpoints` feature; nothing at all
+/// in other builds.
+#[macro_export]
+macro_rules! failpoint {
+    ($name:literal) => {
+        #[cfg(feature = "failpoints")]
+        fail::fail_point!($name);
+    };
+}

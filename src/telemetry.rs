@@ -13,6 +13,23 @@ pub fn init(filter: &str, json: bool) {
     } else {
         builder.with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr())).try_init()
     };
+    log_panics();
+}
+
+/// A panic becomes one error log line (with the enclosing spans' fields, such as `job_id`)
+/// instead of a trace on stderr; whoever catches it (the worker's supervision, a command)
+/// decides what it means.
+fn log_panics() {
+    std::panic::set_hook(Box::new(|info| {
+        let payload = info.payload();
+        let message = payload
+            .downcast_ref::<&str>()
+            .copied()
+            .or_else(|| payload.downcast_ref::<String>().map(String::as_str))
+            .unwrap_or("a panic without a message");
+        let location = info.location().map(ToString::to_string).unwrap_or_default();
+        tracing::error!(panic = message, %location, "internal error (a panic)");
+    }));
 }
 
 /// An error and its causes on one line (`a: b: c`), for logs and stored error messages.

@@ -4,10 +4,13 @@
 //! bytes and time. Only the homepage's host and its `www.` twin are crawled; every URL is
 //! fetched once.
 
+use super::cpu::CpuPool;
 use super::fetch::{Fetcher, Page};
 use super::page::PageFacts;
+use super::tech::Technology;
 use futures_util::StreamExt;
 use quick_xml::events::Event;
+use reqwest::header::HeaderMap;
 use serde::{Deserialize, Serialize};
 use std::collections::HashSet;
 use std::time::{Duration, Instant};
@@ -100,19 +103,47 @@ pub struct Limits {
     pub deadline: Instant,
 }
 
-/// A fetched page with what the crawl learned about it.
+/// What the crawl keeps of a fetched page: its facts, not its bytes, so that a crawl's memory
+/// grows with what it learned rather than with the pages' sizes.
 #[derive(Debug, Clone)]
 pub struct CrawledPage {
-    pub page: Page,
+    /// Where the page came from, after redirects.
+    pub url: Url,
     pub page_type: PageType,
-    pub html: String,
+    pub status: u16,
+    /// The body's size as fetched.
+    pub bytes: usize,
+    pub elapsed: Duration,
     pub facts: PageFacts,
+    /// The technologies the page shows, with their evidence.
+    pub technologies: Vec<Technology>,
+}
+
+impl CrawledPage {
+    /// Decodes, parses and reads `page` (CPU work: run it on the [`CpuPool`]), then lets its
+    /// body go.
+    pub fn read(page: Page, page_type: PageType) -> CrawledPage {
+        let html = page.text();
+        let facts = super::page::analyze(&html, &page.url);
+        let technologies = super::tech::detect_page(&html, &page.headers, &facts);
+        CrawledPage {
+            url: page.url,
+            page_type,
+            status: page.status,
+            bytes: page.body.len(),
+            elapsed: page.elapsed,
+            facts,
+            technologies,
+        }
+    }
 }
 
 #[derive(Debug, Default)]
 pub struct Crawl {
     /// The homepage first, then the others in rank order.
     pub pages: Vec<CrawledPage>,
+    /// The homepage's response headers (security headers are read from them).
+    pub home_headers: HeaderMap,
     pub robots_txt: bool,
     /// The sitemaps that answered.
     pub sitemaps: Vec<String>,
@@ -181,21 +212,28 @@ fn unescape(s: &str) -> String {
     s.replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", "\"").replace("&apos;", "'").replace("&amp;", "&")
 }
 
-/// Crawls from an already fetched and analysed homepage.
-pub async fn crawl(fetcher: &Fetcher, home: Page, home_facts: PageFacts, limits: Limits) -> Crawl {
+/// Crawls from an already fetched and read homepage. The page and byte caps are checked before
+/// each fetch starts, the time cap bounds every fetch, and pages are read on `cpu`.
+pub async fn crawl(
+    fetcher: &Fetcher,
+    cpu: &CpuPool,
+    home: CrawledPage,
+    home_headers: HeaderMap,
+    limits: Limits,
+) -> Crawl {
     let host = home.url.host_str().unwrap_or_default().to_string();
     let mut seen: HashSet<String> = HashSet::from([home.url.to_string()]);
-    let mut queue: Vec<Url> = links(&home_facts, &home.url, &host);
-    let mut crawl = Crawl::default();
-    let mut bytes = home.body.len();
-    let html = home.text();
-    crawl.pages.push(CrawledPage { page_type: PageType::Home, page: home.clone(), html, facts: home_facts });
+    let mut queue: Vec<Url> = links(&home.facts, &home.url, &host);
+    let mut crawl = Crawl { home_headers, ..Crawl::default() };
+    let mut bytes = home.bytes;
+    let home_url = home.url.clone();
+    crawl.pages.push(home);
 
-    let (robots, named) = fetcher.robots_info(&home.url).await.unwrap_or_default();
+    let (robots, named) = fetcher.robots_info(&home_url).await.unwrap_or_default();
     crawl.robots_txt = robots;
     let mut sitemaps: Vec<String> = named;
     if sitemaps.is_empty() {
-        sitemaps.push(home.url.join("/sitemap.xml").map(|u| u.to_string()).unwrap_or_default());
+        sitemaps.push(home_url.join("/sitemap.xml").map(|u| u.to_string()).unwrap_or_default());
     }
     let mut read = 0;
     while let Some(sitemap) = sitemaps.pop() {
@@ -204,7 +242,7 @@ pub async fn crawl(fetcher: &Fetcher, home: Page, home_facts: PageFacts, limits:
         }
         read += 1;
         let Ok(url) = Url::parse(&sitemap) else { continue };
-        let Ok(page) = fetcher.get(&url).await else { continue };
+        let Ok(page) = fetch_before(fetcher, &url, limits.deadline).await else { continue };
         let (locs, is_index) = sitemap_locs(&page.body);
         crawl.sitemaps.push(page.url.to_string());
         if is_index {
@@ -220,43 +258,54 @@ pub async fn crawl(fetcher: &Fetcher, home: Page, home_facts: PageFacts, limits:
     queue.sort_by_key(|u| (PageType::of(u).rank(), depth(u)));
     queue.truncate(limits.max_pages.saturating_sub(1));
 
-    // As many fetches at once as one host allows; pages are analysed on the blocking pool so
-    // that parsing uses every core.
+    // As many fetches at once as one host allows. Bytes are counted as pages arrive; once the
+    // budget is spent, or the time is up, no further fetch starts.
+    let spent = std::sync::atomic::AtomicUsize::new(bytes);
+    let spent = &spent;
     let fetches = futures_util::stream::iter(queue).map(|url| async move {
-        let left = limits.deadline.saturating_duration_since(Instant::now());
-        let result = tokio::time::timeout(left.max(Duration::from_millis(1)), fetcher.get(&url)).await;
-        let analysed = match result {
-            Ok(Ok(page)) if page.is_html() => {
-                let task = tokio::task::spawn_blocking(move || {
-                    let html = page.text();
-                    let facts = super::page::analyze(&html, &page.url);
-                    (page, html, facts)
-                });
-                Ok(Ok(task.await.expect("page analysis does not panic")))
+        if spent.load(std::sync::atomic::Ordering::Relaxed) >= limits.max_bytes {
+            return (url, Err("byte budget spent".to_string()));
+        }
+        if Instant::now() >= limits.deadline {
+            return (url, Err("time budget spent".to_string()));
+        }
+        let fetched = match fetch_before(fetcher, &url, limits.deadline).await {
+            Ok(page) if page.is_html() => {
+                spent.fetch_add(page.body.len(), std::sync::atomic::Ordering::Relaxed);
+                let page_type = PageType::of(&page.url);
+                Ok(cpu.run(move || CrawledPage::read(page, page_type)).await)
             }
-            Ok(Ok(page)) => Ok(Err(page)),
-            Ok(Err(e)) => Err(Some(e)),
-            Err(_) => Err(None),
+            Ok(page) => Err(format!("not HTML ({})", page.content_type().unwrap_or("no type"))),
+            Err(Some(e)) => Err(e.to_string()),
+            Err(None) => Err("time budget spent".to_string()),
         };
-        (url, analysed)
+        (url, fetched)
     });
     let mut fetches = fetches.buffered(fetcher.settings().per_host_concurrency.max(1) * 2);
-    while let Some((url, analysed)) = fetches.next().await {
-        match analysed {
-            Ok(Ok((page, html, facts))) if bytes + page.body.len() <= limits.max_bytes => {
-                bytes += page.body.len();
-                crawl.pages.push(CrawledPage { page_type: PageType::of(&page.url), page, html, facts });
+    while let Some((url, fetched)) = fetches.next().await {
+        match fetched {
+            Ok(page) if bytes + page.bytes <= limits.max_bytes => {
+                bytes += page.bytes;
+                crawl.pages.push(page);
             }
-            Ok(Ok(_)) => crawl.failures.push((url.to_string(), "byte budget spent".into())),
-            Ok(Err(page)) => {
-                let kind = page.content_type().unwrap_or("no type").to_string();
-                crawl.failures.push((url.to_string(), format!("not HTML ({kind})")));
-            }
-            Err(Some(e)) => crawl.failures.push((url.to_string(), e.to_string())),
-            Err(None) => crawl.failures.push((url.to_string(), "time budget spent".into())),
+            Ok(_) => crawl.failures.push((url.to_string(), "byte budget spent".into())),
+            Err(reason) => crawl.failures.push((url.to_string(), reason)),
         }
     }
     crawl
+}
+
+/// A fetch that gives up at `deadline`: `Err(None)` when the time ran out.
+async fn fetch_before(
+    fetcher: &Fetcher,
+    url: &Url,
+    deadline: Instant,
+) -> Result<Page, Option<super::fetch::FetchError>> {
+    let left = deadline.saturating_duration_since(Instant::now()).max(Duration::from_millis(1));
+    match tokio::time::timeout(left, fetcher.get(url)).await {
+        Ok(result) => result.map_err(Some),
+        Err(_) => Err(None),
+    }
 }
 
 #[cfg(test)]

@@ -205,7 +205,7 @@ impl HostGate {
                 .clone()
         };
         let permit = slot.permits.clone().acquire_owned().await.expect("never closed");
-        let delay = crawl_delay.map_or(self.delay, |d| d.min(MAX_CRAWL_DELAY).max(self.delay));
+        let delay = crawl_delay.map_or(self.delay, |d| d.max(self.delay));
         if !delay.is_zero() {
             let mut next = slot.next_start.lock().await;
             tokio::time::sleep_until((*next).into()).await;
@@ -213,6 +213,15 @@ impl HostGate {
         }
         permit
     }
+}
+
+/// A robots.txt `Crawl-delay` as a pause: whatever number a site writes (`inf`, `1e20`, `NaN`,
+/// negative) becomes one from zero to [`MAX_CRAWL_DELAY`].
+pub fn crawl_delay(seconds: f32) -> Duration {
+    if seconds.is_nan() || seconds <= 0.0 {
+        return Duration::ZERO;
+    }
+    Duration::try_from_secs_f32(seconds).map_or(MAX_CRAWL_DELAY, |d| d.min(MAX_CRAWL_DELAY))
 }
 
 /// A parsed robots.txt, or none (a missing file allows everything).
@@ -289,7 +298,7 @@ impl Fetcher {
                     return Err(FetchError::RobotsDisallowed { url: url.to_string() });
                 }
             }
-            let crawl_delay = rules.and_then(|r| r.delay).map(|d| Duration::from_secs_f32(d.max(0.0)));
+            let crawl_delay = rules.and_then(|r| r.delay).map(crawl_delay);
             let host = url.host_str().unwrap_or_default().to_string();
             let _permit = self.hosts.enter(&host, crawl_delay).await;
             let mut response = self.client.get(url.clone()).send().await.map_err(|e| classify(&url, e))?;
@@ -405,5 +414,21 @@ mod tests {
         assert!(!status(404).is_transient());
         assert!(!FetchError::Unresolvable { host: "x".into() }.is_transient());
         assert!(!FetchError::RobotsDisallowed { url: "x".into() }.is_transient());
+    }
+
+    #[test]
+    fn any_crawl_delay_a_site_writes_is_a_bounded_pause() {
+        assert_eq!(crawl_delay(f32::INFINITY), MAX_CRAWL_DELAY);
+        assert_eq!(crawl_delay(1e20), MAX_CRAWL_DELAY);
+        assert_eq!(crawl_delay(f32::NAN), Duration::ZERO);
+        assert_eq!(crawl_delay(f32::NEG_INFINITY), Duration::ZERO);
+        assert_eq!(crawl_delay(-3.0), Duration::ZERO);
+        assert_eq!(crawl_delay(1.5), Duration::from_millis(1500));
+        for written in ["inf", "1e20", "NaN", "-1", "99999999999999999999999999"] {
+            let robots =
+                parse_robots(format!("User-agent: *\nCrawl-delay: {written}\nDisallow: /private\n").as_bytes());
+            let delay = robots.and_then(|r| r.delay).map(crawl_delay).unwrap_or_default();
+            assert!(delay <= MAX_CRAWL_DELAY, "{written}: {delay:?}");
+        }
     }
 }

@@ -219,8 +219,11 @@ fn amount(sentence: &str) -> Option<(f64, String)> {
 
 /// Organisation names after a cue, up to the end of the clause: "led by A and B, with …".
 fn names_after(sentence: &str, cues: &[&str]) -> Vec<String> {
-    let lower = sentence.to_lowercase();
-    let Some((at, cue)) = cues.iter().filter_map(|c| lower.find(c).map(|i| (i, c))).min_by_key(|(i, _)| *i) else {
+    // Found in the sentence itself, not in a lower-cased copy: lower-casing changes the length
+    // of some letters (İ, K, ẞ), so an index into the copy is not one into the sentence.
+    let Some((at, cue)) =
+        cues.iter().filter_map(|c| find_ascii_ignore_case(sentence, c).map(|i| (i, c))).min_by_key(|(i, _)| *i)
+    else {
         return Vec::new();
     };
     let rest = &sentence[at + cue.len()..];
@@ -237,6 +240,13 @@ fn names_after(sentence: &str, cues: &[&str]) -> Vec<String> {
         .filter(|name| name.chars().next().is_some_and(char::is_uppercase) && name.len() <= 60)
         .take(10)
         .collect()
+}
+
+/// The byte offset of ASCII `needle` in `haystack`, ignoring ASCII case; always a char
+/// boundary, as the match starts and ends with ASCII bytes.
+fn find_ascii_ignore_case(haystack: &str, needle: &str) -> Option<usize> {
+    let (hay, needle) = (haystack.as_bytes(), needle.as_bytes());
+    (0..=hay.len().checked_sub(needle.len())?).find(|&i| hay[i..i + needle.len()].eq_ignore_ascii_case(needle))
 }
 
 /// The same round (type and amount agree, or one says less) from another source is merged.
@@ -338,5 +348,18 @@ mod tests {
         assert_eq!(a.lead_investors, ["Example Ventures"]);
         assert_eq!(a.investors, ["Orbit Partners"]);
         assert_eq!(f.total_raised, Some(23e6));
+    }
+
+    #[test]
+    fn letters_that_change_length_when_lower_cased_do_not_shift_the_investors() {
+        // İ (2 bytes) lower-cases to "i̇" (3 bytes), the Kelvin sign K (3) to "k" (1), ẞ (3) to "ß" (2):
+        // an index found in the lower-cased sentence points elsewhere in the sentence itself.
+        for prefix in ["İİİİİİ İstanbul'da", "KKKKKKKKKK Kelvin Labs", "ẞẞẞẞẞ GROẞ AG"] {
+            let f = one(&format!("{prefix} raised $12 million in Series B funding led by Northwind Ventures."));
+            assert_eq!(f.rounds.len(), 1, "{prefix}: {f:?}");
+            assert_eq!(f.rounds[0].lead_investors, ["Northwind Ventures"], "{prefix}");
+        }
+        assert_eq!(find_ascii_ignore_case("İx LED BY y", "led by "), Some(4));
+        assert_eq!(find_ascii_ignore_case("ab", "abc"), None);
     }
 }

@@ -130,7 +130,7 @@ fn text(el: ElementRef) -> String {
 
 /// Extracts everything this module knows from one page fetched from `url`.
 pub fn extract(html: &str, url: &Url) -> PageMeta {
-    from_document(&Html::parse_document(html), url)
+    from_document(&super::page::parse(html), url)
 }
 
 pub fn from_document(doc: &Html, url: &Url) -> PageMeta {
@@ -339,7 +339,8 @@ pub fn iso_date(raw: &str) -> Option<String> {
         .or_else(|| {
             // An offset without a colon, 2021-02-12T16:09:42+0000, read before a bare time is
             // taken as UTC.
-            let (head, tail) = raw.split_at(raw.len().checked_sub(5)?);
+            let cut = raw.len().checked_sub(5)?;
+            let (head, tail) = (raw.get(..cut)?, raw.get(cut..)?);
             let offset =
                 UtcOffset::parse(tail, format_description!("[offset_hour sign:mandatory][offset_minute]")).ok()?;
             let naive = format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]");
@@ -632,5 +633,26 @@ mod tests {
         assert_eq!(iso_639_1("en-US").as_deref(), Some("en"));
         assert_eq!(iso_639_1("pt_BR").as_deref(), Some("pt"));
         assert_eq!(iso_639_1("english"), None);
+    }
+
+    #[test]
+    fn dates_in_any_script_never_panic() {
+        // Each cut a byte string inside a multibyte character before.
+        for raw in [
+            "3 января, пятница",
+            "3 января 2024",
+            "2024年1月5日",
+            "2024年1月5日 金曜日",
+            "١٢ مارس ٢٠٢٤",
+            "12 مارس 2024",
+            "12. März 2024",
+            "🗓️🗓️",
+            "é",
+            "2021-02-12T16:09:42+0٠٠٠",
+        ] {
+            let _ = iso_date(raw);
+            let _ = precise_date([Some(raw.to_string()), Some(format!("{raw}:00"))]);
+            let _ = text_date(raw);
+        }
     }
 }

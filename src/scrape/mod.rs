@@ -2,6 +2,7 @@
 //! the worker drives a [`Run`] stage by stage and records progress in between, and
 //! `krawlr scrape` drives the same run in the foreground.
 
+pub mod cpu;
 pub mod crawl;
 pub mod edgar;
 pub mod enrich;
@@ -18,8 +19,8 @@ pub mod tech;
 pub mod website;
 
 use crate::job::{JobOptions, Stage, rfc3339};
-use crawl::Crawl;
-use fetch::{FetchError, Fetcher, Page};
+use crawl::{Crawl, CrawledPage};
+use fetch::{FetchError, Fetcher};
 use report::{Report, StageError};
 use url::Url;
 
@@ -36,12 +37,20 @@ pub enum ScrapeError {
     InvalidUrl(String),
     #[error("{url} is not an HTML page (Content-Type: {content_type})")]
     NotHtml { url: String, content_type: String },
+    /// A bug met by this input (a panic in a stage): the attempt fails, the process lives on.
+    #[error("internal_error: {0}")]
+    Internal(String),
+    /// The attempt ran past `KRAWLR_JOB_TIMEOUT_SECONDS` and was abandoned.
+    #[error("the attempt ran past its deadline of {0:?} and was abandoned")]
+    DeadlineExceeded(std::time::Duration),
 }
 
 impl ScrapeError {
     pub fn is_transient(&self) -> bool {
         match self {
             ScrapeError::Fetch(e) => e.is_transient(),
+            // Tried again like any other failure, up to the attempts allowed, then failed.
+            ScrapeError::Internal(_) | ScrapeError::DeadlineExceeded(_) => true,
             ScrapeError::NotHtml { .. } | ScrapeError::InvalidUrl(_) => false,
         }
     }
@@ -53,6 +62,8 @@ pub struct Scraper {
     pub edgar: edgar::Edgar,
     /// The enrichment model and its client, when configured.
     pub llm: Option<(reqwest::Client, crate::config::LlmSettings)>,
+    /// Where pages are parsed and read.
+    pub cpu: cpu::CpuPool,
 }
 
 impl Scraper {
@@ -64,6 +75,7 @@ impl Scraper {
                 Some(llm) => Some((reqwest::Client::builder().build()?, llm.clone())),
                 None => None,
             },
+            cpu: cpu::CpuPool::per_core(),
         })
     }
 }
@@ -73,8 +85,8 @@ pub struct Run<'a> {
     scraper: &'a Scraper,
     url: Url,
     max_pages: usize,
-    /// Set by the `profile` stage.
-    home: Option<(Page, page::PageFacts)>,
+    /// Set by the `profile` stage: the homepage and its response headers.
+    home: Option<(CrawledPage, reqwest::header::HeaderMap)>,
     /// Set by the `website` stage.
     crawl: Option<Crawl>,
     report: Report,
@@ -121,34 +133,35 @@ impl<'a> Run<'a> {
                 content_type: page.content_type().unwrap_or("none").to_string(),
             });
         }
-        let language = page.headers.get(reqwest::header::CONTENT_LANGUAGE).and_then(|v| v.to_str().ok());
-        let facts = page::analyze(&page.text(), &page.url);
-        let found = profile::from_facts(&facts, &page.url, language);
+        let headers = page.headers.clone();
+        let home = self.scraper.cpu.run(move || CrawledPage::read(page, crawl::PageType::Home)).await;
+        let language = headers.get(reqwest::header::CONTENT_LANGUAGE).and_then(|v| v.to_str().ok());
+        let found = profile::from_facts(&home.facts, &home.url, language);
         self.report.company = found.company;
         self.report.sources.extend(found.sources);
-        self.home = Some((page, facts));
+        self.home = Some((home, headers));
         Ok(())
     }
 
     /// Crawls the site from the homepage; contacts found on its other pages join the profile.
     async fn website(&mut self) {
-        let Some((home, home_facts)) = self.home.take() else { return };
+        let Some((home, home_headers)) = self.home.take() else { return };
         let settings = self.scraper.fetcher.settings();
         let limits = crawl::Limits {
             max_pages: self.max_pages,
             max_bytes: settings.crawl_max_bytes,
             deadline: std::time::Instant::now() + settings.crawl_timeout,
         };
-        let crawled = crawl::crawl(&self.scraper.fetcher, home, home_facts, limits).await;
+        let crawled = crawl::crawl(&self.scraper.fetcher, &self.scraper.cpu, home, home_headers, limits).await;
         self.report.website = Some(website::summarize(&crawled));
         if self.report.company.favicon.is_none() {
-            self.probe_favicon(&crawled.pages[0].page.url).await;
+            self.probe_favicon(&crawled.pages[0].url).await;
         }
         if self.report.company.founded_year.is_none() {
             let about_first =
                 crawled.pages.iter().filter(|p| matches!(p.page_type, crawl::PageType::About | crawl::PageType::Home));
             if let Some((year, url)) =
-                about_first.filter_map(|p| Some((profile::founded_year_in(&p.facts.text)?, &p.page.url))).next()
+                about_first.filter_map(|p| Some((profile::founded_year_in(&p.facts.text)?, &p.url))).next()
             {
                 self.report.company.founded_year = Some(year);
                 self.report.sources.insert("company.founded_year".into(), url.to_string());
@@ -156,7 +169,7 @@ impl<'a> Run<'a> {
         }
         for page in crawled.pages.iter().skip(1) {
             let found = &page.facts.meta;
-            let source = page.page.url.to_string();
+            let source = page.url.to_string();
             let company = &mut self.report.company;
             let sources = &mut self.report.sources;
             let mut note = |field: &str, added: bool| {
@@ -269,7 +282,7 @@ impl<'a> Run<'a> {
             .unwrap_or_default()
             .iter()
             .filter(|p| matches!(p.page_type, Press | News | Blog | About | Investors | Home))
-            .map(|p| (p.facts.text.clone(), p.page.url.to_string(), p.facts.meta.published.clone()))
+            .map(|p| (p.facts.text.clone(), p.url.to_string(), p.facts.meta.published.clone()))
             .collect();
         let mut announcements: Vec<funding::Announcement> = item_texts
             .iter()
@@ -301,7 +314,7 @@ impl<'a> Run<'a> {
             if let (Some(title), Some(date)) = (&meta.title, &meta.published) {
                 items.push(news::NewsItem {
                     title: title.clone(),
-                    url: Some(page.page.url.to_string()),
+                    url: Some(page.url.to_string()),
                     date: Some(date.clone()),
                     source: source.clone(),
                     summary: meta.description.clone(),

@@ -129,14 +129,27 @@ fn trailing(rest: &std::iter::Peekable<std::str::Chars>) -> bool {
     false
 }
 
-/// Top-level microdata items: `{"type": …, "properties": {…}}`, nested items inline.
+/// Top-level microdata items read at most from one page.
+const MAX_ITEMS: usize = 200;
+/// Items nested in items at most; a deeper one is read as its text.
+const MAX_ITEM_DEPTH: usize = 16;
+/// Property values one item keeps at most.
+const MAX_PROPERTIES: usize = 256;
+
+/// Top-level microdata items: `{"type": …, "properties": {…}}`, nested items inline. Walks
+/// with an explicit stack and a bounded item depth, so a page of 200,000 nested scopes costs
+/// time in proportion to its size and no stack.
 pub fn microdata(doc: &Html, base: &Url) -> Vec<Value> {
-    doc.select(&SCOPES).filter(|e| e.value().attr("itemprop").is_none()).map(|e| item(e, base)).collect()
+    doc.select(&SCOPES)
+        .filter(|e| e.value().attr("itemprop").is_none())
+        .take(MAX_ITEMS)
+        .map(|e| item(e, base, 0))
+        .collect()
 }
 
-fn item(scope: ElementRef, base: &Url) -> Value {
+fn item(scope: ElementRef, base: &Url, depth: usize) -> Value {
     let mut properties = Map::new();
-    collect(scope, base, &mut properties);
+    collect(scope, base, depth, &mut properties);
     let mut out = Map::new();
     if let Some(types) = scope.value().attr("itemtype") {
         let types: Vec<&str> = types.split_whitespace().collect();
@@ -152,13 +165,24 @@ fn item(scope: ElementRef, base: &Url) -> Value {
     Value::Object(out)
 }
 
-/// Properties under `el` that belong to the item whose scope `el` is (or is inside).
-fn collect(el: ElementRef, base: &Url, properties: &mut Map<String, Value>) {
-    for child in el.children().filter_map(ElementRef::wrap) {
+/// Properties under `scope` that belong to its item: a depth-first walk in page order that
+/// does not enter nested scopes (they are items of their own).
+fn collect(scope: ElementRef, base: &Url, depth: usize, properties: &mut Map<String, Value>) {
+    fn children(el: ElementRef) -> impl Iterator<Item = ElementRef> {
+        el.children().filter_map(ElementRef::wrap).collect::<Vec<_>>().into_iter().rev()
+    }
+    let mut stack: Vec<ElementRef> = children(scope).collect();
+    let mut kept = 0;
+    while let Some(child) = stack.pop() {
         let scoped = child.value().attr("itemscope").is_some();
         if let Some(names) = child.value().attr("itemprop") {
-            let value = if scoped { item(child, base) } else { value_of(child, base) };
+            let value =
+                if scoped && depth < MAX_ITEM_DEPTH { item(child, base, depth + 1) } else { value_of(child, base) };
             for name in names.split_whitespace() {
+                kept += 1;
+                if kept > MAX_PROPERTIES {
+                    return;
+                }
                 match properties.get_mut(name) {
                     Some(Value::Array(list)) => list.push(value.clone()),
                     Some(existing) => *existing = Value::Array(vec![existing.clone(), value.clone()]),
@@ -169,7 +193,7 @@ fn collect(el: ElementRef, base: &Url, properties: &mut Map<String, Value>) {
             }
         }
         if !scoped {
-            collect(child, base, properties);
+            stack.extend(children(child));
         }
     }
 }
@@ -242,24 +266,40 @@ impl Readable {
         "nav",
     ];
 
+    /// Most nodes read for one value; the rest of a huge element is left out.
+    const MAX_NODES: usize = 10_000;
+
+    /// Walks `el` with ego_tree's open/close edges, so no depth costs stack.
     fn element(&mut self, el: ElementRef) {
-        for child in el.children() {
-            if let Some(text) = child.value().as_text() {
-                self.text(text);
-            } else if let Some(child) = ElementRef::wrap(child) {
-                let name = child.value().name();
-                if matches!(name, "script" | "style" | "template") {
-                    continue;
+        use ego_tree::iter::Edge;
+        // While inside a script, style or template: the depth of nesting within it.
+        let mut hidden = 0usize;
+        for (seen, edge) in el.traverse().skip(1).enumerate() {
+            if seen >= Self::MAX_NODES {
+                break;
+            }
+            match edge {
+                Edge::Open(node) => {
+                    if let Some(name) = node.value().as_element().map(|e| e.name()) {
+                        if hidden > 0 || matches!(name, "script" | "style" | "template") {
+                            hidden += 1;
+                        } else if name == "br" {
+                            self.pending = self.pending.max(1);
+                        } else if Self::BLOCKS.contains(&name) {
+                            self.pending = self.pending.max(2);
+                        }
+                    } else if let Some(text) = node.value().as_text().filter(|_| hidden == 0) {
+                        self.text(text);
+                    }
                 }
-                let block = Self::BLOCKS.contains(&name);
-                if name == "br" {
-                    self.pending = self.pending.max(1);
-                } else if block {
-                    self.pending = self.pending.max(2);
-                }
-                self.element(child);
-                if block {
-                    self.pending = self.pending.max(2);
+                Edge::Close(node) => {
+                    if let Some(name) = node.value().as_element().map(|e| e.name()) {
+                        if hidden > 0 {
+                            hidden -= 1;
+                        } else if Self::BLOCKS.contains(&name) {
+                            self.pending = self.pending.max(2);
+                        }
+                    }
                 }
             }
         }
@@ -317,5 +357,31 @@ mod tests {
                 "offers": {"type": "http://schema.org/Offer", "properties": {"price": "119.99", "name": "Deal"}}}})
             ]
         );
+    }
+
+    #[test]
+    fn deeply_nested_items_need_no_stack() {
+        let depth = 200_000;
+        let mut html = String::with_capacity(depth * 60);
+        for i in 0..depth {
+            html.push_str(&format!("<div itemprop=\"p{}\" itemscope>", i % 7));
+        }
+        html.push_str("<span itemprop=name>deep</span>");
+        let html = format!("<div itemscope>{html}</div>");
+        // On a thread with a small stack, so that a walker recursing per level would overflow.
+        let items = std::thread::Builder::new()
+            .stack_size(256 << 10)
+            .spawn(move || microdata(&crate::scrape::page::parse(&html), &Url::parse("https://acme.test/").unwrap()))
+            .unwrap()
+            .join()
+            .unwrap();
+        assert_eq!(items.len(), 1);
+        let mut value = &items[0];
+        let mut levels = 0;
+        while let Some(inner) = value["properties"].as_object().and_then(|p| p.values().next()) {
+            value = inner;
+            levels += 1;
+        }
+        assert!(levels <= MAX_ITEM_DEPTH + 1, "{levels}");
     }
 }

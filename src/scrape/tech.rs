@@ -5,7 +5,9 @@
 //! that matched first.
 
 use super::crawl::CrawledPage;
+use super::page::PageFacts;
 use aho_corasick::AhoCorasick;
+use reqwest::header::HeaderMap;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::sync::LazyLock;
@@ -369,32 +371,28 @@ struct Signals<'a> {
     cookies: Vec<String>,
 }
 
-fn signals(page: &CrawledPage) -> Signals<'_> {
+fn signals<'a>(html: &str, headers: &HeaderMap, facts: &'a PageFacts) -> Signals<'a> {
     let automata = &*AUTOMATA;
     let mut assets = vec![None; automata.assets.patterns_len()];
-    for asset in &page.facts.assets {
+    for asset in &facts.assets {
         for m in automata.assets.find_overlapping_iter(asset.as_str()) {
             assets[m.pattern().as_usize()].get_or_insert(asset.as_str());
         }
     }
-    let mut html = vec![false; automata.html.patterns_len()];
-    for m in automata.html.find_overlapping_iter(page.html.as_str()) {
-        html[m.pattern().as_usize()] = true;
+    let mut html_found = vec![false; automata.html.patterns_len()];
+    for m in automata.html.find_overlapping_iter(html) {
+        html_found[m.pattern().as_usize()] = true;
     }
-    let headers = page
-        .page
-        .headers
+    let header_lines = headers
         .iter()
         .map(|(name, value)| format!("{}: {}", name.as_str(), value.to_str().unwrap_or_default().to_ascii_lowercase()))
         .collect();
-    let cookies = page
-        .page
-        .headers
+    let cookies = headers
         .get_all(reqwest::header::SET_COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok()?.split('=').next().map(|n| n.trim().to_ascii_lowercase()))
         .collect();
-    Signals { assets, html, generators: &page.facts.generators, headers, cookies }
+    Signals { assets, html: html_found, generators: &facts.generators, headers: header_lines, cookies }
 }
 
 /// The evidence for `needle` (pattern `pattern` of its kind's automaton) on a page, if any.
@@ -409,22 +407,26 @@ fn matches(s: &Signals, on: On, needle: &str, pattern: usize) -> Option<String> 
     found.map(|f| f.chars().take(160).collect())
 }
 
-/// Every technology the pages show, the homepage's evidence first.
+/// Every technology one page shows, with its evidence.
+pub fn detect_page(html: &str, headers: &HeaderMap, facts: &PageFacts) -> Vec<Technology> {
+    let s = signals(html, headers, facts);
+    RULES
+        .iter()
+        .zip(&AUTOMATA.patterns)
+        .filter_map(|((name, category, rules), patterns)| {
+            let evidence = rules.iter().zip(patterns).find_map(|((on, needle), p)| matches(&s, *on, needle, *p))?;
+            Some(Technology { name: name.to_string(), category: category.to_string(), evidence })
+        })
+        .collect()
+}
+
+/// Every technology the pages show, each with the first page's evidence (the homepage's first).
 pub fn detect(pages: &[CrawledPage]) -> Vec<Technology> {
-    let mut found: BTreeMap<&str, Technology> = BTreeMap::new();
-    for page in pages {
-        let s = signals(page);
-        for ((name, category, rules), patterns) in RULES.iter().zip(&AUTOMATA.patterns) {
-            if found.contains_key(name) {
-                continue;
-            }
-            let evidence = rules.iter().zip(patterns).find_map(|((on, needle), p)| matches(&s, *on, needle, *p));
-            if let Some(evidence) = evidence {
-                found.insert(name, Technology { name: name.to_string(), category: category.to_string(), evidence });
-            }
-        }
+    let mut found: BTreeMap<&str, &Technology> = BTreeMap::new();
+    for technology in pages.iter().flat_map(|p| &p.technologies) {
+        found.entry(technology.name.as_str()).or_insert(technology);
     }
-    let mut out: Vec<Technology> = found.into_values().collect();
+    let mut out: Vec<Technology> = found.into_values().cloned().collect();
     out.sort_by(|a, b| (&a.category, &a.name).cmp(&(&b.category, &b.name)));
     out
 }
@@ -439,7 +441,7 @@ mod tests {
     use super::*;
     use crate::scrape::crawl::PageType;
     use crate::scrape::fetch::Page;
-    use reqwest::header::{HeaderMap, HeaderValue};
+    use reqwest::header::HeaderValue;
 
     fn page(html: &str, headers: &[(&'static str, &'static str)]) -> CrawledPage {
         let mut map = HeaderMap::new();
@@ -454,8 +456,7 @@ mod tests {
             truncated: false,
             elapsed: std::time::Duration::ZERO,
         };
-        let facts = crate::scrape::page::analyze(html, &page.url);
-        CrawledPage { page, page_type: PageType::Home, html: html.to_string(), facts }
+        CrawledPage::read(page, PageType::Home)
     }
 
     #[test]

@@ -17,11 +17,11 @@ const SECURITY_HEADERS: &[&str] = &[
 ];
 
 pub fn summarize(crawl: &Crawl) -> Website {
-    let home = &crawl.pages[0].page;
+    let home = &crawl.pages[0];
     let mut security_headers = BTreeMap::new();
     let mut missing = Vec::new();
     for name in SECURITY_HEADERS {
-        match home.headers.get(*name).and_then(|v| v.to_str().ok()) {
+        match crawl.home_headers.get(*name).and_then(|v| v.to_str().ok()) {
             Some(value) => {
                 security_headers.insert(name.to_string(), value.to_string());
             }
@@ -67,11 +67,11 @@ pub fn summarize(crawl: &Crawl) -> Website {
 
 fn summary(crawled: &CrawledPage, title: Option<String>) -> PageSummary {
     PageSummary {
-        url: crawled.page.url.to_string(),
+        url: crawled.url.to_string(),
         page_type: crawled.page_type,
-        status: crawled.page.status,
-        bytes: crawled.page.body.len() as u64,
-        response_ms: crawled.page.elapsed.as_millis() as u64,
+        status: crawled.status,
+        bytes: crawled.bytes as u64,
+        response_ms: crawled.elapsed.as_millis() as u64,
         title,
     }
 }

@@ -5,6 +5,7 @@ use crate::job::{Job, Stage, Transition};
 use crate::queue::{AckId, ReceivedMessage};
 use crate::scrape::{Run, STAGES, ScrapeError, report::Report};
 use crate::store::{Applied, StoreError};
+use futures_util::FutureExt;
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
@@ -23,6 +24,15 @@ enum Outcome {
     Interrupted,
     /// Another consumer holds the message now.
     LeaseLost,
+}
+
+/// What a caught panic said, for the job's error.
+fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
+    panic
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "a panic without a message".to_string())
 }
 
 /// How often a job waiting for a site's slot asks again.
@@ -59,15 +69,21 @@ impl Worker {
         info!(url = %job.url, "job started");
         self.publish_event(&job, "scrape.progress").await;
 
-        let lease_lost = CancellationToken::new();
-        let keeper = tokio::spawn(self.keep_lease(&job, message.ack_id.clone(), lease_lost.clone()));
+        // The attempt owns everything it runs: the stages, and the lease keeper beside them in
+        // the same `select!`. Whichever way the attempt ends (done, failed, panicked, past its
+        // deadline, interrupted, lease lost), the keeper stops with it.
         let slot = self.host_slot(&job);
+        let deadline = self.settings.job_timeout;
+        let stages = std::panic::AssertUnwindSafe(self.run_in_slot(&job, slot.as_ref())).catch_unwind();
         let outcome = tokio::select! {
-            outcome = self.run_in_slot(&job, slot.as_ref()) => outcome,
+            ran = tokio::time::timeout(deadline, stages) => match ran {
+                Ok(Ok(outcome)) => outcome,
+                Ok(Err(panic)) => Outcome::Failed(ScrapeError::Internal(panic_message(panic.as_ref()))),
+                Err(_) => Outcome::Failed(ScrapeError::DeadlineExceeded(deadline)),
+            },
             _ = hard_stop.cancelled() => Outcome::Interrupted,
-            _ = lease_lost.cancelled() => Outcome::LeaseLost,
+            _ = self.keep_lease(&job, &message.ack_id) => Outcome::LeaseLost,
         };
-        keeper.abort();
         if let Some((host, holder)) = &slot {
             if let Err(e) = self.store.release_host_slot(host, holder).await {
                 warn!(error = %e, %host, "could not release the host's slot; it expires by itself");
@@ -216,32 +232,24 @@ impl Worker {
     }
 
     /// Every third of the ack deadline: extends the lease, and records a heartbeat on the job
-    /// so that the reconciler leaves it alone. Cancels `lost` when either is gone.
-    fn keep_lease(
-        &self,
-        job: &Job,
-        ack_id: AckId,
-        lost: CancellationToken,
-    ) -> impl Future<Output = ()> + Send + 'static {
-        let (broker, store) = (self.broker.clone(), self.store.clone());
-        let subscription = self.topics.jobs_subscription.clone();
+    /// so that the reconciler leaves it alone. Returns only when either is gone.
+    async fn keep_lease(&self, job: &Job, ack_id: &AckId) {
+        let subscription = &self.topics.jobs_subscription;
         let deadline = self.queue.ack_deadline;
-        let (job_id, heartbeat) = (job.id.clone(), Transition::Touch { attempt: Some(job.attempt) });
-        async move {
-            let mut tick = tokio::time::interval(deadline / 3);
+        let heartbeat = Transition::Touch { attempt: Some(job.attempt) };
+        let mut tick = tokio::time::interval(deadline / 3);
+        tick.tick().await;
+        loop {
             tick.tick().await;
-            loop {
-                tick.tick().await;
-                match broker.extend_lease(&subscription, &ack_id, deadline).await {
-                    Ok(true) => {}
-                    Ok(false) => return lost.cancel(),
-                    Err(e) => warn!(error = %e, "could not extend the lease; trying again"),
-                }
-                match store.transition(&job_id, &heartbeat, None).await {
-                    Ok(Applied::Yes(_)) => {}
-                    Ok(_) => return lost.cancel(),
-                    Err(e) => warn!(error = %e, "could not record a heartbeat; trying again"),
-                }
+            match self.broker.extend_lease(subscription, ack_id, deadline).await {
+                Ok(true) => {}
+                Ok(false) => return,
+                Err(e) => warn!(error = %e, "could not extend the lease; trying again"),
+            }
+            match self.store.transition(&job.id, &heartbeat, None).await {
+                Ok(Applied::Yes(_)) => {}
+                Ok(_) => return,
+                Err(e) => warn!(error = %e, "could not record a heartbeat; trying again"),
             }
         }
     }
