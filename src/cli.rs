@@ -236,7 +236,8 @@ async fn keys(settings: &Settings, command: KeysCommand) -> anyhow::Result<()> {
             for key in store.list_api_keys().await? {
                 let status = if key.revoked_at.is_some() { "revoked" } else { "active" };
                 let created = crate::job::rfc3339(key.created_at);
-                println!("{:<18} {:<12} {:<24} {:<8} {}", key.id, key.prefix, created, status, key.name);
+                let prefix = if key.prefix.is_empty() { "-" } else { key.prefix.as_str() };
+                println!("{:<18} {:<12} {:<24} {:<8} {}", key.id, prefix, created, status, key.name);
             }
         }
         KeysCommand::Revoke { id } => {

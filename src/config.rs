@@ -108,6 +108,14 @@ pub struct LimitSettings {
     pub burst: u32,
     /// Unfinished jobs per key (0: no limit).
     pub max_active_jobs: u64,
+    /// The most pages a job may ask for in `options.max_pages` (more answers 422).
+    pub max_pages_limit: u32,
+    /// Webhook endpoints per key.
+    pub max_webhook_endpoints: usize,
+    /// Event streams (`GET …/events`) one key may hold open at once, per api process.
+    pub max_event_streams: usize,
+    /// An event stream ends after this long; the client reconnects with `Last-Event-ID`.
+    pub event_stream_lifetime: Duration,
 }
 
 /// The webhook sender (`krawlr webhooks`).
@@ -190,6 +198,11 @@ pub struct FetchSettings {
     pub crawl_timeout: Duration,
     /// An external news feed, `{query}` standing for the company's name.
     pub news_feed_url: Option<String>,
+    /// How long a site's robots.txt rules are kept (RFC 9309 suggests at most 24 hours).
+    pub robots_ttl: Duration,
+    /// The HTTP proxy every outbound request goes through (`KRAWLR_PROXY_URL`); the process
+    /// environment's `HTTP(S)_PROXY` is never used.
+    pub proxy: Option<url::Url>,
 }
 
 impl Settings {
@@ -268,6 +281,7 @@ impl Settings {
             guard: crate::scrape::guard::Policy {
                 allow_private: env.bool("KRAWLR_ALLOW_PRIVATE_NETWORKS", false)?,
                 allowed_networks: env.networks("KRAWLR_ALLOWED_NETWORKS")?,
+                treat_as_public: Vec::new(),
             },
             connect_timeout: env.seconds("KRAWLR_CONNECT_TIMEOUT_SECONDS", 10.0, 0.1..=300.0)?,
             read_timeout: env.seconds("KRAWLR_READ_TIMEOUT_SECONDS", 15.0, 0.1..=300.0)?,
@@ -279,6 +293,14 @@ impl Settings {
             max_pages: env.parse("KRAWLR_MAX_PAGES", 25u32, 1..=10_000)?,
             crawl_max_bytes: env.parse("KRAWLR_CRAWL_MAX_BYTES", 20 << 20, 1024..=1 << 32)?,
             crawl_timeout: env.seconds("KRAWLR_CRAWL_TIMEOUT_SECONDS", 60.0, 1.0..=3600.0)?,
+            robots_ttl: env.seconds("KRAWLR_ROBOTS_TTL_SECONDS", 86_400.0, 0.0..=86_400.0)?,
+            proxy: match env.get("KRAWLR_PROXY_URL") {
+                None => None,
+                Some(raw) => match url::Url::parse(raw) {
+                    Ok(url) if matches!(url.scheme(), "http" | "https") && url.host().is_some() => Some(url),
+                    _ => return Err(env.invalid("KRAWLR_PROXY_URL", raw, "expected an http:// or https:// proxy URL")),
+                },
+            },
             news_feed_url: match env.get("KRAWLR_NEWS_FEED_URL") {
                 None => None,
                 Some(t) if t.contains("{query}") && url::Url::parse(&t.replace("{query}", "q")).is_ok() => {
@@ -362,6 +384,11 @@ impl Settings {
             None => None,
             Some(raw) => Some(raw.parse().map_err(|_| env.invalid("KRAWLR_METRICS_LISTEN", raw, "expected IP:PORT"))?),
         };
+        let max_pages_limit = env.parse("KRAWLR_MAX_PAGES_LIMIT", 200u32.max(fetch.max_pages), 1..=10_000)?;
+        if fetch.max_pages > max_pages_limit {
+            let value = env.get("KRAWLR_MAX_PAGES").unwrap_or_default();
+            return Err(env.invalid("KRAWLR_MAX_PAGES", value, "must not be above KRAWLR_MAX_PAGES_LIMIT"));
+        }
         Ok(Settings {
             backend,
             listen,
@@ -389,6 +416,10 @@ impl Settings {
                 rate_per_second: env.number("KRAWLR_RATE_LIMIT_PER_SECOND", 100.0, 0.0..=1e6)?,
                 burst: env.parse("KRAWLR_RATE_LIMIT_BURST", 200, 1..=1_000_000)?,
                 max_active_jobs: env.parse("KRAWLR_MAX_ACTIVE_JOBS_PER_KEY", 1000, 0..=10_000_000)?,
+                max_pages_limit,
+                max_webhook_endpoints: env.parse("KRAWLR_MAX_WEBHOOK_ENDPOINTS_PER_KEY", 20usize, 1..=10_000)?,
+                max_event_streams: env.parse("KRAWLR_MAX_EVENT_STREAMS_PER_KEY", 20usize, 1..=100_000)?,
+                event_stream_lifetime: env.seconds("KRAWLR_EVENT_STREAM_MAX_SECONDS", 3600.0, 1.0..=86_400.0)?,
             },
             sqlite_sync,
             log_filter: env.string("KRAWLR_LOG").unwrap_or("info".into()),
@@ -473,9 +504,20 @@ impl Vars {
             .map(str::trim)
             .filter(|n| !n.is_empty())
             .map(|n| {
-                n.parse::<ipnet::IpNet>().or_else(|_| n.parse::<std::net::IpAddr>().map(ipnet::IpNet::from)).map_err(
-                    |_| self.invalid(name, raw, "expected addresses or networks like 10.20.0.0/16, comma-separated"),
-                )
+                let net = n
+                    .parse::<ipnet::IpNet>()
+                    .or_else(|_| n.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+                    .map_err(|_| {
+                        self.invalid(name, raw, "expected addresses or networks like 10.20.0.0/16, comma-separated")
+                    })?;
+                if crate::scrape::guard::opens_what_stays_closed(&net) {
+                    let reason = format!(
+                        "{net} holds loopback or a metadata address, which no allowed network opens \
+                         (KRAWLR_ALLOW_PRIVATE_NETWORKS=true opens everything, for local use)"
+                    );
+                    return Err(self.invalid(name, raw, &reason));
+                }
+                Ok(net)
             })
             .collect()
     }
@@ -541,6 +583,11 @@ mod tests {
             ("KRAWLR_RETRY_MAX_BACKOFF_SECONDS", "1"),
             ("KRAWLR_WEBHOOK_SCHEDULE", "0s,5x"),
             ("KRAWLR_WEBHOOK_SCHEDULE", "1,2,-3"),
+            ("KRAWLR_ALLOWED_NETWORKS", "10.0.0.0/8,127.0.0.0/8"),
+            ("KRAWLR_ALLOWED_NETWORKS", "169.254.169.254"),
+            ("KRAWLR_ALLOWED_NETWORKS", "0.0.0.0/0"),
+            ("KRAWLR_PROXY_URL", "not a url"),
+            ("KRAWLR_JOB_TIMEOUT_SECONDS", "0"),
         ] {
             let err = Settings::from_vars(vars(&[(name, value)])).unwrap_err();
             assert_eq!(err.name, name, "{err}");

@@ -1,5 +1,7 @@
-//! API keys: generated with 256 bits of randomness, shown once, stored as a SHA-256 hash.
-//! A key is found by its hash, so no comparison ever runs over a stored secret.
+//! API keys: generated with 256 bits of randomness, shown once, stored as a SHA-256 hash and
+//! a short display prefix (`kr_` and 7 characters, so that `keys list` can tell keys apart).
+//! Of an operator's `KRAWLR_API_KEY` only the hash is stored: no part of it. A key is found by
+//! its hash, so no comparison ever runs over a stored secret.
 
 use crate::job::now_ms;
 use crate::store::{ApiKey, Store, StoreError};
@@ -17,11 +19,14 @@ pub fn hash(secret: &str) -> String {
     hex::encode(Sha256::digest(secret.as_bytes()))
 }
 
-fn record(secret: &str, name: &str) -> (ApiKey, String) {
+/// Characters of a generated key kept for display.
+const DISPLAY_PREFIX: usize = 10;
+
+fn record(secret: &str, name: &str, prefix: String) -> (ApiKey, String) {
     let hash = hash(secret);
     let key = ApiKey {
         id: format!("key_{}", &hash[..12]),
-        prefix: secret.chars().take(10).collect(),
+        prefix,
         name: name.to_string(),
         created_at: now_ms(),
         revoked_at: None,
@@ -33,14 +38,14 @@ pub async fn create(store: &dyn Store, name: &str) -> Result<NewKey, StoreError>
     let mut bytes = [0u8; 32];
     rand::rng().fill_bytes(&mut bytes);
     let secret = format!("kr_{}", base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes));
-    let (record, hash) = record(&secret, name);
+    let (record, hash) = record(&secret, name, secret.chars().take(DISPLAY_PREFIX).collect());
     store.create_api_key(&record, &hash).await?;
     Ok(NewKey { secret, record })
 }
 
 /// Makes sure the key given in `KRAWLR_API_KEY` exists. A key revoked earlier stays revoked.
 pub async fn ensure(store: &dyn Store, secret: &str) -> Result<ApiKey, StoreError> {
-    let (record, hash) = record(secret, "KRAWLR_API_KEY");
+    let (record, hash) = record(secret, "KRAWLR_API_KEY", String::new());
     if let Some(existing) = store.find_api_key(&hash).await? {
         return Ok(existing);
     }

@@ -83,6 +83,8 @@ CREATE TABLE IF NOT EXISTS webhook_deliveries (
 ) STRICT;
 CREATE INDEX IF NOT EXISTS webhook_deliveries_due ON webhook_deliveries (status, next_attempt_at);
 CREATE INDEX IF NOT EXISTS webhook_deliveries_by_endpoint ON webhook_deliveries (endpoint_id, created_at);
+-- Earlier versions kept the first characters of an operator's KRAWLR_API_KEY for display.
+UPDATE api_keys SET prefix = '' WHERE name = 'KRAWLR_API_KEY' AND prefix != '';
 "#;
 
 /// Connections to the data dir's database, usable from async code: one writer, a few

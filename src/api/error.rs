@@ -44,6 +44,10 @@ pub enum ApiError {
     RateLimited { retry_after: std::time::Duration },
     #[error("this key has {active} unfinished jobs, its limit; wait for some to finish or cancel them")]
     TooManyActiveJobs { active: u64 },
+    #[error("this key has {open} event streams open, its limit; close one first")]
+    TooManyStreams { open: usize },
+    #[error("this key has {count} webhook endpoints, its limit; delete one first")]
+    TooManyEndpoints { count: usize },
     #[error("temporarily unavailable, try again shortly")]
     Unavailable(#[source] Box<dyn std::error::Error + Send + Sync>),
     #[error("internal error")]
@@ -64,7 +68,10 @@ impl ApiError {
             ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::JobEnded { .. } | ApiError::JobFinished { .. } => StatusCode::CONFLICT,
             ApiError::IdempotencyMismatch => StatusCode::UNPROCESSABLE_ENTITY,
-            ApiError::RateLimited { .. } | ApiError::TooManyActiveJobs { .. } => StatusCode::TOO_MANY_REQUESTS,
+            ApiError::RateLimited { .. } | ApiError::TooManyActiveJobs { .. } | ApiError::TooManyStreams { .. } => {
+                StatusCode::TOO_MANY_REQUESTS
+            }
+            ApiError::TooManyEndpoints { .. } => StatusCode::CONFLICT,
             ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -92,6 +99,8 @@ impl ApiError {
             },
             ApiError::RateLimited { .. } => "rate_limited",
             ApiError::TooManyActiveJobs { .. } => "too_many_active_jobs",
+            ApiError::TooManyStreams { .. } => "too_many_streams",
+            ApiError::TooManyEndpoints { .. } => "too_many_endpoints",
             ApiError::Unavailable(_) => "unavailable",
             ApiError::Internal(_) => "internal",
         }
@@ -175,6 +184,8 @@ mod tests {
             (ApiError::InvalidUrl { field: "url", reason: "x".into() }, 422, "invalid_url"),
             (ApiError::Invalid { field: "events", reason: "x".into() }, 422, "invalid_field"),
             (ApiError::IdempotencyMismatch, 422, "idempotency_key_reused"),
+            (ApiError::TooManyStreams { open: 1 }, 429, "too_many_streams"),
+            (ApiError::TooManyEndpoints { count: 1 }, 409, "too_many_endpoints"),
             (ApiError::JobFinished { id: "j".into(), status: crate::job::JobStatus::Completed }, 409, "job_finished"),
             (ApiError::NotFound { what: "job" }, 404, "not_found"),
             (ApiError::MethodNotAllowed, 405, "method_not_allowed"),

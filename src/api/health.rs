@@ -97,7 +97,12 @@ pub(super) async fn metrics(State(state): State<Probe>) -> Response {
 /// Counts and times each request by its route's pattern (never the raw path, which would make
 /// a label per job id).
 pub async fn track(request: Request, next: Next) -> Response {
-    let method = request.method().as_str().to_string();
+    // A label per method a client can invent would grow the metrics without bound.
+    let method = match request.method().as_str() {
+        m @ ("GET" | "HEAD" | "POST" | "PUT" | "PATCH" | "DELETE" | "OPTIONS") => m,
+        _ => "other",
+    }
+    .to_string();
     let route = request.extensions().get::<MatchedPath>().map_or("unmatched", |p| p.as_str()).to_string();
     let started = Instant::now();
     let response = next.run(request).await;

@@ -216,10 +216,13 @@ pub(super) async fn events(
     let job = own_job(&state, &caller, &id).await?;
     let last_seen: u32 =
         headers.get("last-event-id").and_then(|v| v.to_str().ok()).and_then(|v| v.trim().parse().ok()).unwrap_or(0);
+    // The slot goes with the stream: freed when it ends or its client goes away.
+    let slot = state.streams.open(&caller.key_id).map_err(|open| ApiError::TooManyStreams { open })?;
     let (store, poll) = (state.store.clone(), state.events_poll);
     // (the job as last read, the last change sent, whether the final one was sent)
     let start = (Some(job), last_seen, false);
     let changes = futures_util::stream::unfold(start, move |(mut job, mut last, done)| {
+        let _slot = &slot;
         let store = store.clone();
         let id = id.clone();
         async move {
@@ -255,6 +258,8 @@ pub(super) async fn events(
             }
         }
     });
+    // A stream lives at most `stream_lifetime`; the client resumes with `Last-Event-ID`.
+    let changes = futures_util::StreamExt::take_until(changes, tokio::time::sleep(state.stream_lifetime));
     Ok(Sse::new(futures_util::StreamExt::flatten(changes)).keep_alive(KeepAlive::default()))
 }
 

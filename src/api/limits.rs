@@ -66,3 +66,44 @@ mod tests {
         assert!(RateLimiter::new(0.0, 1).check("a").is_ok());
     }
 }
+
+/// Event streams open per key in this api process, each held by a [`StreamSlot`] that gives
+/// its place back when the stream ends or its client goes away.
+pub struct StreamSlots {
+    per_key: usize,
+    open: Mutex<HashMap<String, usize>>,
+}
+
+pub struct StreamSlot {
+    slots: std::sync::Arc<StreamSlots>,
+    key: String,
+}
+
+impl StreamSlots {
+    pub fn new(per_key: usize) -> StreamSlots {
+        StreamSlots { per_key, open: Mutex::default() }
+    }
+
+    /// A place for one more stream of `key`, or how many it holds already.
+    pub fn open(self: &std::sync::Arc<Self>, key: &str) -> Result<StreamSlot, usize> {
+        let mut open = self.open.lock().unwrap_or_else(|p| p.into_inner());
+        let count = open.entry(key.to_string()).or_default();
+        if *count >= self.per_key {
+            return Err(*count);
+        }
+        *count += 1;
+        Ok(StreamSlot { slots: self.clone(), key: key.to_string() })
+    }
+}
+
+impl Drop for StreamSlot {
+    fn drop(&mut self) {
+        let mut open = self.slots.open.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(count) = open.get_mut(&self.key) {
+            *count -= 1;
+            if *count == 0 {
+                open.remove(&self.key);
+            }
+        }
+    }
+}

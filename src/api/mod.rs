@@ -39,6 +39,11 @@ pub struct AppState {
     pub rate_limiter: Arc<limits::RateLimiter>,
     /// Unfinished jobs a key may have at once (0: no limit).
     pub max_active_jobs: u64,
+    /// The most pages a job may ask for.
+    pub max_pages_limit: u32,
+    pub max_webhook_endpoints: usize,
+    pub streams: Arc<limits::StreamSlots>,
+    pub stream_lifetime: std::time::Duration,
 }
 
 impl AppState {
@@ -53,6 +58,10 @@ impl AppState {
             events_poll: settings.events_poll,
             rate_limiter: Arc::new(limits::RateLimiter::new(settings.limits.rate_per_second, settings.limits.burst)),
             max_active_jobs: settings.limits.max_active_jobs,
+            max_pages_limit: settings.limits.max_pages_limit,
+            max_webhook_endpoints: settings.limits.max_webhook_endpoints,
+            streams: Arc::new(limits::StreamSlots::new(settings.limits.max_event_streams)),
+            stream_lifetime: settings.limits.event_stream_lifetime,
         }
     }
 }

@@ -117,6 +117,12 @@ pub(super) async fn enqueue(
         None => None,
         Some(raw) => Some(parse_target(Some(raw), "webhook_url", &state.guard)?.to_string()),
     };
+    if let Some(pages) = request.options.max_pages {
+        if pages == 0 || pages > state.max_pages_limit {
+            let reason = format!("must be from 1 to {} (KRAWLR_MAX_PAGES_LIMIT)", state.max_pages_limit);
+            return Err(ApiError::Invalid { field: "options.max_pages", reason });
+        }
+    }
     if state.max_active_jobs > 0 {
         let active = state.store.count_active_jobs(&caller.key_id).await?;
         if active >= state.max_active_jobs {

@@ -190,7 +190,7 @@ async fn change_endpoint(state: &AppState, id: &str, change: Change<Endpoint>) -
 /// Register an endpoint; its signing secret is in this answer only.
 #[utoipa::path(post, path = "/api/v1/webhooks", tag = "webhooks", request_body = CreateRequest,
     responses((status = 201, body = EndpointBody), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
-        (status = 422, body = ErrorBody), (status = 429, body = ErrorBody)),
+        (status = 409, body = ErrorBody, description = "The key has as many endpoints as it may (`too_many_endpoints`)"), (status = 422, body = ErrorBody), (status = 429, body = ErrorBody)),
     security(("bearer" = [])))]
 pub(super) async fn create(
     State(state): State<AppState>,
@@ -200,6 +200,10 @@ pub(super) async fn create(
 ) -> Result<Response, ApiError> {
     let request: CreateRequest = parse_json(&headers, body, state.max_request_bytes)?;
     let url = parse_target(request.url.as_deref(), "url", &state.guard)?;
+    let count = state.store.list_endpoints(&caller.key_id).await?.iter().filter(|e| !e.is_default()).count();
+    if count >= state.max_webhook_endpoints {
+        return Err(ApiError::TooManyEndpoints { count });
+    }
     let id = format!("ep_{}", uuid::Uuid::new_v4().simple());
     let events = events(request.events)?;
     let (endpoint, secret) =

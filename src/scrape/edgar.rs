@@ -134,12 +134,14 @@ pub struct Edgar {
 }
 
 impl Edgar {
-    pub fn new(settings: &SecSettings) -> Result<Edgar, reqwest::Error> {
-        let client = reqwest::Client::builder()
+    /// SEC's hosts are the operator's choice: reached without the address guard, through
+    /// `proxy` when one is configured.
+    pub fn new(settings: &SecSettings, proxy: Option<&Url>) -> Result<Edgar, reqwest::Error> {
+        let builder = reqwest::Client::builder()
             .user_agent(&settings.user_agent)
             .connect_timeout(Duration::from_secs(10))
-            .timeout(Duration::from_secs(60))
-            .build()?;
+            .timeout(Duration::from_secs(60));
+        let client = super::fetch::through(builder, proxy)?.build()?;
         Ok(Edgar { client, www: settings.www_url.clone(), data: settings.data_url.clone(), tickers: OnceCell::new() })
     }
 

@@ -18,6 +18,10 @@ use url::Url;
 pub const ROBOTS_AGENT: &str = "krawlr";
 const ROBOTS_MAX_BYTES: usize = 512 * 1024;
 const MAX_CRAWL_DELAY: Duration = Duration::from_secs(10);
+/// Sites whose robots.txt rules are kept at once, the least recently used forgotten first.
+const ROBOTS_CACHED: usize = 4096;
+/// Sites whose spacing state is kept; past it, the idle ones are forgotten.
+const HOSTS_TRACKED: usize = 4096;
 
 #[derive(Debug, thiserror::Error)]
 pub enum FetchError {
@@ -141,38 +145,96 @@ pub fn system_lookup() -> Lookup {
     })
 }
 
+/// An HTTP client whose every connection goes through the address guard: it reaches the
+/// network directly, or through `KRAWLR_PROXY_URL` when one is configured, and never through the
+/// process environment's `HTTP(S)_PROXY` (which would let a proxy resolve, and reach, what the
+/// guard refuses). With a proxy, [`GuardedClient::vet`] resolves and checks each target first.
+pub(crate) struct GuardedClient {
+    pub(crate) client: reqwest::Client,
+    resolver: Arc<GuardedResolver>,
+    proxied: bool,
+}
+
+impl GuardedClient {
+    /// Finishes `builder` (timeouts, user agent…) with the guard, `lookup` and the proxy.
+    pub(crate) fn build(
+        builder: reqwest::ClientBuilder,
+        policy: Policy,
+        lookup: Lookup,
+        proxy: Option<&Url>,
+    ) -> Result<GuardedClient, reqwest::Error> {
+        // The proxy is the operator's: its own name is looked up without the guard.
+        let trusted = proxy.and_then(|p| p.host_str()).map(str::to_string);
+        let resolver = Arc::new(GuardedResolver { policy, lookup, trusted });
+        let builder = through(builder.dns_resolver(resolver.clone()), proxy)?;
+        Ok(GuardedClient { client: builder.build()?, resolver, proxied: proxy.is_some() })
+    }
+
+    /// Checks `url` before a request: what needs no DNS, and, when a proxy will resolve the
+    /// name instead of krawlr, the name's addresses too.
+    pub(crate) async fn vet(&self, url: &Url) -> Result<(), FetchError> {
+        self.resolver.policy.check_url(url).map_err(|reason| FetchError::Refused { url: url.to_string(), reason })?;
+        match url.host() {
+            Some(url::Host::Domain(host)) if self.proxied => {
+                self.resolver.vetted(host).await.map(drop).map_err(|e| match e {
+                    ResolveError::NotFound(host) => FetchError::Unresolvable { host },
+                    ResolveError::Forbidden(host) => FetchError::ForbiddenAddress { host },
+                })
+            }
+            _ => Ok(()),
+        }
+    }
+}
+
+/// `builder` reaching the network directly, or through `proxy`: never through a proxy the
+/// process environment names.
+pub(crate) fn through(builder: reqwest::ClientBuilder, proxy: Option<&Url>) -> reqwest::Result<reqwest::ClientBuilder> {
+    Ok(match proxy {
+        Some(proxy) => builder.no_proxy().proxy(reqwest::Proxy::all(proxy.as_str())?),
+        None => builder.no_proxy(),
+    })
+}
+
 /// Resolves names, then drops every forbidden address. reqwest connects only to the addresses
 /// this returns, so the address checked is the address connected to: a name whose answer
 /// changes between two lookups (DNS rebinding) is checked again at each connection.
+#[derive(Clone)]
 pub(crate) struct GuardedResolver {
     policy: Policy,
     lookup: Lookup,
+    /// The configured proxy's host, resolved as it is.
+    trusted: Option<String>,
 }
 
 impl GuardedResolver {
-    pub(crate) fn new(policy: Policy, lookup: Lookup) -> Arc<GuardedResolver> {
-        Arc::new(GuardedResolver { policy, lookup })
+    /// The permitted addresses of `host`.
+    async fn vetted(&self, host: &str) -> Result<Vec<IpAddr>, ResolveError> {
+        if !self.policy.permits_name(host) {
+            return Err(ResolveError::Forbidden(host.to_string()));
+        }
+        let found = (self.lookup)(host.to_string()).await.map_err(|_| ResolveError::NotFound(host.to_string()))?;
+        if found.is_empty() {
+            return Err(ResolveError::NotFound(host.to_string()));
+        }
+        let permitted: Vec<IpAddr> = found.into_iter().filter(|ip| self.policy.permits_ip(*ip)).collect();
+        if permitted.is_empty() {
+            return Err(ResolveError::Forbidden(host.to_string()));
+        }
+        Ok(permitted)
     }
 }
 
 impl reqwest::dns::Resolve for GuardedResolver {
     fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {
-        let policy = self.policy.clone();
+        let resolver = self.clone();
         let host = name.as_str().to_string();
-        let lookup = (self.lookup)(host.clone());
         Box::pin(async move {
-            if !policy.permits_name(&host) {
-                return Err(Box::new(ResolveError::Forbidden(host)) as _);
-            }
-            let found = lookup.await.map_err(|_| ResolveError::NotFound(host.clone()))?;
-            if found.is_empty() {
-                return Err(Box::new(ResolveError::NotFound(host)) as _);
-            }
-            let addrs: Vec<SocketAddr> =
-                found.into_iter().filter(|ip| policy.permits_ip(*ip)).map(|ip| SocketAddr::new(ip, 0)).collect();
-            if addrs.is_empty() {
-                return Err(Box::new(ResolveError::Forbidden(host)) as _);
-            }
+            let addrs = if resolver.trusted.as_deref() == Some(host.as_str()) {
+                (resolver.lookup)(host.clone()).await.map_err(|_| ResolveError::NotFound(host.clone()))?
+            } else {
+                resolver.vetted(&host).await?
+            };
+            let addrs: Vec<SocketAddr> = addrs.into_iter().map(|ip| SocketAddr::new(ip, 0)).collect();
             Ok(Box::new(addrs.into_iter()) as reqwest::dns::Addrs)
         })
     }
@@ -194,6 +256,13 @@ impl HostGate {
     async fn enter(&self, host: &str, crawl_delay: Option<Duration>) -> OwnedSemaphorePermit {
         let slot = {
             let mut slots = self.slots.lock().unwrap_or_else(|p| p.into_inner());
+            if slots.len() >= HOSTS_TRACKED {
+                // Idle: no request holds or waits for the slot, and its spacing has run out.
+                let now = Instant::now();
+                slots.retain(|_, slot| {
+                    Arc::strong_count(slot) > 1 || slot.next_start.try_lock().map_or(true, |next| *next > now)
+                });
+            }
             slots
                 .entry(host.to_string())
                 .or_insert_with(|| {
@@ -233,10 +302,11 @@ pub fn parse_robots(body: &[u8]) -> Robots {
 }
 
 pub struct Fetcher {
-    client: reqwest::Client,
+    net: GuardedClient,
     settings: FetchSettings,
     hosts: HostGate,
-    robots: Mutex<HashMap<String, Arc<OnceCell<Robots>>>>,
+    /// Origin → (when its entry was made, its rules once fetched).
+    robots: Mutex<lru::LruCache<String, (Instant, Arc<OnceCell<Robots>>)>>,
 }
 
 impl Fetcher {
@@ -246,24 +316,23 @@ impl Fetcher {
 
     /// A fetcher whose names are looked up by `lookup`, still through the address guard.
     pub fn with_lookup(settings: FetchSettings, lookup: Lookup) -> Result<Fetcher, reqwest::Error> {
-        let client = reqwest::Client::builder()
+        let builder = reqwest::Client::builder()
             .user_agent(&settings.user_agent)
             .redirect(reqwest::redirect::Policy::none())
             .connect_timeout(settings.connect_timeout)
             .read_timeout(settings.read_timeout)
             .timeout(settings.total_timeout)
-            .dns_resolver(GuardedResolver::new(settings.guard.clone(), lookup))
-            .pool_max_idle_per_host(settings.per_host_concurrency)
-            .build()?;
+            .pool_max_idle_per_host(settings.per_host_concurrency);
+        let net = GuardedClient::build(builder, settings.guard.clone(), lookup, settings.proxy.as_ref())?;
         Ok(Fetcher {
-            client,
+            net,
             hosts: HostGate {
                 concurrency: settings.per_host_concurrency,
                 delay: settings.per_host_delay,
                 slots: Mutex::default(),
             },
             settings,
-            robots: Mutex::default(),
+            robots: Mutex::new(lru::LruCache::new(std::num::NonZeroUsize::new(ROBOTS_CACHED).expect("not zero"))),
         })
     }
 
@@ -287,10 +356,7 @@ impl Fetcher {
         let started = Instant::now();
         let mut url = start.clone();
         for _ in 0..=self.settings.max_redirects {
-            self.settings
-                .guard
-                .check_url(&url)
-                .map_err(|reason| FetchError::Refused { url: url.to_string(), reason })?;
+            self.net.vet(&url).await?;
             let robots = if obey_robots { Some(self.robots_for(&url).await?) } else { None };
             let rules = robots.as_deref().and_then(OnceCell::get).and_then(Option::as_ref);
             if let Some(robot) = rules {
@@ -301,7 +367,7 @@ impl Fetcher {
             let crawl_delay = rules.and_then(|r| r.delay).map(crawl_delay);
             let host = url.host_str().unwrap_or_default().to_string();
             let _permit = self.hosts.enter(&host, crawl_delay).await;
-            let mut response = self.client.get(url.clone()).send().await.map_err(|e| classify(&url, e))?;
+            let mut response = self.net.client.get(url.clone()).send().await.map_err(|e| classify(&url, e))?;
             let status = response.status();
             if status.is_redirection() {
                 let next = response
@@ -353,7 +419,14 @@ impl Fetcher {
         let origin = url.origin().ascii_serialization();
         let cell = {
             let mut cache = self.robots.lock().unwrap_or_else(|p| p.into_inner());
-            cache.entry(origin.clone()).or_default().clone()
+            match cache.get(&origin) {
+                Some((made, cell)) if made.elapsed() < self.settings.robots_ttl => cell.clone(),
+                _ => {
+                    let cell = Arc::new(OnceCell::new());
+                    cache.put(origin.clone(), (Instant::now(), cell.clone()));
+                    cell
+                }
+            }
         };
         cell.get_or_try_init(|| async {
             let robots_url = Url::parse(&format!("{origin}/robots.txt")).expect("origin + path parses");

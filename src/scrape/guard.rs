@@ -20,7 +20,8 @@ pub fn is_forbidden_ip(ip: IpAddr) -> bool {
             if let Some(v4) = v6.to_ipv4_mapped() {
                 return is_forbidden_v4(v4);
             }
-            let seg0 = v6.segments()[0];
+            let [seg0, seg1, ..] = v6.segments();
+            let seg = v6.segments();
             v6.is_unspecified()
                 || v6.is_loopback()
                 || v6.is_multicast()
@@ -32,8 +33,43 @@ pub fn is_forbidden_ip(ip: IpAddr) -> bool {
                 || (seg0 == 0x2001 && v6.segments()[1] == 0x0db8) // documentation
                 || v6 == Ipv6Addr::new(0xfd00, 0xec2, 0, 0, 0, 0, 0, 0x254) // AWS metadata
                 || (v6.segments()[..6] == [0, 0, 0, 0, 0, 0]) // IPv4-compatible ::a.b.c.d
+                || (seg0 == 0x2001 && seg1 == 0) // Teredo 2001::/32 embeds IPv4
+                || (seg0 == 0x0064 && seg1 == 0xff9b && seg[2] == 1) // local-use NAT64 64:ff9b:1::/48
+                || seg[..6] == [0, 0, 0, 0, 0xffff, 0] // IPv4-translated ::ffff:0:a.b.c.d
+                || (seg[5] == 0x5efe && matches!(seg[4], 0 | 0x0200)) // ISATAP …:0:5efe:a.b.c.d
         }
     }
+}
+
+/// The metadata services' addresses: AWS, GCP and Azure at 169.254.169.254, AWS's IPv6 one.
+const METADATA: [IpAddr; 2] =
+    [IpAddr::V4(Ipv4Addr::new(169, 254, 169, 254)), IpAddr::V6(Ipv6Addr::new(0xfd00, 0xec2, 0, 0, 0, 0, 0, 0x254))];
+
+/// Addresses that no allowed network opens (only `allow_private` does): this machine
+/// (loopback, unspecified) and the metadata services, in any IPv6 form that embeds them.
+pub fn is_never_opened(ip: IpAddr) -> bool {
+    let v4 = match ip {
+        IpAddr::V4(v4) => Some(v4),
+        IpAddr::V6(v6) => v6.to_ipv4(),
+    };
+    ip.is_loopback()
+        || ip.is_unspecified()
+        || METADATA.contains(&ip)
+        || v4.is_some_and(|v4| v4.is_loopback() || v4.is_unspecified() || METADATA.contains(&IpAddr::V4(v4)))
+}
+
+/// Whether `net` holds an address no allowed network may open (see [`is_never_opened`]).
+pub fn opens_what_stays_closed(net: &IpNet) -> bool {
+    let probes = [
+        IpAddr::V4(Ipv4Addr::LOCALHOST),
+        IpAddr::V4(Ipv4Addr::UNSPECIFIED),
+        IpAddr::V6(Ipv6Addr::LOCALHOST),
+        IpAddr::V6(Ipv6Addr::UNSPECIFIED),
+    ];
+    let loopback_v4: IpNet = "127.0.0.0/8".parse().expect("a network");
+    let mapped = [Ipv4Addr::LOCALHOST, Ipv4Addr::new(169, 254, 169, 254)].map(|v4| IpAddr::V6(v4.to_ipv6_mapped()));
+    probes.iter().chain(&METADATA).chain(&mapped).any(|ip| net.contains(ip))
+        || matches!((net, &loopback_v4), (IpNet::V4(n), IpNet::V4(l)) if n.contains(l) || l.contains(n))
 }
 
 fn is_forbidden_v4(ip: Ipv4Addr) -> bool {
@@ -74,16 +110,23 @@ pub enum UrlRefusal {
 pub struct Policy {
     pub allow_private: bool,
     pub allowed_networks: Vec<IpNet>,
+    /// Addresses taken for public ones. No setting sets this: it lets a test stand a site
+    /// served on this machine in for a public one (with a stand-in DNS), since no allowed
+    /// network may open loopback.
+    pub treat_as_public: Vec<IpAddr>,
 }
 
 impl Policy {
     /// Everything allowed: for tools and tests that fetch from this machine.
     pub fn open() -> Policy {
-        Policy { allow_private: true, allowed_networks: Vec::new() }
+        Policy { allow_private: true, ..Policy::default() }
     }
 
     pub fn permits_ip(&self, ip: IpAddr) -> bool {
-        self.allow_private || !is_forbidden_ip(ip) || self.allowed_networks.iter().any(|n| n.contains(&ip))
+        self.allow_private
+            || !is_forbidden_ip(ip)
+            || self.treat_as_public.contains(&ip)
+            || (!is_never_opened(ip) && self.allowed_networks.iter().any(|n| n.contains(&ip)))
     }
 
     /// Names refused before any lookup: `localhost`, metadata names, and single labels (which
@@ -213,10 +256,56 @@ mod tests {
 
     #[test]
     fn allowed_networks_open_only_themselves() {
-        let policy = Policy { allow_private: false, allowed_networks: vec!["10.20.0.0/16".parse().unwrap()] };
+        let policy = Policy { allowed_networks: vec!["10.20.0.0/16".parse().unwrap()], ..Policy::default() };
         assert!(policy.check_url(&Url::parse("http://10.20.3.4/").unwrap()).is_ok());
         for s in ["http://10.21.0.1/", "http://169.254.169.254/", "http://127.0.0.1/", "http://localhost/"] {
             assert!(policy.check_url(&Url::parse(s).unwrap()).is_err(), "{s}");
         }
+    }
+
+    #[test]
+    fn no_allowed_network_opens_loopback_or_metadata() {
+        let wide: Vec<IpNet> = ["0.0.0.0/0", "::/0", "127.0.0.0/8", "169.254.0.0/16", "fd00::/8", "::ffff:0:0/96"]
+            .iter()
+            .map(|n| n.parse().unwrap())
+            .collect();
+        for net in &wide {
+            assert!(opens_what_stays_closed(net), "{net}");
+        }
+        assert!(!opens_what_stays_closed(&"10.20.0.0/16".parse().unwrap()));
+        assert!(!opens_what_stays_closed(&"169.254.10.0/24".parse().unwrap()));
+        let policy = Policy { allowed_networks: wide, ..Policy::default() };
+        for s in [
+            "http://127.0.0.1/",
+            "http://127.9.9.9/",
+            "http://[::1]/",
+            "http://0.0.0.0/",
+            "http://169.254.169.254/",
+            "http://[fd00:ec2::254]/",
+            "http://[::ffff:169.254.169.254]/",
+            "http://[::ffff:127.0.0.1]/",
+            "http://[::127.0.0.1]/",
+            "http://metadata.google.internal/",
+        ] {
+            assert!(policy.check_url(&Url::parse(s).unwrap()).is_err(), "{s}");
+        }
+        assert!(policy.check_url(&Url::parse("http://10.1.2.3/").unwrap()).is_ok(), "the rest is opened");
+    }
+
+    #[test]
+    fn tunnels_that_embed_an_ipv4_address_are_refused() {
+        for s in [
+            "http://[2001:0:4136:e378:8000:63bf:3fff:fdd2]/", // Teredo
+            "http://[2001::1]/",
+            "http://[2002:7f00:1::]/",             // 6to4 of 127.0.0.1
+            "http://[64:ff9b::a9fe:a9fe]/",        // NAT64 of the metadata address
+            "http://[64:ff9b:1::a9fe:a9fe]/",      // local-use NAT64
+            "http://[::ffff:0:7f00:1]/",           // IPv4-translated
+            "http://[fe80::5efe:a9fe:a9fe]/",      // ISATAP
+            "http://[2607:f8b0::200:5efe:a00:1]/", // ISATAP on a public prefix
+        ] {
+            assert!(refused(s), "{s} should be refused");
+        }
+        assert!(!refused("http://[2001:4860:4860::8888]/"), "other 2001: addresses are public");
     }
 }

@@ -70,9 +70,12 @@ impl Scraper {
     pub fn new(settings: &crate::config::Settings) -> Result<Scraper, reqwest::Error> {
         Ok(Scraper {
             fetcher: Fetcher::new(settings.fetch.clone())?,
-            edgar: edgar::Edgar::new(&settings.sec)?,
+            edgar: edgar::Edgar::new(&settings.sec, settings.fetch.proxy.as_ref())?,
             llm: match &settings.llm {
-                Some(llm) => Some((reqwest::Client::builder().build()?, llm.clone())),
+                Some(llm) => {
+                    let builder = fetch::through(reqwest::Client::builder(), settings.fetch.proxy.as_ref())?;
+                    Some((builder.build()?, llm.clone()))
+                }
                 None => None,
             },
             cpu: cpu::CpuPool::per_core(),

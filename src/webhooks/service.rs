@@ -10,8 +10,7 @@ use super::{Attempt, COMPLETED, Delivery, DeliveryStatus, EVENTS, Endpoint, Endp
 use crate::config::{Settings, Topics, WebhookSettings};
 use crate::job::{JobEvent, now_ms, rfc3339};
 use crate::queue::{AckId, Broker, ReceivedMessage};
-use crate::scrape::fetch::{FetchError, GuardedResolver, classify, system_lookup};
-use crate::scrape::guard::Policy;
+use crate::scrape::fetch::{FetchError, GuardedClient, classify, system_lookup};
 use crate::store::{Applied, Change, Store, StoreError};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -41,10 +40,9 @@ pub struct Webhooks {
     topics: Topics,
     settings: WebhookSettings,
     secrets: Arc<SecretBox>,
-    guard: Policy,
     /// Put back should the broker forget it.
     topology: crate::app::Topology,
-    client: reqwest::Client,
+    net: GuardedClient,
     wake: Notify,
 }
 
@@ -74,23 +72,26 @@ impl Webhooks {
         settings: &Settings,
         secrets: Arc<SecretBox>,
     ) -> anyhow::Result<Webhooks> {
-        let client = reqwest::Client::builder()
+        let builder = reqwest::Client::builder()
             .user_agent(format!("krawlr-webhooks/{}", env!("CARGO_PKG_VERSION")))
             .timeout(settings.webhooks.timeout)
             .connect_timeout(settings.webhooks.timeout.min(Duration::from_secs(10)))
             // A redirect could lead anywhere, a private address included: a 3xx is a failure.
-            .redirect(reqwest::redirect::Policy::none())
-            .dns_resolver(GuardedResolver::new(settings.fetch.guard.clone(), system_lookup()))
-            .build()?;
+            .redirect(reqwest::redirect::Policy::none());
+        let net = GuardedClient::build(
+            builder,
+            settings.fetch.guard.clone(),
+            system_lookup(),
+            settings.fetch.proxy.as_ref(),
+        )?;
         Ok(Webhooks {
             store,
             broker,
             topics: settings.topics.clone(),
             settings: settings.webhooks.clone(),
             secrets,
-            guard: settings.fetch.guard.clone(),
             topology: crate::app::Topology::of(settings),
-            client,
+            net,
             wake: Notify::new(),
         })
     }
@@ -359,8 +360,13 @@ impl Webhooks {
             Ok(url) => url,
             Err(e) => return Sent::failed(format!("invalid URL: {e}"), true),
         };
-        if let Err(refusal) = self.guard.check_url(&url) {
-            return Sent::failed(format!("refused: {refusal}"), true);
+        match self.net.vet(&url).await {
+            Ok(()) => {}
+            Err(FetchError::Refused { reason, .. }) => return Sent::failed(format!("refused: {reason}"), true),
+            Err(FetchError::ForbiddenAddress { host }) => {
+                return Sent::failed(format!("refused: {host} resolves only to private or metadata addresses"), true);
+            }
+            Err(other) => return Sent::failed(crate::telemetry::chain(&other), false),
         }
         let secrets = match self.signing_secrets(endpoint) {
             Ok(secrets) => secrets,
@@ -374,6 +380,7 @@ impl Webhooks {
         let secrets: Vec<&str> = secrets.iter().map(String::as_str).collect();
         let signature = sign::signature(&secrets, &delivery.id, timestamp, &body);
         let response = self
+            .net
             .client
             .post(url.clone())
             .header("webhook-id", &delivery.id)

@@ -68,9 +68,10 @@ async fn keys_are_created_listed_revoked_and_stored_hashed() {
     let line = list.lines().find(|l| l.ends_with(" ci")).unwrap();
     assert!(line.contains("active"), "{list}");
     assert!(!list.contains(&secret), "list shows no secret");
-    let dump = std::fs::read(env.data_dir().join("krawlr.db")).unwrap();
-    assert!(!String::from_utf8_lossy(&dump).contains(&secret[3..]), "the secret is not stored");
-    assert!(!String::from_utf8_lossy(&dump).contains(&webhook_secret[6..]), "nor its webhook secret in the clear");
+    let stored = stored_values(&env);
+    assert!(stored.iter().any(|v| v == &secret[..10]), "the display prefix is kept");
+    assert_no_part_stored(&stored, &secret[10..], "the key beyond its display prefix");
+    assert_no_part_stored(&stored, &webhook_secret[6..], "its webhook secret in the clear");
 
     let (_api, base) = env.serve("api", "api").await;
     let client = Client::new(&base, &secret);
@@ -83,6 +84,62 @@ async fn keys_are_created_listed_revoked_and_stored_hashed() {
     assert_eq!((status, body["error"]["code"].as_str()), (401, Some("invalid_api_key")));
     let (code, _, err) = env.run(&["keys", "revoke", id]);
     assert_eq!(code, 1, "revoking twice is an error: {err}");
+}
+
+/// Every value of every table, read through SQLite (so the WAL's pages count too), as text.
+fn stored_values(env: &TestEnv) -> Vec<String> {
+    let db = rusqlite::Connection::open_with_flags(
+        env.data_dir().join("krawlr.db"),
+        rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
+    )
+    .unwrap();
+    let tables: Vec<String> = db
+        .prepare("SELECT name FROM sqlite_master WHERE type = 'table'")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    let mut values = Vec::new();
+    for table in tables {
+        let mut rows = db.prepare(&format!("SELECT * FROM \"{table}\"")).unwrap();
+        let columns = rows.column_count();
+        let mut rows = rows.query([]).unwrap();
+        while let Some(row) = rows.next().unwrap() {
+            for i in 0..columns {
+                values.push(match row.get_ref(i).unwrap() {
+                    rusqlite::types::ValueRef::Text(t) | rusqlite::types::ValueRef::Blob(t) => {
+                        String::from_utf8_lossy(t).into_owned()
+                    }
+                    other => format!("{other:?}"),
+                });
+            }
+        }
+    }
+    assert!(values.len() > 5, "read the tables: {values:?}");
+    values
+}
+
+/// No 6-character run of `secret` stands in any stored value.
+fn assert_no_part_stored(stored: &[String], secret: &str, what: &str) {
+    let chars: Vec<char> = secret.chars().collect();
+    for run in chars.windows(6).map(String::from_iter) {
+        assert!(!stored.iter().any(|v| v.contains(&run)), "{what}: {run:?} is stored");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn no_part_of_an_operator_s_key_is_stored() {
+    let env = TestEnv::new();
+    let operator_key = crate::helpers::KEY;
+    let (api, base) = env.serve("api", "api").await;
+    assert_eq!(Client::new(&base, operator_key).get("/api/v1/scrape/status/x").await.0, 404, "the key works");
+    let stored = stored_values(&env);
+    drop(api);
+    assert_no_part_stored(&stored, operator_key, "the operator's key");
+    let (_, list, _) = env.run(&["keys", "list"]);
+    let line = list.lines().find(|l| l.ends_with("KRAWLR_API_KEY")).unwrap();
+    assert_eq!(line.split_whitespace().nth(1), Some("-"), "no prefix to show: {list}");
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -165,4 +222,18 @@ async fn the_client_commands_drive_a_running_server() {
     let (code, _, err) = run(&["status", "no-such-job"], &base, key);
     assert_eq!(code, 1);
     assert!(err.contains("job not found (HTTP 404)"), "{err}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_environment_s_proxy_is_never_used() {
+    let (proxy, asked) = crate::fetch::proxy().await;
+    let mut env = TestEnv::new().set("KRAWLR_ALLOW_PRIVATE_NETWORKS", "false").set("KRAWLR_FETCH_TIMEOUT_SECONDS", "5");
+    for name in ["HTTP_PROXY", "http_proxy", "HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy"] {
+        env = env.set(name, proxy.as_str());
+    }
+    let (code, out, err) =
+        tokio::task::spawn_blocking(move || env.run(&["scrape", "http://intranet-db.corp.test/"])).await.unwrap();
+    assert_eq!(code, 1, "{err}");
+    assert!(out.is_empty(), "no report: {out}");
+    assert!(asked.lock().unwrap().is_empty(), "the proxy was asked: {:?}", asked.lock().unwrap());
 }

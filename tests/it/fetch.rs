@@ -167,7 +167,7 @@ async fn private_names_redirects_and_rebinding_are_refused() {
         ("rebind.test", &[&["127.0.0.1"], &["127.0.0.2"]]),
     ]);
     let mut settings = fetcher(|_| {}).settings().clone();
-    settings.guard = Policy { allow_private: false, allowed_networks: vec!["127.0.0.1/32".parse().unwrap()] };
+    settings.guard = Policy { treat_as_public: vec!["127.0.0.1".parse().unwrap()], ..Policy::default() };
     let f = Fetcher::with_lookup(settings, lookup).unwrap();
     let at = |host: &str, path: &str| Url::parse(&format!("http://{host}:{port}{path}")).unwrap();
 
@@ -282,4 +282,65 @@ async fn per_host_concurrency_and_delay_hold() {
     }
     // robots.txt and 4 pages: 5 request starts, 150 ms apart.
     assert!(started.elapsed() >= Duration::from_millis(600), "{:?}", started.elapsed());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn robots_rules_are_kept_for_their_ttl_then_fetched_again() {
+    let robots = Arc::new(AtomicUsize::new(0));
+    let counted = robots.clone();
+    let router = Router::new()
+        .route(
+            "/robots.txt",
+            get(move || {
+                counted.fetch_add(1, Ordering::SeqCst);
+                async { "User-agent: *\nDisallow: /private/\n" }
+            }),
+        )
+        .route("/{page}", get(|| async { "<p>ok</p>" }));
+    let base = serve(router).await;
+    let f = fetcher(|s| s.robots_ttl = Duration::from_millis(400));
+    for page in ["/a", "/b", "/c"] {
+        f.get(&url(&base, page)).await.unwrap();
+    }
+    assert_eq!(robots.load(Ordering::SeqCst), 1, "read once while fresh");
+    tokio::time::sleep(Duration::from_millis(450)).await;
+    f.get(&url(&base, "/d")).await.unwrap();
+    assert_eq!(robots.load(Ordering::SeqCst), 2, "read again once stale");
+}
+
+/// A stand-in forward proxy on 127.0.0.1: answers every request itself and records what it
+/// was asked for.
+pub async fn proxy() -> (Url, Arc<Mutex<Vec<String>>>) {
+    let asked: Arc<Mutex<Vec<String>>> = Arc::default();
+    let log = asked.clone();
+    let router = Router::new().fallback(move |request: axum::extract::Request| {
+        log.lock().unwrap().push(request.uri().to_string());
+        async { ([(header::CONTENT_TYPE, "text/html")], "<title>through the proxy</title>") }
+    });
+    (Url::parse(&serve(router).await).unwrap(), asked)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_configured_proxy_is_used_only_for_targets_the_guard_allows() {
+    let (proxy_url, asked) = proxy().await;
+    let (lookup, _) = dns(&[("public.test", &[&["127.0.0.1"]]), ("intranet-db.corp.test", &[&["10.1.2.3"]])]);
+    let mut settings = fetcher(|_| {}).settings().clone();
+    settings.guard = Policy { treat_as_public: vec!["127.0.0.1".parse().unwrap()], ..Policy::default() };
+    settings.proxy = Some(proxy_url);
+    let f = Fetcher::with_lookup(settings, lookup).unwrap();
+    // The proxy would resolve the name itself: krawlr resolves and checks it first.
+    let err = f.get(&Url::parse("http://intranet-db.corp.test:8080/").unwrap()).await.unwrap_err();
+    assert!(matches!(err, FetchError::ForbiddenAddress { .. }), "{err}");
+    for refused in ["http://127.0.0.2:8080/", "http://169.254.169.254/latest/meta-data/", "http://localhost:8080/"] {
+        let err = f.get(&Url::parse(refused).unwrap()).await.unwrap_err();
+        assert!(matches!(err, FetchError::Refused { .. }), "{refused}: {err}");
+    }
+    assert!(asked.lock().unwrap().is_empty(), "the proxy was asked for nothing refused: {:?}", asked.lock().unwrap());
+    let page = f.get(&Url::parse("http://public.test:8080/landing").unwrap()).await.unwrap();
+    assert_eq!(page.text(), "<title>through the proxy</title>");
+    let asked = asked.lock().unwrap().clone();
+    assert!(
+        asked.iter().any(|u| u == "http://public.test:8080/landing"),
+        "an allowed target goes through it: {asked:?}"
+    );
 }

@@ -14,5 +14,8 @@ mod hostile;
 mod jobs;
 mod openapi;
 mod processes;
+mod real_pages;
 mod sections;
+#[cfg(feature = "failpoints")]
+mod supervision;
 mod webhooks;
