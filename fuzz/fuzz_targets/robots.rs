@@ -11,5 +11,9 @@ fuzz_target!(|data: &[u8]| {
         let path = String::from_utf8_lossy(path);
         let _ = robot.allowed(&format!("https://example.com/{path}"));
         let _ = robot.allowed(&path);
+        // Whatever Crawl-delay says (inf, 1e20, NaN, negative) is a bounded pause.
+        if let Some(delay) = robot.delay.map(fetch::crawl_delay) {
+            assert!(delay <= std::time::Duration::from_secs(10), "{delay:?}");
+        }
     }
 });

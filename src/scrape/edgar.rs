@@ -8,7 +8,8 @@ use crate::config::SecSettings;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::collections::HashMap;
-use std::time::Duration;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
 use tokio::sync::OnceCell;
 use url::Url;
 
@@ -41,6 +42,8 @@ pub enum EdgarError {
     },
     #[error("SEC EDGAR answered HTTP {status} for {url}")]
     Status { status: u16, url: String },
+    #[error("SEC EDGAR sent more than {max} bytes from {url}")]
+    TooLarge { url: String, max: usize },
     #[error("SEC EDGAR sent something that is not the expected JSON from {url}")]
     Json {
         url: String,
@@ -125,12 +128,40 @@ fn ticker_in_text(text: &str) -> Option<(String, Option<String>)> {
     })
 }
 
+/// How long a filer's figures are kept (the SEC updates companyfacts as filings arrive).
+const FACTS_TTL: Duration = Duration::from_secs(6 * 3600);
+/// Filers whose figures are kept at once.
+const FACTS_CACHED: usize = 512;
+/// The SEC asks for at most 10 requests a second from one client.
+const SEC_REQUEST_SPACING: Duration = Duration::from_millis(100);
+
 pub struct Edgar {
     client: reqwest::Client,
     www: Url,
     data: Url,
     /// Ticker → (CIK, SEC name), read once.
     tickers: OnceCell<HashMap<String, (u64, String)>>,
+    /// CIK → (when read, its figures and their source).
+    facts: Mutex<lru::LruCache<u64, (Instant, (Financials, String))>>,
+    /// When the next request to the SEC may start, across every job of the process.
+    next_request: tokio::sync::Mutex<Instant>,
+}
+
+/// One entry of `company_tickers.json`.
+#[derive(Deserialize)]
+struct Listed {
+    cik_str: Cik,
+    ticker: String,
+    #[serde(default)]
+    title: String,
+}
+
+/// A CIK, written as a number or as a string of digits.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum Cik {
+    Number(u64),
+    Text(String),
 }
 
 impl Edgar {
@@ -142,10 +173,23 @@ impl Edgar {
             .connect_timeout(Duration::from_secs(10))
             .timeout(Duration::from_secs(60));
         let client = super::fetch::through(builder, proxy)?.build()?;
-        Ok(Edgar { client, www: settings.www_url.clone(), data: settings.data_url.clone(), tickers: OnceCell::new() })
+        Ok(Edgar {
+            client,
+            www: settings.www_url.clone(),
+            data: settings.data_url.clone(),
+            tickers: OnceCell::new(),
+            facts: Mutex::new(lru::LruCache::new(std::num::NonZeroUsize::new(FACTS_CACHED).expect("not zero"))),
+            next_request: tokio::sync::Mutex::new(Instant::now()),
+        })
     }
 
-    async fn get_json(&self, url: Url) -> Result<Value, EdgarError> {
+    /// The body of a successful answer, at most [`MAX_FACTS_BYTES`], requests spaced as the SEC asks.
+    async fn get(&self, url: Url) -> Result<Vec<u8>, EdgarError> {
+        {
+            let mut next = self.next_request.lock().await;
+            tokio::time::sleep_until((*next).into()).await;
+            *next = Instant::now() + SEC_REQUEST_SPACING;
+        }
         let shown = url.to_string();
         let request_error = |source| EdgarError::Request { url: shown.clone(), source };
         let mut response = self.client.get(url.clone()).send().await.map_err(request_error)?;
@@ -156,10 +200,10 @@ impl Edgar {
         while let Some(chunk) = response.chunk().await.map_err(request_error)? {
             body.extend_from_slice(&chunk);
             if body.len() > MAX_FACTS_BYTES {
-                break;
+                return Err(EdgarError::TooLarge { url: shown, max: MAX_FACTS_BYTES });
             }
         }
-        serde_json::from_slice(&body).map_err(|source| EdgarError::Json { url: shown, source })
+        Ok(body)
     }
 
     /// The CIK and SEC name of a ticker, if the SEC lists it.
@@ -168,15 +212,19 @@ impl Edgar {
             .tickers
             .get_or_try_init(|| async {
                 let url = self.www.join("/files/company_tickers.json").expect("a path joins");
-                let doc = self.get_json(url).await?;
-                let mut map = HashMap::new();
-                for entry in doc.as_object().into_iter().flat_map(|o| o.values()) {
-                    let cik = entry["cik_str"].as_u64().or_else(|| entry["cik_str"].as_str()?.parse().ok());
-                    if let (Some(cik), Some(t)) = (cik, entry["ticker"].as_str()) {
-                        let title = entry["title"].as_str().unwrap_or_default().to_string();
-                        map.insert(t.to_ascii_uppercase(), (cik, title));
-                    }
-                }
+                let body = self.get(url.clone()).await?;
+                let listed: HashMap<String, Listed> = serde_json::from_slice(&body)
+                    .map_err(|source| EdgarError::Json { url: url.to_string(), source })?;
+                let map = listed
+                    .into_values()
+                    .filter_map(|l| {
+                        let cik = match l.cik_str {
+                            Cik::Number(n) => n,
+                            Cik::Text(t) => t.trim().parse().ok()?,
+                        };
+                        Some((l.ticker.to_ascii_uppercase(), (cik, l.title)))
+                    })
+                    .collect();
                 Ok::<_, EdgarError>(map)
             })
             .await?;
@@ -184,44 +232,160 @@ impl Edgar {
         Ok(map.get(&key).or_else(|| map.get(&key.replace('.', "-"))).cloned())
     }
 
-    /// The latest annual figures of a filer.
+    /// The latest annual figures of a filer, from the cache while they are fresh.
     pub async fn facts(&self, cik: u64) -> Result<(Financials, String), EdgarError> {
+        {
+            let mut cache = self.facts.lock().unwrap_or_else(|p| p.into_inner());
+            if let Some((at, found)) = cache.get(&cik) {
+                if at.elapsed() < FACTS_TTL {
+                    return Ok(found.clone());
+                }
+            }
+        }
         let url = self.data.join(&format!("/api/xbrl/companyfacts/CIK{cik:010}.json")).expect("a path joins");
-        let doc = self.get_json(url.clone()).await?;
-        let facts = &doc["facts"];
-        let pick = |choices: &[(&str, &str)], duration: bool| latest_annual(facts, choices, duration);
+        let body = self.get(url.clone()).await?;
+        let doc: CompanyFacts =
+            serde_json::from_slice(&body).map_err(|source| EdgarError::Json { url: url.to_string(), source })?;
+        drop(body);
+        let pick = |choices: &[(&str, &str)], duration: bool| latest_annual(&doc.facts, choices, duration);
         let financials = Financials {
             cik: Some(format!("{cik:010}")),
-            sec_name: doc["entityName"].as_str().map(str::to_string),
-            revenue: pick(
-                &[
-                    ("us-gaap", "Revenues"),
-                    ("us-gaap", "RevenueFromContractWithCustomerExcludingAssessedTax"),
-                    ("us-gaap", "RevenueFromContractWithCustomerIncludingAssessedTax"),
-                    ("us-gaap", "SalesRevenueNet"),
-                    ("ifrs-full", "Revenue"),
-                ],
-                true,
-            ),
-            net_income: pick(
-                &[("us-gaap", "NetIncomeLoss"), ("us-gaap", "ProfitLoss"), ("ifrs-full", "ProfitLoss")],
-                true,
-            ),
-            total_assets: pick(&[("us-gaap", "Assets"), ("ifrs-full", "Assets")], false),
-            operating_cash_flow: pick(
-                &[
-                    ("us-gaap", "NetCashProvidedByUsedInOperatingActivities"),
-                    ("ifrs-full", "CashFlowsFromUsedInOperatingActivities"),
-                ],
-                true,
-            ),
-            shares_outstanding: pick(
-                &[("dei", "EntityCommonStockSharesOutstanding"), ("us-gaap", "CommonStockSharesOutstanding")],
-                false,
-            ),
+            sec_name: doc.entity_name.clone(),
+            revenue: pick(REVENUE, true),
+            net_income: pick(NET_INCOME, true),
+            total_assets: pick(TOTAL_ASSETS, false),
+            operating_cash_flow: pick(OPERATING_CASH_FLOW, true),
+            shares_outstanding: pick(SHARES_OUTSTANDING, false),
             ..Financials::default()
         };
-        Ok((financials, url.to_string()))
+        let found = (financials, url.to_string());
+        self.facts.lock().unwrap_or_else(|p| p.into_inner()).put(cik, (Instant::now(), found.clone()));
+        Ok(found)
+    }
+}
+
+/// The concepts each figure is read from, in order of preference.
+const REVENUE: &[(&str, &str)] = &[
+    ("us-gaap", "Revenues"),
+    ("us-gaap", "RevenueFromContractWithCustomerExcludingAssessedTax"),
+    ("us-gaap", "RevenueFromContractWithCustomerIncludingAssessedTax"),
+    ("us-gaap", "SalesRevenueNet"),
+    ("ifrs-full", "Revenue"),
+];
+const NET_INCOME: &[(&str, &str)] =
+    &[("us-gaap", "NetIncomeLoss"), ("us-gaap", "ProfitLoss"), ("ifrs-full", "ProfitLoss")];
+const TOTAL_ASSETS: &[(&str, &str)] = &[("us-gaap", "Assets"), ("ifrs-full", "Assets")];
+const OPERATING_CASH_FLOW: &[(&str, &str)] = &[
+    ("us-gaap", "NetCashProvidedByUsedInOperatingActivities"),
+    ("ifrs-full", "CashFlowsFromUsedInOperatingActivities"),
+];
+const SHARES_OUTSTANDING: &[(&str, &str)] =
+    &[("dei", "EntityCommonStockSharesOutstanding"), ("us-gaap", "CommonStockSharesOutstanding")];
+
+/// Whether krawlr reads `taxonomy:concept`: every other concept of a filing is skipped while
+/// parsing, so a filer's tens of megabytes become a few small vectors.
+fn wanted(taxonomy: &str, concept: &str) -> bool {
+    [REVENUE, NET_INCOME, TOTAL_ASSETS, OPERATING_CASH_FLOW, SHARES_OUTSTANDING]
+        .iter()
+        .any(|list| list.iter().any(|(t, c)| *t == taxonomy && *c == concept))
+}
+
+/// `companyfacts`, as far as krawlr reads it.
+#[derive(Deserialize)]
+struct CompanyFacts {
+    #[serde(rename = "entityName")]
+    entity_name: Option<String>,
+    #[serde(default)]
+    facts: Taxonomies,
+}
+
+/// (taxonomy, concept) → the concept's values by unit, for the wanted concepts only.
+#[derive(Default)]
+struct Taxonomies(HashMap<(String, String), HashMap<String, Vec<Entry>>>);
+
+#[derive(Deserialize)]
+struct Concept {
+    #[serde(default)]
+    units: HashMap<String, Vec<Entry>>,
+}
+
+/// One reported value.
+#[derive(Deserialize)]
+struct Entry {
+    start: Option<String>,
+    end: Option<String>,
+    val: Option<serde_json::Number>,
+    fy: Option<i64>,
+    fp: Option<String>,
+    form: Option<String>,
+    filed: Option<String>,
+}
+
+impl<'de> Deserialize<'de> for Taxonomies {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        use serde::de::{IgnoredAny, MapAccess, Visitor};
+        struct Concepts<'a>(&'a str, &'a mut HashMap<(String, String), HashMap<String, Vec<Entry>>>);
+        impl<'de> serde::de::DeserializeSeed<'de> for Concepts<'_> {
+            type Value = ();
+            fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+                d.deserialize_any(self)
+            }
+        }
+        impl<'de> Visitor<'de> for Concepts<'_> {
+            type Value = ();
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a map of concepts")
+            }
+            // A taxonomy that is not a map of concepts holds none.
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+                while seq.next_element::<IgnoredAny>()?.is_some() {}
+                Ok(())
+            }
+            fn visit_unit<E>(self) -> Result<(), E> {
+                Ok(())
+            }
+            fn visit_str<E>(self, _: &str) -> Result<(), E> {
+                Ok(())
+            }
+            fn visit_bool<E>(self, _: bool) -> Result<(), E> {
+                Ok(())
+            }
+            fn visit_i64<E>(self, _: i64) -> Result<(), E> {
+                Ok(())
+            }
+            fn visit_u64<E>(self, _: u64) -> Result<(), E> {
+                Ok(())
+            }
+            fn visit_f64<E>(self, _: f64) -> Result<(), E> {
+                Ok(())
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+                while let Some(concept) = map.next_key::<String>()? {
+                    if wanted(self.0, &concept) {
+                        let units = map.next_value::<Concept>()?.units;
+                        self.1.insert((self.0.to_string(), concept), units);
+                    } else {
+                        map.next_value::<IgnoredAny>()?;
+                    }
+                }
+                Ok(())
+            }
+        }
+        struct Root;
+        impl<'de> Visitor<'de> for Root {
+            type Value = Taxonomies;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a map of taxonomies")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Taxonomies, A::Error> {
+                let mut out = HashMap::new();
+                while let Some(taxonomy) = map.next_key::<String>()? {
+                    map.next_value_seed(Concepts(&taxonomy, &mut out))?;
+                }
+                Ok(Taxonomies(out))
+            }
+        }
+        deserializer.deserialize_map(Root)
     }
 }
 
@@ -229,33 +393,31 @@ const ANNUAL_FORMS: &[&str] = &["10-K", "10-K/A", "20-F", "20-F/A", "40-F", "40-
 
 /// The most recent annual value among `choices` (earlier choices win ties). For flows
 /// (`duration`), only periods of about a year count, not quarters reported in annual forms.
-fn latest_annual(facts: &Value, choices: &[(&str, &str)], duration: bool) -> Option<Fact> {
+fn latest_annual(facts: &Taxonomies, choices: &[(&str, &str)], duration: bool) -> Option<Fact> {
     let mut best: Option<Fact> = None;
     for (taxonomy, concept) in choices {
-        let Some(units) = facts[taxonomy][concept]["units"].as_object() else { continue };
+        let Some(units) = facts.0.get(&(taxonomy.to_string(), concept.to_string())) else { continue };
         for (unit, values) in units {
-            for v in values.as_array().into_iter().flatten() {
-                let form = v["form"].as_str().unwrap_or_default();
-                let annual = ANNUAL_FORMS.contains(&form) && v["fp"].as_str().is_none_or(|fp| fp == "FY");
+            for v in values {
+                let form = v.form.as_deref().unwrap_or_default();
+                let annual = ANNUAL_FORMS.contains(&form) && v.fp.as_deref().is_none_or(|fp| fp == "FY");
                 if !annual || (duration && !about_a_year(v)) {
                     continue;
                 }
-                let (Some(end), Some(filed), Some(value)) =
-                    (v["end"].as_str(), v["filed"].as_str(), v["val"].as_number())
-                else {
+                let (Some(end), Some(filed), Some(value)) = (&v.end, &v.filed, &v.val) else {
                     continue;
                 };
-                let newer = best.as_ref().is_none_or(|b| (end, filed) > (b.period_end.as_str(), b.filed.as_str()));
+                let newer = best.as_ref().is_none_or(|b| (end, filed) > (&b.period_end, &b.filed));
                 if newer {
                     best = Some(Fact {
                         value: value.clone(),
                         unit: unit.clone(),
                         concept: format!("{taxonomy}:{concept}"),
-                        fiscal_year: v["fy"].as_i64(),
-                        fiscal_period: v["fp"].as_str().map(str::to_string),
+                        fiscal_year: v.fy,
+                        fiscal_period: v.fp.clone(),
                         form: form.to_string(),
-                        filed: filed.to_string(),
-                        period_end: end.to_string(),
+                        filed: filed.clone(),
+                        period_end: end.clone(),
                     });
                 }
             }
@@ -264,12 +426,11 @@ fn latest_annual(facts: &Value, choices: &[(&str, &str)], duration: bool) -> Opt
     best
 }
 
-fn about_a_year(v: &Value) -> bool {
-    let day = |k: &str| {
-        let s = v[k].as_str()?;
-        time::Date::parse(s, time::macros::format_description!("[year]-[month]-[day]")).ok()
+fn about_a_year(v: &Entry) -> bool {
+    let day = |s: &Option<String>| {
+        time::Date::parse(s.as_deref()?, time::macros::format_description!("[year]-[month]-[day]")).ok()
     };
-    match (day("start"), day("end")) {
+    match (day(&v.start), day(&v.end)) {
         (Some(start), Some(end)) => (340..=380).contains(&(end - start).whole_days()),
         _ => false,
     }
@@ -294,5 +455,20 @@ mod tests {
         assert_eq!(t("NYSE American : XYZ"), Some(("XYZ".into(), Some("NYSE American".into()))));
         let ld = vec![serde_json::json!({"@type": "Corporation", "tickerSymbol": "NASDAQ:ACME"})];
         assert_eq!(find_ticker(&ld, &[]), Some(("ACME".into(), Some("NASDAQ".into()))));
+    }
+
+    #[test]
+    fn companyfacts_keep_only_the_concepts_read() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/fixtures/sec-edgar/companyfacts/CIK0001640147.json");
+        let body = std::fs::read(path).expect("the shared fixtures beside the checkout");
+        let doc: CompanyFacts = serde_json::from_slice(&body).unwrap();
+        assert!(!doc.facts.0.is_empty() && doc.facts.0.len() <= 12, "{} concepts kept", doc.facts.0.len());
+        assert!(doc.facts.0.keys().all(|(t, c)| wanted(t, c)));
+        assert!(latest_annual(&doc.facts, REVENUE, true).is_some());
+        let odd = br#"{"entityName": "X", "facts": {"us-gaap": {"Assets": {"units": {"USD": [{"end": "2024-01-31",
+            "val": 5, "form": "10-K", "filed": "2024-03-01", "fp": "FY", "extra": [1, {"deep": true}]}]}},
+            "Other": {"units": 7}}, "weird": []}}"#;
+        let doc: CompanyFacts = serde_json::from_slice(odd).unwrap();
+        assert_eq!(latest_annual(&doc.facts, TOTAL_ASSETS, false).map(|f| f.value.to_string()), Some("5".into()));
     }
 }

@@ -1,8 +1,8 @@
 //! One delivery of one job message, from claim to ack.
 
 use super::{Worker, parse_request};
-use crate::job::{Job, Stage, Transition};
-use crate::queue::{AckId, ReceivedMessage};
+use crate::job::{Job, JobRequested, Stage, Transition};
+use crate::queue::{AckId, OutgoingMessage, ReceivedMessage};
 use crate::scrape::{Run, STAGES, ScrapeError, report::Report};
 use crate::store::{Applied, StoreError};
 use futures_util::FutureExt;
@@ -35,8 +35,9 @@ fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
         .unwrap_or_else(|| "a panic without a message".to_string())
 }
 
-/// How often a job waiting for a site's slot asks again.
-const HOST_SLOT_RETRY: std::time::Duration = std::time::Duration::from_millis(250);
+/// How long a job whose site is busy waits in the queue before it asks again (plus up to 1 s
+/// of jitter, so that waiting jobs do not come back together).
+const HOST_BUSY_PAUSE: Duration = Duration::from_secs(1);
 
 impl Worker {
     pub(super) async fn handle(&self, message: ReceivedMessage, hard_stop: CancellationToken) {
@@ -47,10 +48,53 @@ impl Worker {
         let attempt = message.delivery_attempt;
         // Everything the job does is logged with its id, delivery attempt and current stage.
         let span = tracing::info_span!("job", job_id = %request.job_id, attempt, stage = tracing::field::Empty);
-        self.handle_job(&request.job_id, message, hard_stop).instrument(span).await
+        self.handle_job(&request, message, hard_stop).instrument(span).await
     }
 
-    async fn handle_job(&self, job_id: &str, message: ReceivedMessage, hard_stop: CancellationToken) {
+    async fn handle_job(&self, request: &JobRequested, message: ReceivedMessage, hard_stop: CancellationToken) {
+        // A site's slot first: a job whose site is busy goes back to the queue unclaimed, and
+        // holds no worker slot while it waits.
+        let slot = self.host_slot(request, &message);
+        if let Some((host, holder)) = &slot {
+            let until = crate::job::now_ms() + self.queue.ack_deadline.as_millis() as i64;
+            match self.store.acquire_host_slot(host, holder, self.settings.jobs_per_host, until).await {
+                Ok(true) => {}
+                Ok(false) => return self.hand_back_for_host(request, &message, host).await,
+                Err(e) => {
+                    warn!(error = %e, "could not take the site's slot; the job comes back after backoff");
+                    return self.nack(&message.ack_id, None).await;
+                }
+            }
+        }
+        self.claim_and_run(&request.job_id, &message, hard_stop).await;
+        if let Some((host, holder)) = &slot {
+            if let Err(e) = self.store.release_host_slot(host, holder).await {
+                warn!(error = %e, %host, "could not release the host's slot; it expires by itself");
+            }
+        }
+    }
+
+    /// The site has as many jobs running as it may: the message comes back after a pause. A
+    /// pause costs a delivery attempt, so before the last one the message is published anew
+    /// (due at once, and paused on its next delivery) instead, and waiting for a site never
+    /// exhausts a job's attempts.
+    async fn hand_back_for_host(&self, request: &JobRequested, message: &ReceivedMessage, host: &str) {
+        let pause = HOST_BUSY_PAUSE + Duration::from_millis(rand::random_range(0..1000));
+        debug!(%host, ?pause, "the site's job slots are taken; handing the job back");
+        if message.delivery_attempt + 1 < self.queue.max_delivery_attempts {
+            return self.nack(&message.ack_id, Some(pause)).await;
+        }
+        let fresh = OutgoingMessage::json(request, &request.job_id);
+        match self.broker.publish(&self.topics.jobs, &[fresh]).await {
+            Ok(_) => self.ack(&message.ack_id).await,
+            Err(e) => {
+                warn!(error = %e, "could not publish the job anew; it comes back after backoff");
+                self.nack(&message.ack_id, Some(pause)).await
+            }
+        }
+    }
+
+    async fn claim_and_run(&self, job_id: &str, message: &ReceivedMessage, hard_stop: CancellationToken) {
         let job = match self.store.transition(job_id, &Transition::Claim, None).await {
             Ok(Applied::Yes(job)) => job,
             Ok(Applied::No(job)) => {
@@ -72,9 +116,8 @@ impl Worker {
         // The attempt owns everything it runs: the stages, and the lease keeper beside them in
         // the same `select!`. Whichever way the attempt ends (done, failed, panicked, past its
         // deadline, interrupted, lease lost), the keeper stops with it.
-        let slot = self.host_slot(&job);
         let deadline = self.settings.job_timeout;
-        let stages = std::panic::AssertUnwindSafe(self.run_in_slot(&job, slot.as_ref())).catch_unwind();
+        let stages = std::panic::AssertUnwindSafe(self.run_stages(&job)).catch_unwind();
         let outcome = tokio::select! {
             ran = tokio::time::timeout(deadline, stages) => match ran {
                 Ok(Ok(outcome)) => outcome,
@@ -84,42 +127,16 @@ impl Worker {
             _ = hard_stop.cancelled() => Outcome::Interrupted,
             _ = self.keep_lease(&job, &message.ack_id) => Outcome::LeaseLost,
         };
-        if let Some((host, holder)) = &slot {
-            if let Err(e) = self.store.release_host_slot(host, holder).await {
-                warn!(error = %e, %host, "could not release the host's slot; it expires by itself");
-            }
-        }
-        self.settle(&job, &message, outcome).await;
+        self.settle(&job, message, outcome).await;
     }
 
-    /// The job's site and its claim, when jobs per host are limited across workers.
-    fn host_slot(&self, job: &Job) -> Option<(String, String)> {
+    /// The job's site and this delivery's claim on it, when jobs per host are limited across
+    /// workers (`KRAWLR_JOBS_PER_HOST`, held in the store so that it holds across every worker).
+    fn host_slot(&self, request: &JobRequested, message: &ReceivedMessage) -> Option<(String, String)> {
         let limit = self.settings.jobs_per_host;
-        let host = Url::parse(&job.url).ok()?.host_str()?.trim_start_matches("www.").to_string();
-        (limit > 0).then(|| (host, format!("{}#{}", job.id, job.attempt)))
-    }
-
-    /// Waits for one of the site's slots (`KRAWLR_JOBS_PER_HOST`, held in the store so that it
-    /// holds across every worker), then runs the stages.
-    async fn run_in_slot(&self, job: &Job, slot: Option<&(String, String)>) -> Outcome {
-        if let Some((host, holder)) = slot {
-            let mut waited = false;
-            loop {
-                let until = crate::job::now_ms() + self.queue.ack_deadline.as_millis() as i64;
-                match self.store.acquire_host_slot(host, holder, self.settings.jobs_per_host, until).await {
-                    Ok(true) => break,
-                    Ok(false) => {
-                        if !waited {
-                            info!(%host, "waiting for a free slot of this site");
-                            waited = true;
-                        }
-                        tokio::time::sleep(HOST_SLOT_RETRY).await;
-                    }
-                    Err(e) => return Outcome::StoreTrouble(e),
-                }
-            }
-        }
-        self.run_stages(job).await
+        let host = Url::parse(&request.url).ok()?.host_str()?.trim_start_matches("www.").to_string();
+        let holder = format!("{}#{}#{}", request.job_id, message.message_id, message.delivery_attempt);
+        (limit > 0).then_some((host, holder))
     }
 
     /// Runs the stages, recording each before it starts.

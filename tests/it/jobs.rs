@@ -348,3 +348,46 @@ async fn jobs_of_one_site_are_limited_across_workers() {
     assert_eq!(most.load(Ordering::SeqCst), 1, "one job of the site at a time, across both workers");
     assert_eq!(env.count("SELECT count(*) FROM host_slots"), 0, "every slot was given back");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_job_waiting_for_its_site_holds_no_worker_slot() {
+    use axum::routing::get;
+    let slow = Site::start(axum::Router::new().route(
+        "/",
+        get(|| async {
+            tokio::time::sleep(Duration::from_secs(3)).await;
+            axum::response::Html("<html lang=en><title>Slow | Site</title></html>")
+        }),
+    ))
+    .await;
+    let quick = Site::start(
+        axum::Router::new()
+            .route("/", get(|| async { axum::response::Html("<html lang=en><title>Quick | Site</title></html>") })),
+    )
+    .await;
+    // Two worker slots, one job per site: the slow site's second and third jobs wait for it,
+    // and must not take the slot the quick site's job needs.
+    let env = TestEnv::new()
+        .set("KRAWLR_JOBS_PER_HOST", "1")
+        .set("KRAWLR_WORKER_CONCURRENCY", "2")
+        .set("KRAWLR_MAX_DELIVERY_ATTEMPTS", "3");
+    let (_up, base) = env.serve("up", "up").await;
+    let client = Client::new(&base, KEY);
+    let mut slow_jobs = Vec::new();
+    for i in 0..3 {
+        slow_jobs.push(client.submit(&slow.url(&format!("/?n={i}"))).await);
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let started = std::time::Instant::now();
+    // Another host (sites are told apart by host name, not port).
+    let quick_job = client.submit(&quick.url("/").replace("127.0.0.1", "localhost")).await;
+    client.wait_status(&quick_job, &["completed"], Duration::from_secs(20)).await;
+    let first_slow = client.status(&slow_jobs[0]).await;
+    assert_eq!(first_slow["status"], "processing", "the quick job ran beside the slow one: {first_slow}");
+    assert!(started.elapsed() < Duration::from_secs(3), "{:?}", started.elapsed());
+    for id in &slow_jobs {
+        let done = client.wait_status(id, &["completed"], Duration::from_secs(60)).await;
+        assert_eq!(done["attempts"], 1, "waiting for the site used no attempt: {done}");
+    }
+    assert_eq!(env.count("SELECT count(*) FROM host_slots"), 0, "every slot was given back");
+}
