@@ -48,25 +48,6 @@ impl RateLimiter {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_burst_then_the_rate() {
-        let limiter = RateLimiter::new(10.0, 3);
-        for _ in 0..3 {
-            assert!(limiter.check("a").is_ok());
-        }
-        let wait = limiter.check("a").unwrap_err();
-        assert!(wait > Duration::from_millis(50) && wait <= Duration::from_millis(100), "{wait:?}");
-        assert!(limiter.check("b").is_ok(), "each key has its own bucket");
-        std::thread::sleep(Duration::from_millis(120));
-        assert!(limiter.check("a").is_ok());
-        assert!(RateLimiter::new(0.0, 1).check("a").is_ok());
-    }
-}
-
 /// Event streams open per key in this api process, each held by a [`StreamSlot`] that gives
 /// its place back when the stream ends or its client goes away.
 pub struct StreamSlots {
@@ -105,5 +86,24 @@ impl Drop for StreamSlot {
                 open.remove(&self.key);
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_burst_then_the_rate() {
+        let limiter = RateLimiter::new(10.0, 3);
+        for _ in 0..3 {
+            assert!(limiter.check("a").is_ok());
+        }
+        let wait = limiter.check("a").unwrap_err();
+        assert!(wait > Duration::from_millis(50) && wait <= Duration::from_millis(100), "{wait:?}");
+        assert!(limiter.check("b").is_ok(), "each key has its own bucket");
+        std::thread::sleep(Duration::from_millis(120));
+        assert!(limiter.check("a").is_ok());
+        assert!(RateLimiter::new(0.0, 1).check("a").is_ok());
     }
 }

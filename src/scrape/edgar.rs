@@ -142,10 +142,13 @@ pub struct Edgar {
     /// Ticker → (CIK, SEC name), read once.
     tickers: OnceCell<HashMap<String, (u64, String)>>,
     /// CIK → (when read, its figures and their source).
-    facts: Mutex<lru::LruCache<u64, (Instant, (Financials, String))>>,
+    facts: Mutex<lru::LruCache<u64, Cached<(Financials, String)>>>,
     /// When the next request to the SEC may start, across every job of the process.
     next_request: tokio::sync::Mutex<Instant>,
 }
+
+/// A value and when it was read.
+type Cached<T> = (Instant, T);
 
 /// One entry of `company_tickers.json`.
 #[derive(Deserialize)]

@@ -301,12 +301,15 @@ pub fn parse_robots(body: &[u8]) -> Robots {
     texting_robots::Robot::new(ROBOTS_AGENT, body).ok()
 }
 
+/// When a site's entry was made, and its rules once fetched.
+type RobotsEntry = (Instant, Arc<OnceCell<Robots>>);
+
 pub struct Fetcher {
     net: GuardedClient,
     settings: FetchSettings,
     hosts: HostGate,
     /// Origin → (when its entry was made, its rules once fetched).
-    robots: Mutex<lru::LruCache<String, (Instant, Arc<OnceCell<Robots>>)>>,
+    robots: Mutex<lru::LruCache<String, RobotsEntry>>,
 }
 
 impl Fetcher {
