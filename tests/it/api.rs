@@ -385,3 +385,60 @@ async fn failed_job_result_answers_409_with_the_reason() {
     assert_eq!(body["error"]["code"], "job_failed");
     assert!(body["error"]["message"].as_str().unwrap().contains("does not resolve"));
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn per_key_caps_on_pages_endpoints_and_event_streams_hold() {
+    use crate::webhooks::post;
+    // A homepage that answers after 5 s keeps the job running while its streams are tried.
+    let site = Site::company(Duration::from_secs(5)).await;
+    let env = TestEnv::new()
+        .set("KRAWLR_MAX_PAGES_LIMIT", "30")
+        .set("KRAWLR_MAX_WEBHOOK_ENDPOINTS_PER_KEY", "2")
+        .set("KRAWLR_MAX_EVENT_STREAMS_PER_KEY", "2")
+        .set("KRAWLR_EVENT_STREAM_MAX_SECONDS", "1");
+    let (_up, base) = env.serve("up", "up").await;
+    let client = Client::new(&base, KEY);
+
+    for pages in [0, 31, 10_000] {
+        let (code, body) =
+            post(&client, "/api/v1/scrape/company", json!({"url": site.url("/"), "options": {"max_pages": pages}}))
+                .await;
+        assert_eq!((code, body["error"]["code"].as_str()), (422, Some("invalid_field")), "{pages}: {body}");
+        assert!(body["error"]["message"].as_str().unwrap().contains("KRAWLR_MAX_PAGES_LIMIT"), "{body}");
+    }
+    let (code, body) =
+        post(&client, "/api/v1/scrape/company", json!({"url": site.url("/"), "options": {"max_pages": 30}})).await;
+    assert_eq!(code, 202, "{body}");
+    let job = body["scrape_id"].as_str().unwrap().to_string();
+
+    for i in 0..2 {
+        let (code, body) =
+            post(&client, "/api/v1/webhooks", json!({"url": format!("https://hooks.example.com/{i}")})).await;
+        assert_eq!(code, 201, "{body}");
+    }
+    let (code, body) = post(&client, "/api/v1/webhooks", json!({"url": "https://hooks.example.com/2"})).await;
+    assert_eq!((code, body["error"]["code"].as_str()), (409, Some("too_many_endpoints")), "{body}");
+
+    let stream = || client.http.get(format!("{base}/api/v1/scrape/{job}/events")).bearer_auth(KEY).send();
+    let opened = Instant::now();
+    let (first, second) = (stream().await.unwrap(), stream().await.unwrap());
+    assert_eq!((first.status().as_u16(), second.status().as_u16()), (200, 200));
+    let third = stream().await.unwrap();
+    assert_eq!(third.status().as_u16(), 429);
+    let third: Value = third.json().await.unwrap();
+    assert_eq!(third["error"]["code"], "too_many_streams", "{third}");
+    // Each stream ends at its lifetime, though the job runs on, and gives its place back.
+    let body = tokio::time::timeout(Duration::from_secs(4), first.text()).await.expect("the stream ended").unwrap();
+    assert!(body.contains("event: progress"), "{body}");
+    assert!(opened.elapsed() < Duration::from_secs(4), "{:?}", opened.elapsed());
+    let _ = tokio::time::timeout(Duration::from_secs(4), second.text()).await.expect("the stream ended");
+    assert_ne!(client.status(&job).await["status"], "completed", "the job was still running");
+    assert_eq!(stream().await.unwrap().status().as_u16(), 200, "places given back");
+
+    // A method nobody uses is counted as `other`, not as a label of its own.
+    let odd = reqwest::Method::from_bytes(b"BREW").unwrap();
+    let _ = client.http.request(odd, format!("{base}/healthz")).send().await.unwrap();
+    let metrics = client.http.get(format!("{base}/metrics")).send().await.unwrap().text().await.unwrap();
+    assert!(metrics.contains("method=\"other\""), "{metrics}");
+    assert!(!metrics.contains("BREW"));
+}
