@@ -308,7 +308,7 @@ impl<'a> Run<'a> {
         let query = self.report.company.name.clone().unwrap_or_else(|| self.report.domain.clone());
         let external =
             self.scraper.fetcher.settings().news_feed_url.as_deref().and_then(|t| news::external_feed(t, &query));
-        let (mut items, problems) = news::collect(&self.scraper.fetcher, &feeds, external).await;
+        let (mut items, problems) = news::collect(&self.scraper.fetcher, &self.scraper.cpu, &feeds, external).await;
         // Press releases and news articles the crawl fetched: the dated ones are items too.
         let source = self.report.company.name.clone().unwrap_or_else(|| self.report.domain.clone());
         let pages = self.crawl.as_ref().map(|c| c.pages.as_slice()).unwrap_or_default();

@@ -102,13 +102,19 @@ pub fn merge(items: Vec<NewsItem>) -> Vec<NewsItem> {
 }
 
 /// Reads the site's feeds and the external feed; failures are the stage's `errors`.
-pub async fn collect(fetcher: &Fetcher, feeds: &[meta::Feed], external: Option<Url>) -> (Vec<NewsItem>, Vec<String>) {
+/// Feeds are parsed on `cpu`, off the async runtime.
+pub async fn collect(
+    fetcher: &Fetcher,
+    cpu: &super::cpu::CpuPool,
+    feeds: &[meta::Feed],
+    external: Option<Url>,
+) -> (Vec<NewsItem>, Vec<String>) {
     let mut items = Vec::new();
     let mut problems = Vec::new();
     let urls = feeds.iter().filter_map(|f| Url::parse(&f.url).ok()).take(MAX_FEEDS).chain(external);
     for url in urls {
         match fetcher.get(&url).await {
-            Ok(page) => match parse_feed(&page.body, &page.url) {
+            Ok(page) => match cpu.run(move || parse_feed(&page.body, &page.url)).await {
                 Some(found) => items.extend(found),
                 None => problems.push(format!("{url} is not a feed")),
             },
