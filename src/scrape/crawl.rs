@@ -243,12 +243,17 @@ pub async fn crawl(
         read += 1;
         let Ok(url) = Url::parse(&sitemap) else { continue };
         let Ok(page) = fetch_before(fetcher, &url, limits.deadline).await else { continue };
-        let (locs, is_index) = sitemap_locs(&page.body);
-        crawl.sitemaps.push(page.url.to_string());
+        let (locs, is_index, at) = cpu
+            .run(move || {
+                let (locs, is_index) = sitemap_locs(&page.body);
+                (locs, is_index, page.url)
+            })
+            .await;
+        crawl.sitemaps.push(at.to_string());
         if is_index {
             sitemaps.extend(locs.into_iter().take(MAX_SITEMAPS));
         } else {
-            queue.extend(locs.iter().filter_map(|l| candidate(l, &page.url, &host)));
+            queue.extend(locs.iter().filter_map(|l| candidate(l, &at, &host)));
         }
     }
 

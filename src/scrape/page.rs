@@ -83,6 +83,7 @@ const MAX_NESTING: usize = 2_048;
 
 /// Parses a page, cut where its nesting first passes [`MAX_NESTING`].
 pub fn parse(html: &str) -> Html {
+    crate::failpoint!("page_parse");
     Html::parse_document(&html[..nesting_cut(html.as_bytes())])
 }
 

@@ -72,3 +72,28 @@ async fn a_stage_that_hangs_past_the_deadline_is_abandoned_and_the_process_serve
     let next = client.submit(&site.url("/")).await;
     client.wait_status(&next, &["completed"], Duration::from_secs(60)).await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn krawlr_scrape_reports_a_panic_as_an_error_with_no_trace() {
+    let site = Site::company(Duration::ZERO).await;
+    let env = TestEnv::new().set("FAILPOINTS", "page_analysis=panic(a page nobody prepared for)");
+    let url = site.url("/");
+    let (code, out, err) = tokio::task::spawn_blocking(move || env.run(&["scrape", &url])).await.unwrap();
+    assert_eq!(code, 1, "{err}");
+    assert!(out.is_empty(), "no report: {out}");
+    assert!(err.contains("krawlr: scrape failed in stage profile: internal error"), "{err}");
+    assert!(err.contains("a page nobody prepared for"), "the panic is logged: {err}");
+    assert!(!err.contains("panicked at") && !err.contains("RUST_BACKTRACE"), "no panic trace: {err}");
+}
+
+#[test]
+fn krawlr_extract_reports_a_panic_as_an_error_with_no_trace() {
+    let env = TestEnv::new().set("FAILPOINTS", "page_parse=panic(a page nobody prepared for)");
+    let page = env.dir.path().join("page.html");
+    std::fs::write(&page, "<title>x</title>").unwrap();
+    let (code, out, err) = env.run(&["extract", page.to_str().unwrap(), "--url", "https://example.com/"]);
+    assert_eq!(code, 1, "{err}");
+    assert!(out.is_empty(), "{out}");
+    assert!(err.contains("internal error reading") && err.contains("a page nobody prepared for"), "{err}");
+    assert!(!err.contains("panicked at") && !err.contains("RUST_BACKTRACE"), "no panic trace: {err}");
+}
