@@ -384,4 +384,21 @@ mod tests {
         }
         assert!(levels <= MAX_ITEM_DEPTH + 1, "{levels}");
     }
+
+    #[test]
+    fn the_microdata_walker_needs_no_stack_per_level() {
+        // Parsed directly (no nesting cut), 20,000 levels: a walker recursing per level would
+        // overflow the small stack it runs on here.
+        let html = format!(
+            "<div itemscope>{}<span itemprop=name>deep</span>",
+            "<div><div itemprop=x itemscope>".repeat(10_000)
+        );
+        let items = std::thread::Builder::new()
+            .stack_size(256 << 10)
+            .spawn(move || microdata(&Html::parse_document(&html), &Url::parse("https://acme.test/").unwrap()).len())
+            .unwrap()
+            .join()
+            .unwrap();
+        assert_eq!(items, 1);
+    }
 }

@@ -183,3 +183,35 @@ async fn hostile_sites_end_within_their_caps() {
     }
     println!("{}", rows.join("\n"));
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_crawl_s_byte_budget_stops_fetches_before_they_start() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let links: String = (0..50).map(|i| format!("<a href=\"/p/{i}\">{i}</a>")).collect();
+    let home = format!("<html><title>Heavy</title>{links}</html>");
+    let served = Arc::new(AtomicUsize::new(0));
+    let counted = served.clone();
+    let page = format!("<html><title>p</title><p>{}</p></html>", "x".repeat(100_000));
+    let site = Site::start(Router::new().route("/", get(move || async move { Html(home.clone()) })).route(
+        "/p/{n}",
+        get(move || {
+            counted.fetch_add(1, Ordering::SeqCst);
+            let page = page.clone();
+            async move { Html(page) }
+        }),
+    ))
+    .await;
+    let env = TestEnv::new()
+        .set("KRAWLR_MAX_PAGES", "60")
+        .set("KRAWLR_CRAWL_MAX_BYTES", "300000")
+        .set("KRAWLR_PER_HOST_CONCURRENCY", "1");
+    let report = env.scrape(&site.url("/"));
+    let crawled = report["website"]["pages"].as_array().unwrap().len();
+    let skipped = report["website"]["skipped"].as_array().unwrap();
+    // Three pages fit the budget; the fetches already under way when it ran out (two at once
+    // at one request per host) may finish; none of the other 45 starts.
+    assert!(crawled <= 3, "{crawled} pages kept");
+    assert!(served.load(Ordering::SeqCst) <= 5, "{} pages fetched of 50", served.load(Ordering::SeqCst));
+    assert!(skipped.iter().filter(|s| s["reason"] == "byte budget spent").count() >= 45, "{skipped:?}");
+}
