@@ -1,4 +1,4 @@
-//! The command line: `krawlr up | api | worker | webhooks | setup | scrape | keys | queue | bench`,
+//! The command line: `krawlr up | api | worker | webhooks | setup | scrape | keys | queue`,
 //! and the client of a running server (`submit | status | result | jobs | cancel`). Settings come
 //! from the environment (and `.env`); the flags here only choose what to do.
 
@@ -60,11 +60,6 @@ enum Command {
     },
     #[command(flatten)]
     Client(crate::client::ClientCommand),
-    /// Measure throughput and latency (prints figures)
-    Bench {
-        #[command(subcommand)]
-        command: crate::bench::BenchCommand,
-    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -132,7 +127,6 @@ async fn dispatch(command: Command, settings: Settings) -> anyhow::Result<ExitCo
         }
         Command::Keys { command } => keys(&settings, command).await?,
         Command::Queue { command: QueueCommand::Stats { json } } => queue_stats(&settings, json).await?,
-        Command::Bench { command } => crate::bench::run(settings, command).await?,
         Command::Client(command) => return crate::client::run(command).await,
     }
     Ok(ExitCode::SUCCESS)

@@ -3,7 +3,6 @@
 
 pub mod api;
 pub mod app;
-pub mod bench;
 pub mod cli;
 pub mod client;
 pub mod config;

@@ -1,18 +1,34 @@
-//! `krawlr bench`: figures, not tests. `queue` pushes no-op jobs through the queue (on gcp next
+//! `krawlr-bench`: figures, not tests, in a crate of their own that uses krawlr's library as
+//! any embedder would (the product binary carries none of it). `queue` pushes no-op jobs through the queue (on gcp next
 //! to the Pub/Sub emulator's raw rate, measured the same way in the same run);
 //! `submit` drives `POST /api/v1/scrape/company` at a fixed rate (open loop: latency is
 //! measured from when each request was due, so a stalled server cannot hide its queueing);
 //! `soak` keeps submitting for minutes with a worker draining, and fails on any error, lost job
 //! or job left unfinished.
 
-use crate::api::{self, AppState};
-use crate::app;
-use crate::config::Settings;
-use crate::queue::OutgoingMessage;
 use anyhow::Context;
-use clap::Subcommand;
+use clap::{Parser, Subcommand};
+use krawlr::api::{self, AppState};
+use krawlr::app;
+use krawlr::config::Settings;
+use krawlr::queue::OutgoingMessage;
 use std::time::{Duration, Instant};
 use tokio_util::sync::CancellationToken;
+
+#[derive(Debug, Parser)]
+#[command(name = "krawlr-bench", about = "krawlr's benchmarks: throughput, latency and memory figures")]
+struct Cli {
+    #[command(subcommand)]
+    command: BenchCommand,
+}
+
+/// Settings from the environment as krawlr reads them; logs to stderr (`KRAWLR_LOG`).
+fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    let settings = Settings::from_env()?;
+    krawlr::telemetry::init(&settings.log_filter, settings.log_json);
+    tokio::runtime::Builder::new_multi_thread().enable_all().build()?.block_on(run(settings, cli.command))
+}
 
 #[derive(Debug, Subcommand)]
 pub enum BenchCommand {
@@ -144,7 +160,7 @@ async fn queue(
     let backend = app::connect(settings).await?;
     app::ensure_topology(&backend, settings).await?;
     let emulator = match (settings.backend, settings.pubsub_emulator_host.as_deref()) {
-        (crate::config::Backend::Gcp, Some(host)) => Some(host),
+        (krawlr::config::Backend::Gcp, Some(host)) => Some(host),
         _ => None,
     };
     let project = settings.gcp_project_id.as_deref().unwrap_or("krawlr-bench");
@@ -328,7 +344,7 @@ struct RawPubsub {
 
 impl RawPubsub {
     /// A topic and a subscription configured like `like`.
-    async fn create(host: &str, project: &str, like: &crate::queue::SubscriptionSpec) -> anyhow::Result<RawPubsub> {
+    async fn create(host: &str, project: &str, like: &krawlr::queue::SubscriptionSpec) -> anyhow::Result<RawPubsub> {
         use gcloud_sdk::GoogleApi;
         use gcloud_sdk::google::pubsub::v1 as pb;
         use gcloud_sdk::google::pubsub::v1::publisher_client::PublisherClient;
@@ -447,10 +463,10 @@ struct JobsRun {
 /// Stores and enqueues a job per site, then runs a worker until every job has finished, counted
 /// from `scrape-completed` events.
 async fn run_jobs(settings: &Settings, sites: &[String]) -> anyhow::Result<JobsRun> {
-    use crate::job::{Job, JobRequested, now_ms};
+    use krawlr::job::{Job, JobRequested, now_ms};
     let backend = app::connect(settings).await?;
     app::ensure_topology(&backend, settings).await?;
-    let done_sub = crate::queue::SubscriptionSpec {
+    let done_sub = krawlr::queue::SubscriptionSpec {
         name: format!("bench-{}", &uuid::Uuid::new_v4().simple().to_string()[..8]),
         topic: settings.topics.completed.clone(),
         ..app::subscriptions(settings).remove(0)
@@ -461,7 +477,7 @@ async fn run_jobs(settings: &Settings, sites: &[String]) -> anyhow::Result<JobsR
     for site in sites {
         let job = Job::new(uuid::Uuid::new_v4().to_string(), "bench".into(), site.clone(), now_ms());
         let message = OutgoingMessage::json(&JobRequested::for_job(&job), &job.id);
-        if backend.store.create_job(&job, &message).await? == crate::store::Enqueue::PublishRequired {
+        if backend.store.create_job(&job, &message).await? == krawlr::store::Enqueue::PublishRequired {
             backend.broker.publish(&settings.topics.jobs, &[message]).await?;
         }
     }
@@ -480,7 +496,7 @@ async fn run_jobs(settings: &Settings, sites: &[String]) -> anyhow::Result<JobsR
             continue;
         }
         for event in &events {
-            let event: crate::job::JobEvent = serde_json::from_slice(&event.data)?;
+            let event: krawlr::job::JobEvent = serde_json::from_slice(&event.data)?;
             if event.kind == "scrape.completed" { completed += 1 } else { failed += 1 }
         }
         let acks: Vec<_> = events.into_iter().map(|e| e.ack_id).collect();
@@ -513,7 +529,7 @@ async fn concurrent_scrapes(mut settings: Settings, n: usize, pages: usize) -> a
         tokio::spawn(async move { axum::serve(listener, site).await });
     }
     // The default per-host limits and page cap; the sites are on 127.0.0.1.
-    settings.fetch.guard = crate::scrape::guard::Policy::open();
+    settings.fetch.guard = krawlr::scrape::guard::Policy::open();
     settings.fetch.max_pages = pages as u32;
     settings.worker.concurrency = n;
     let ran = run_jobs(&settings, &sites).await?;
@@ -539,10 +555,21 @@ struct StartFigures {
     binary_mb: f64,
 }
 
-/// Starts this binary's `krawlr up` on a fresh data dir and port 0: time until `/readyz`
-/// answers 200, then its resident set after 3 s idle.
+/// The `krawlr` binary built beside this one (`cargo build --release` builds both), or
+/// `KRAWLR_BIN`.
+fn krawlr_binary() -> anyhow::Result<std::path::PathBuf> {
+    if let Some(bin) = std::env::var_os("KRAWLR_BIN") {
+        return Ok(bin.into());
+    }
+    let beside = std::env::current_exe()?.with_file_name("krawlr");
+    anyhow::ensure!(beside.is_file(), "no krawlr binary at {}: build it, or set KRAWLR_BIN", beside.display());
+    Ok(beside)
+}
+
+/// Starts `krawlr up` on a fresh data dir and port 0: time until `/readyz` answers 200, then
+/// its resident set after 3 s idle.
 async fn start_up() -> anyhow::Result<StartFigures> {
-    let exe = std::env::current_exe()?;
+    let exe = krawlr_binary()?;
     let binary_mb = std::fs::metadata(&exe)?.len() as f64 / (1024.0 * 1024.0);
     let dir = tempfile::tempdir()?;
     let started = Instant::now();
@@ -631,7 +658,7 @@ async fn all(settings: Settings, quick: bool) -> anyhow::Result<()> {
     let fresh = || -> anyhow::Result<(Settings, tempfile::TempDir)> {
         let dir = tempfile::tempdir()?;
         let mut settings = settings.clone();
-        settings.backend = crate::config::Backend::Embedded;
+        settings.backend = krawlr::config::Backend::Embedded;
         settings.data_dir = dir.path().to_path_buf();
         Ok((settings, dir))
     };
@@ -674,7 +701,7 @@ async fn all(settings: Settings, quick: bool) -> anyhow::Result<()> {
     if settings.pubsub_emulator_host.is_some() {
         println!("\n## queue, Pub/Sub emulator");
         let mut gcp = settings.clone();
-        gcp.backend = crate::config::Backend::Gcp;
+        gcp.backend = krawlr::config::Backend::Gcp;
         gcp.gcp_project_id
             .get_or_insert_with(|| format!("krawlr-bench-{}", &uuid::Uuid::new_v4().simple().to_string()[..6]));
         // As many as embedded: with 20,000 the emulator's publish phase lasted ~0.1 s and one
@@ -815,22 +842,22 @@ async fn crawl(
     per_host: usize,
     delay: f64,
 ) -> anyhow::Result<CrawlFigures> {
-    use crate::job::Stage;
+    use krawlr::job::Stage;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let site = url::Url::parse(&format!("http://{}/", listener.local_addr()?))?;
     tokio::spawn(async move { axum::serve(listener, generated_site(pages, latency)).await });
-    settings.fetch.guard = crate::scrape::guard::Policy::open();
+    settings.fetch.guard = krawlr::scrape::guard::Policy::open();
     settings.fetch.per_host_concurrency = per_host;
     settings.fetch.per_host_delay = Duration::from_secs_f64(delay);
     settings.fetch.max_pages = pages as u32;
     settings.fetch.crawl_max_bytes = usize::MAX / 2;
     settings.fetch.crawl_timeout = Duration::from_secs(600);
-    let scraper = crate::scrape::Scraper::new(&settings)?;
-    let mut run = crate::scrape::Run::new(&scraper, site, &Default::default());
+    let scraper = krawlr::scrape::Scraper::new(&settings)?;
+    let mut run = krawlr::scrape::Run::new(&scraper, site, &Default::default());
     reset_peak_rss();
     let started = Instant::now();
     let mut website = Duration::ZERO;
-    for stage in crate::scrape::STAGES {
+    for stage in krawlr::scrape::STAGES {
         let at = Instant::now();
         run.step(stage).await?;
         if stage == Stage::Website {
@@ -901,10 +928,10 @@ async fn submit(
         _ => {
             let backend = app::connect(&settings).await?;
             app::ensure_topology(&backend, &settings).await?;
-            let key = crate::keys::create(backend.store.as_ref(), "bench").await?.secret;
+            let key = krawlr::keys::create(backend.store.as_ref(), "bench").await?.secret;
             let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
             let base = format!("http://{}", listener.local_addr()?);
-            let secrets = std::sync::Arc::new(crate::webhooks::sign::SecretBox::load(&settings)?);
+            let secrets = std::sync::Arc::new(krawlr::webhooks::sign::SecretBox::load(&settings)?);
             // The bench measures the API, not its limits: one key sends every request.
             let mut settings = settings.clone();
             settings.limits.rate_per_second = 0.0;
@@ -961,7 +988,7 @@ async fn submit(
 /// Settings for many jobs to the one bench site: `concurrency` at once, no spacing, no per-site
 /// job limit, local addresses allowed.
 fn unthrottled(settings: &mut Settings, concurrency: usize) {
-    settings.fetch.guard = crate::scrape::guard::Policy::open();
+    settings.fetch.guard = krawlr::scrape::guard::Policy::open();
     settings.fetch.per_host_delay = Duration::ZERO;
     settings.fetch.per_host_concurrency = concurrency;
     settings.worker.concurrency = concurrency;
@@ -988,10 +1015,10 @@ async fn soak(mut settings: Settings, rate: u32, seconds: u64, concurrency: usiz
     settings.limits.max_active_jobs = 0;
     let backend = app::connect(&settings).await?;
     app::ensure_topology(&backend, &settings).await?;
-    let key = crate::keys::create(backend.store.as_ref(), "soak").await?.secret;
+    let key = krawlr::keys::create(backend.store.as_ref(), "soak").await?.secret;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let endpoint = format!("http://{}/api/v1/scrape/company", listener.local_addr()?);
-    let secrets = std::sync::Arc::new(crate::webhooks::sign::SecretBox::load(&settings)?);
+    let secrets = std::sync::Arc::new(krawlr::webhooks::sign::SecretBox::load(&settings)?);
     let stop = CancellationToken::new();
     tokio::spawn(api::serve(listener, AppState::new(&backend, &settings, secrets), stop.clone()));
     let worker = std::sync::Arc::new(app::build_worker(&backend, &settings)?);
