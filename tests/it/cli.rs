@@ -237,3 +237,54 @@ async fn the_environment_s_proxy_is_never_used() {
     assert!(out.is_empty(), "no report: {out}");
     assert!(asked.lock().unwrap().is_empty(), "the proxy was asked: {:?}", asked.lock().unwrap());
 }
+
+/// The settings table of the README and the settings the code reads are the same set: every
+/// `"KRAWLR_…"` name in `src/` has a row, and no row names one the code does not read.
+#[test]
+fn the_readme_s_settings_table_lists_exactly_the_settings_read() {
+    fn names(text: &str, quoted: bool) -> std::collections::BTreeSet<String> {
+        let mut found = std::collections::BTreeSet::new();
+        let mut rest = text;
+        let start = if quoted { "\"KRAWLR_" } else { "KRAWLR_" };
+        while let Some(at) = rest.find(start) {
+            let from = at + start.len() - "KRAWLR_".len();
+            let name: String = rest[from..]
+                .chars()
+                .take_while(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || *c == '_')
+                .collect();
+            let closed = !quoted || rest[from + name.len()..].starts_with('"');
+            if closed && name.len() > "KRAWLR_".len() {
+                found.insert(name.clone());
+            }
+            rest = &rest[from + name.len()..];
+        }
+        found
+    }
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut code = std::collections::BTreeSet::new();
+    let mut dirs = vec![root.join("src")];
+    while let Some(dir) = dirs.pop() {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                dirs.push(path);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                code.extend(names(&std::fs::read_to_string(&path).unwrap(), true));
+            }
+        }
+    }
+    let readme = std::fs::read_to_string(root.join("README.md")).unwrap();
+    let table = readme.split("\n## Settings\n").nth(1).unwrap().split("\n## ").next().unwrap();
+    let rows: String = table
+        .lines()
+        .filter(|l| l.starts_with("| `"))
+        .filter_map(|l| l.split('|').nth(1))
+        .collect::<Vec<_>>()
+        .join(" ");
+    let documented = names(&rows, false);
+    assert!(code.len() > 40, "{code:?}");
+    let missing: Vec<&String> = code.difference(&documented).collect();
+    let stale: Vec<&String> = documented.difference(&code).collect();
+    assert!(missing.is_empty(), "read by the code, missing from the README's settings table: {missing:?}");
+    assert!(stale.is_empty(), "in the README's settings table, read nowhere: {stale:?}");
+}
