@@ -247,7 +247,7 @@ async fn keys(settings: &Settings, command: KeysCommand) -> anyhow::Result<()> {
 async fn queue_stats(settings: &Settings, json: bool) -> anyhow::Result<()> {
     let backend = app::connect(settings).await?;
     let mut all = Vec::new();
-    for spec in app::subscriptions(settings) {
+    for spec in crate::queue::subscriptions(settings) {
         all.push(backend.broker.stats(&spec.name).await?);
     }
     if json {

@@ -183,7 +183,7 @@ pub struct SecSettings {
 pub struct FetchSettings {
     pub user_agent: String,
     /// Which destinations may be fetched (company sites and webhooks alike).
-    pub guard: crate::scrape::guard::Policy,
+    pub guard: crate::net::guard::Policy,
     pub connect_timeout: Duration,
     pub read_timeout: Duration,
     pub total_timeout: Duration,
@@ -278,7 +278,7 @@ impl Settings {
             user_agent: env
                 .string("KRAWLR_USER_AGENT")
                 .unwrap_or(format!("krawlr/{} (+https://github.com/krawlr/krawlr)", env!("CARGO_PKG_VERSION"))),
-            guard: crate::scrape::guard::Policy {
+            guard: crate::net::guard::Policy {
                 allow_private: env.bool("KRAWLR_ALLOW_PRIVATE_NETWORKS", false)?,
                 allowed_networks: env.networks("KRAWLR_ALLOWED_NETWORKS")?,
                 treat_as_public: Vec::new(),
@@ -510,7 +510,7 @@ impl Vars {
                     .map_err(|_| {
                         self.invalid(name, raw, "expected addresses or networks like 10.20.0.0/16, comma-separated")
                     })?;
-                if crate::scrape::guard::opens_what_stays_closed(&net) {
+                if crate::net::guard::opens_what_stays_closed(&net) {
                     let reason = format!(
                         "{net} holds loopback or a metadata address, which no allowed network opens \
                          (KRAWLR_ALLOW_PRIVATE_NETWORKS=true opens everything, for local use)"
@@ -548,7 +548,7 @@ mod tests {
         assert_eq!(s.queue.ack_deadline, Duration::from_secs(600));
         assert_eq!(s.queue.max_delivery_attempts, 5);
         assert_eq!(s.worker.concurrency, 16);
-        assert_eq!(s.fetch.guard, crate::scrape::guard::Policy::default());
+        assert_eq!(s.fetch.guard, crate::net::guard::Policy::default());
         assert_eq!(s.topics.jobs, "scrape-jobs");
         assert_eq!(s.topics.progress, "scrape-progress");
         assert_eq!(s.topics.completed, "scrape-completed");

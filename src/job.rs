@@ -339,6 +339,16 @@ impl JobRequested {
     }
 }
 
+/// The kinds of job event (`JobEvent::kind`), as webhooks name them.
+pub const COMPLETED: &str = "scrape.completed";
+pub const FAILED: &str = "scrape.failed";
+pub const CANCELLED: &str = "scrape.cancelled";
+pub const PROGRESS: &str = "scrape.progress";
+/// Every event type an endpoint may ask for.
+pub const EVENTS: [&str; 4] = [COMPLETED, FAILED, CANCELLED, PROGRESS];
+/// What an endpoint gets when it names no events: how each job ended.
+pub const DEFAULT_EVENTS: [&str; 3] = [COMPLETED, FAILED, CANCELLED];
+
 /// Body of a message on `scrape-progress` and `scrape-completed`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct JobEvent {

@@ -9,6 +9,7 @@ pub mod config;
 pub mod job;
 pub mod keys;
 pub mod metrics;
+pub mod net;
 pub mod queue;
 pub mod scrape;
 pub mod sqlite;

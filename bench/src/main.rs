@@ -166,7 +166,7 @@ async fn queue(
     let project = settings.gcp_project_id.as_deref().unwrap_or("krawlr-bench");
     let raw_queue = match emulator {
         Some(host) => {
-            let raw = RawPubsub::create(host, project, &app::subscriptions(settings).remove(0)).await?;
+            let raw = RawPubsub::create(host, project, &krawlr::queue::subscriptions(settings).remove(0)).await?;
             // The emulator's JVM speeds up as it warms: whoever is measured first on a cold one
             // loses. Warm it up first, unmeasured.
             raw.run(jobs.min(20_000), batch, consumers).await?;
@@ -469,7 +469,7 @@ async fn run_jobs(settings: &Settings, sites: &[String]) -> anyhow::Result<JobsR
     let done_sub = krawlr::queue::SubscriptionSpec {
         name: format!("bench-{}", &uuid::Uuid::new_v4().simple().to_string()[..8]),
         topic: settings.topics.completed.clone(),
-        ..app::subscriptions(settings).remove(0)
+        ..krawlr::queue::subscriptions(settings).remove(0)
     };
     backend.broker.ensure_subscription(&done_sub).await?;
 
@@ -529,7 +529,7 @@ async fn concurrent_scrapes(mut settings: Settings, n: usize, pages: usize) -> a
         tokio::spawn(async move { axum::serve(listener, site).await });
     }
     // The default per-host limits and page cap; the sites are on 127.0.0.1.
-    settings.fetch.guard = krawlr::scrape::guard::Policy::open();
+    settings.fetch.guard = krawlr::net::guard::Policy::open();
     settings.fetch.max_pages = pages as u32;
     settings.worker.concurrency = n;
     let ran = run_jobs(&settings, &sites).await?;
@@ -846,7 +846,7 @@ async fn crawl(
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let site = url::Url::parse(&format!("http://{}/", listener.local_addr()?))?;
     tokio::spawn(async move { axum::serve(listener, generated_site(pages, latency)).await });
-    settings.fetch.guard = krawlr::scrape::guard::Policy::open();
+    settings.fetch.guard = krawlr::net::guard::Policy::open();
     settings.fetch.per_host_concurrency = per_host;
     settings.fetch.per_host_delay = Duration::from_secs_f64(delay);
     settings.fetch.max_pages = pages as u32;
@@ -936,7 +936,10 @@ async fn submit(
             let mut settings = settings.clone();
             settings.limits.rate_per_second = 0.0;
             settings.limits.max_active_jobs = 0;
-            let state = AppState { guard: Default::default(), ..AppState::new(&backend, &settings, secrets) };
+            let state = AppState {
+                guard: Default::default(),
+                ..AppState::new(backend.store.clone(), backend.broker.clone(), &settings, secrets)
+            };
             tokio::spawn(api::serve(listener, state, stop.clone()));
             (base, key)
         }
@@ -988,7 +991,7 @@ async fn submit(
 /// Settings for many jobs to the one bench site: `concurrency` at once, no spacing, no per-site
 /// job limit, local addresses allowed.
 fn unthrottled(settings: &mut Settings, concurrency: usize) {
-    settings.fetch.guard = krawlr::scrape::guard::Policy::open();
+    settings.fetch.guard = krawlr::net::guard::Policy::open();
     settings.fetch.per_host_delay = Duration::ZERO;
     settings.fetch.per_host_concurrency = concurrency;
     settings.worker.concurrency = concurrency;
@@ -1020,7 +1023,11 @@ async fn soak(mut settings: Settings, rate: u32, seconds: u64, concurrency: usiz
     let endpoint = format!("http://{}/api/v1/scrape/company", listener.local_addr()?);
     let secrets = std::sync::Arc::new(krawlr::webhooks::sign::SecretBox::load(&settings)?);
     let stop = CancellationToken::new();
-    tokio::spawn(api::serve(listener, AppState::new(&backend, &settings, secrets), stop.clone()));
+    tokio::spawn(api::serve(
+        listener,
+        AppState::new(backend.store.clone(), backend.broker.clone(), &settings, secrets),
+        stop.clone(),
+    ));
     let worker = std::sync::Arc::new(app::build_worker(&backend, &settings)?);
     let working = tokio::spawn(worker.run(stop.clone()));
 

@@ -2,7 +2,8 @@
 //! resolved against its base and normalised into a crawl candidate.
 #![no_main]
 
-use krawlr::scrape::{crawl, guard::Policy};
+use krawlr::net::guard::Policy;
+use krawlr::scrape::crawl;
 use libfuzzer_sys::fuzz_target;
 use url::Url;
 

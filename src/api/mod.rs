@@ -30,7 +30,7 @@ pub struct AppState {
     /// and address lists made clones a tenth of a submit's instructions).
     pub topics: Arc<Topics>,
     /// Which webhook and company addresses are accepted.
-    pub guard: Arc<crate::scrape::guard::Policy>,
+    pub guard: Arc<crate::net::guard::Policy>,
     pub max_request_bytes: usize,
     /// Seals and opens webhook signing secrets.
     pub secrets: Arc<SecretBox>,
@@ -47,10 +47,15 @@ pub struct AppState {
 }
 
 impl AppState {
-    pub fn new(backend: &crate::app::Backend, settings: &crate::config::Settings, secrets: Arc<SecretBox>) -> Self {
+    pub fn new(
+        store: Arc<dyn Store>,
+        broker: Arc<dyn Broker>,
+        settings: &crate::config::Settings,
+        secrets: Arc<SecretBox>,
+    ) -> Self {
         AppState {
-            store: backend.store.clone(),
-            broker: backend.broker.clone(),
+            store,
+            broker,
             topics: Arc::new(settings.topics.clone()),
             guard: Arc::new(settings.fetch.guard.clone()),
             max_request_bytes: settings.max_request_bytes,

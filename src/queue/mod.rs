@@ -7,6 +7,9 @@
 pub mod embedded;
 pub mod monitoring;
 pub mod pubsub;
+mod topology;
+
+pub use topology::{Topology, subscriptions};
 
 use async_trait::async_trait;
 use std::collections::BTreeMap;

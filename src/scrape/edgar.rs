@@ -175,7 +175,7 @@ impl Edgar {
             .user_agent(&settings.user_agent)
             .connect_timeout(Duration::from_secs(10))
             .timeout(Duration::from_secs(60));
-        let client = super::fetch::through(builder, proxy)?.build()?;
+        let client = crate::net::through(builder, proxy)?.build()?;
         Ok(Edgar {
             client,
             www: settings.www_url.clone(),

@@ -3,12 +3,11 @@
 //! compression bomb stops at the cap), redirects followed by hand so that each hop is checked
 //! by the address guard and robots.txt, and charset decoding.
 
-use super::guard::{Policy, UrlRefusal};
 use crate::config::FetchSettings;
-use futures_util::future::BoxFuture;
+use crate::net::guard::UrlRefusal;
+use crate::net::{GuardedClient, Lookup, NetError, system_lookup};
 use reqwest::header::{CONTENT_TYPE, HeaderMap, LOCATION};
 use std::collections::HashMap;
-use std::net::{IpAddr, SocketAddr};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tokio::sync::{OnceCell, OwnedSemaphorePermit, Semaphore};
@@ -49,6 +48,18 @@ pub enum FetchError {
         #[source]
         source: reqwest::Error,
     },
+}
+
+impl From<NetError> for FetchError {
+    fn from(e: NetError) -> FetchError {
+        match e {
+            NetError::Refused { url, reason } => FetchError::Refused { url, reason },
+            NetError::Unresolvable { host } => FetchError::Unresolvable { host },
+            NetError::ForbiddenAddress { host } => FetchError::ForbiddenAddress { host },
+            NetError::Timeout { url } => FetchError::Timeout { url },
+            NetError::Network { url, source } => FetchError::Network { url, source },
+        }
+    }
 }
 
 impl FetchError {
@@ -123,121 +134,6 @@ fn sniff_meta_charset(head: &[u8]) -> Option<String> {
         .take_while(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | ':' | '.'))
         .collect();
     (!value.is_empty()).then_some(value)
-}
-
-/// Why the resolver refused a name; found again in the error chain of a failed request.
-#[derive(Debug, thiserror::Error)]
-enum ResolveError {
-    #[error("{0} does not resolve")]
-    NotFound(String),
-    #[error("{0} resolves only to forbidden addresses")]
-    Forbidden(String),
-}
-
-/// Looks a host name up. The system's resolver unless an embedder (or a test standing in for
-/// DNS) brings its own.
-pub type Lookup = Arc<dyn Fn(String) -> BoxFuture<'static, std::io::Result<Vec<IpAddr>>> + Send + Sync>;
-
-/// The operating system's resolver.
-pub fn system_lookup() -> Lookup {
-    Arc::new(|host: String| {
-        Box::pin(async move { Ok(tokio::net::lookup_host((host.as_str(), 0)).await?.map(|a| a.ip()).collect()) })
-    })
-}
-
-/// An HTTP client whose every connection goes through the address guard: it reaches the
-/// network directly, or through `KRAWLR_PROXY_URL` when one is configured, and never through the
-/// process environment's `HTTP(S)_PROXY` (which would let a proxy resolve, and reach, what the
-/// guard refuses). With a proxy, [`GuardedClient::vet`] resolves and checks each target first.
-pub(crate) struct GuardedClient {
-    pub(crate) client: reqwest::Client,
-    resolver: Arc<GuardedResolver>,
-    proxied: bool,
-}
-
-impl GuardedClient {
-    /// Finishes `builder` (timeouts, user agent…) with the guard, `lookup` and the proxy.
-    pub(crate) fn build(
-        builder: reqwest::ClientBuilder,
-        policy: Policy,
-        lookup: Lookup,
-        proxy: Option<&Url>,
-    ) -> Result<GuardedClient, reqwest::Error> {
-        // The proxy is the operator's: its own name is looked up without the guard.
-        let trusted = proxy.and_then(|p| p.host_str()).map(str::to_string);
-        let resolver = Arc::new(GuardedResolver { policy, lookup, trusted });
-        let builder = through(builder.dns_resolver(resolver.clone()), proxy)?;
-        Ok(GuardedClient { client: builder.build()?, resolver, proxied: proxy.is_some() })
-    }
-
-    /// Checks `url` before a request: what needs no DNS, and, when a proxy will resolve the
-    /// name instead of krawlr, the name's addresses too.
-    pub(crate) async fn vet(&self, url: &Url) -> Result<(), FetchError> {
-        self.resolver.policy.check_url(url).map_err(|reason| FetchError::Refused { url: url.to_string(), reason })?;
-        match url.host() {
-            Some(url::Host::Domain(host)) if self.proxied => {
-                self.resolver.vetted(host).await.map(drop).map_err(|e| match e {
-                    ResolveError::NotFound(host) => FetchError::Unresolvable { host },
-                    ResolveError::Forbidden(host) => FetchError::ForbiddenAddress { host },
-                })
-            }
-            _ => Ok(()),
-        }
-    }
-}
-
-/// `builder` reaching the network directly, or through `proxy`: never through a proxy the
-/// process environment names.
-pub(crate) fn through(builder: reqwest::ClientBuilder, proxy: Option<&Url>) -> reqwest::Result<reqwest::ClientBuilder> {
-    Ok(match proxy {
-        Some(proxy) => builder.no_proxy().proxy(reqwest::Proxy::all(proxy.as_str())?),
-        None => builder.no_proxy(),
-    })
-}
-
-/// Resolves names, then drops every forbidden address. reqwest connects only to the addresses
-/// this returns, so the address checked is the address connected to: a name whose answer
-/// changes between two lookups (DNS rebinding) is checked again at each connection.
-#[derive(Clone)]
-pub(crate) struct GuardedResolver {
-    policy: Policy,
-    lookup: Lookup,
-    /// The configured proxy's host, resolved as it is.
-    trusted: Option<String>,
-}
-
-impl GuardedResolver {
-    /// The permitted addresses of `host`.
-    async fn vetted(&self, host: &str) -> Result<Vec<IpAddr>, ResolveError> {
-        if !self.policy.permits_name(host) {
-            return Err(ResolveError::Forbidden(host.to_string()));
-        }
-        let found = (self.lookup)(host.to_string()).await.map_err(|_| ResolveError::NotFound(host.to_string()))?;
-        if found.is_empty() {
-            return Err(ResolveError::NotFound(host.to_string()));
-        }
-        let permitted: Vec<IpAddr> = found.into_iter().filter(|ip| self.policy.permits_ip(*ip)).collect();
-        if permitted.is_empty() {
-            return Err(ResolveError::Forbidden(host.to_string()));
-        }
-        Ok(permitted)
-    }
-}
-
-impl reqwest::dns::Resolve for GuardedResolver {
-    fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {
-        let resolver = self.clone();
-        let host = name.as_str().to_string();
-        Box::pin(async move {
-            let addrs = if resolver.trusted.as_deref() == Some(host.as_str()) {
-                (resolver.lookup)(host.clone()).await.map_err(|_| ResolveError::NotFound(host.clone()))?
-            } else {
-                resolver.vetted(&host).await?
-            };
-            let addrs: Vec<SocketAddr> = addrs.into_iter().map(|ip| SocketAddr::new(ip, 0)).collect();
-            Ok(Box::new(addrs.into_iter()) as reqwest::dns::Addrs)
-        })
-    }
 }
 
 /// Per-host concurrency and spacing between request starts.
@@ -370,7 +266,8 @@ impl Fetcher {
             let crawl_delay = rules.and_then(|r| r.delay).map(crawl_delay);
             let host = url.host_str().unwrap_or_default().to_string();
             let _permit = self.hosts.enter(&host, crawl_delay).await;
-            let mut response = self.net.client.get(url.clone()).send().await.map_err(|e| classify(&url, e))?;
+            let mut response =
+                self.net.client.get(url.clone()).send().await.map_err(|e| crate::net::classify(&url, e))?;
             let status = response.status();
             if status.is_redirection() {
                 let next = response
@@ -387,7 +284,7 @@ impl Fetcher {
             }
             let mut body = Vec::new();
             let mut truncated = false;
-            while let Some(chunk) = response.chunk().await.map_err(|e| classify(&url, e))? {
+            while let Some(chunk) = response.chunk().await.map_err(|e| crate::net::classify(&url, e))? {
                 let room = cap - body.len();
                 if chunk.len() > room {
                     body.extend_from_slice(&chunk[..room]);
@@ -446,24 +343,6 @@ impl Fetcher {
         .await?;
         Ok(cell)
     }
-}
-
-/// What a failed request ran into: a refused or unknown name, a timeout, or the network.
-pub(crate) fn classify(url: &Url, err: reqwest::Error) -> FetchError {
-    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(&err);
-    while let Some(e) = source {
-        if let Some(resolve) = e.downcast_ref::<ResolveError>() {
-            return match resolve {
-                ResolveError::NotFound(host) => FetchError::Unresolvable { host: host.clone() },
-                ResolveError::Forbidden(host) => FetchError::ForbiddenAddress { host: host.clone() },
-            };
-        }
-        source = e.source();
-    }
-    if err.is_timeout() {
-        return FetchError::Timeout { url: url.to_string() };
-    }
-    FetchError::Network { url: url.to_string(), source: err }
 }
 
 #[cfg(test)]

@@ -8,7 +8,6 @@ pub mod edgar;
 pub mod enrich;
 pub mod fetch;
 pub mod funding;
-pub mod guard;
 pub mod meta;
 pub mod news;
 pub mod page;
@@ -73,7 +72,7 @@ impl Scraper {
             edgar: edgar::Edgar::new(&settings.sec, settings.fetch.proxy.as_ref())?,
             llm: match &settings.llm {
                 Some(llm) => {
-                    let builder = fetch::through(reqwest::Client::builder(), settings.fetch.proxy.as_ref())?;
+                    let builder = crate::net::through(reqwest::Client::builder(), settings.fetch.proxy.as_ref())?;
                     Some((builder.build()?, llm.clone()))
                 }
                 None => None,

@@ -2,10 +2,10 @@
 //! A submit inserts the job and its `scrape-jobs` message in one transaction.
 
 use super::{ApiKey, Applied, Change, Enqueue, JobCursor, Store, StoreError, apply_change};
+use super::{Delivery, DeliveryStatus, Endpoint};
 use crate::job::{Job, JobStatus, Transition, now_ms};
 use crate::queue::{OutgoingMessage, QueueError, embedded::publish_in};
 use crate::sqlite::{self, Db};
-use crate::webhooks::{Delivery, DeliveryStatus, Endpoint};
 use async_trait::async_trait;
 use rusqlite::{OptionalExtension, TransactionBehavior, params};
 

@@ -9,9 +9,9 @@
 //! [`Enqueue::PublishRequired`] and the caller publishes.
 
 use super::{ApiKey, Applied, Change, Enqueue, JobCursor, Store, StoreError, apply_change};
+use super::{Delivery, Endpoint};
 use crate::job::{Job, JobStatus, Transition, now_ms};
 use crate::queue::OutgoingMessage;
-use crate::webhooks::{Delivery, Endpoint};
 use async_trait::async_trait;
 use firestore::errors::FirestoreError;
 use firestore::select_filter_builder::FirestoreQueryFilterBuilder;

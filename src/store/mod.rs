@@ -4,10 +4,12 @@
 
 pub mod embedded;
 pub mod firestore;
+mod webhook;
+
+pub use webhook::{Attempt, Delivery, DeliveryStatus, Endpoint, EndpointStatus, delivery_id};
 
 use crate::job::{Job, JobStatus, Transition};
 use crate::queue::OutgoingMessage;
-use crate::webhooks::{Delivery, Endpoint};
 use async_trait::async_trait;
 use std::sync::Arc;
 

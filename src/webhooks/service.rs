@@ -9,8 +9,8 @@ use super::sign::{self, SecretBox};
 use super::{Attempt, COMPLETED, Delivery, DeliveryStatus, EVENTS, Endpoint, EndpointStatus, PROGRESS};
 use crate::config::{Settings, Topics, WebhookSettings};
 use crate::job::{JobEvent, now_ms, rfc3339};
+use crate::net::{GuardedClient, NetError, classify, system_lookup};
 use crate::queue::{AckId, Broker, ReceivedMessage};
-use crate::scrape::fetch::{FetchError, GuardedClient, classify, system_lookup};
 use crate::store::{Applied, Change, Store, StoreError};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -41,7 +41,7 @@ pub struct Webhooks {
     settings: WebhookSettings,
     secrets: Arc<SecretBox>,
     /// Put back should the broker forget it.
-    topology: crate::app::Topology,
+    topology: crate::queue::Topology,
     net: GuardedClient,
     wake: Notify,
 }
@@ -90,7 +90,7 @@ impl Webhooks {
             topics: settings.topics.clone(),
             settings: settings.webhooks.clone(),
             secrets,
-            topology: crate::app::Topology::of(settings),
+            topology: crate::queue::Topology::of(settings),
             net,
             wake: Notify::new(),
         })
@@ -362,8 +362,8 @@ impl Webhooks {
         };
         match self.net.vet(&url).await {
             Ok(()) => {}
-            Err(FetchError::Refused { reason, .. }) => return Sent::failed(format!("refused: {reason}"), true),
-            Err(FetchError::ForbiddenAddress { host }) => {
+            Err(NetError::Refused { reason, .. }) => return Sent::failed(format!("refused: {reason}"), true),
+            Err(NetError::ForbiddenAddress { host }) => {
                 return Sent::failed(format!("refused: {host} resolves only to private or metadata addresses"), true);
             }
             Err(other) => return Sent::failed(crate::telemetry::chain(&other), false),
@@ -402,10 +402,10 @@ impl Webhooks {
                 Sent { status_code: Some(code), error, retry_after, permanent: false }
             }
             Err(e) => match classify(&url, e) {
-                FetchError::ForbiddenAddress { host } => {
+                NetError::ForbiddenAddress { host } => {
                     Sent::failed(format!("refused: {host} resolves only to private or metadata addresses"), true)
                 }
-                FetchError::Timeout { .. } => {
+                NetError::Timeout { .. } => {
                     Sent::failed(format!("timed out after {:.1} s", self.settings.timeout.as_secs_f64()), false)
                 }
                 other => Sent::failed(crate::telemetry::chain(&other), false),

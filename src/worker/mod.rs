@@ -34,7 +34,7 @@ pub struct Worker {
     pub queue: QueueSettings,
     pub settings: WorkerSettings,
     /// Put back should the broker forget it.
-    pub topology: crate::app::Topology,
+    pub topology: crate::queue::Topology,
 }
 
 impl Worker {
