@@ -48,6 +48,12 @@ impl JobStatus {
     pub fn is_terminal(self) -> bool {
         matches!(self, JobStatus::Completed | JobStatus::Failed | JobStatus::Cancelled)
     }
+
+    /// The statuses of a job that has not ended (`queued`, `processing`, `retrying`), by name:
+    /// what the stores' queries for unfinished jobs ask for.
+    pub fn unfinished_names() -> Vec<&'static str> {
+        JobStatus::ALL.iter().filter(|s| !s.is_terminal()).map(|s| s.as_str()).collect()
+    }
 }
 
 impl fmt::Display for JobStatus {

@@ -4,11 +4,13 @@
 //! a nack or an expired lease makes it deliverable again; after the subscription's maximum
 //! delivery attempts it moves to the dead-letter topic.
 
+mod consumer;
 pub mod embedded;
 pub mod monitoring;
 pub mod pubsub;
 mod topology;
 
+pub use consumer::{Consumer, Disposition, pause};
 pub use topology::{Topology, subscriptions};
 
 use async_trait::async_trait;

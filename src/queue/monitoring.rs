@@ -4,9 +4,10 @@
 //! Google samples these once a minute, so they trail the queue by a minute or two.
 
 use super::{QueueError, SubscriptionStats};
+use crate::job::rfc3339;
 use gcloud_sdk::google_cloud_auth::credentials::{self, CacheableResource, Credentials};
 use serde::Deserialize;
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
 pub const MONITORING_URL: &str = "https://monitoring.googleapis.com";
 /// How far back a gauge's latest sample is looked for.
@@ -56,10 +57,6 @@ impl Value {
 
 fn failed(e: impl std::error::Error + 'static) -> QueueError {
     QueueError::Unavailable(format!("Cloud Monitoring: {}", crate::telemetry::chain(&e)).into())
-}
-
-fn rfc3339(t: SystemTime) -> String {
-    time::OffsetDateTime::from(t).format(&time::format_description::well_known::Rfc3339).unwrap_or_default()
 }
 
 impl Monitoring {
@@ -115,7 +112,7 @@ impl Monitoring {
     ) -> Result<Vec<TimeSeries>, QueueError> {
         let mut url = self.base.clone();
         url.set_path(&format!("/v3/projects/{}/timeSeries", self.project));
-        let now = SystemTime::now();
+        let now = crate::job::now_ms();
         let filter = format!(
             "metric.type = \"pubsub.googleapis.com/subscription/{metric}\" AND \
              resource.type = \"pubsub_subscription\" AND resource.labels.subscription_id = \"{subscription}\""
@@ -124,7 +121,7 @@ impl Monitoring {
             let mut query = url.query_pairs_mut();
             query
                 .append_pair("filter", &filter)
-                .append_pair("interval.startTime", &rfc3339(now - window))
+                .append_pair("interval.startTime", &rfc3339(now - window.as_millis() as i64))
                 .append_pair("interval.endTime", &rfc3339(now));
             if let Some((aligner, period)) = aligner {
                 query

@@ -5,7 +5,7 @@
 //! fetched once.
 
 use super::cpu::CpuPool;
-use super::fetch::{Fetcher, Page};
+use super::fetch::{Fetcher, Response};
 use super::page::PageFacts;
 use super::tech::Technology;
 use futures_util::StreamExt;
@@ -122,7 +122,7 @@ pub struct CrawledPage {
 impl CrawledPage {
     /// Decodes, parses and reads `page` (CPU work: run it on the [`CpuPool`]), then lets its
     /// body go.
-    pub fn read(page: Page, page_type: PageType) -> CrawledPage {
+    pub fn read(page: Response, page_type: PageType) -> CrawledPage {
         let html = page.text();
         let facts = super::page::analyze(&html, &page.url);
         let technologies = super::tech::detect_page(&html, &page.headers, &facts);
@@ -305,7 +305,7 @@ async fn fetch_before(
     fetcher: &Fetcher,
     url: &Url,
     deadline: Instant,
-) -> Result<Page, Option<super::fetch::FetchError>> {
+) -> Result<Response, Option<super::fetch::FetchError>> {
     let left = deadline.saturating_duration_since(Instant::now()).max(Duration::from_millis(1));
     match tokio::time::timeout(left, fetcher.get(url)).await {
         Ok(result) => result.map_err(Some),

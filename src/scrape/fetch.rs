@@ -75,7 +75,7 @@ impl FetchError {
 
 /// A fetched response with a successful status.
 #[derive(Debug, Clone)]
-pub struct Page {
+pub struct Response {
     /// Where the body came from, after redirects.
     pub url: Url,
     pub status: u16,
@@ -86,7 +86,7 @@ pub struct Page {
     pub elapsed: Duration,
 }
 
-impl Page {
+impl Response {
     pub fn content_type(&self) -> Option<&str> {
         self.headers.get(CONTENT_TYPE).and_then(|v| v.to_str().ok())
     }
@@ -240,18 +240,18 @@ impl Fetcher {
     }
 
     /// GETs `url` politely: robots.txt, host limits, guard and caps on every hop.
-    pub async fn get(&self, url: &Url) -> Result<Page, FetchError> {
+    pub async fn get(&self, url: &Url) -> Result<Response, FetchError> {
         self.get_within_deadline(url, true, self.settings.max_body_bytes).await
     }
 
-    async fn get_within_deadline(&self, url: &Url, obey_robots: bool, cap: usize) -> Result<Page, FetchError> {
+    async fn get_within_deadline(&self, url: &Url, obey_robots: bool, cap: usize) -> Result<Response, FetchError> {
         match tokio::time::timeout(self.settings.total_timeout, self.follow(url, obey_robots, cap)).await {
             Ok(result) => result,
             Err(_) => Err(FetchError::Timeout { url: url.to_string() }),
         }
     }
 
-    async fn follow(&self, start: &Url, obey_robots: bool, cap: usize) -> Result<Page, FetchError> {
+    async fn follow(&self, start: &Url, obey_robots: bool, cap: usize) -> Result<Response, FetchError> {
         let started = Instant::now();
         let mut url = start.clone();
         for _ in 0..=self.settings.max_redirects {
@@ -293,7 +293,7 @@ impl Fetcher {
                 }
                 body.extend_from_slice(&chunk);
             }
-            return Ok(Page {
+            return Ok(Response {
                 url,
                 status: status.as_u16(),
                 headers: response.headers().clone(),

@@ -112,6 +112,8 @@ impl<'a> Run<'a> {
             }
             Stage::News => {
                 self.news().await;
+                // Rounds are read from the news items and the crawled pages together.
+                self.report.funding = Some(self.funding());
                 Ok(())
             }
             Stage::Financial => {
@@ -272,11 +274,15 @@ impl<'a> Run<'a> {
         self.report.enrichment = Some(enrichment);
     }
 
-    /// Rounds told by news items and by the press, news, blog, about and investor pages.
-    fn funding(&self, items: &[news::NewsItem]) -> funding::Funding {
+    /// Rounds told by the news items and by the press, news, blog, about and investor pages.
+    fn funding(&self) -> funding::Funding {
         use crawl::PageType::*;
-        let item_texts: Vec<(String, &news::NewsItem)> =
-            items.iter().map(|i| (format!("{}. {}", i.title, i.summary.as_deref().unwrap_or_default()), i)).collect();
+        let item_texts: Vec<(String, &news::NewsItem)> = self
+            .report
+            .news
+            .iter()
+            .map(|i| (format!("{}. {}", i.title, i.summary.as_deref().unwrap_or_default()), i))
+            .collect();
         let pages: Vec<(String, String, Option<String>)> = self
             .crawl
             .as_ref()
@@ -323,9 +329,7 @@ impl<'a> Run<'a> {
                 });
             }
         }
-        let items = news::merge(items);
-        self.report.funding = Some(self.funding(&items));
-        self.report.news = items;
+        self.report.news = news::merge(items);
         for message in problems {
             self.report.errors.push(StageError { stage: Stage::News.to_string(), message });
         }

@@ -440,7 +440,7 @@ pub fn known() -> usize {
 mod tests {
     use super::*;
     use crate::scrape::crawl::PageType;
-    use crate::scrape::fetch::Page;
+    use crate::scrape::fetch::Response;
     use reqwest::header::HeaderValue;
 
     fn page(html: &str, headers: &[(&'static str, &'static str)]) -> CrawledPage {
@@ -448,7 +448,7 @@ mod tests {
         for (k, v) in headers {
             map.append(*k, HeaderValue::from_static(v));
         }
-        let page = Page {
+        let page = Response {
             url: url::Url::parse("https://acme.test/").unwrap(),
             status: 200,
             headers: map,

@@ -9,6 +9,12 @@ use crate::sqlite::{self, Db};
 use async_trait::async_trait;
 use rusqlite::{OptionalExtension, TransactionBehavior, params};
 
+/// The unfinished statuses as an SQL list (`'queued', 'processing', 'retrying'`), from
+/// [`JobStatus`] itself.
+static UNFINISHED: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    JobStatus::unfinished_names().iter().map(|s| format!("'{s}'")).collect::<Vec<_>>().join(", ")
+});
+
 #[derive(Clone)]
 pub struct EmbeddedStore {
     db: Db,
@@ -219,9 +225,10 @@ impl Store for EmbeddedStore {
         let n: i64 = self
             .db
             .read(move |c| {
-                c.prepare_cached(
-                    "SELECT count(*) FROM jobs WHERE key_id = ?1 AND status IN ('queued', 'processing', 'retrying')",
-                )?
+                c.prepare_cached(&format!(
+                    "SELECT count(*) FROM jobs WHERE key_id = ?1 AND status IN ({})",
+                    *UNFINISHED
+                ))?
                 .query_row([key_id], |r| r.get(0))
             })
             .await?;
@@ -247,10 +254,10 @@ impl Store for EmbeddedStore {
         let docs: Vec<String> = self
             .db
             .read(move |c| {
-                c.prepare_cached(
-                    "SELECT doc FROM jobs WHERE status IN ('queued', 'processing', 'retrying') AND updated_at < ?1
-                     ORDER BY updated_at LIMIT ?2",
-                )?
+                c.prepare_cached(&format!(
+                    "SELECT doc FROM jobs WHERE status IN ({}) AND updated_at < ?1 ORDER BY updated_at LIMIT ?2",
+                    *UNFINISHED
+                ))?
                 .query_map(params![before, limit as i64], |r| r.get(0))?
                 .collect()
             })

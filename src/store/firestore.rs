@@ -227,7 +227,7 @@ impl Store for FirestoreStore {
 
     /// Needs the composite index (key_id, status) of `deploy/firestore.indexes.json`.
     async fn count_active_jobs(&self, key_id: &str) -> Result<u64, StoreError> {
-        let active = vec!["queued", "processing", "retrying"];
+        let active = JobStatus::unfinished_names();
         self.count_jobs(|q| q.for_all([q.field("key_id").eq(key_id), q.field("status").is_in(active.clone())])).await
     }
 
@@ -242,7 +242,7 @@ impl Store for FirestoreStore {
 
     /// Needs the composite index (status, updated_at) of `deploy/firestore.indexes.json`.
     async fn stale_jobs(&self, before: i64, limit: usize) -> Result<Vec<Job>, StoreError> {
-        let unfinished = vec!["queued", "processing", "retrying"];
+        let unfinished = JobStatus::unfinished_names();
         Ok(self
             .db
             .fluent()

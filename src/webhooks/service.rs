@@ -10,7 +10,7 @@ use super::{Attempt, COMPLETED, Delivery, DeliveryStatus, EVENTS, Endpoint, Endp
 use crate::config::{Settings, Topics, WebhookSettings};
 use crate::job::{JobEvent, now_ms, rfc3339};
 use crate::net::{GuardedClient, NetError, classify, system_lookup};
-use crate::queue::{AckId, Broker, ReceivedMessage};
+use crate::queue::{Broker, Consumer, Disposition, ReceivedMessage, pause};
 use crate::store::{Applied, Change, Store, StoreError};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -114,38 +114,28 @@ impl Webhooks {
     }
 
     async fn consume(self: Arc<Self>, subscription: String, stop: CancellationToken) {
-        while !stop.is_cancelled() {
-            let messages = match self.broker.pull(&subscription, PULL_BATCH).await {
-                Ok(messages) => messages,
-                Err(e) => {
-                    warn!(error = %e, %subscription, "pull failed; trying again");
-                    self.topology.repair(self.broker.as_ref(), &e).await;
-                    pause(ERROR_PAUSE, &stop).await;
-                    continue;
-                }
-            };
-            if messages.is_empty() {
-                tokio::select! {
-                    _ = self.broker.wait_for_messages(self.settings.poll_interval) => {}
-                    _ = stop.cancelled() => {}
-                }
-                continue;
-            }
-            let mut done: Vec<AckId> = Vec::with_capacity(messages.len());
-            for message in messages {
-                match self.dispatch(&message).await {
-                    Ok(()) => done.push(message.ack_id),
+        let consumer = Consumer {
+            broker: self.broker.as_ref(),
+            topology: &self.topology,
+            subscription: &subscription,
+            batch: PULL_BATCH,
+            idle: self.settings.poll_interval,
+        };
+        let handle = |message: ReceivedMessage| {
+            let service = self.clone();
+            async move {
+                match service.dispatch(&message).await {
+                    Ok(()) => Disposition::Ack,
                     Err(e) => {
-                        warn!(error = %e, job_id = ?message.attributes.get("job_id"), "cannot record deliveries; the event comes back");
-                        let _ = self.broker.nack(&subscription, &message.ack_id, None).await;
+                        // The event comes back and finds the deliveries already written, if any.
+                        let job_id = message.attributes.get("job_id");
+                        warn!(error = %e, ?job_id, "cannot record deliveries; the event comes back");
+                        Disposition::Nack
                     }
                 }
             }
-            if let Err(e) = self.broker.ack(&subscription, &done).await {
-                // The events come back and find their deliveries already written.
-                warn!(error = %e, %subscription, "ack failed");
-            }
-        }
+        };
+        consumer.run(&stop, handle).await;
     }
 
     /// Writes the deliveries one event calls for.
@@ -499,13 +489,6 @@ fn parse_retry_after(value: &str) -> Option<Duration> {
     }
     let at = httpdate::parse_http_date(value.trim()).ok()?;
     Some(at.duration_since(std::time::SystemTime::now()).unwrap_or(Duration::ZERO))
-}
-
-async fn pause(duration: Duration, stop: &CancellationToken) {
-    tokio::select! {
-        _ = tokio::time::sleep(duration) => {}
-        _ = stop.cancelled() => {}
-    }
 }
 
 #[cfg(test)]

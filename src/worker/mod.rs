@@ -11,7 +11,7 @@ mod reconcile;
 
 use crate::config::{QueueSettings, Topics, WorkerSettings};
 use crate::job::{Job, JobEvent, JobRequested, Transition};
-use crate::queue::{Broker, OutgoingMessage, ReceivedMessage};
+use crate::queue::{Broker, Consumer, Disposition, OutgoingMessage, ReceivedMessage, pause};
 use crate::scrape::Scraper;
 use crate::store::{Applied, Store};
 use std::sync::Arc;
@@ -115,34 +115,24 @@ impl Worker {
     /// Fails the jobs whose messages were dead-lettered (the last attempt's lease expired, or
     /// the last attempt failed), so that no job stays `processing` or `retrying` for ever.
     async fn drain_dead_letters(self: Arc<Self>, shutdown: CancellationToken) {
-        let subscription = &self.topics.dead_letter_subscription;
-        while !shutdown.is_cancelled() {
-            let messages = match self.broker.pull(subscription, MAX_PULL).await {
-                Ok(messages) => messages,
-                Err(e) => {
-                    warn!(error = %e, %subscription, "dead-letter pull failed");
-                    self.topology.repair(self.broker.as_ref(), &e).await;
-                    pause(BROKER_ERROR_PAUSE, &shutdown).await;
-                    continue;
-                }
-            };
-            if messages.is_empty() {
-                tokio::select! {
-                    _ = self.broker.wait_for_messages(self.settings.poll_interval * 4) => {}
-                    _ = shutdown.cancelled() => {}
-                }
-                continue;
-            }
-            let mut done = Vec::new();
-            for message in messages {
-                if self.fail_dead_letter(&message).await {
-                    done.push(message.ack_id);
+        let consumer = Consumer {
+            broker: self.broker.as_ref(),
+            topology: &self.topology,
+            subscription: &self.topics.dead_letter_subscription,
+            batch: MAX_PULL,
+            idle: self.settings.poll_interval * 4,
+        };
+        // A job that cannot be failed yet is left for the message's next delivery.
+        let handle = |message: ReceivedMessage| {
+            let worker = self.clone();
+            async move {
+                match worker.fail_dead_letter(&message).await {
+                    true => Disposition::Ack,
+                    false => Disposition::Leave,
                 }
             }
-            if let Err(e) = self.broker.ack(subscription, &done).await {
-                warn!(error = %e, "dead-letter ack failed; they will be handled again");
-            }
-        }
+        };
+        consumer.run(&shutdown, handle).await;
     }
 
     /// `true` when the message is dealt with and may be acked.
@@ -185,12 +175,5 @@ fn parse_request(message: &ReceivedMessage) -> Option<JobRequested> {
             span.in_scope(|| error!(error = %e, "dropping a message that is not a job request"));
             None
         }
-    }
-}
-
-async fn pause(duration: Duration, shutdown: &CancellationToken) {
-    tokio::select! {
-        _ = tokio::time::sleep(duration) => {}
-        _ = shutdown.cancelled() => {}
     }
 }

@@ -12,6 +12,7 @@ mod gcp;
 mod helpers;
 mod hostile;
 mod jobs;
+mod layout;
 mod openapi;
 mod processes;
 mod real_pages;
