@@ -77,6 +77,23 @@ pub struct Topics {
     pub progress_subscription: String,
 }
 
+impl Topics {
+    /// The four topics krawlr publishes on.
+    pub fn topic_names(&self) -> [&str; 4] {
+        [&self.jobs, &self.progress, &self.completed, &self.dead_letter]
+    }
+
+    /// The four subscriptions krawlr consumes.
+    pub fn subscription_names(&self) -> [&str; 4] {
+        [
+            &self.jobs_subscription,
+            &self.dead_letter_subscription,
+            &self.completed_subscription,
+            &self.progress_subscription,
+        ]
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct QueueSettings {
     pub ack_deadline: Duration,

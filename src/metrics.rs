@@ -132,7 +132,7 @@ impl Metrics {
 
     /// Reads the shared figures, then encodes everything. A backend that cannot say (Pub/Sub's
     /// emulator keeps no queue figures) leaves its gauges out rather than failing the scrape.
-    pub async fn render(&self, store: &dyn Store, broker: &dyn Broker, subscriptions: &[String]) -> String {
+    pub async fn render(&self, store: &dyn Store, broker: &dyn Broker, subscriptions: &[&str]) -> String {
         match store.count_jobs_by_status().await {
             Ok(counts) => {
                 for (status, n) in counts {
@@ -142,7 +142,7 @@ impl Metrics {
             Err(e) => tracing::debug!(error = %e, "metrics: jobs by status unavailable"),
         }
         for subscription in subscriptions {
-            let labels = SubscriptionLabels { subscription: subscription.clone() };
+            let labels = SubscriptionLabels { subscription: subscription.to_string() };
             match broker.stats(subscription).await {
                 Ok(s) => {
                     self.backlog.get_or_create(&labels).set(s.backlog as i64);

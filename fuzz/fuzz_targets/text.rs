@@ -3,12 +3,12 @@
 //! that changes length when lower-cased is reached).
 #![no_main]
 
-use krawlr::scrape::{edgar, funding, meta, profile};
+use krawlr::scrape::{dates, edgar, funding, profile};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
     let text = String::from_utf8_lossy(data);
-    let _ = meta::iso_date(&text);
+    let _ = dates::iso_date(&text);
     let _ = profile::founded_year_in(&text);
     let _ = edgar::find_ticker(&[], &[&text]);
     let read = funding::extract(&[funding::Announcement { text: &text, url: "https://example.com/press", date: None }]);

@@ -84,12 +84,7 @@ pub(super) async fn ready(State(state): State<Probe>) -> Response {
 #[utoipa::path(get, path = "/metrics", tag = "operations",
     responses((status = 200, description = "OpenMetrics text", content_type = "application/openmetrics-text", body = String)))]
 pub(super) async fn metrics(State(state): State<Probe>) -> Response {
-    let subscriptions = [
-        state.topics.jobs_subscription.clone(),
-        state.topics.dead_letter_subscription.clone(),
-        state.topics.completed_subscription.clone(),
-        state.topics.progress_subscription.clone(),
-    ];
+    let subscriptions = state.topics.subscription_names();
     let text = METRICS.render(state.store.as_ref(), state.broker.as_ref(), &subscriptions).await;
     ([(header::CONTENT_TYPE, "application/openmetrics-text; version=1.0.0; charset=utf-8")], text).into_response()
 }

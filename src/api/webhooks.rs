@@ -126,7 +126,7 @@ pub(super) struct AttemptBody {
     latency_ms: u64,
     error: Option<String>,
     next_attempt_at: Option<String>,
-    trigger: String,
+    trigger: crate::store::Trigger,
 }
 
 impl DeliveryBody {
@@ -137,7 +137,7 @@ impl DeliveryBody {
             latency_ms: a.latency_ms,
             error: a.error.clone(),
             next_attempt_at: a.next_attempt_at.map(rfc3339),
-            trigger: a.trigger.clone(),
+            trigger: a.trigger,
         };
         DeliveryBody {
             id: d.id.clone(),

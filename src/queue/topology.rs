@@ -54,10 +54,7 @@ pub struct Topology {
 impl Topology {
     pub fn of(settings: &Settings) -> Topology {
         let t = &settings.topics;
-        Topology {
-            topics: vec![t.jobs.clone(), t.progress.clone(), t.completed.clone(), t.dead_letter.clone()],
-            subscriptions: subscriptions(settings),
-        }
+        Topology { topics: t.topic_names().map(str::to_string).to_vec(), subscriptions: subscriptions(settings) }
     }
 
     /// Creates the topics and subscriptions, or brings them to the settings; says what changed.

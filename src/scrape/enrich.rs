@@ -24,8 +24,18 @@ pub struct Enrichment {
     pub products: Vec<String>,
     pub target_customers: Vec<String>,
     pub tags: Vec<String>,
-    /// `llm` or `heuristic`.
-    pub method: String,
+    pub method: Method,
+}
+
+/// How the enrichment was made.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Method {
+    /// By the configured model (`KRAWLR_LLM_*`).
+    Llm,
+    /// Offline, from the pages alone.
+    #[default]
+    Heuristic,
 }
 
 /// What the pages offer the enrichment.
@@ -151,7 +161,7 @@ pub fn heuristic(e: &Evidence) -> Enrichment {
         products: e.product_names.iter().take(10).cloned().collect(),
         target_customers,
         tags,
-        method: "heuristic".into(),
+        method: Method::Heuristic,
     }
 }
 
@@ -183,7 +193,9 @@ pub enum LlmError {
     #[error("the model answered HTTP {0}")]
     Status(u16),
     #[error("the model's answer is not the JSON asked for: {0}")]
-    Invalid(String),
+    Invalid(&'static str),
+    #[error("the model's answer is not the JSON asked for")]
+    NotJson(#[source] serde_json::Error),
 }
 
 /// Asks an OpenAI-compatible chat-completions endpoint.
@@ -223,9 +235,9 @@ pub async fn with_llm(client: &reqwest::Client, llm: &LlmSettings, e: &Evidence<
     let body: Value = response.json().await.map_err(LlmError::Request)?;
     let content = body["choices"][0]["message"]["content"]
         .as_str()
-        .ok_or_else(|| LlmError::Invalid("no choices[0].message.content".into()))?;
+        .ok_or_else(|| LlmError::Invalid("no choices[0].message.content"))?;
     let answer: Value = serde_json::from_str(content.trim().trim_start_matches("```json").trim_matches('`'))
-        .map_err(|e| LlmError::Invalid(e.to_string()))?;
+        .map_err(LlmError::NotJson)?;
     validate(&answer)
 }
 
@@ -255,10 +267,10 @@ fn validate(answer: &Value) -> Result<Enrichment, LlmError> {
         products: list("products"),
         target_customers: list("target_customers"),
         tags: list("tags"),
-        method: "llm".into(),
+        method: Method::Llm,
     };
     if out.summary.is_none() && out.industry.is_none() {
-        return Err(LlmError::Invalid("neither a summary nor an industry".into()));
+        return Err(LlmError::Invalid("neither a summary nor an industry"));
     }
     Ok(out)
 }
@@ -285,7 +297,7 @@ mod tests {
         assert_eq!(out.products, ["Acme Launcher"]);
         assert!(out.target_customers.contains(&"enterprises".to_string()));
         assert!(out.summary.unwrap().starts_with("Acme builds reusable rockets"));
-        assert_eq!(out.method, "heuristic");
+        assert_eq!(out.method, Method::Heuristic);
     }
 
     #[test]
@@ -300,7 +312,7 @@ mod tests {
         let good = json!({"summary": "S.", "industry": "Aerospace", "business_model": "B2B", "products": ["X", 3], "tags": []});
         let out = validate(&good).unwrap();
         assert_eq!(out.products, ["X"]);
-        assert_eq!(out.method, "llm");
+        assert_eq!(out.method, Method::Llm);
         let odd = json!({"summary": "S.", "business_model": "sometimes"});
         assert_eq!(validate(&odd).unwrap().business_model, None);
         assert!(validate(&json!({"products": ["X"]})).is_err());

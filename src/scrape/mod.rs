@@ -2,8 +2,10 @@
 //! the worker drives a [`Run`] stage by stage and records progress in between, and
 //! `krawlr scrape` drives the same run in the foreground.
 
+pub mod contacts;
 pub mod cpu;
 pub mod crawl;
+pub mod dates;
 pub mod edgar;
 pub mod enrich;
 pub mod fetch;
@@ -212,7 +214,7 @@ impl<'a> Run<'a> {
         ranked.sort_by_key(|p| p.page_type != crawl::PageType::Investors);
         let json_ld: Vec<serde_json::Value> = ranked.iter().flat_map(|p| p.facts.meta.json_ld.clone()).collect();
         let texts: Vec<&str> = ranked.iter().map(|p| p.facts.text.as_str()).collect();
-        let stage = Stage::Financial.to_string();
+        let stage = Stage::Financial;
         let Some((ticker, exchange)) = edgar::find_ticker(&json_ld, &texts) else {
             let message = "no stock ticker found on the site (a private company, or one that does not say)".into();
             self.report.errors.push(StageError { stage, message });
@@ -261,8 +263,8 @@ impl<'a> Run<'a> {
             Some((client, llm)) => match enrich::with_llm(client, llm, &evidence).await {
                 Ok(found) => found,
                 Err(e) => {
-                    let message = format!("{e}; used the offline method instead");
-                    self.report.errors.push(StageError { stage: Stage::Enrichment.to_string(), message });
+                    let message = format!("{}; used the offline method instead", crate::telemetry::chain(&e));
+                    self.report.errors.push(StageError { stage: Stage::Enrichment, message });
                     enrich::heuristic(&evidence)
                 }
             },
@@ -331,7 +333,7 @@ impl<'a> Run<'a> {
         }
         self.report.news = news::merge(items);
         for message in problems {
-            self.report.errors.push(StageError { stage: Stage::News.to_string(), message });
+            self.report.errors.push(StageError { stage: Stage::News, message });
         }
     }
 

@@ -98,7 +98,7 @@ fn add_org_contacts(org: &Map<String, Value>, page_url: &Url, company: &mut Comp
     };
     for link in same_as {
         if let Ok(url) = page_url.join(link.trim()) {
-            if let Some(network) = meta::social_network(&url) {
+            if let Some(network) = super::contacts::social_network(&url) {
                 company.social_profiles.insert(network.to_string(), url.to_string());
             }
         }

@@ -86,6 +86,6 @@ pub struct SkippedPage {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct StageError {
-    pub stage: String,
+    pub stage: crate::job::Stage,
     pub message: String,
 }

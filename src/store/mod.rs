@@ -6,7 +6,7 @@ pub mod embedded;
 pub mod firestore;
 mod webhook;
 
-pub use webhook::{Attempt, Delivery, DeliveryStatus, Endpoint, EndpointStatus, delivery_id};
+pub use webhook::{Attempt, Delivery, DeliveryStatus, Endpoint, EndpointStatus, Trigger, delivery_id};
 
 use crate::job::{Job, JobStatus, Transition};
 use crate::queue::OutgoingMessage;

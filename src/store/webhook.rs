@@ -69,8 +69,17 @@ pub struct Attempt {
     pub error: Option<String>,
     /// When the next attempt is due, if there is one.
     pub next_attempt_at: Option<i64>,
-    /// `schedule` or `manual`.
-    pub trigger: String,
+    pub trigger: Trigger,
+}
+
+/// What started an attempt.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Trigger {
+    /// The retry schedule.
+    Schedule,
+    /// A redelivery someone asked for.
+    Manual,
 }
 
 /// One event to one target.

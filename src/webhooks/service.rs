@@ -263,14 +263,14 @@ impl Webhooks {
             let wait = sent.retry_after.map_or(planned, |r| planned.max(r.min(MAX_RETRY_AFTER)));
             (DeliveryStatus::Pending, Some(now_ms() + wait.as_millis() as i64))
         };
-        let trigger = if delivery.manual { "manual" } else { "schedule" };
+        let trigger = if delivery.manual { crate::store::Trigger::Manual } else { crate::store::Trigger::Schedule };
         let record = Attempt {
             at,
             status_code: sent.status_code,
             latency_ms,
             error: sent.error.clone(),
             next_attempt_at,
-            trigger: trigger.into(),
+            trigger,
         };
         let lease = delivery.next_attempt_at;
         let change: Change<Delivery> = Arc::new(move |d| {

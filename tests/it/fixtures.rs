@@ -2,7 +2,8 @@
 //! agreement with metascraper's expected output. Prints the table; fails below the floor set
 //! from the measured figure, so extraction can only get better.
 
-use krawlr::scrape::meta::{PageMeta, extract, iso_date};
+use krawlr::scrape::dates::iso_date;
+use krawlr::scrape::meta::{PageMeta, extract};
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::path::PathBuf;

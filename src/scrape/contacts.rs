@@ -1,0 +1,54 @@
+//! Contacts a page links to: `mailto:` and `tel:` links, and profiles on the social networks.
+
+use super::meta::PageMeta;
+use scraper::{Html, Selector};
+use std::sync::LazyLock;
+use url::Url;
+
+static ANCHORS: LazyLock<Selector> = LazyLock::new(|| Selector::parse("a[href]").expect("static selector"));
+
+pub fn contacts(doc: &Html, base: &Url, meta: &mut PageMeta) {
+    for a in doc.select(&ANCHORS) {
+        let href = a.value().attr("href").unwrap_or_default().trim();
+        let lower = href.to_ascii_lowercase();
+        if lower.starts_with("mailto:") {
+            let email = href[7..].split('?').next().unwrap_or_default().trim().to_string();
+            if email.contains('@') && !meta.emails.contains(&email) {
+                meta.emails.push(email);
+            }
+        } else if lower.starts_with("tel:") {
+            let phone = href[4..].trim().to_string();
+            if !phone.is_empty() && !meta.phones.contains(&phone) {
+                meta.phones.push(phone);
+            }
+        } else if let Ok(url) = base.join(href) {
+            if let Some(network) = social_network(&url) {
+                meta.social_profiles.entry(network.to_string()).or_insert_with(|| url.to_string());
+            }
+        }
+    }
+}
+
+/// The social network a profile URL belongs to; share and intent links are not profiles.
+pub fn social_network(url: &Url) -> Option<&'static str> {
+    let host = url.host_str()?.to_ascii_lowercase();
+    let host = host.strip_prefix("www.").unwrap_or(&host);
+    let path = url.path().trim_end_matches('/');
+    if path.is_empty() {
+        return None;
+    }
+    let first = path.trim_start_matches('/').split('/').next().unwrap_or_default();
+    let network = match host {
+        "linkedin.com" | "uk.linkedin.com" if matches!(first, "company" | "in" | "school" | "showcase") => "linkedin",
+        "twitter.com" | "x.com" if !matches!(first, "intent" | "share" | "home" | "hashtag" | "search") => "twitter",
+        "github.com" => "github",
+        "facebook.com" | "m.facebook.com" if !matches!(first, "sharer" | "sharer.php" | "dialog" | "share.php") => {
+            "facebook"
+        }
+        "instagram.com" if first != "p" => "instagram",
+        "youtube.com" if matches!(first, "channel" | "c" | "user") || first.starts_with('@') => "youtube",
+        "crunchbase.com" if first == "organization" => "crunchbase",
+        _ => return None,
+    };
+    Some(network)
+}
