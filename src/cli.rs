@@ -169,7 +169,7 @@ async fn scrape(settings: &Settings, raw: &str, pretty: bool) -> anyhow::Result<
         let stepped = std::panic::AssertUnwindSafe(run.step(stage)).catch_unwind().await;
         let failure = match stepped {
             Ok(Ok(())) => None,
-            Ok(Err(e)) => Some(e.to_string()),
+            Ok(Err(e)) => Some(crate::telemetry::chain(&e)),
             Err(_) => Some("internal error (logged above)".to_string()),
         };
         if let Some(failure) = failure {

@@ -142,7 +142,8 @@ pub struct JobOptions {
 pub struct Job {
     pub id: String,
     pub key_id: String,
-    pub url: String,
+    /// The company site, parsed (and checked by the address guard) when the job was submitted.
+    pub url: url::Url,
     pub status: JobStatus,
     pub current_stage: Stage,
     pub progress_percent: u8,
@@ -178,7 +179,7 @@ pub struct JobChange {
 const MAX_HISTORY: usize = 100;
 
 impl Job {
-    pub fn new(id: String, key_id: String, url: String, now: i64) -> Job {
+    pub fn new(id: String, key_id: String, url: url::Url, now: i64) -> Job {
         Job {
             id,
             key_id,
@@ -341,29 +342,69 @@ impl JobRequested {
             schema_version: MESSAGE_SCHEMA_VERSION,
             kind: Self::TYPE.to_string(),
             job_id: job.id.clone(),
-            url: job.url.clone(),
+            url: job.url.to_string(),
             submitted_at: job.created_at,
         }
     }
 }
 
-/// The kinds of job event (`JobEvent::kind`), as webhooks name them.
-pub const COMPLETED: &str = "scrape.completed";
-pub const FAILED: &str = "scrape.failed";
-pub const CANCELLED: &str = "scrape.cancelled";
-pub const PROGRESS: &str = "scrape.progress";
-/// Every event type an endpoint may ask for.
-pub const EVENTS: [&str; 4] = [COMPLETED, FAILED, CANCELLED, PROGRESS];
-/// What an endpoint gets when it names no events: how each job ended.
-pub const DEFAULT_EVENTS: [&str; 3] = [COMPLETED, FAILED, CANCELLED];
+/// The kinds of job event, as messages and webhooks name them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum EventKind {
+    #[serde(rename = "scrape.completed")]
+    Completed,
+    #[serde(rename = "scrape.failed")]
+    Failed,
+    #[serde(rename = "scrape.cancelled")]
+    Cancelled,
+    #[serde(rename = "scrape.progress")]
+    Progress,
+}
+
+impl EventKind {
+    /// Every kind an endpoint may ask for.
+    pub const ALL: [EventKind; 4] =
+        [EventKind::Completed, EventKind::Failed, EventKind::Cancelled, EventKind::Progress];
+    /// What an endpoint gets when it names no events: how each job ended.
+    pub const DEFAULT: [EventKind; 3] = [EventKind::Completed, EventKind::Failed, EventKind::Cancelled];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EventKind::Completed => "scrape.completed",
+            EventKind::Failed => "scrape.failed",
+            EventKind::Cancelled => "scrape.cancelled",
+            EventKind::Progress => "scrape.progress",
+        }
+    }
+
+    /// The kind a name stands for, if any.
+    pub fn named(name: &str) -> Option<EventKind> {
+        EventKind::ALL.into_iter().find(|k| k.as_str() == name)
+    }
+
+    /// The event a job's current state is: its final status, or progress.
+    pub fn of(status: JobStatus) -> EventKind {
+        match status {
+            JobStatus::Completed => EventKind::Completed,
+            JobStatus::Failed => EventKind::Failed,
+            JobStatus::Cancelled => EventKind::Cancelled,
+            JobStatus::Queued | JobStatus::Processing | JobStatus::Retrying => EventKind::Progress,
+        }
+    }
+}
+
+impl fmt::Display for EventKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
 
 /// Body of a message on `scrape-progress` and `scrape-completed`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct JobEvent {
     pub schema_version: u32,
-    /// `scrape.progress`, `scrape.completed` or `scrape.failed`.
     #[serde(rename = "type")]
-    pub kind: String,
+    pub kind: EventKind,
     pub job_id: String,
     pub url: String,
     pub status: JobStatus,
@@ -374,12 +415,13 @@ pub struct JobEvent {
 }
 
 impl JobEvent {
-    pub fn of(job: &Job, kind: &str) -> Self {
+    /// The event the job's current state is.
+    pub fn of(job: &Job) -> Self {
         JobEvent {
             schema_version: MESSAGE_SCHEMA_VERSION,
-            kind: kind.to_string(),
+            kind: EventKind::of(job.status),
             job_id: job.id.clone(),
-            url: job.url.clone(),
+            url: job.url.to_string(),
             status: job.status,
             current_stage: job.current_stage,
             progress_percent: job.progress_percent,
@@ -406,7 +448,7 @@ mod tests {
     use super::*;
 
     fn job() -> Job {
-        Job::new("j".into(), "k".into(), "https://example.com/".into(), 0)
+        Job::new("j".into(), "k".into(), url::Url::parse("https://example.com/").unwrap(), 0)
     }
 
     #[test]

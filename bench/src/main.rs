@@ -475,7 +475,7 @@ async fn run_jobs(settings: &Settings, sites: &[String]) -> anyhow::Result<JobsR
 
     let started = Instant::now();
     for site in sites {
-        let job = Job::new(uuid::Uuid::new_v4().to_string(), "bench".into(), site.clone(), now_ms());
+        let job = Job::new(uuid::Uuid::new_v4().to_string(), "bench".into(), url::Url::parse(site)?, now_ms());
         let message = OutgoingMessage::json(&JobRequested::for_job(&job), &job.id);
         if backend.store.create_job(&job, &message).await? == krawlr::store::Enqueue::PublishRequired {
             backend.broker.publish(&settings.topics.jobs, &[message]).await?;
@@ -497,7 +497,7 @@ async fn run_jobs(settings: &Settings, sites: &[String]) -> anyhow::Result<JobsR
         }
         for event in &events {
             let event: krawlr::job::JobEvent = serde_json::from_slice(&event.data)?;
-            if event.kind == "scrape.completed" { completed += 1 } else { failed += 1 }
+            if event.kind == krawlr::job::EventKind::Completed { completed += 1 } else { failed += 1 }
         }
         let acks: Vec<_> = events.into_iter().map(|e| e.ack_id).collect();
         backend.broker.ack(&done_sub.name, &acks).await?;

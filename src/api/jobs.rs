@@ -97,7 +97,7 @@ pub(super) async fn cancel(
     match state.store.transition(&job.id, &Transition::Cancel, None).await? {
         Applied::Yes(cancelled) => {
             // One event for the webhooks and other consumers of `scrape-completed`.
-            let event = OutgoingMessage::json(&JobEvent::of(&cancelled, crate::webhooks::CANCELLED), &cancelled.id);
+            let event = OutgoingMessage::json(&JobEvent::of(&cancelled), &cancelled.id);
             if let Err(e) = state.broker.publish(&state.topics.completed, &[event]).await {
                 tracing::warn!(error = %e, job_id = %cancelled.id, "could not publish the cancellation");
             }

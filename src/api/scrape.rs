@@ -144,7 +144,7 @@ pub(super) async fn enqueue(
         }
         None => uuid::Uuid::new_v4().to_string(),
     };
-    let mut job = Job::new(id, caller.key_id.clone(), url.to_string(), now_ms());
+    let mut job = Job::new(id, caller.key_id.clone(), url.clone(), now_ms());
     job.webhook_url = webhook_url;
     job.options = request.options;
     let message = OutgoingMessage::json(&JobRequested::for_job(&job), &job.id);
@@ -171,9 +171,8 @@ pub(super) async fn enqueue(
 /// The key's most recent completed job of the same host, if completed within `max_age` seconds.
 async fn recent_report(state: &AppState, caller: &Caller, url: &Url, max_age: u64) -> Result<Option<Job>, ApiError> {
     let since = now_ms() - (max_age.min(365 * 86_400) * 1000) as i64;
-    let host =
-        |u: &str| Url::parse(u).ok().and_then(|u| u.host_str().map(|h| h.trim_start_matches("www.").to_string()));
-    let wanted = host(url.as_str());
+    let host = |u: &Url| u.host_str().map(|h| h.trim_start_matches("www.").to_string());
+    let wanted = host(url);
     let recent = state.store.list_jobs(&caller.key_id, Some(JobStatus::Completed), None, REUSE_WINDOW).await?;
     Ok(recent.into_iter().find(|j| j.completed_at.is_some_and(|t| t >= since) && host(&j.url) == wanted))
 }
@@ -231,7 +230,7 @@ impl StatusBody {
             progress_percent: job.progress_percent,
             current_stage: job.current_stage,
             duration_seconds: (end - job.created_at).max(0) / 1000,
-            url: job.url.clone(),
+            url: job.url.to_string(),
             attempts: job.attempt,
             error: job.error.clone(),
             created_at: rfc3339(job.created_at),

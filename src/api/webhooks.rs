@@ -6,10 +6,11 @@ use super::auth::Caller;
 use super::openapi::ErrorBody;
 use super::scrape::{parse_json, parse_target};
 use super::{ApiError, AppState};
+use crate::job::EventKind;
 use crate::job::{now_ms, rfc3339};
 use crate::store::{Applied, Change};
 use crate::webhooks::{
-    self, Attempt, Delivery, DeliveryStatus, Endpoint, EndpointStatus, ROTATION_OVERLAP, ensure_default_endpoint, sign,
+    Attempt, Delivery, DeliveryStatus, Endpoint, EndpointStatus, ROTATION_OVERLAP, ensure_default_endpoint, sign,
 };
 use axum::Json;
 use axum::body::Bytes;
@@ -95,7 +96,7 @@ impl EndpointBody {
         EndpointBody {
             id: if e.is_default() { DEFAULT_ID.into() } else { e.id.clone() },
             url: e.url.clone(),
-            events: e.events.clone(),
+            events: e.events.iter().map(|k| k.to_string()).collect(),
             description: e.description.clone(),
             status: e.status,
             status_reason: e.status_reason.clone(),
@@ -141,7 +142,7 @@ impl DeliveryBody {
         };
         DeliveryBody {
             id: d.id.clone(),
-            event: d.event.kind.clone(),
+            event: d.event.kind.to_string(),
             job_id: d.event.job_id.clone(),
             url: d.url.clone(),
             status: d.status,
@@ -152,20 +153,26 @@ impl DeliveryBody {
     }
 }
 
-fn events(requested: Option<Vec<String>>) -> Result<Vec<String>, ApiError> {
-    let Some(mut events) = requested else {
-        return Ok(webhooks::DEFAULT_EVENTS.iter().map(|e| e.to_string()).collect());
+/// The kinds named, each once, in the order of their names.
+fn events(requested: Option<Vec<String>>) -> Result<Vec<EventKind>, ApiError> {
+    let Some(names) = requested else {
+        return Ok(EventKind::DEFAULT.to_vec());
     };
-    if events.is_empty() {
+    if names.is_empty() {
         return Err(ApiError::Invalid { field: "events", reason: "name at least one event".into() });
     }
-    if let Some(unknown) = events.iter().find(|e| !webhooks::EVENTS.contains(&e.as_str())) {
-        let reason = format!("unknown event {unknown:?}; known: {}", webhooks::EVENTS.join(", "));
-        return Err(ApiError::Invalid { field: "events", reason });
+    let mut kinds = Vec::with_capacity(names.len());
+    for name in &names {
+        let Some(kind) = EventKind::named(name) else {
+            let known: Vec<&str> = EventKind::ALL.iter().map(|k| k.as_str()).collect();
+            let reason = format!("unknown event {name:?}; known: {}", known.join(", "));
+            return Err(ApiError::Invalid { field: "events", reason });
+        };
+        kinds.push(kind);
     }
-    events.sort();
-    events.dedup();
-    Ok(events)
+    kinds.sort_by_key(|k| k.as_str());
+    kinds.dedup();
+    Ok(kinds)
 }
 
 /// The caller's endpoint by its API id (`default` included).

@@ -281,7 +281,7 @@ pub async fn crawl(
                 Ok(cpu.run(move || CrawledPage::read(page, page_type)).await)
             }
             Ok(page) => Err(format!("not HTML ({})", page.content_type().unwrap_or("no type"))),
-            Err(Some(e)) => Err(e.to_string()),
+            Err(Some(e)) => Err(crate::telemetry::chain(&e)),
             Err(None) => Err("time budget spent".to_string()),
         };
         (url, fetched)

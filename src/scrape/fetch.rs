@@ -32,8 +32,12 @@ pub enum FetchError {
     ForbiddenAddress { host: String },
     #[error("robots.txt disallows {url}")]
     RobotsDisallowed { url: String },
-    #[error("robots.txt of {url} could not be read: {reason}")]
-    RobotsUnavailable { url: String, reason: String },
+    #[error("robots.txt of {url} could not be read")]
+    RobotsUnavailable {
+        url: String,
+        #[source]
+        source: Box<FetchError>,
+    },
     #[error("HTTP {status} from {url}")]
     Status { status: u16, url: String },
     #[error("timed out fetching {url}")]
@@ -335,7 +339,7 @@ impl Fetcher {
                 // RFC 9309: a 4xx means there are no rules; a 5xx or no answer means "try later".
                 Err(FetchError::Status { status, .. }) if (400..500).contains(&status) && status != 429 => Ok(None),
                 Err(e) if e.is_transient() => {
-                    Err(FetchError::RobotsUnavailable { url: robots_url.to_string(), reason: e.to_string() })
+                    Err(FetchError::RobotsUnavailable { url: robots_url.to_string(), source: Box::new(e) })
                 }
                 Err(e) => Err(e),
             }

@@ -34,8 +34,6 @@ pub const STAGES: [Stage; 6] =
 pub enum ScrapeError {
     #[error(transparent)]
     Fetch(#[from] FetchError),
-    #[error("{0} is not a valid URL")]
-    InvalidUrl(String),
     #[error("{url} is not an HTML page (Content-Type: {content_type})")]
     NotHtml { url: String, content_type: String },
     /// A bug met by this input (a panic in a stage): the attempt fails, the process lives on.
@@ -52,7 +50,7 @@ impl ScrapeError {
             ScrapeError::Fetch(e) => e.is_transient(),
             // Tried again like any other failure, up to the attempts allowed, then failed.
             ScrapeError::Internal(_) | ScrapeError::DeadlineExceeded(_) => true,
-            ScrapeError::NotHtml { .. } | ScrapeError::InvalidUrl(_) => false,
+            ScrapeError::NotHtml { .. } => false,
         }
     }
 }

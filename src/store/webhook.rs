@@ -1,7 +1,7 @@
 //! The records of webhook endpoints and deliveries, as both stores keep them; the webhooks
 //! service makes and sends them.
 
-use crate::job::{JobEvent, PROGRESS};
+use crate::job::{EventKind, JobEvent};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
@@ -23,7 +23,7 @@ pub struct Endpoint {
     pub id: String,
     pub key_id: String,
     pub url: Option<String>,
-    pub events: Vec<String>,
+    pub events: Vec<EventKind>,
     pub description: String,
     /// Sealed by [`sign::SecretBox`].
     pub secret: String,
@@ -46,8 +46,8 @@ impl Endpoint {
         self.url.is_none()
     }
 
-    pub fn wants(&self, event: &str) -> bool {
-        self.status != EndpointStatus::Disabled && self.events.iter().any(|e| e == event)
+    pub fn wants(&self, event: EventKind) -> bool {
+        self.status != EndpointStatus::Disabled && self.events.contains(&event)
     }
 }
 
@@ -125,7 +125,7 @@ impl Delivery {
 /// `msg_` and 32 hex digits, the same for the same event to the same endpoint.
 pub fn delivery_id(endpoint_id: &str, event: &JobEvent) -> String {
     // A job reaches each stage once and each final status once, so these name the event.
-    let stage = if event.kind == PROGRESS { event.current_stage.as_str() } else { "" };
+    let stage = if event.kind == EventKind::Progress { event.current_stage.as_str() } else { "" };
     let digest = Sha256::digest(format!("{endpoint_id}\n{}\n{}\n{stage}", event.job_id, event.kind));
     format!("msg_{}", hex::encode(&digest[..16]))
 }

@@ -11,7 +11,7 @@
 mod service;
 pub mod sign;
 
-pub use crate::job::{CANCELLED, COMPLETED, DEFAULT_EVENTS, EVENTS, FAILED, PROGRESS};
+pub use crate::job::EventKind;
 pub use crate::store::{Attempt, Delivery, DeliveryStatus, Endpoint, EndpointStatus, delivery_id};
 pub use service::{ROTATION_OVERLAP, Webhooks, ensure_default_endpoint};
 
@@ -22,7 +22,7 @@ impl Endpoint {
         id: String,
         key_id: &str,
         url: Option<String>,
-        events: Vec<String>,
+        events: Vec<EventKind>,
         description: String,
         secrets: &sign::SecretBox,
     ) -> (Endpoint, String) {
@@ -53,14 +53,17 @@ mod tests {
 
     #[test]
     fn a_delivery_id_names_the_event_and_the_endpoint() {
-        let mut job = Job::new("j1".into(), "k".into(), "https://example.com/".into(), 0);
-        let completed = JobEvent::of(&job, COMPLETED);
+        let mut job = Job::new("j1".into(), "k".into(), url::Url::parse("https://example.com/").unwrap(), 0);
+        let early = delivery_id("ep_a", &JobEvent::of(&job));
+        job.current_stage = Stage::News;
+        assert_ne!(early, delivery_id("ep_a", &JobEvent::of(&job)), "each stage's progress is an event");
+        job.status = crate::job::JobStatus::Completed;
+        let completed = JobEvent::of(&job);
+        assert_eq!(completed.kind, EventKind::Completed);
         assert_eq!(delivery_id("ep_a", &completed), delivery_id("ep_a", &completed));
         assert_ne!(delivery_id("ep_a", &completed), delivery_id("ep_b", &completed));
-        assert_ne!(delivery_id("ep_a", &completed), delivery_id("ep_a", &JobEvent::of(&job, FAILED)));
-        let early = delivery_id("ep_a", &JobEvent::of(&job, PROGRESS));
-        job.current_stage = Stage::News;
-        assert_ne!(early, delivery_id("ep_a", &JobEvent::of(&job, PROGRESS)));
+        job.status = crate::job::JobStatus::Failed;
+        assert_ne!(delivery_id("ep_a", &completed), delivery_id("ep_a", &JobEvent::of(&job)));
         assert!(early.starts_with("msg_") && early.len() == 36);
     }
 }

@@ -6,7 +6,7 @@
 //! claims come back), POSTs each once, and records the attempt with the next one's time.
 
 use super::sign::{self, SecretBox};
-use super::{Attempt, COMPLETED, Delivery, DeliveryStatus, EVENTS, Endpoint, EndpointStatus, PROGRESS};
+use super::{Attempt, Delivery, DeliveryStatus, Endpoint, EndpointStatus, EventKind};
 use crate::config::{Settings, Topics, WebhookSettings};
 use crate::job::{JobEvent, now_ms, rfc3339};
 use crate::net::{GuardedClient, NetError, classify, system_lookup};
@@ -144,21 +144,18 @@ impl Webhooks {
             warn!(message_id = %message.message_id, "not a job event; dropped");
             return Ok(());
         };
-        if !EVENTS.contains(&event.kind.as_str()) {
-            return Ok(());
-        }
         let Some(job) = self.store.get_job(&event.job_id).await? else {
             warn!(job_id = %event.job_id, "event of an unknown job; dropped");
             return Ok(());
         };
         let now = now_ms();
         let mut deliveries = Vec::new();
-        if let Some(url) = job.webhook_url.as_deref().filter(|_| event.kind != PROGRESS) {
+        if let Some(url) = job.webhook_url.as_deref().filter(|_| event.kind != EventKind::Progress) {
             let (signer, _) = ensure_default_endpoint(self.store.as_ref(), &self.secrets, &job.key_id).await?;
             deliveries.push(Delivery::new(&signer, url, &event, now));
         }
         for endpoint in self.store.list_endpoints(&job.key_id).await? {
-            if let Some(url) = endpoint.url.as_deref().filter(|_| endpoint.wants(&event.kind)) {
+            if let Some(url) = endpoint.url.as_deref().filter(|_| endpoint.wants(event.kind)) {
                 deliveries.push(Delivery::new(&endpoint, url, &event, now));
             }
         }
@@ -426,7 +423,7 @@ impl Webhooks {
         let submitted_at = self.store.get_job(&event.job_id).await?.map(|j| rfc3339(j.created_at));
         let mut report = serde_json::Value::Null;
         let mut report_bytes = None;
-        if event.kind == COMPLETED {
+        if event.kind == EventKind::Completed {
             if let Some(stored) = self.store.get_result(&event.job_id).await? {
                 let size = serde_json::to_vec(&stored).map_or(0, |b| b.len());
                 if size <= self.settings.max_report_bytes {
@@ -468,7 +465,7 @@ pub async fn ensure_default_endpoint(
     if let Some(existing) = store.get_endpoint(&id).await? {
         return Ok((existing, None));
     }
-    let events = super::DEFAULT_EVENTS.iter().map(|e| e.to_string()).collect();
+    let events = EventKind::DEFAULT.to_vec();
     let description = "signs deliveries to per-job webhook_url".to_string();
     let (endpoint, secret) = Endpoint::new(id.clone(), key_id, None, events, description, secrets);
     match store.create_endpoint(&endpoint).await {

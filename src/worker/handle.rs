@@ -111,7 +111,7 @@ impl Worker {
             }
         };
         info!(url = %job.url, "job started");
-        self.publish_event(&job, "scrape.progress").await;
+        self.publish_event(&job).await;
 
         // The attempt owns everything it runs: the stages, and the lease keeper beside them in
         // the same `select!`. Whichever way the attempt ends (done, failed, panicked, past its
@@ -141,10 +141,7 @@ impl Worker {
 
     /// Runs the stages, recording each before it starts.
     async fn run_stages(&self, job: &Job) -> Outcome {
-        let Ok(url) = Url::parse(&job.url) else {
-            return Outcome::Failed(ScrapeError::InvalidUrl(job.url.clone()));
-        };
-        let mut run = Run::new(&self.scraper, url, &job.options);
+        let mut run = Run::new(&self.scraper, job.url.clone(), &job.options);
         for stage in STAGES {
             if stage != Stage::Starting {
                 if let Some(early) = self.progress(job, stage).await {
@@ -171,7 +168,7 @@ impl Worker {
         match self.store.transition(&job.id, &t, None).await {
             Ok(Applied::Yes(job)) => {
                 debug!(%stage, "stage");
-                self.publish_event(&job, "scrape.progress").await;
+                self.publish_event(&job).await;
                 None
             }
             Ok(Applied::No(_) | Applied::NotFound) => Some(Outcome::Superseded),
@@ -190,7 +187,7 @@ impl Worker {
                     Ok(Applied::Yes(done)) => {
                         info!("job completed");
                         crate::metrics::METRICS.job_finished(done.status);
-                        self.publish_event(&done, "scrape.completed").await;
+                        self.publish_event(&done).await;
                         self.ack(ack_id).await
                     }
                     Ok(_) => self.ack(ack_id).await,
@@ -201,13 +198,14 @@ impl Worker {
                 }
             }
             Outcome::Failed(e) => {
-                let reason = e.to_string();
+                // With its causes: "robots.txt of … could not be read: HTTP 503 from …".
+                let reason = crate::telemetry::chain(&e);
                 let last = message.delivery_attempt >= self.queue.max_delivery_attempts;
                 if e.is_transient() && !last {
                     let t = Transition::Retry { attempt, reason };
                     if let Ok(Applied::Yes(job)) = self.store.transition(&job.id, &t, None).await {
                         warn!(error = %e, "transient failure; retrying after backoff");
-                        self.publish_event(&job, "scrape.progress").await;
+                        self.publish_event(&job).await;
                     }
                     return self.nack(ack_id, None).await;
                 }
@@ -216,7 +214,7 @@ impl Worker {
                     Ok(Applied::Yes(failed)) => {
                         warn!(error = %e, permanent = !e.is_transient(), "job failed");
                         crate::metrics::METRICS.job_finished(failed.status);
-                        self.publish_event(&failed, "scrape.failed").await;
+                        self.publish_event(&failed).await;
                     }
                     Ok(_) => {}
                     Err(store) => {

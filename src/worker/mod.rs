@@ -145,7 +145,7 @@ impl Worker {
         match self.store.transition(&request.job_id, &t, None).await {
             Ok(Applied::Yes(job)) => {
                 warn!(job_id = %job.id, %reason, "job failed: its message was dead-lettered");
-                self.publish_event(&job, "scrape.failed").await;
+                self.publish_event(&job).await;
                 true
             }
             Ok(Applied::No(_) | Applied::NotFound) => true,
@@ -158,11 +158,12 @@ impl Worker {
 
     /// Publishes a job event on `scrape-progress`, or on `scrape-completed` for final ones.
     /// Best effort: the store already holds the state, and the event is logged when lost.
-    async fn publish_event(&self, job: &Job, kind: &str) {
+    async fn publish_event(&self, job: &Job) {
         let topic = if job.status.is_terminal() { &self.topics.completed } else { &self.topics.progress };
-        let message = OutgoingMessage::json(&JobEvent::of(job, kind), &job.id);
+        let event = JobEvent::of(job);
+        let message = OutgoingMessage::json(&event, &job.id);
         if let Err(e) = self.broker.publish(topic, &[message]).await {
-            error!(error = %e, job_id = %job.id, %topic, kind, "could not publish job event");
+            error!(error = %e, job_id = %job.id, %topic, kind = %event.kind, "could not publish job event");
         }
     }
 }

@@ -59,7 +59,8 @@ async fn a_job_whose_publish_was_dropped_still_runs() {
     assert_eq!(env.run(&["setup"]).0, 0);
     let project = env.var("GCP_PROJECT_ID");
     let store = krawlr::store::firestore::FirestoreStore::connect(&project).await.unwrap();
-    let job = Job::new(uuid::Uuid::new_v4().to_string(), "key_x".into(), site.url("/"), now_ms());
+    let job =
+        Job::new(uuid::Uuid::new_v4().to_string(), "key_x".into(), url::Url::parse(&site.url("/")).unwrap(), now_ms());
     let message = krawlr::queue::OutgoingMessage::json(&JobRequested::for_job(&job), &job.id);
     store.create_job(&job, &message).await.unwrap(); // written, and never published
     let worker = env.worker("worker").await;

@@ -494,8 +494,10 @@ async fn private_webhook_urls_are_refused_at_registration_and_at_delivery() {
     env.db()
         .execute("UPDATE webhook_endpoints SET doc = json_set(doc, '$.url', ?1) WHERE id = ?2", [&private, &endpoint])
         .unwrap();
-    let job = krawlr::job::Job::new("job-private".into(), "key".into(), "https://example.com/".into(), 0);
-    let event = krawlr::job::JobEvent::of(&job, "scrape.completed");
+    let mut job =
+        krawlr::job::Job::new("job-private".into(), "key".into(), url::Url::parse("https://example.com/").unwrap(), 0);
+    job.status = krawlr::job::JobStatus::Completed;
+    let event = krawlr::job::JobEvent::of(&job);
     let stored: krawlr::webhooks::Endpoint = serde_json::from_str(
         &env.db()
             .query_row("SELECT doc FROM webhook_endpoints WHERE id = ?1", [&endpoint], |r| r.get::<_, String>(0))
