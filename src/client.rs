@@ -157,6 +157,26 @@ pub async fn run(command: ClientCommand) -> anyhow::Result<ExitCode> {
     }
 }
 
+/// One Server-Sent Event of a job's stream (`GET /api/v1/scrape/{id}/events`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ServerEvent {
+    /// The change's number, for `Last-Event-ID`.
+    pub id: Option<u32>,
+    pub event: String,
+    pub data: Value,
+}
+
+/// One event from one block of the stream (the text between two blank lines); `None` for a
+/// block that is not an event (a keep-alive comment).
+pub fn parse_event(block: &str) -> Option<ServerEvent> {
+    let field = |name: &str| block.lines().find_map(|l| l.strip_prefix(name).map(|v| v.trim().to_string()));
+    Some(ServerEvent {
+        id: field("id:").and_then(|v| v.parse().ok()),
+        event: field("event:")?,
+        data: serde_json::from_str(&field("data:")?).unwrap_or(Value::Null),
+    })
+}
+
 /// Follows the job's event stream (reconnecting with `Last-Event-ID` if it drops), shows the
 /// progress on stderr, and prints the report once the job completes.
 async fn follow(client: &Client, id: &str, pretty: bool) -> anyhow::Result<ExitCode> {
@@ -178,10 +198,8 @@ async fn follow(client: &Client, id: &str, pretty: bool) -> anyhow::Result<ExitC
             buffer.push_str(&String::from_utf8_lossy(&chunk));
             while let Some(end) = buffer.find("\n\n") {
                 let block: String = buffer.drain(..end + 2).collect();
-                let field = |name: &str| block.lines().find_map(|l| l.strip_prefix(name).map(|v| v.trim().to_string()));
-                let (Some(event), Some(data)) = (field("event:"), field("data:")) else { continue };
-                last = field("id:").and_then(|v| v.parse().ok()).or(last);
-                let data: Value = serde_json::from_str(&data).unwrap_or(Value::Null);
+                let Some(ServerEvent { id: change, event, data }) = parse_event(&block) else { continue };
+                last = change.or(last);
                 let stage = data["current_stage"].as_str().and_then(Stage::parse).unwrap_or(Stage::Starting);
                 let line = format!("[{:>3}%] {:<10} {}", data["progress_percent"], stage.as_str(), data["status"]);
                 if tty {

@@ -34,17 +34,10 @@ async fn read_events(client: &Client, id: &str, last_event_id: Option<u32>, with
             Err(_) => panic!("the stream did not end within {within:?}; so far:\n{text}"),
         }
     }
+    // The client's own reader of the stream: one parser for both.
     text.split("\n\n")
-        .filter_map(|block| {
-            let field = |name: &str| {
-                block.lines().find_map(|l| l.strip_prefix(&format!("{name}:")).map(|v| v.trim().to_string()))
-            };
-            Some(Sse {
-                id: field("id")?.parse().ok()?,
-                event: field("event")?,
-                data: serde_json::from_str(&field("data")?).ok()?,
-            })
-        })
+        .filter_map(krawlr::client::parse_event)
+        .filter_map(|e| Some(Sse { id: e.id?, event: e.event, data: e.data }))
         .collect()
 }
 
