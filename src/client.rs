@@ -53,9 +53,11 @@ struct Client {
 
 impl Client {
     fn from_env() -> anyhow::Result<Client> {
-        let base = std::env::var("KRAWLR_URL").unwrap_or_else(|_| "http://127.0.0.1:8000".into());
+        use crate::config::declared::{API_KEY, Kind, URL};
+        let Kind::Text { default } = URL.kind else { unreachable!("KRAWLR_URL is text") };
+        let base = std::env::var(URL.name).unwrap_or_else(|_| default.into());
         let base = base.trim_end_matches('/').to_string();
-        let key = std::env::var("KRAWLR_API_KEY")
+        let key = std::env::var(API_KEY.name)
             .ok()
             .filter(|k| !k.trim().is_empty())
             .context("set KRAWLR_API_KEY to your API key (`krawlr keys create` makes one)")?;

@@ -287,4 +287,32 @@ fn the_readme_s_settings_table_lists_exactly_the_settings_read() {
     let stale: Vec<&String> = documented.difference(&code).collect();
     assert!(missing.is_empty(), "read by the code, missing from the README's settings table: {missing:?}");
     assert!(stale.is_empty(), "in the README's settings table, read nowhere: {stale:?}");
+    // And the declarations are the settings read: each declared once.
+    let declared: Vec<&str> = krawlr::config::declared::ALL.iter().map(|s| s.name).collect();
+    let unique: std::collections::BTreeSet<String> = declared.iter().map(|n| n.to_string()).collect();
+    assert_eq!(unique.len(), declared.len(), "a setting declared twice: {declared:?}");
+    let undeclared: Vec<&String> = documented.difference(&unique).collect();
+    assert!(undeclared.is_empty(), "documented but not declared: {undeclared:?}");
+    let undocumented: Vec<&String> =
+        unique.iter().filter(|n| n.starts_with("KRAWLR_")).filter(|n| !documented.contains(*n)).collect();
+    assert!(undocumented.is_empty(), "declared but not documented: {undocumented:?}");
+    // Each row shows its settings' declared defaults.
+    for line in table.lines().filter(|l| l.starts_with("| `")) {
+        let cells: Vec<&str> = line.trim().trim_matches('|').split('|').map(str::trim).collect();
+        // Every backticked name in the first cell, `GCP_PROJECT_ID` and `PUBSUB_…` included.
+        let in_row: std::collections::BTreeSet<&str> = cells[0].split('`').skip(1).step_by(2).collect();
+        let shown: Vec<&str> =
+            krawlr::config::declared::ALL.iter().filter(|s| in_row.contains(s.name)).map(|s| s.shown_default).collect();
+        let expected = if in_row.len() > 1 && shown.iter().all(|d| *d == shown[0]) {
+            shown[0].to_string()
+        } else {
+            shown.join(" / ")
+        };
+        assert!(
+            cells[1] == expected || cells[1] == shown.join(" / "),
+            "{}: the README shows {:?}, the code declares {expected:?}",
+            cells[0],
+            cells[1]
+        );
+    }
 }

@@ -4,8 +4,11 @@
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::str::FromStr;
 use std::time::Duration;
+
+pub mod declared;
+
+use declared::*;
 
 #[derive(Debug, thiserror::Error)]
 #[error("invalid setting {name}={value:?}: {reason}")]
@@ -231,194 +234,84 @@ impl Settings {
 
     pub fn from_vars(vars: HashMap<String, String>) -> Result<Settings, ConfigError> {
         let env = Vars(vars);
-        let gcp_project_id = env.string("GCP_PROJECT_ID");
-        let backend = match env.get("KRAWLR_BACKEND") {
+        let gcp_project_id = env.string(&GCP_PROJECT_ID);
+        let backend = match env.get(&BACKEND) {
             None if gcp_project_id.is_some() => Backend::Gcp,
             None => Backend::Embedded,
             Some("embedded") => Backend::Embedded,
             Some("gcp") => Backend::Gcp,
             Some(other) => {
-                return Err(env.invalid("KRAWLR_BACKEND", other, "expected embedded or gcp"));
+                return Err(env.invalid(&BACKEND, other, "expected embedded or gcp"));
             }
         };
-        let jobs = env.string("PUBSUB_SCRAPE_JOBS_TOPIC").unwrap_or("scrape-jobs".into());
-        let topics = Topics {
-            jobs_subscription: env.string("PUBSUB_SCRAPE_JOBS_SUBSCRIPTION").unwrap_or(format!("{jobs}-sub")),
-            dead_letter: env.string("PUBSUB_DEAD_LETTER_TOPIC").unwrap_or(format!("{jobs}-dead-letter")),
-            dead_letter_subscription: env
-                .string("PUBSUB_DEAD_LETTER_SUBSCRIPTION")
-                .unwrap_or(format!("{jobs}-dead-letter-sub")),
-            progress: env.string("PUBSUB_SCRAPE_PROGRESS_TOPIC").unwrap_or("scrape-progress".into()),
-            completed: env.string("PUBSUB_SCRAPE_COMPLETED_TOPIC").unwrap_or("scrape-completed".into()),
-            jobs,
-            completed_subscription: String::new(),
-            progress_subscription: String::new(),
-        };
-        let topics = Topics {
-            completed_subscription: env
-                .string("PUBSUB_SCRAPE_COMPLETED_SUBSCRIPTION")
-                .unwrap_or(format!("{}-webhooks", topics.completed)),
-            progress_subscription: env
-                .string("PUBSUB_SCRAPE_PROGRESS_SUBSCRIPTION")
-                .unwrap_or(format!("{}-webhooks", topics.progress)),
-            ..topics
-        };
-        let queue = QueueSettings {
-            ack_deadline: env.seconds("KRAWLR_ACK_DEADLINE_SECONDS", 600.0, 0.5..=600.0)?,
-            max_delivery_attempts: env.parse("KRAWLR_MAX_DELIVERY_ATTEMPTS", 5u32, 1..=100)?,
-            min_backoff: env.seconds("KRAWLR_RETRY_MIN_BACKOFF_SECONDS", 10.0, 0.0..=600.0)?,
-            max_backoff: env.seconds("KRAWLR_RETRY_MAX_BACKOFF_SECONDS", 600.0, 0.0..=3600.0)?,
-        };
-        if queue.max_backoff < queue.min_backoff {
-            let value = env.get("KRAWLR_RETRY_MAX_BACKOFF_SECONDS").unwrap_or("600");
-            return Err(env.invalid(
-                "KRAWLR_RETRY_MAX_BACKOFF_SECONDS",
-                value,
-                "must not be below KRAWLR_RETRY_MIN_BACKOFF_SECONDS",
-            ));
-        }
-        let worker = WorkerSettings {
-            concurrency: env.parse("KRAWLR_WORKER_CONCURRENCY", 16usize, 1..=10_000)?,
-            shutdown_grace: env.seconds("KRAWLR_SHUTDOWN_GRACE_SECONDS", 30.0, 0.0..=3600.0)?,
-            poll_interval: env.seconds("KRAWLR_POLL_INTERVAL_SECONDS", 0.25, 0.001..=60.0)?,
-            // Longer than any lease plus any backoff, so a healthy job is never republished.
-            reconcile_after: env.seconds(
-                "KRAWLR_RECONCILE_AFTER_SECONDS",
-                (queue.ack_deadline + queue.max_backoff).as_secs_f64() + 60.0,
-                1.0..=86_400.0,
-            )?,
-            reconcile_interval: env.seconds("KRAWLR_RECONCILE_INTERVAL_SECONDS", 60.0, 0.1..=3600.0)?,
-            jobs_per_host: env.parse("KRAWLR_JOBS_PER_HOST", 2, 0..=10_000)?,
-            job_timeout: env.seconds("KRAWLR_JOB_TIMEOUT_SECONDS", 300.0, 1.0..=86_400.0)?,
-        };
-        let fetch = FetchSettings {
-            user_agent: env
-                .string("KRAWLR_USER_AGENT")
-                .unwrap_or(format!("krawlr/{} (+https://github.com/krawlr/krawlr)", env!("CARGO_PKG_VERSION"))),
-            guard: crate::net::guard::Policy {
-                allow_private: env.bool("KRAWLR_ALLOW_PRIVATE_NETWORKS", false)?,
-                allowed_networks: env.networks("KRAWLR_ALLOWED_NETWORKS")?,
-                treat_as_public: Vec::new(),
-            },
-            connect_timeout: env.seconds("KRAWLR_CONNECT_TIMEOUT_SECONDS", 10.0, 0.1..=300.0)?,
-            read_timeout: env.seconds("KRAWLR_READ_TIMEOUT_SECONDS", 15.0, 0.1..=300.0)?,
-            total_timeout: env.seconds("KRAWLR_FETCH_TIMEOUT_SECONDS", 30.0, 0.1..=600.0)?,
-            max_body_bytes: env.parse("KRAWLR_FETCH_MAX_BYTES", 5 << 20, 1024..=1 << 30)?,
-            max_redirects: env.parse("KRAWLR_MAX_REDIRECTS", 10usize, 0..=50)?,
-            per_host_concurrency: env.parse("KRAWLR_PER_HOST_CONCURRENCY", 4usize, 1..=1000)?,
-            per_host_delay: env.seconds("KRAWLR_PER_HOST_DELAY_SECONDS", 0.1, 0.0..=60.0)?,
-            max_pages: env.parse("KRAWLR_MAX_PAGES", 25u32, 1..=10_000)?,
-            crawl_max_bytes: env.parse("KRAWLR_CRAWL_MAX_BYTES", 20 << 20, 1024..=1 << 32)?,
-            crawl_timeout: env.seconds("KRAWLR_CRAWL_TIMEOUT_SECONDS", 60.0, 1.0..=3600.0)?,
-            robots_ttl: env.seconds("KRAWLR_ROBOTS_TTL_SECONDS", 86_400.0, 0.0..=86_400.0)?,
-            proxy: match env.get("KRAWLR_PROXY_URL") {
-                None => None,
-                Some(raw) => match url::Url::parse(raw) {
-                    Ok(url) if matches!(url.scheme(), "http" | "https") && url.host().is_some() => Some(url),
-                    _ => return Err(env.invalid("KRAWLR_PROXY_URL", raw, "expected an http:// or https:// proxy URL")),
-                },
-            },
-            news_feed_url: match env.get("KRAWLR_NEWS_FEED_URL") {
-                None => None,
-                Some(t) if t.contains("{query}") && url::Url::parse(&t.replace("{query}", "q")).is_ok() => {
-                    Some(t.to_string())
-                }
-                Some(t) => {
-                    return Err(env.invalid("KRAWLR_NEWS_FEED_URL", t, "expected a URL with a {query} placeholder"));
-                }
-            },
-        };
-        let sec_url = |name: &'static str, default: &str| {
-            let raw = env.get(name).unwrap_or(default);
-            url::Url::parse(raw).map_err(|_| env.invalid(name, raw, "expected a URL"))
-        };
-        let sec = SecSettings {
-            www_url: sec_url("KRAWLR_SEC_WWW_URL", "https://www.sec.gov")?,
-            data_url: sec_url("KRAWLR_SEC_DATA_URL", "https://data.sec.gov")?,
-            user_agent: env.string("KRAWLR_SEC_USER_AGENT").unwrap_or(format!(
-                "krawlr/{} (set KRAWLR_SEC_USER_AGENT to your name and email)",
-                env!("CARGO_PKG_VERSION")
-            )),
-        };
-        let llm = match env.get("KRAWLR_LLM_BASE_URL") {
+        let topics = topics(&env);
+        let queue = queue(&env)?;
+        let worker = worker(&env, &queue)?;
+        let fetch = fetch(&env)?;
+        let sec = sec(&env)?;
+        let llm = match env.get(&LLM_BASE_URL) {
             None => None,
             Some(base) => {
-                url::Url::parse(base).map_err(|_| env.invalid("KRAWLR_LLM_BASE_URL", base, "expected a URL"))?;
+                url::Url::parse(base).map_err(|_| env.invalid(&LLM_BASE_URL, base, "expected a URL"))?;
                 let model = env
-                    .string("KRAWLR_LLM_MODEL")
-                    .ok_or_else(|| env.invalid("KRAWLR_LLM_MODEL", "", "required when KRAWLR_LLM_BASE_URL is set"))?;
-                Some(LlmSettings { base_url: base.to_string(), api_key: env.string("KRAWLR_LLM_API_KEY"), model })
+                    .string(&LLM_MODEL)
+                    .ok_or_else(|| env.invalid(&LLM_MODEL, "", "required when KRAWLR_LLM_BASE_URL is set"))?;
+                Some(LlmSettings { base_url: base.to_string(), api_key: env.string(&LLM_API_KEY), model })
             }
         };
-        let schedule_raw = env.get("KRAWLR_WEBHOOK_SCHEDULE").unwrap_or(DEFAULT_WEBHOOK_SCHEDULE);
-        let webhooks = WebhookSettings {
-            schedule: parse_schedule(schedule_raw).ok_or_else(|| {
-                env.invalid("KRAWLR_WEBHOOK_SCHEDULE", schedule_raw, "expected 1 to 50 delays such as 0s,5s,5m,2h")
-            })?,
-            timeout: env.seconds("KRAWLR_WEBHOOK_TIMEOUT_SECONDS", 15.0, 0.1..=300.0)?,
-            max_report_bytes: env.parse("KRAWLR_WEBHOOK_MAX_REPORT_BYTES", 256 << 10, 0..=16 << 20)?,
-            concurrency: env.parse("KRAWLR_WEBHOOK_CONCURRENCY", 32usize, 1..=10_000)?,
-            poll_interval: env.seconds("KRAWLR_WEBHOOK_POLL_INTERVAL_SECONDS", 1.0, 0.01..=60.0)?,
-            public_url: match env.get("KRAWLR_PUBLIC_URL") {
-                None => None,
-                Some(raw) => {
-                    Some(url::Url::parse(raw).map_err(|_| env.invalid("KRAWLR_PUBLIC_URL", raw, "expected a URL"))?)
-                }
-            },
-            secret_key: env.string("KRAWLR_SECRET_KEY"),
-        };
-        let sqlite_sync = match env.get("KRAWLR_SQLITE_SYNC").unwrap_or("normal") {
+        let webhooks = webhooks(&env)?;
+        let sqlite_sync = match env.get(&SQLITE_SYNC).unwrap_or("normal") {
             "normal" => SqliteSync::Normal,
             "full" => SqliteSync::Full,
             other => {
-                return Err(env.invalid("KRAWLR_SQLITE_SYNC", other, "expected normal or full"));
+                return Err(env.invalid(&SQLITE_SYNC, other, "expected normal or full"));
             }
         };
-        let listen_raw = env.get("KRAWLR_LISTEN").unwrap_or("127.0.0.1:8000");
+        let listen_raw = env.get(&LISTEN).unwrap_or("127.0.0.1:8000");
         let listen = listen_raw
             .parse()
-            .map_err(|_| env.invalid("KRAWLR_LISTEN", listen_raw, "expected IP:PORT, e.g. 127.0.0.1:8000"))?;
+            .map_err(|_| env.invalid(&LISTEN, listen_raw, "expected IP:PORT, e.g. 127.0.0.1:8000"))?;
         if backend == Backend::Gcp {
             if gcp_project_id.is_none() {
-                return Err(env.invalid("GCP_PROJECT_ID", "", "required by the gcp backend (KRAWLR_BACKEND=gcp)"));
+                return Err(env.invalid(&GCP_PROJECT_ID, "", "required by the gcp backend (KRAWLR_BACKEND=gcp)"));
             }
             if queue.ack_deadline < Duration::from_secs(10) {
-                let value = env.get("KRAWLR_ACK_DEADLINE_SECONDS").unwrap_or_default();
-                return Err(env.invalid("KRAWLR_ACK_DEADLINE_SECONDS", value, "Pub/Sub needs at least 10 seconds"));
+                let value = env.get(&ACK_DEADLINE_SECONDS).unwrap_or_default();
+                return Err(env.invalid(&ACK_DEADLINE_SECONDS, value, "Pub/Sub needs at least 10 seconds"));
             }
             if queue.max_delivery_attempts < 5 {
-                let value = env.get("KRAWLR_MAX_DELIVERY_ATTEMPTS").unwrap_or_default();
-                return Err(env.invalid("KRAWLR_MAX_DELIVERY_ATTEMPTS", value, "Pub/Sub needs 5 to 100"));
+                let value = env.get(&MAX_DELIVERY_ATTEMPTS).unwrap_or_default();
+                return Err(env.invalid(&MAX_DELIVERY_ATTEMPTS, value, "Pub/Sub needs 5 to 100"));
             }
         }
-        let api_key = env.string("KRAWLR_API_KEY");
+        let api_key = env.string(&API_KEY);
         if let Some(key) = &api_key {
             if key.len() < 16 {
-                return Err(env.invalid("KRAWLR_API_KEY", "<hidden>", "must be at least 16 characters"));
+                return Err(env.invalid(&API_KEY, "<hidden>", "must be at least 16 characters"));
             }
         }
-        let metrics_listen = match env.get("KRAWLR_METRICS_LISTEN") {
+        let metrics_listen = match env.get(&METRICS_LISTEN) {
             None => None,
-            Some(raw) => Some(raw.parse().map_err(|_| env.invalid("KRAWLR_METRICS_LISTEN", raw, "expected IP:PORT"))?),
+            Some(raw) => Some(raw.parse().map_err(|_| env.invalid(&METRICS_LISTEN, raw, "expected IP:PORT"))?),
         };
-        let max_pages_limit = env.parse("KRAWLR_MAX_PAGES_LIMIT", 200u32.max(fetch.max_pages), 1..=10_000)?;
+        let max_pages_limit = env.count_or(&MAX_PAGES_LIMIT, 200u32.max(fetch.max_pages))?;
         if fetch.max_pages > max_pages_limit {
-            let value = env.get("KRAWLR_MAX_PAGES").unwrap_or_default();
-            return Err(env.invalid("KRAWLR_MAX_PAGES", value, "must not be above KRAWLR_MAX_PAGES_LIMIT"));
+            let value = env.get(&MAX_PAGES).unwrap_or_default();
+            return Err(env.invalid(&MAX_PAGES, value, "must not be above KRAWLR_MAX_PAGES_LIMIT"));
         }
         Ok(Settings {
             backend,
             listen,
             metrics_listen,
-            data_dir: env.string("KRAWLR_DATA_DIR").unwrap_or("./krawlr-data".into()).into(),
+            data_dir: env.string(&DATA_DIR).unwrap_or("./krawlr-data".into()).into(),
             api_key,
             gcp_project_id,
-            pubsub_emulator_host: env.string("PUBSUB_EMULATOR_HOST"),
-            monitoring_url: match env.get("KRAWLR_MONITORING_URL") {
+            pubsub_emulator_host: env.string(&PUBSUB_EMULATOR_HOST),
+            monitoring_url: match env.get(&MONITORING_URL) {
                 None => None,
-                Some(raw) => Some(
-                    url::Url::parse(raw).map_err(|_| env.invalid("KRAWLR_MONITORING_URL", raw, "expected a URL"))?,
-                ),
+                Some(raw) => {
+                    Some(url::Url::parse(raw).map_err(|_| env.invalid(&MONITORING_URL, raw, "expected a URL"))?)
+                }
             },
             topics,
             queue,
@@ -427,94 +320,232 @@ impl Settings {
             sec,
             webhooks,
             llm,
-            max_request_bytes: env.parse("KRAWLR_MAX_REQUEST_BYTES", 64 << 10, 1024..=16 << 20)?,
-            events_poll: env.seconds("KRAWLR_EVENTS_POLL_SECONDS", 0.25, 0.01..=10.0)?,
+            max_request_bytes: env.count(&MAX_REQUEST_BYTES)?,
+            events_poll: env.seconds(&EVENTS_POLL_SECONDS)?,
             limits: LimitSettings {
-                rate_per_second: env.number("KRAWLR_RATE_LIMIT_PER_SECOND", 100.0, 0.0..=1e6)?,
-                burst: env.parse("KRAWLR_RATE_LIMIT_BURST", 200, 1..=1_000_000)?,
-                max_active_jobs: env.parse("KRAWLR_MAX_ACTIVE_JOBS_PER_KEY", 1000, 0..=10_000_000)?,
+                rate_per_second: env.number(&RATE_LIMIT_PER_SECOND)?,
+                burst: env.count(&RATE_LIMIT_BURST)?,
+                max_active_jobs: env.count(&MAX_ACTIVE_JOBS_PER_KEY)?,
                 max_pages_limit,
-                max_webhook_endpoints: env.parse("KRAWLR_MAX_WEBHOOK_ENDPOINTS_PER_KEY", 20usize, 1..=10_000)?,
-                max_event_streams: env.parse("KRAWLR_MAX_EVENT_STREAMS_PER_KEY", 20usize, 1..=100_000)?,
-                event_stream_lifetime: env.seconds("KRAWLR_EVENT_STREAM_MAX_SECONDS", 3600.0, 1.0..=86_400.0)?,
+                max_webhook_endpoints: env.count(&MAX_WEBHOOK_ENDPOINTS_PER_KEY)?,
+                max_event_streams: env.count(&MAX_EVENT_STREAMS_PER_KEY)?,
+                event_stream_lifetime: env.seconds(&EVENT_STREAM_MAX_SECONDS)?,
             },
             sqlite_sync,
-            log_filter: env.string("KRAWLR_LOG").unwrap_or("info".into()),
-            log_json: match env.get("KRAWLR_LOG_FORMAT").unwrap_or("text") {
+            log_filter: env.string(&LOG).unwrap_or("info".into()),
+            log_json: match env.get(&LOG_FORMAT).unwrap_or("text") {
                 "text" => false,
                 "json" => true,
-                other => return Err(env.invalid("KRAWLR_LOG_FORMAT", other, "expected text or json")),
+                other => return Err(env.invalid(&LOG_FORMAT, other, "expected text or json")),
             },
         })
     }
+}
+
+/// The topics and subscriptions, kept from the original.
+fn topics(env: &Vars) -> Topics {
+    let jobs = env.string(&PUBSUB_SCRAPE_JOBS_TOPIC).unwrap_or("scrape-jobs".into());
+    let topics = Topics {
+        jobs_subscription: env.string(&PUBSUB_SCRAPE_JOBS_SUBSCRIPTION).unwrap_or(format!("{jobs}-sub")),
+        dead_letter: env.string(&PUBSUB_DEAD_LETTER_TOPIC).unwrap_or(format!("{jobs}-dead-letter")),
+        dead_letter_subscription: env
+            .string(&PUBSUB_DEAD_LETTER_SUBSCRIPTION)
+            .unwrap_or(format!("{jobs}-dead-letter-sub")),
+        progress: env.string(&PUBSUB_SCRAPE_PROGRESS_TOPIC).unwrap_or("scrape-progress".into()),
+        completed: env.string(&PUBSUB_SCRAPE_COMPLETED_TOPIC).unwrap_or("scrape-completed".into()),
+        jobs,
+        completed_subscription: String::new(),
+        progress_subscription: String::new(),
+    };
+    Topics {
+        completed_subscription: env
+            .string(&PUBSUB_SCRAPE_COMPLETED_SUBSCRIPTION)
+            .unwrap_or(format!("{}-webhooks", topics.completed)),
+        progress_subscription: env
+            .string(&PUBSUB_SCRAPE_PROGRESS_SUBSCRIPTION)
+            .unwrap_or(format!("{}-webhooks", topics.progress)),
+        ..topics
+    }
+}
+
+fn queue(env: &Vars) -> Result<QueueSettings, ConfigError> {
+    let queue = QueueSettings {
+        ack_deadline: env.seconds(&ACK_DEADLINE_SECONDS)?,
+        max_delivery_attempts: env.count(&MAX_DELIVERY_ATTEMPTS)?,
+        min_backoff: env.seconds(&RETRY_MIN_BACKOFF_SECONDS)?,
+        max_backoff: env.seconds(&RETRY_MAX_BACKOFF_SECONDS)?,
+    };
+    if queue.max_backoff < queue.min_backoff {
+        let value = env.get(&RETRY_MAX_BACKOFF_SECONDS).unwrap_or("600");
+        return Err(env.invalid(
+            &RETRY_MAX_BACKOFF_SECONDS,
+            value,
+            "must not be below KRAWLR_RETRY_MIN_BACKOFF_SECONDS",
+        ));
+    }
+    Ok(queue)
+}
+
+fn worker(env: &Vars, queue: &QueueSettings) -> Result<WorkerSettings, ConfigError> {
+    let worker = WorkerSettings {
+        concurrency: env.count(&WORKER_CONCURRENCY)?,
+        shutdown_grace: env.seconds(&SHUTDOWN_GRACE_SECONDS)?,
+        poll_interval: env.seconds(&POLL_INTERVAL_SECONDS)?,
+        // Longer than any lease plus any backoff, so a healthy job is never republished.
+        reconcile_after: env
+            .seconds_or(&RECONCILE_AFTER_SECONDS, (queue.ack_deadline + queue.max_backoff).as_secs_f64() + 60.0)?,
+        reconcile_interval: env.seconds(&RECONCILE_INTERVAL_SECONDS)?,
+        jobs_per_host: env.count(&JOBS_PER_HOST)?,
+        job_timeout: env.seconds(&JOB_TIMEOUT_SECONDS)?,
+    };
+    Ok(worker)
+}
+
+fn fetch(env: &Vars) -> Result<FetchSettings, ConfigError> {
+    let fetch = FetchSettings {
+        user_agent: env
+            .string(&USER_AGENT)
+            .unwrap_or(format!("krawlr/{} (+https://github.com/krawlr/krawlr)", env!("CARGO_PKG_VERSION"))),
+        guard: crate::net::guard::Policy {
+            allow_private: env.flag(&ALLOW_PRIVATE_NETWORKS)?,
+            allowed_networks: env.networks(&ALLOWED_NETWORKS)?,
+            treat_as_public: Vec::new(),
+        },
+        connect_timeout: env.seconds(&CONNECT_TIMEOUT_SECONDS)?,
+        read_timeout: env.seconds(&READ_TIMEOUT_SECONDS)?,
+        total_timeout: env.seconds(&FETCH_TIMEOUT_SECONDS)?,
+        max_body_bytes: env.count(&FETCH_MAX_BYTES)?,
+        max_redirects: env.count(&MAX_REDIRECTS)?,
+        per_host_concurrency: env.count(&PER_HOST_CONCURRENCY)?,
+        per_host_delay: env.seconds(&PER_HOST_DELAY_SECONDS)?,
+        max_pages: env.count(&MAX_PAGES)?,
+        crawl_max_bytes: env.count(&CRAWL_MAX_BYTES)?,
+        crawl_timeout: env.seconds(&CRAWL_TIMEOUT_SECONDS)?,
+        robots_ttl: env.seconds(&ROBOTS_TTL_SECONDS)?,
+        proxy: match env.get(&PROXY_URL) {
+            None => None,
+            Some(raw) => match url::Url::parse(raw) {
+                Ok(url) if matches!(url.scheme(), "http" | "https") && url.host().is_some() => Some(url),
+                _ => return Err(env.invalid(&PROXY_URL, raw, "expected an http:// or https:// proxy URL")),
+            },
+        },
+        news_feed_url: match env.get(&NEWS_FEED_URL) {
+            None => None,
+            Some(t) if t.contains("{query}") && url::Url::parse(&t.replace("{query}", "q")).is_ok() => {
+                Some(t.to_string())
+            }
+            Some(t) => {
+                return Err(env.invalid(&NEWS_FEED_URL, t, "expected a URL with a {query} placeholder"));
+            }
+        },
+    };
+    Ok(fetch)
+}
+
+fn sec(env: &Vars) -> Result<SecSettings, ConfigError> {
+    let sec_url = |setting: &Setting| {
+        let Kind::Text { default } = setting.kind else { unreachable!("{} is text", setting.name) };
+        let raw = env.get(setting).unwrap_or(default);
+        url::Url::parse(raw).map_err(|_| env.invalid(setting, raw, "expected a URL"))
+    };
+    let sec = SecSettings {
+        www_url: sec_url(&SEC_WWW_URL)?,
+        data_url: sec_url(&SEC_DATA_URL)?,
+        user_agent: env.string(&SEC_USER_AGENT).unwrap_or(format!(
+            "krawlr/{} (set KRAWLR_SEC_USER_AGENT to your name and email)",
+            env!("CARGO_PKG_VERSION")
+        )),
+    };
+    Ok(sec)
+}
+
+fn webhooks(env: &Vars) -> Result<WebhookSettings, ConfigError> {
+    let schedule_raw = env.get(&WEBHOOK_SCHEDULE).unwrap_or(DEFAULT_WEBHOOK_SCHEDULE);
+    let webhooks = WebhookSettings {
+        schedule: parse_schedule(schedule_raw).ok_or_else(|| {
+            env.invalid(&WEBHOOK_SCHEDULE, schedule_raw, "expected 1 to 50 delays such as 0s,5s,5m,2h")
+        })?,
+        timeout: env.seconds(&WEBHOOK_TIMEOUT_SECONDS)?,
+        max_report_bytes: env.count(&WEBHOOK_MAX_REPORT_BYTES)?,
+        concurrency: env.count(&WEBHOOK_CONCURRENCY)?,
+        poll_interval: env.seconds(&WEBHOOK_POLL_INTERVAL_SECONDS)?,
+        public_url: match env.get(&PUBLIC_URL) {
+            None => None,
+            Some(raw) => Some(url::Url::parse(raw).map_err(|_| env.invalid(&PUBLIC_URL, raw, "expected a URL"))?),
+        },
+        secret_key: env.string(&SECRET_KEY),
+    };
+    Ok(webhooks)
 }
 
 struct Vars(HashMap<String, String>);
 
 impl Vars {
     /// A set, non-empty value.
-    fn get(&self, name: &str) -> Option<&str> {
-        self.0.get(name).map(|v| v.trim()).filter(|v| !v.is_empty())
+    fn get(&self, setting: &Setting) -> Option<&str> {
+        self.0.get(setting.name).map(|v| v.trim()).filter(|v| !v.is_empty())
     }
 
-    fn string(&self, name: &str) -> Option<String> {
-        self.get(name).map(str::to_string)
+    fn string(&self, setting: &Setting) -> Option<String> {
+        self.get(setting).map(str::to_string)
     }
 
-    fn invalid(&self, name: &'static str, value: &str, reason: &str) -> ConfigError {
-        ConfigError { name, value: value.to_string(), reason: reason.to_string() }
+    fn invalid(&self, setting: &Setting, value: &str, reason: &str) -> ConfigError {
+        ConfigError { name: setting.name, value: value.to_string(), reason: reason.to_string() }
     }
 
-    fn parse<T>(&self, name: &'static str, default: T, range: std::ops::RangeInclusive<T>) -> Result<T, ConfigError>
-    where
-        T: FromStr + PartialOrd + std::fmt::Display + Copy,
-    {
-        let Some(raw) = self.get(name) else {
-            return Ok(default);
+    /// A [`Kind::Count`] setting, in the type its field has.
+    fn count<T: TryFrom<u64>>(&self, setting: &Setting) -> Result<T, ConfigError> {
+        let Kind::Count { default, .. } = setting.kind else { unreachable!("{} is a count", setting.name) };
+        self.count_or(setting, default)
+    }
+
+    /// A [`Kind::Count`] setting whose default depends on other settings.
+    fn count_or<T: TryFrom<u64>, D: Into<u64>>(&self, setting: &Setting, default: D) -> Result<T, ConfigError> {
+        let Kind::Count { min, max, .. } = setting.kind else { unreachable!("{} is a count", setting.name) };
+        let value = match self.get(setting) {
+            None => default.into(),
+            Some(raw) => match raw.parse::<u64>() {
+                Ok(v) if (min..=max).contains(&v) => v,
+                _ => return Err(self.invalid(setting, raw, &format!("expected a whole number from {min} to {max}"))),
+            },
         };
-        let reason = format!("expected a whole number from {} to {}", range.start(), range.end());
-        match raw.parse::<T>() {
-            Ok(v) if range.contains(&v) => Ok(v),
-            _ => Err(self.invalid(name, raw, &reason)),
-        }
+        T::try_from(value).map_err(|_| self.invalid(setting, &value.to_string(), "too large for this machine"))
     }
 
-    fn seconds(
-        &self,
-        name: &'static str,
-        default: f64,
-        range: std::ops::RangeInclusive<f64>,
-    ) -> Result<Duration, ConfigError> {
-        let Some(raw) = self.get(name) else {
+    /// A [`Kind::Seconds`] setting.
+    fn seconds(&self, setting: &Setting) -> Result<Duration, ConfigError> {
+        let Kind::Seconds { default, .. } = setting.kind else { unreachable!("{} is in seconds", setting.name) };
+        self.seconds_or(setting, default)
+    }
+
+    /// A [`Kind::Seconds`] setting whose default depends on other settings.
+    fn seconds_or(&self, setting: &Setting, default: f64) -> Result<Duration, ConfigError> {
+        let Kind::Seconds { min, max, .. } = setting.kind else { unreachable!("{} is in seconds", setting.name) };
+        let Some(raw) = self.get(setting) else {
             return Ok(Duration::from_secs_f64(default));
         };
         match raw.parse::<f64>() {
-            Ok(v) if range.contains(&v) => Ok(Duration::from_secs_f64(v)),
-            _ => {
-                let reason = format!("expected seconds from {} to {}", range.start(), range.end());
-                Err(self.invalid(name, raw, &reason))
-            }
+            Ok(v) if (min..=max).contains(&v) => Ok(Duration::from_secs_f64(v)),
+            _ => Err(self.invalid(setting, raw, &format!("expected seconds from {min} to {max}"))),
         }
     }
 
-    fn number(
-        &self,
-        name: &'static str,
-        default: f64,
-        range: std::ops::RangeInclusive<f64>,
-    ) -> Result<f64, ConfigError> {
-        let Some(raw) = self.get(name) else {
+    /// A [`Kind::Number`] setting.
+    fn number(&self, setting: &Setting) -> Result<f64, ConfigError> {
+        let Kind::Number { default, min, max } = setting.kind else { unreachable!("{} is a number", setting.name) };
+        let Some(raw) = self.get(setting) else {
             return Ok(default);
         };
         match raw.parse::<f64>() {
-            Ok(v) if range.contains(&v) => Ok(v),
-            _ => Err(self.invalid(name, raw, &format!("expected a number from {} to {}", range.start(), range.end()))),
+            Ok(v) if (min..=max).contains(&v) => Ok(v),
+            _ => Err(self.invalid(setting, raw, &format!("expected a number from {min} to {max}"))),
         }
     }
 
     /// Comma-separated networks (`10.20.0.0/16`) or single addresses.
-    fn networks(&self, name: &'static str) -> Result<Vec<ipnet::IpNet>, ConfigError> {
-        let Some(raw) = self.get(name) else {
+    fn networks(&self, setting: &Setting) -> Result<Vec<ipnet::IpNet>, ConfigError> {
+        let Some(raw) = self.get(setting) else {
             return Ok(Vec::new());
         };
         raw.split(',')
@@ -525,26 +556,28 @@ impl Vars {
                     .parse::<ipnet::IpNet>()
                     .or_else(|_| n.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
                     .map_err(|_| {
-                        self.invalid(name, raw, "expected addresses or networks like 10.20.0.0/16, comma-separated")
+                        self.invalid(setting, raw, "expected addresses or networks like 10.20.0.0/16, comma-separated")
                     })?;
                 if crate::net::guard::opens_what_stays_closed(&net) {
                     let reason = format!(
                         "{net} holds loopback or a metadata address, which no allowed network opens \
                          (KRAWLR_ALLOW_PRIVATE_NETWORKS=true opens everything, for local use)"
                     );
-                    return Err(self.invalid(name, raw, &reason));
+                    return Err(self.invalid(setting, raw, &reason));
                 }
                 Ok(net)
             })
             .collect()
     }
 
-    fn bool(&self, name: &'static str, default: bool) -> Result<bool, ConfigError> {
-        match self.get(name).map(str::to_ascii_lowercase).as_deref() {
+    /// A [`Kind::Flag`] setting.
+    fn flag(&self, setting: &Setting) -> Result<bool, ConfigError> {
+        let Kind::Flag { default } = setting.kind else { unreachable!("{} is a flag", setting.name) };
+        match self.get(setting).map(str::to_ascii_lowercase).as_deref() {
             None => Ok(default),
             Some("1" | "true" | "yes" | "on") => Ok(true),
             Some("0" | "false" | "no" | "off") => Ok(false),
-            Some(other) => Err(self.invalid(name, other, "expected true or false")),
+            Some(other) => Err(self.invalid(setting, other, "expected true or false")),
         }
     }
 }
