@@ -18,7 +18,7 @@ def check(cond, what):
         errors.append(what)
 
 
-known = set(re.findall(r'"((?:KRAWLR|PUBSUB)_[A-Z_]+|GCP_PROJECT_ID)"', (root / "src/config.rs").read_text()))
+known = set(re.findall(r'"((?:KRAWLR|PUBSUB)_[A-Z_]+|GCP_PROJECT_ID)"', (root / "src/config/declared.rs").read_text()))
 known |= {"PUBSUB_EMULATOR_HOST", "FIRESTORE_EMULATOR_HOST", "GOOGLE_APPLICATION_CREDENTIALS"}
 cli = (root / "src/cli.rs").read_text()
 command_enum = cli[cli.index("enum Command {") : cli.index("\n}\n", cli.index("enum Command {"))]
