@@ -1,8 +1,10 @@
 //! Typed settings: defaults, then an optional `.env`, then the environment. Every value is
 //! validated once at start-up; an invalid one stops the start with a message naming it.
 
+use ipnet::IpNet;
 use std::collections::HashMap;
 use std::net::SocketAddr;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -31,6 +33,37 @@ pub enum SqliteSync {
     Normal,
     /// `synchronous=FULL`: every commit is fsynced before it returns.
     Full,
+}
+
+/// The metadata services' addresses: AWS, GCP and Azure at 169.254.169.254, AWS's IPv6 one.
+pub const METADATA_ADDRESSES: [IpAddr; 2] =
+    [IpAddr::V4(Ipv4Addr::new(169, 254, 169, 254)), IpAddr::V6(Ipv6Addr::new(0xfd00, 0xec2, 0, 0, 0, 0, 0, 0x254))];
+
+/// What the address guard (`net::guard`) lets through: no private destination by default, every one with
+/// `allow_private` (local development, tests), or only the listed private networks (an intranet
+/// host one means to crawl, while metadata and the rest stay refused).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct GuardPolicy {
+    pub allow_private: bool,
+    pub allowed_networks: Vec<IpNet>,
+    /// Addresses taken for public ones. No setting sets this: it lets a test stand a site
+    /// served on this machine in for a public one (with a stand-in DNS), since no allowed
+    /// network may open loopback.
+    pub treat_as_public: Vec<IpAddr>,
+}
+
+/// Whether `net` holds an address no allowed network may open (loopback, unspecified, metadata: what `net::guard` never opens).
+pub fn opens_what_stays_closed(net: &IpNet) -> bool {
+    let probes = [
+        IpAddr::V4(Ipv4Addr::LOCALHOST),
+        IpAddr::V4(Ipv4Addr::UNSPECIFIED),
+        IpAddr::V6(Ipv6Addr::LOCALHOST),
+        IpAddr::V6(Ipv6Addr::UNSPECIFIED),
+    ];
+    let loopback_v4: IpNet = "127.0.0.0/8".parse().expect("a network");
+    let mapped = [Ipv4Addr::LOCALHOST, Ipv4Addr::new(169, 254, 169, 254)].map(|v4| IpAddr::V6(v4.to_ipv6_mapped()));
+    probes.iter().chain(&METADATA_ADDRESSES).chain(&mapped).any(|ip| net.contains(ip))
+        || matches!((net, &loopback_v4), (IpNet::V4(n), IpNet::V4(l)) if n.contains(l) || l.contains(n))
 }
 
 #[derive(Debug, Clone)]
@@ -203,7 +236,7 @@ pub struct SecSettings {
 pub struct FetchSettings {
     pub user_agent: String,
     /// Which destinations may be fetched (company sites and webhooks alike).
-    pub guard: crate::net::guard::Policy,
+    pub guard: GuardPolicy,
     pub connect_timeout: Duration,
     pub read_timeout: Duration,
     pub total_timeout: Duration,
@@ -406,7 +439,7 @@ fn fetch(env: &Vars) -> Result<FetchSettings, ConfigError> {
         user_agent: env
             .string(&USER_AGENT)
             .unwrap_or(format!("krawlr/{} (+https://github.com/krawlr/krawlr)", env!("CARGO_PKG_VERSION"))),
-        guard: crate::net::guard::Policy {
+        guard: GuardPolicy {
             allow_private: env.flag(&ALLOW_PRIVATE_NETWORKS)?,
             allowed_networks: env.networks(&ALLOWED_NETWORKS)?,
             treat_as_public: Vec::new(),
@@ -558,7 +591,7 @@ impl Vars {
                     .map_err(|_| {
                         self.invalid(setting, raw, "expected addresses or networks like 10.20.0.0/16, comma-separated")
                     })?;
-                if crate::net::guard::opens_what_stays_closed(&net) {
+                if opens_what_stays_closed(&net) {
                     let reason = format!(
                         "{net} holds loopback or a metadata address, which no allowed network opens \
                          (KRAWLR_ALLOW_PRIVATE_NETWORKS=true opens everything, for local use)"
@@ -598,7 +631,7 @@ mod tests {
         assert_eq!(s.queue.ack_deadline, Duration::from_secs(600));
         assert_eq!(s.queue.max_delivery_attempts, 5);
         assert_eq!(s.worker.concurrency, 16);
-        assert_eq!(s.fetch.guard, crate::net::guard::Policy::default());
+        assert_eq!(s.fetch.guard, GuardPolicy::default());
         assert_eq!(s.topics.jobs, "scrape-jobs");
         assert_eq!(s.topics.progress, "scrape-progress");
         assert_eq!(s.topics.completed, "scrape-completed");

@@ -2,7 +2,7 @@
 //! are allowed. Checked on the resolved addresses (so a public name pointing at a private
 //! address is refused, and the checked address is the one connected to) and on every redirect.
 
-use ipnet::IpNet;
+use crate::config::METADATA_ADDRESSES;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use url::{Host, Url};
 
@@ -41,10 +41,6 @@ pub fn is_forbidden_ip(ip: IpAddr) -> bool {
     }
 }
 
-/// The metadata services' addresses: AWS, GCP and Azure at 169.254.169.254, AWS's IPv6 one.
-const METADATA: [IpAddr; 2] =
-    [IpAddr::V4(Ipv4Addr::new(169, 254, 169, 254)), IpAddr::V6(Ipv6Addr::new(0xfd00, 0xec2, 0, 0, 0, 0, 0, 0x254))];
-
 /// Addresses that no allowed network opens (only `allow_private` does): this machine
 /// (loopback, unspecified) and the metadata services, in any IPv6 form that embeds them.
 pub fn is_never_opened(ip: IpAddr) -> bool {
@@ -54,22 +50,8 @@ pub fn is_never_opened(ip: IpAddr) -> bool {
     };
     ip.is_loopback()
         || ip.is_unspecified()
-        || METADATA.contains(&ip)
-        || v4.is_some_and(|v4| v4.is_loopback() || v4.is_unspecified() || METADATA.contains(&IpAddr::V4(v4)))
-}
-
-/// Whether `net` holds an address no allowed network may open (see [`is_never_opened`]).
-pub fn opens_what_stays_closed(net: &IpNet) -> bool {
-    let probes = [
-        IpAddr::V4(Ipv4Addr::LOCALHOST),
-        IpAddr::V4(Ipv4Addr::UNSPECIFIED),
-        IpAddr::V6(Ipv6Addr::LOCALHOST),
-        IpAddr::V6(Ipv6Addr::UNSPECIFIED),
-    ];
-    let loopback_v4: IpNet = "127.0.0.0/8".parse().expect("a network");
-    let mapped = [Ipv4Addr::LOCALHOST, Ipv4Addr::new(169, 254, 169, 254)].map(|v4| IpAddr::V6(v4.to_ipv6_mapped()));
-    probes.iter().chain(&METADATA).chain(&mapped).any(|ip| net.contains(ip))
-        || matches!((net, &loopback_v4), (IpNet::V4(n), IpNet::V4(l)) if n.contains(l) || l.contains(n))
+        || METADATA_ADDRESSES.contains(&ip)
+        || v4.is_some_and(|v4| v4.is_loopback() || v4.is_unspecified() || METADATA_ADDRESSES.contains(&IpAddr::V4(v4)))
 }
 
 fn is_forbidden_v4(ip: Ipv4Addr) -> bool {
@@ -103,18 +85,8 @@ pub enum UrlRefusal {
     Port(u16),
 }
 
-/// What the guard lets through: no private destination by default, every one with
-/// `allow_private` (local development, tests), or only the listed private networks (an intranet
-/// host one means to crawl, while metadata and the rest stay refused).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Policy {
-    pub allow_private: bool,
-    pub allowed_networks: Vec<IpNet>,
-    /// Addresses taken for public ones. No setting sets this: it lets a test stand a site
-    /// served on this machine in for a public one (with a stand-in DNS), since no allowed
-    /// network may open loopback.
-    pub treat_as_public: Vec<IpAddr>,
-}
+/// What the guard lets through (plain data, from the settings); the checks are here.
+pub type Policy = crate::config::GuardPolicy;
 
 impl Policy {
     /// Everything allowed: for tools and tests that fetch from this machine.
@@ -265,6 +237,8 @@ mod tests {
 
     #[test]
     fn no_allowed_network_opens_loopback_or_metadata() {
+        use crate::config::opens_what_stays_closed;
+        use ipnet::IpNet;
         let wide: Vec<IpNet> = ["0.0.0.0/0", "::/0", "127.0.0.0/8", "169.254.0.0/16", "fd00::/8", "::ffff:0:0/96"]
             .iter()
             .map(|n| n.parse().unwrap())

@@ -1,7 +1,8 @@
-//! The one loop every plain subscription consumer runs (the worker's dead letters, the webhooks
-//! service's events): pull a batch, hand each message over, ack what was handled; on a failed
-//! pull, put a forgotten topology back and pause; on an empty one, wait for news. The worker's
-//! job loop is its own: it pulls only as many messages as it has free slots.
+//! How every subscription consumer pulls: on a failed pull, put a forgotten topology back and
+//! pause; on an empty one, wait for news ([`Consumer::pull`]). The plain consumers (the worker's
+//! dead letters, the webhooks service's events) run [`Consumer::run`] on it: each message handed
+//! over in turn, what was handled acked with its batch. The worker's job loop pulls with it too,
+//! as many messages as it has free slots, and runs them at once.
 
 use super::{AckId, Broker, ReceivedMessage, Topology};
 use std::time::Duration;
@@ -33,6 +34,30 @@ pub struct Consumer<'a> {
 }
 
 impl Consumer<'_> {
+    /// One pull of at most `max` messages. `None` after a failed pull (the topology put back if
+    /// the broker forgot it, then a pause) or an empty one (after waiting up to `idle` for
+    /// news), either cut short by `stop`. A pull under way is never abandoned: the messages it
+    /// leased would stay invisible until their leases ran out.
+    pub async fn pull(&self, max: usize, stop: &CancellationToken) -> Option<Vec<ReceivedMessage>> {
+        let subscription = self.subscription;
+        match self.broker.pull(subscription, max).await {
+            Ok(messages) if !messages.is_empty() => Some(messages),
+            Ok(_) => {
+                tokio::select! {
+                    _ = self.broker.wait_for_messages(self.idle) => {}
+                    _ = stop.cancelled() => {}
+                }
+                None
+            }
+            Err(e) => {
+                warn!(error = %e, %subscription, "pull failed; trying again");
+                self.topology.repair(self.broker, &e).await;
+                pause(BROKER_ERROR_PAUSE, stop).await;
+                None
+            }
+        }
+    }
+
     /// Runs until `stop` is cancelled, giving each message to `handle`.
     pub async fn run<F, Fut>(&self, stop: &CancellationToken, mut handle: F)
     where
@@ -41,22 +66,7 @@ impl Consumer<'_> {
     {
         let subscription = self.subscription;
         while !stop.is_cancelled() {
-            let messages = match self.broker.pull(subscription, self.batch).await {
-                Ok(messages) => messages,
-                Err(e) => {
-                    warn!(error = %e, %subscription, "pull failed; trying again");
-                    self.topology.repair(self.broker, &e).await;
-                    pause(BROKER_ERROR_PAUSE, stop).await;
-                    continue;
-                }
-            };
-            if messages.is_empty() {
-                tokio::select! {
-                    _ = self.broker.wait_for_messages(self.idle) => {}
-                    _ = stop.cancelled() => {}
-                }
-                continue;
-            }
+            let Some(messages) = self.pull(self.batch, stop).await else { continue };
             let mut done: Vec<AckId> = Vec::with_capacity(messages.len());
             for message in messages {
                 let ack_id = message.ack_id.clone();

@@ -23,8 +23,6 @@ use tracing::{error, info, info_span, warn};
 
 /// Most messages asked for in one pull.
 const MAX_PULL: usize = 100;
-/// Pause after the broker failed to answer.
-const BROKER_ERROR_PAUSE: Duration = Duration::from_secs(1);
 
 pub struct Worker {
     pub broker: Arc<dyn Broker>,
@@ -45,6 +43,13 @@ impl Worker {
         let permits = Arc::new(Semaphore::new(self.settings.concurrency));
         let hard_stop = CancellationToken::new();
         let mut tasks = JoinSet::new();
+        let jobs = Consumer {
+            broker: self.broker.as_ref(),
+            topology: &self.topology,
+            subscription: &self.topics.jobs_subscription,
+            batch: MAX_PULL,
+            idle: self.settings.poll_interval,
+        };
         info!(concurrency = self.settings.concurrency, subscription = %self.topics.jobs_subscription, "worker started");
         loop {
             while tasks.try_join_next().is_some() {}
@@ -52,34 +57,16 @@ impl Worker {
                 permit = permits.clone().acquire_owned() => permit.expect("never closed"),
                 _ = shutdown.cancelled() => break,
             };
+            // As many as there are free slots. Whatever arrives after shutdown began is handed
+            // straight back.
             let room = (permits.available_permits() + 1).min(MAX_PULL);
-            // A pull is never abandoned midway: messages it leased would be invisible until their
-            // lease ran out. Whatever arrives after shutdown began is handed straight back.
-            let messages = self.broker.pull(&self.topics.jobs_subscription, room).await;
+            let Some(messages) = jobs.pull(room, &shutdown).await else { continue };
             if shutdown.is_cancelled() {
-                for message in messages.into_iter().flatten() {
+                for message in messages {
                     let _ =
                         self.broker.nack(&self.topics.jobs_subscription, &message.ack_id, Some(Duration::ZERO)).await;
                 }
                 break;
-            }
-            let messages = match messages {
-                Ok(messages) => messages,
-                Err(e) => {
-                    warn!(error = %e, "pull failed; trying again");
-                    self.topology.repair(self.broker.as_ref(), &e).await;
-                    drop(first);
-                    pause(BROKER_ERROR_PAUSE, &shutdown).await;
-                    continue;
-                }
-            };
-            if messages.is_empty() {
-                drop(first);
-                tokio::select! {
-                    _ = self.broker.wait_for_messages(self.settings.poll_interval) => {}
-                    _ = shutdown.cancelled() => break,
-                }
-                continue;
             }
             let mut first = Some(first);
             for message in messages {
