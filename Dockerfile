@@ -5,6 +5,10 @@ WORKDIR /src
 COPY Cargo.toml Cargo.lock rustfmt.toml ./
 COPY src ./src
 COPY tests ./tests
+# The workspace's other member (the benchmarks) must be there for Cargo to read the workspace;
+# only krawlr is built.
+COPY bench/Cargo.toml ./bench/Cargo.toml
+COPY bench/src ./bench/src
 RUN cargo build --release --locked --bin krawlr
 
 FROM gcr.io/distroless/cc-debian12:nonroot
