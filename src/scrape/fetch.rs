@@ -4,7 +4,6 @@
 //! by the address guard and robots.txt, and charset decoding.
 
 use crate::config::FetchSettings;
-use crate::net::guard::UrlRefusal;
 use crate::net::{GuardedClient, Lookup, NetError, system_lookup};
 use reqwest::header::{CONTENT_TYPE, HeaderMap, LOCATION};
 use std::collections::HashMap;
@@ -22,14 +21,12 @@ const ROBOTS_CACHED: usize = 4096;
 /// Sites whose spacing state is kept; past it, the idle ones are forgotten.
 const HOSTS_TRACKED: usize = 4096;
 
+/// Why a fetch failed: the network's refusals and failures ([`NetError`]), or the web's
+/// answer (robots.txt, a status, redirects).
 #[derive(Debug, thiserror::Error)]
 pub enum FetchError {
-    #[error("{url} is refused: {reason}")]
-    Refused { url: String, reason: UrlRefusal },
-    #[error("{host} does not resolve")]
-    Unresolvable { host: String },
-    #[error("{host} resolves only to private, loopback, link-local or metadata addresses")]
-    ForbiddenAddress { host: String },
+    #[error(transparent)]
+    Net(#[from] NetError),
     #[error("robots.txt disallows {url}")]
     RobotsDisallowed { url: String },
     #[error("robots.txt of {url} could not be read")]
@@ -40,37 +37,18 @@ pub enum FetchError {
     },
     #[error("HTTP {status} from {url}")]
     Status { status: u16, url: String },
-    #[error("timed out fetching {url}")]
-    Timeout { url: String },
     #[error("more than {max} redirects from {url}")]
     TooManyRedirects { url: String, max: usize },
     #[error("bad redirect from {url}")]
     BadRedirect { url: String },
-    #[error("fetching {url} failed")]
-    Network {
-        url: String,
-        #[source]
-        source: reqwest::Error,
-    },
-}
-
-impl From<NetError> for FetchError {
-    fn from(e: NetError) -> FetchError {
-        match e {
-            NetError::Refused { url, reason } => FetchError::Refused { url, reason },
-            NetError::Unresolvable { host } => FetchError::Unresolvable { host },
-            NetError::ForbiddenAddress { host } => FetchError::ForbiddenAddress { host },
-            NetError::Timeout { url } => FetchError::Timeout { url },
-            NetError::Network { url, source } => FetchError::Network { url, source },
-        }
-    }
 }
 
 impl FetchError {
     /// Worth trying again later: timeouts, resets, 5xx, 429.
     pub fn is_transient(&self) -> bool {
         match self {
-            FetchError::Timeout { .. } | FetchError::Network { .. } | FetchError::RobotsUnavailable { .. } => true,
+            FetchError::Net(NetError::Timeout { .. } | NetError::Network { .. })
+            | FetchError::RobotsUnavailable { .. } => true,
             FetchError::Status { status, .. } => *status >= 500 || *status == 429 || *status == 408,
             _ => false,
         }
@@ -251,7 +229,7 @@ impl Fetcher {
     async fn get_within_deadline(&self, url: &Url, obey_robots: bool, cap: usize) -> Result<Response, FetchError> {
         match tokio::time::timeout(self.settings.total_timeout, self.follow(url, obey_robots, cap)).await {
             Ok(result) => result,
-            Err(_) => Err(FetchError::Timeout { url: url.to_string() }),
+            Err(_) => Err(NetError::Timeout { url: url.to_string() }.into()),
         }
     }
 
@@ -371,7 +349,7 @@ mod tests {
         assert!(status(503).is_transient());
         assert!(status(429).is_transient());
         assert!(!status(404).is_transient());
-        assert!(!FetchError::Unresolvable { host: "x".into() }.is_transient());
+        assert!(!FetchError::Net(NetError::Unresolvable { host: "x".into() }).is_transient());
         assert!(!FetchError::RobotsDisallowed { url: "x".into() }.is_transient());
     }
 

@@ -7,8 +7,8 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use krawlr::config::Settings;
-use krawlr::net::Lookup;
 use krawlr::net::guard::Policy;
+use krawlr::net::{Lookup, NetError};
 use krawlr::scrape::fetch::{FetchError, Fetcher};
 use std::collections::HashMap;
 use std::net::IpAddr;
@@ -95,7 +95,7 @@ async fn redirects_are_followed_checked_and_limited() {
     assert!(!err.is_transient());
     for path in ["/to-ftp", "/to-creds"] {
         let err = f.get(&url(&base, path)).await.unwrap_err();
-        assert!(matches!(err, FetchError::Refused { .. }), "{path}: {err}");
+        assert!(matches!(err, FetchError::Net(NetError::Refused { .. })), "{path}: {err}");
     }
 }
 
@@ -104,10 +104,13 @@ async fn loopback_is_refused_unless_allowed() {
     let base = serve(site()).await;
     let f = fetcher(|s| s.guard = Default::default());
     let err = f.get(&url(&base, "/landing")).await.unwrap_err();
-    assert!(matches!(err, FetchError::Refused { .. }), "{err}");
+    assert!(matches!(err, FetchError::Net(NetError::Refused { .. })), "{err}");
     let by_name = base.replace("127.0.0.1", "localhost");
     let err = f.get(&url(&by_name, "/landing")).await.unwrap_err();
-    assert!(matches!(err, FetchError::Refused { .. } | FetchError::ForbiddenAddress { .. }), "{err}");
+    assert!(
+        matches!(err, FetchError::Net(NetError::Refused { .. }) | FetchError::Net(NetError::ForbiddenAddress { .. })),
+        "{err}"
+    );
 }
 
 /// A stand-in for DNS: each name's answers in turn, the last one repeated; counts lookups.
@@ -174,21 +177,24 @@ async fn private_names_redirects_and_rebinding_are_refused() {
 
     assert_eq!(f.get(&at("public.test", "/landing")).await.unwrap().text(), "<title>landed</title>");
     let err = f.get(&at("evil.test", "/")).await.unwrap_err();
-    assert!(matches!(err, FetchError::ForbiddenAddress { .. }), "a name resolving to a private address: {err}");
+    assert!(
+        matches!(err, FetchError::Net(NetError::ForbiddenAddress { .. })),
+        "a name resolving to a private address: {err}"
+    );
     assert!(!err.is_transient());
     let page = f.get(&at("mixed.test", "/landing")).await.unwrap();
     assert_eq!(page.text(), "<title>landed</title>", "of a mixed answer only the allowed address is used");
     for path in ["/to-literal", "/to-v6", "/to-metadata"] {
         let err = f.get(&at("public.test", path)).await.unwrap_err();
-        assert!(matches!(err, FetchError::Refused { .. }), "{path}: {err}");
+        assert!(matches!(err, FetchError::Net(NetError::Refused { .. })), "{path}: {err}");
     }
     let err = f.get(&at("public.test", "/to-name")).await.unwrap_err();
-    assert!(matches!(err, FetchError::ForbiddenAddress { .. }), "/to-name: {err}");
+    assert!(matches!(err, FetchError::Net(NetError::ForbiddenAddress { .. })), "/to-name: {err}");
     // Rebinding: the first answer is allowed (robots.txt is fetched from it); the next
     // connection's lookup answers the private address, and is refused.
     let before = lookups.load(Ordering::SeqCst);
     let err = f.get(&at("rebind.test", "/landing")).await.unwrap_err();
-    assert!(matches!(err, FetchError::ForbiddenAddress { .. }), "rebinding: {err}");
+    assert!(matches!(err, FetchError::Net(NetError::ForbiddenAddress { .. })), "rebinding: {err}");
     assert_eq!(lookups.load(Ordering::SeqCst) - before, 2, "robots.txt, then the page, each looked up");
     assert_eq!(reached.load(Ordering::SeqCst), 0, "nothing reached the private service");
     // The same private service is there, and reached, when its address is allowed.
@@ -214,7 +220,7 @@ async fn bodies_are_capped_and_slow_ones_time_out() {
     assert!(started.elapsed() < Duration::from_secs(2));
     let started = Instant::now();
     let err = f.get(&url(&base, "/trickle")).await.unwrap_err();
-    assert!(matches!(err, FetchError::Timeout { .. }), "{err}");
+    assert!(matches!(err, FetchError::Net(NetError::Timeout { .. })), "{err}");
     assert!(err.is_transient());
     assert!(started.elapsed() < Duration::from_secs(4), "{:?}", started.elapsed());
 }
@@ -331,10 +337,10 @@ async fn a_configured_proxy_is_used_only_for_targets_the_guard_allows() {
     let f = Fetcher::with_lookup(settings, lookup).unwrap();
     // The proxy would resolve the name itself: krawlr resolves and checks it first.
     let err = f.get(&Url::parse("http://intranet-db.corp.test:8080/").unwrap()).await.unwrap_err();
-    assert!(matches!(err, FetchError::ForbiddenAddress { .. }), "{err}");
+    assert!(matches!(err, FetchError::Net(NetError::ForbiddenAddress { .. })), "{err}");
     for refused in ["http://127.0.0.2:8080/", "http://169.254.169.254/latest/meta-data/", "http://localhost:8080/"] {
         let err = f.get(&Url::parse(refused).unwrap()).await.unwrap_err();
-        assert!(matches!(err, FetchError::Refused { .. }), "{refused}: {err}");
+        assert!(matches!(err, FetchError::Net(NetError::Refused { .. })), "{refused}: {err}");
     }
     assert!(asked.lock().unwrap().is_empty(), "the proxy was asked for nothing refused: {:?}", asked.lock().unwrap());
     let page = f.get(&Url::parse("http://public.test:8080/landing").unwrap()).await.unwrap();
