@@ -10,6 +10,7 @@ pub mod edgar;
 pub mod enrich;
 pub mod fetch;
 pub mod funding;
+pub mod links;
 pub mod meta;
 pub mod news;
 pub mod page;
