@@ -27,6 +27,15 @@ pub enum QueueError {
     Unavailable(#[source] Box<dyn std::error::Error + Send + Sync>),
     #[error("queue backend error")]
     Backend(#[source] Box<dyn std::error::Error + Send + Sync>),
+    #[error("subscription {subscription} exists on another topic ({topic})")]
+    WrongTopic { subscription: String, topic: String },
+    #[error(
+        "the Pub/Sub emulator keeps no queue figures and Cloud Monitoring does not watch it; on Google \
+         Cloud they come from Cloud Monitoring (KRAWLR_MONITORING_URL names a compatible server)"
+    )]
+    NoFigures,
+    #[error("Cloud Monitoring answered HTTP {status}: {body}")]
+    Monitoring { status: u16, body: String },
 }
 
 impl QueueError {

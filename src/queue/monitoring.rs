@@ -139,12 +139,12 @@ impl Monitoring {
         let response = request.send().await.map_err(failed)?;
         let status = response.status();
         if !status.is_success() {
-            let body = response.text().await.unwrap_or_default();
-            let error = format!("HTTP {status}: {}", body.chars().take(300).collect::<String>());
+            let body: String = response.text().await.unwrap_or_default().chars().take(300).collect();
+            let error = QueueError::Monitoring { status: status.as_u16(), body };
             return Err(if status.is_server_error() || status == 429 {
-                QueueError::Unavailable(format!("Cloud Monitoring: {error}").into())
+                QueueError::Unavailable(Box::new(error))
             } else {
-                QueueError::Backend(format!("Cloud Monitoring: {error}").into())
+                error
             });
         }
         let list: ListResponse = response.json().await.map_err(failed)?;

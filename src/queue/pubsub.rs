@@ -189,8 +189,7 @@ impl Broker for PubSubBroker {
             return Ok(Ensured::Unchanged);
         }
         if existing.topic != wanted.topic {
-            let reason = format!("subscription {} exists on another topic ({})", spec.name, existing.topic);
-            return Err(QueueError::Backend(reason.into()));
+            return Err(QueueError::WrongTopic { subscription: spec.name.clone(), topic: existing.topic.clone() });
         }
         let mut paths = vec!["ack_deadline_seconds".to_string(), "retry_policy".to_string()];
         paths.push("dead_letter_policy".to_string());
@@ -293,11 +292,7 @@ impl Broker for PubSubBroker {
         let topic = found.into_inner().topic;
         let topic = topic.rsplit('/').next().unwrap_or(&topic);
         let Some(monitoring) = &self.monitoring else {
-            return Err(QueueError::Backend(
-                "the Pub/Sub emulator keeps no queue figures and Cloud Monitoring does not watch it; on Google \
-                 Cloud they come from Cloud Monitoring (KRAWLR_MONITORING_URL names a compatible server)"
-                    .into(),
-            ));
+            return Err(QueueError::NoFigures);
         };
         monitoring.stats(subscription, topic).await
     }
