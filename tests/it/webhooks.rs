@@ -312,7 +312,15 @@ async fn retries_follow_what_the_receiver_answers() {
     client.wait_status(&second, &["completed"], Duration::from_secs(30)).await;
     receiver.wait_delivered("/flaky", 2, Duration::from_secs(20)).await;
     receiver.wait_delivered("/broken", 1, Duration::from_secs(20)).await;
-    let (_, recovered) = client.get(&format!("/api/v1/webhooks/{}", ids["/broken"])).await;
+    // The receiver answered; the sender records the success a moment later.
+    let recovered_by = std::time::Instant::now() + Duration::from_secs(10);
+    let recovered = loop {
+        let (_, endpoint) = client.get(&format!("/api/v1/webhooks/{}", ids["/broken"])).await;
+        if endpoint["status"] == "active" || std::time::Instant::now() > recovered_by {
+            break endpoint;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
     assert_eq!(recovered["status"], "active", "{recovered}");
     assert_eq!(receiver.received("/gone").len(), 1, "nothing more to a disabled endpoint");
 
