@@ -65,24 +65,24 @@ pub fn url_date(url: &Url) -> Option<String> {
 /// A calendar date as people write it: "Thursday, May 26, 2016", "Aug 14, 2020",
 /// "October 11th 2017", "26 May 2016", "4/6/2016" (month first).
 pub fn text_date(raw: &str) -> Option<time::Date> {
-    const MONTHS: [&str; 12] = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"];
     let lower = raw.to_lowercase();
-    let tokens: Vec<&str> =
-        lower.split(|c: char| c.is_whitespace() || c == ',' || c == '.').filter(|t| !t.is_empty()).collect();
-    let month_of = |t: &str| {
-        (t.len() >= 3 && t.chars().all(|c| c.is_ascii_alphabetic()))
-            .then(|| MONTHS.iter().position(|m| t.starts_with(m)))
-            .flatten()
-    };
+    if let Some(date) = cjk_date(&lower) {
+        return Some(date);
+    }
+    // Words that stand between a day and its month in some languages: "12 de marzo de 2024".
+    const LINKS: &[&str] = &["de", "del", "di", "du", "of", "the"];
+    let tokens: Vec<&str> = lower
+        .split(|c: char| c.is_whitespace() || c == ',' || c == '.')
+        .filter(|t| !t.is_empty() && !LINKS.contains(t))
+        .collect();
     let day_of = |t: &str| {
-        let digits = t.trim_end_matches(|c: char| c.is_ascii_alphabetic());
-        digits.parse::<u8>().ok().filter(|d| (1..=31).contains(d) && t.len() <= 4)
+        let digits = t.trim_end_matches(|c: char| c.is_alphabetic());
+        digits.parse::<u8>().ok().filter(|d| (1..=31).contains(d) && t.chars().count() <= 4)
     };
     let year_of = |t: &str| t.parse::<i32>().ok().filter(|y| (1990..=2100).contains(y));
-    let build =
-        |y: i32, m: usize, d: u8| time::Date::from_calendar_date(y, time::Month::try_from(m as u8 + 1).ok()?, d).ok();
+    let build = |y: i32, m: u8, d: u8| time::Date::from_calendar_date(y, time::Month::try_from(m).ok()?, d).ok();
     for (i, t) in tokens.iter().enumerate() {
-        if let Some(m) = month_of(t) {
+        if let Some(m) = month_named(t) {
             // Month D YYYY
             if let (Some(d), Some(y)) =
                 (tokens.get(i + 1).and_then(|t| day_of(t)), tokens.get(i + 2).and_then(|t| year_of(t)))
@@ -98,12 +98,96 @@ pub fn text_date(raw: &str) -> Option<time::Date> {
         }
         let parts: Vec<&str> = t.split('/').collect();
         if let [m, d, y] = parts[..] {
-            if let (Ok(m), Some(d), Some(y)) = (m.parse::<usize>(), day_of(d), year_of(y)) {
+            if let (Ok(m), Some(d), Some(y)) = (m.parse::<u8>(), day_of(d), year_of(y)) {
                 if (1..=12).contains(&m) {
-                    return build(y, m - 1, d);
+                    return build(y, m, d);
                 }
             }
         }
+    }
+    None
+}
+
+/// The month (1–12) a lower-case word names, in English, German, French, Spanish, Italian,
+/// Dutch, Portuguese or Russian, written out or cut after three letters or more.
+fn month_named(word: &str) -> Option<u8> {
+    // Each month's stem per language; a word names the month when it starts with a stem and is
+    // no longer than the stem's longest spelling allows.
+    const STEMS: [&[&str]; 12] = [
+        &["jan", "janv", "ene", "gen", "янв"],
+        &["feb", "fév", "fev", "febr", "fevr", "фев"],
+        &["mar", "mär", "mrt", "март", "мар"],
+        &["apr", "avr", "abr", "апр"],
+        &["may", "mai", "mei", "mag", "mayo", "maio", "мая", "май"],
+        &["jun", "juin", "giu", "июн"],
+        &["jul", "juil", "lug", "июл"],
+        &["aug", "aoû", "aou", "ago", "авг"],
+        &["sep", "set", "сен"],
+        &["oct", "okt", "ott", "out", "окт"],
+        &["nov", "ноя"],
+        &["dec", "dez", "déc", "dic", "дек"],
+    ];
+    let letters = word.chars().count();
+    if !(3..=11).contains(&letters) || !word.chars().all(char::is_alphabetic) {
+        return None;
+    }
+    // "mai" (May) and "mar" (March) are also the start of other words: only whole month names
+    // and their usual cuts count, so a word must be one of the spellings a month is known by.
+    const NAMES: [&[&str]; 12] = [
+        &["january", "januar", "janvier", "enero", "gennaio", "januari", "janeiro", "января", "январь"],
+        &[
+            "february",
+            "februar",
+            "février",
+            "fevrier",
+            "febrero",
+            "febbraio",
+            "februari",
+            "fevereiro",
+            "февраля",
+            "февраль",
+        ],
+        &["march", "märz", "maerz", "mars", "marzo", "maart", "março", "marco", "марта", "март"],
+        &["april", "avril", "abril", "aprile", "апреля", "апрель"],
+        &["may", "mai", "mayo", "maggio", "mei", "maio", "мая", "май"],
+        &["june", "juni", "juin", "junio", "giugno", "junho", "июня", "июнь"],
+        &["july", "juli", "juillet", "julio", "luglio", "julho", "июля", "июль"],
+        &["august", "août", "aout", "agosto", "augustus", "августа", "август"],
+        &["september", "septembre", "septiembre", "settembre", "setembro", "сентября", "сентябрь"],
+        &["october", "oktober", "octobre", "octubre", "ottobre", "outubro", "октября", "октябрь"],
+        &["november", "novembre", "noviembre", "novembro", "ноября", "ноябрь"],
+        &["december", "dezember", "décembre", "decembre", "diciembre", "dicembre", "dezembro", "декабря", "декабрь"],
+    ];
+    (0..12u8).find_map(|m| {
+        let i = usize::from(m);
+        let named = NAMES[i].contains(&word);
+        // A cut of a name: at least three letters, a stem, and the start of one of its names.
+        let cut = STEMS[i].iter().any(|s| word.starts_with(s)) && NAMES[i].iter().any(|n| n.starts_with(word));
+        (named || cut).then_some(m + 1)
+    })
+}
+
+/// `2024年1月5日` (Chinese, Japanese) and `2024년 1월 5일` (Korean).
+fn cjk_date(text: &str) -> Option<time::Date> {
+    for (year_mark, month_mark, day_mark) in [('年', '月', '日'), ('년', '월', '일')] {
+        let Some(at) = text.find(year_mark) else { continue };
+        let digits_before = |s: &str| -> Option<u32> {
+            let d: String =
+                s.chars().rev().skip_while(|c| c.is_whitespace()).take_while(char::is_ascii_digit).collect();
+            d.chars().rev().collect::<String>().parse().ok()
+        };
+        let year = digits_before(&text[..at])?;
+        let rest = &text[at + year_mark.len_utf8()..];
+        let month_at = rest.find(month_mark)?;
+        let month = digits_before(&rest[..month_at])?;
+        let rest = &rest[month_at + month_mark.len_utf8()..];
+        let day_at = rest.find(day_mark)?;
+        let day = digits_before(&rest[..day_at])?;
+        if !(1990..=2100).contains(&year) {
+            return None;
+        }
+        let month = time::Month::try_from(u8::try_from(month).ok()?).ok()?;
+        return time::Date::from_calendar_date(year as i32, month, u8::try_from(day).ok()?).ok();
     }
     None
 }
@@ -161,6 +245,28 @@ mod tests {
             let _ = iso_date(raw);
             let _ = precise_date([Some(raw.to_string()), Some(format!("{raw}:00"))]);
             let _ = text_date(raw);
+        }
+    }
+
+    #[test]
+    fn dates_written_in_other_languages() {
+        for (raw, want) in [
+            ("12. März 2024", "2024-03-12"),
+            ("3 января 2024", "2024-01-03"),
+            ("2024年1月5日", "2024-01-05"),
+            ("2024年1月5日 金曜日", "2024-01-05"),
+            ("2024년 1월 5일", "2024-01-05"),
+            ("12 de marzo de 2024", "2024-03-12"),
+            ("5 septembre 2023", "2023-09-05"),
+            ("1 maggio 2022", "2022-05-01"),
+            ("14 mei 2021", "2021-05-14"),
+            ("Veröffentlicht am 6. Nov. 2023", "2023-11-06"),
+            ("November 6th, 2023", "2023-11-06"),
+        ] {
+            assert_eq!(text_date(raw).map(|d| d.to_string()).as_deref(), Some(want), "{raw}");
+        }
+        for not_a_date in ["martes 12 markets 2024", "maison 3 mais 2020", "12 marks 2024", "2024年", "年月日"] {
+            assert_eq!(text_date(not_a_date), None, "{not_a_date}");
         }
     }
 }
