@@ -135,6 +135,9 @@ async fn an_api_killed_during_a_burst_loses_no_accepted_job() {
         tokio::time::sleep(Duration::from_millis(rand::rng().random_range(100..400))).await;
         api.kill9();
         kills += 1;
+        // Down for a moment before it comes back: a restart faster than a sender's next request
+        // (the HTTP client retries a request its pooled connection lost) would meet no dead api.
+        tokio::time::sleep(Duration::from_millis(150)).await;
         api = env.spawn(&format!("api{kills}"), &["api"]);
         api.wait_for_stdout("krawlr listening on ").await;
     }
