@@ -9,10 +9,21 @@ use crate::sqlite::{self, Db};
 use async_trait::async_trait;
 use rusqlite::{OptionalExtension, TransactionBehavior, params};
 
-/// The unfinished statuses as an SQL list (`'queued', 'processing', 'retrying'`), from
-/// [`JobStatus`] itself.
-static UNFINISHED: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
-    JobStatus::unfinished_names().iter().map(|s| format!("'{s}'")).collect::<Vec<_>>().join(", ")
+/// `sql` with `{unfinished}` made the unfinished statuses as an SQL list (`'queued',
+/// 'processing', 'retrying'`), from [`JobStatus`] itself.
+fn with_unfinished(sql: &str) -> String {
+    let list = JobStatus::unfinished_names().iter().map(|s| format!("'{s}'")).collect::<Vec<_>>().join(", ");
+    sql.replace("{unfinished}", &list)
+}
+
+/// Built once: a key's active jobs are counted on every submit.
+static COUNT_ACTIVE: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    with_unfinished("SELECT count(*) FROM jobs WHERE key_id = ?1 AND status IN ({unfinished})")
+});
+static STALE_JOBS: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    with_unfinished(
+        "SELECT doc FROM jobs WHERE status IN ({unfinished}) AND updated_at < ?1 ORDER BY updated_at LIMIT ?2",
+    )
 });
 
 #[derive(Clone)]
@@ -222,16 +233,7 @@ impl Store for EmbeddedStore {
 
     async fn count_active_jobs(&self, key_id: &str) -> Result<u64, StoreError> {
         let key_id = key_id.to_string();
-        let n: i64 = self
-            .db
-            .read(move |c| {
-                c.prepare_cached(&format!(
-                    "SELECT count(*) FROM jobs WHERE key_id = ?1 AND status IN ({})",
-                    *UNFINISHED
-                ))?
-                .query_row([key_id], |r| r.get(0))
-            })
-            .await?;
+        let n: i64 = self.db.read(move |c| c.prepare_cached(&COUNT_ACTIVE)?.query_row([key_id], |r| r.get(0))).await?;
         Ok(n as u64)
     }
 
@@ -254,12 +256,7 @@ impl Store for EmbeddedStore {
         let docs: Vec<String> = self
             .db
             .read(move |c| {
-                c.prepare_cached(&format!(
-                    "SELECT doc FROM jobs WHERE status IN ({}) AND updated_at < ?1 ORDER BY updated_at LIMIT ?2",
-                    *UNFINISHED
-                ))?
-                .query_map(params![before, limit as i64], |r| r.get(0))?
-                .collect()
+                c.prepare_cached(&STALE_JOBS)?.query_map(params![before, limit as i64], |r| r.get(0))?.collect()
             })
             .await?;
         docs.iter().map(|d| decode(d)).collect()
