@@ -32,6 +32,9 @@ pub struct PageMeta {
     /// ISO 8601, UTC: when the page says it last changed.
     pub modified: Option<String>,
     pub author: Option<String>,
+    /// The text a reader came for, a line per block: no navigation, footers, sidebars,
+    /// comments or related links (see `content`).
+    pub main_text: Option<String>,
     pub json_ld: Vec<Value>,
     /// Microdata items, `{"type", "properties"}`.
     pub microdata: Vec<Value>,
@@ -214,6 +217,7 @@ pub fn from_document(doc: &Html, url: &Url) -> PageMeta {
         .or_else(|| itemprop_text(doc, "author"))
         .or_else(|| byline_author(doc))
         .or_else(|| tags.first(&["twitter:creator"]).map(|h| h.trim_start_matches('@').to_string()));
+    meta.main_text = super::content::main_text(doc);
     meta.json_ld = ld.into_iter().map(Value::Object).collect();
     meta.microdata = super::structured::microdata(doc, url);
     for (key, values) in &tags.0 {

@@ -3,6 +3,7 @@
 //! `krawlr scrape` drives the same run in the foreground.
 
 pub mod contacts;
+pub mod content;
 pub mod cpu;
 pub mod crawl;
 pub mod dates;
