@@ -27,9 +27,9 @@ pub struct PageMeta {
     pub publisher: Option<String>,
     pub lang: Option<String>,
     pub canonical: Option<String>,
-    /// ISO 8601, UTC.
+    /// RFC 3339, in the offset the page wrote it in (`Z` when it wrote none).
     pub published: Option<String>,
-    /// ISO 8601, UTC: when the page says it last changed.
+    /// RFC 3339 like `published`: when the page says it last changed.
     pub modified: Option<String>,
     pub author: Option<String>,
     /// The text a reader came for, a line per block: no navigation, footers, sidebars,
@@ -57,6 +57,8 @@ struct Selectors {
     time: Selector,
     dated: Selector,
     itemprop: Selector,
+    /// Elements that carry a microdata or RDFa property.
+    schema_prop: Selector,
     /// Where pages name a writer, strongest sign first.
     bylines: [Selector; 3],
     /// Paragraphs of a page's main content.
@@ -73,8 +75,9 @@ static SEL: LazyLock<Selectors> = LazyLock::new(|| {
         html: s("html"),
         links: s("link[href]"),
         time: s("time[datetime]"),
-        dated: s(r#"[class*="date" i], [class*="publish" i], time"#),
+        dated: s(r#"[class*="date" i], [class*="publish" i], [class*="timestamp" i], time"#),
         itemprop: s("[itemprop]"),
+        schema_prop: s("[itemprop], [property]"),
         bylines: [
             s(r#"[rel~="author"]"#),
             s(r#"a[href*="/author/"], a[href*="/authors/"]"#),
@@ -124,9 +127,33 @@ pub fn from_document(doc: &Html, url: &Url) -> PageMeta {
     let tags = Tags::of(doc);
     let ld = super::structured::json_ld_objects(doc);
     let resolve = |href: &str| url.join(href.trim()).ok().map(|u| u.to_string());
-    let main = ld.iter().find(|o| {
-        is_type(o, &["Article", "NewsArticle", "BlogPosting", "WebPage", "Product", "PodcastEpisode", "VideoObject"])
-    });
+    // The object the page is about: an article, else another work it publishes with a date (a
+    // how-to, a recipe, a review), else the page itself, which sites often declare first.
+    const ARTICLES: &[&str] = &[
+        "Article",
+        "NewsArticle",
+        "BlogPosting",
+        "ReportageNewsArticle",
+        "AnalysisNewsArticle",
+        "OpinionNewsArticle",
+        "ScholarlyArticle",
+        "TechArticle",
+        "Report",
+        "SocialMediaPosting",
+        "DiscussionForumPosting",
+        "PodcastEpisode",
+        "VideoObject",
+        "Product",
+    ];
+    const NOT_A_WORK: &[&str] = &["ImageObject", "Organization", "Person", "WebSite", "BreadcrumbList"];
+    const PAGES: &[&str] = &["WebPage", "ItemPage", "AboutPage", "ContactPage"];
+    let main = ld
+        .iter()
+        .find(|o| is_type(o, ARTICLES))
+        .or_else(|| {
+            ld.iter().find(|o| o.contains_key("datePublished") && !is_type(o, NOT_A_WORK) && !is_type(o, PAGES))
+        })
+        .or_else(|| ld.iter().find(|o| is_type(o, PAGES)));
     let org = ld.iter().find(|o| {
         is_type(o, &["Organization", "Corporation", "NewsMediaOrganization", "LocalBusiness", "OnlineBusiness"])
     });
@@ -176,6 +203,8 @@ pub fn from_document(doc: &Html, url: &Url) -> PageMeta {
             tags.first(&["application-name", "apple-mobile-web-app-title", "publisher", "twitter:app:name:iphone"])
         })
         .or_else(|| doc.select(&SEL.title).next().and_then(|t| brand_in_title(&text(t), url)));
+    let h1 = doc.select(&SEL.h1).next().map(text);
+    meta.title = meta.title.map(|t| headline_of(&t, h1.as_deref(), meta.publisher.as_deref(), url));
     meta.lang = doc
         .select(&SEL.html)
         .next()
@@ -203,12 +232,21 @@ pub fn from_document(doc: &Html, url: &Url) -> PageMeta {
     ];
     // The page's first `<time>` may belong to anything on it: only when nothing else says.
     let time_tag = || doc.select(&SEL.time).next().and_then(|t| t.value().attr("datetime")).and_then(iso_date);
-    meta.published = precise_date([tags.first(PUBLISHED), ld_str(main, "datePublished")])
-        .or_else(time_tag)
-        .or_else(|| byline_date(doc))
-        .or_else(|| url_date(url));
+    let stated =
+        precise_date([tags.first(PUBLISHED), ld_str(main, "datePublished"), itemprop_date(doc, "datePublished")])
+            .or_else(time_tag)
+            .or_else(|| byline_date(doc))
+            .or_else(|| itemprop_date(doc, "dateCreated").as_deref().and_then(iso_date))
+            .or_else(|| dated_text(doc))
+            .map(|stated| local_day(stated, || byline_date(doc)));
+    // A dated permalink is the day the page was filed under; a stated date of another day is
+    // most often a later edit's.
+    meta.published = match (stated, url_date(url)) {
+        (Some(stated), Some(filed)) if stated.get(..10) != filed.get(..10) => Some(filed),
+        (stated, filed) => stated.or(filed),
+    };
     let modified = tags.first(&["article:modified_time", "og:updated_time", "datemodified", "last-modified"]);
-    meta.modified = precise_date([modified, ld_str(main, "dateModified")]);
+    meta.modified = precise_date([modified, ld_str(main, "dateModified"), itemprop_date(doc, "dateModified")]);
     meta.author = main
         .and_then(|m| m.get("author"))
         .and_then(string_of)
@@ -262,6 +300,49 @@ pub fn brand_in_title(title: &str, url: &Url) -> Option<String> {
         .map(str::to_string)
 }
 
+/// Separators between a headline and the site's name in a page title.
+const TITLE_SEPARATORS: &[&str] = &[" | ", " - ", " – ", " — ", " · ", " :: ", " » ", " // "];
+
+/// The headline in a `Headline | Site` title: the part the page's own heading repeats, else the
+/// title without a first or last part that names the site (its publisher, or its domain). A
+/// title with no such part stays whole.
+fn headline_of(title: &str, h1: Option<&str>, site: Option<&str>, url: &Url) -> String {
+    let fold = |s: &str| s.split_whitespace().collect::<Vec<_>>().join(" ").to_lowercase();
+    let cuts: Vec<(usize, usize)> = TITLE_SEPARATORS
+        .iter()
+        .flat_map(|sep| title.match_indices(sep).map(|(at, sep)| (at, at + sep.len())))
+        .collect();
+    if cuts.is_empty() {
+        return title.to_string();
+    }
+    if let Some(h1) = h1.map(fold).filter(|h| h.chars().count() >= 3) {
+        if let Some(part) =
+            cuts.iter().flat_map(|&(at, end)| [&title[..at], &title[end..]]).find(|part| fold(part) == h1)
+        {
+            return part.trim().to_string();
+        }
+    }
+    let squash = |s: &str| s.chars().filter(|c| c.is_alphanumeric()).collect::<String>().to_lowercase();
+    let host = url.host_str().map(squash).unwrap_or_default();
+    let names_site = |part: &str| {
+        let part = squash(part);
+        part.chars().count() >= 3 && (site.is_some_and(|s| squash(s) == part) || host.contains(&part))
+    };
+    let last = cuts.iter().max_by_key(|c| c.0).copied();
+    let first = cuts.iter().min_by_key(|c| c.0).copied();
+    if let Some((at, end)) = last
+        && names_site(&title[end..])
+    {
+        return title[..at].trim().to_string();
+    }
+    if let Some((at, end)) = first
+        && names_site(&title[..at])
+    {
+        return title[end..].trim().to_string();
+    }
+    title.to_string()
+}
+
 pub fn is_type(obj: &serde_json::Map<String, Value>, types: &[&str]) -> bool {
     let t = obj.get("@type");
     let names: Vec<&str> = match t {
@@ -300,6 +381,37 @@ pub fn link_href(doc: &Html, rel: &str) -> Option<String> {
         })
         .and_then(|l| l.value().attr("href"))
         .map(str::to_string)
+}
+
+/// A time stated in UTC names the publisher's day only when they are in UTC: 23:00Z is already
+/// tomorrow in Berlin, 02:00Z still yesterday in Boston. When the page shows the day next to
+/// it (`shown`, in its byline or under its heading), that day is the page's.
+fn local_day(stated: String, shown: impl FnOnce() -> Option<String>) -> String {
+    use time::{Duration, OffsetDateTime, format_description::well_known::Rfc3339};
+    let Ok(instant) = OffsetDateTime::parse(&stated, &Rfc3339) else { return stated };
+    if !instant.offset().is_utc() || !stated.contains('T') {
+        return stated;
+    }
+    let day = instant.date();
+    let shown = shown().and_then(|s| OffsetDateTime::parse(&s, &Rfc3339).ok()).map(|s| s.date());
+    match shown {
+        Some(shown) if shown != day && (shown == day + Duration::DAY || shown == day - Duration::DAY) => {
+            iso_date(&shown.to_string()).unwrap_or(stated)
+        }
+        _ => stated,
+    }
+}
+
+/// A microdata or RDFa date (`<abbr itemprop="datePublished" title="2024-02-03T20:38:00Z">8:38 pm</abbr>`):
+/// the machine-readable attribute when there is one, else the element's text.
+fn itemprop_date(doc: &Html, prop: &str) -> Option<String> {
+    let names = |e: &scraper::node::Element| {
+        let property = e.attr("property").map(|p| p.rsplit(':').next().unwrap_or(p));
+        e.attr("itemprop") == Some(prop) || property == Some(prop)
+    };
+    let el = doc.select(&SEL.schema_prop).find(|e| names(e.value()))?;
+    let attr = ["datetime", "content", "title"].iter().find_map(|a| el.value().attr(a)).map(str::to_string);
+    attr.or_else(|| Some(text(el))).filter(|t| !t.is_empty())
 }
 
 fn itemprop_text(doc: &Html, prop: &str) -> Option<String> {
@@ -361,15 +473,83 @@ fn person_name(raw: &str) -> Option<String> {
     plausible.then(|| name.to_string())
 }
 
-/// A date written in the page's byline: an element whose class speaks of a date (its text or
-/// its `title`), or a `<time>`'s text.
+/// A date written in the page's byline: an element whose class speaks of a date, or a
+/// `<time>` (its `datetime`, else its text, else its `title`). Navigation and menus, where a
+/// site shows today's date, are no byline.
 fn byline_date(doc: &Html) -> Option<String> {
-    doc.select(&SEL.dated).take(20).find_map(|el| {
+    let menu_class =
+        |el: &ElementRef| el.value().attr("class").is_some_and(|c| c.to_ascii_lowercase().contains("menu"));
+    let in_menu = |el: &ElementRef| {
+        menu_class(el)
+            || el.parent().and_then(ElementRef::wrap).is_some_and(|p| menu_class(&p))
+            || el.ancestors().filter_map(ElementRef::wrap).any(|a| a.value().name() == "nav")
+    };
+    doc.select(&SEL.dated).filter(|el| !in_menu(el)).take(20).find_map(|el| {
         let text = el.text().collect::<String>();
         let text = fold_whitespace(&text);
-        let from_text = (!text.is_empty() && text.len() <= 80).then(|| iso_date(&text)).flatten();
-        from_text.or_else(|| el.value().attr("title").and_then(iso_date))
+        let from_text = || (!text.is_empty() && text.len() <= 80).then(|| iso_date(&text)).flatten();
+        el.value()
+            .attr("datetime")
+            .and_then(iso_date)
+            .or_else(from_text)
+            .or_else(|| el.value().attr("title").and_then(iso_date))
     })
+}
+
+/// The date written in the page's text nearest its heading: the first from the heading on,
+/// within the first few thousand characters, or one just above it (a dateline over the title)
+/// when that stands closer; none after today. The whole page is scanned from the top when it has
+/// no heading: where a page with no dated markup puts its day.
+fn dated_text(doc: &Html) -> Option<String> {
+    const SCANNED_CHARS: usize = 4000;
+    const ABOVE_CHARS: usize = 200;
+    let heading = doc.select(&SEL.h1).next();
+    let start = heading.map(|h| h.id());
+    let heading_chars = heading.map_or(0, |h| text(h).len());
+    let today = time::OffsetDateTime::now_utc().date();
+    let date_in = |text: &str| {
+        text.bytes()
+            .any(|b| b.is_ascii_digit())
+            .then(|| super::dates::text_date(text))
+            .flatten()
+            .filter(|d| *d <= today)
+    };
+    let mut started = start.is_none();
+    // The last date above the heading, and how many characters stand between it and the heading.
+    let mut above: Option<(time::Date, usize)> = None;
+    let mut scanned = 0;
+    for node in doc.root_element().descendants() {
+        if Some(node.id()) == start {
+            started = true;
+        }
+        let Some(text) = node.value().as_text() else { continue };
+        let hidden = node.parent().and_then(ElementRef::wrap).is_some_and(|p| {
+            matches!(p.value().name(), "script" | "style" | "noscript" | "template" | "title" | "option")
+        });
+        if hidden || text.trim().is_empty() {
+            continue;
+        }
+        if !started {
+            above = match date_in(text) {
+                Some(date) => Some((date, 0)),
+                None => above.map(|(date, gap)| (date, gap + text.trim().len())),
+            };
+            continue;
+        }
+        if scanned > SCANNED_CHARS {
+            break;
+        }
+        if let Some(date) = date_in(text) {
+            let below_gap = scanned.saturating_sub(heading_chars);
+            let date = match above {
+                Some((over, gap)) if gap <= ABOVE_CHARS && gap < below_gap => over,
+                _ => date,
+            };
+            return iso_date(&date.to_string());
+        }
+        scanned += text.len();
+    }
+    above.filter(|(_, gap)| *gap <= ABOVE_CHARS).and_then(|(date, _)| iso_date(&date.to_string()))
 }
 
 #[cfg(test)]

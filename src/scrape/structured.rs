@@ -46,9 +46,15 @@ pub fn flatten_json_ld(value: Value, out: &mut Vec<Map<String, Value>>) {
 }
 
 /// Parses JSON as pages write it: strict first, then without comments, with control
-/// characters inside strings escaped, and without a trailing `;`.
+/// characters inside strings escaped, without a trailing `;`, and out of the `<![CDATA[ … ]]>`
+/// wrapper some pages keep from XHTML days.
 pub fn lenient_json(text: &str) -> Option<Value> {
-    let text = text.trim();
+    let mut text = text.trim();
+    for (open, close) in [("<![CDATA[", "]]>"), ("//<![CDATA[", "//]]>"), ("/*<![CDATA[*/", "/*]]>*/")] {
+        if let Some(inner) = text.strip_prefix(open) {
+            text = inner.trim_end().strip_suffix(close).unwrap_or(inner).trim();
+        }
+    }
     if let Ok(v) = serde_json::from_str(text) {
         return Some(v);
     }
@@ -342,6 +348,8 @@ mod tests {
         assert_eq!(lenient_json("{\"a\": \"b\", // last\n //\"c\": 1\n}"), Some(json!({"a": "b"})));
         assert_eq!(lenient_json("[1, 2, ]"), Some(json!([1, 2])));
         assert_eq!(lenient_json("not json"), None);
+        assert_eq!(lenient_json("\n  <![CDATA[\n {\"a\": 1}\n ]]>\n"), Some(json!({"a": 1})));
+        assert_eq!(lenient_json("//<![CDATA[\n[1]\n//]]>"), Some(json!([1])));
     }
 
     #[test]
