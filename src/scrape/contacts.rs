@@ -1,7 +1,8 @@
 //! Contacts a page links to: `mailto:` and `tel:` links, and profiles on the social networks.
+//! A link that stands by a third party's label ("Website by …", "Hosting: …") is that party's.
 
 use super::meta::PageMeta;
-use scraper::{Html, Selector};
+use scraper::{ElementRef, Html, Selector};
 use std::sync::LazyLock;
 use url::Url;
 
@@ -11,8 +12,12 @@ pub fn contacts(doc: &Html, base: &Url, meta: &mut PageMeta) {
     for a in doc.select(&ANCHORS) {
         let href = a.value().attr("href").unwrap_or_default().trim();
         let lower = href.to_ascii_lowercase();
+        let contact = lower.starts_with("mailto:") || lower.starts_with("tel:");
+        if contact && of_a_third_party(a) {
+            continue;
+        }
         if lower.starts_with("mailto:") {
-            let email = href[7..].split('?').next().unwrap_or_default().trim().to_string();
+            let email = href[7..].split('?').next().unwrap_or_default().trim().to_lowercase();
             if email.contains('@') && !meta.emails.contains(&email) {
                 meta.emails.push(email);
             }
@@ -27,6 +32,30 @@ pub fn contacts(doc: &Html, base: &Url, meta: &mut PageMeta) {
             }
         }
     }
+}
+
+/// Whether a link belongs to a third party: the part of its block it stands in opens with a
+/// third party's label ("Website by …", "Hosting: …"), or its block stands under a heading that
+/// is one.
+fn of_a_third_party(a: ElementRef) -> bool {
+    use super::legal::{segments, third_party_label};
+    const CONTEXT_CHARS: usize = 300;
+    let fold = |e: ElementRef| super::page::fold_whitespace(&e.text().collect::<String>());
+    let inline = |e: &ElementRef| matches!(e.value().name(), "a" | "span" | "strong" | "b" | "em" | "i" | "small");
+    let Some(block) = a.ancestors().filter_map(ElementRef::wrap).find(|e| !inline(e)) else { return false };
+    let (own, text) = (fold(a), fold(block));
+    if text.len() <= CONTEXT_CHARS && !own.is_empty() {
+        // A label opens the third party's part for the rest of the block.
+        let mut theirs = false;
+        for part in segments(&text) {
+            theirs |= third_party_label(part);
+            if part.contains(own.as_str()) {
+                return theirs;
+            }
+        }
+    }
+    let heading = block.prev_siblings().filter_map(ElementRef::wrap).next().map(fold);
+    heading.is_some_and(|h| h.len() <= 60 && third_party_label(&h))
 }
 
 /// The social network a profile URL belongs to; share and intent links are not profiles.

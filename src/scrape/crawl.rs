@@ -34,6 +34,9 @@ pub enum PageType {
     News,
     Blog,
     Investors,
+    /// The page where the law makes a company state who it is: Impressum, mentions légales,
+    /// colofon, aviso legal, note legali, legal notice.
+    Imprint,
     Legal,
     Product,
     Other,
@@ -46,27 +49,64 @@ impl PageType {
         if path == "/" || path.is_empty() {
             return PageType::Home;
         }
-        let words: Vec<&str> = path.split(|c: char| !c.is_ascii_alphanumeric()).filter(|w| !w.is_empty()).collect();
+        let words: Vec<&str> = path.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()).collect();
         let has = |list: &[&str]| words.iter().any(|w| list.contains(w));
-        if has(&["investors", "investor", "ir", "shareholders", "stockholders"]) {
+        let pair = |a: &str, b: &str| words.windows(2).any(|w| w[0] == a && w[1] == b);
+        if has(&["impressum", "imprint", "mentions", "colofon", "colophon", "aviso", "avisolegal", "notelegali"])
+            || pair("legal", "notice")
+            || pair("note", "legali")
+            || pair("legal", "disclosure")
+        {
+            PageType::Imprint
+        } else if has(&["investors", "investor", "ir", "shareholders", "stockholders"]) {
             PageType::Investors
-        } else if has(&["press", "newsroom", "media", "pressroom", "releases"]) {
+        } else if has(&["press", "newsroom", "media", "pressroom", "releases", "presse", "pers", "prensa", "stampa"]) {
             PageType::Press
         } else if has(&["team", "leadership", "management", "founders", "people"]) {
             PageType::Team
-        } else if has(&["about", "company", "who", "story", "mission", "ueber", "uber"]) {
+        } else if has(&[
+            "about",
+            "company",
+            "who",
+            "story",
+            "mission",
+            "ueber",
+            "uber",
+            "über",
+            "unternehmen",
+            "propos",
+            "entreprise",
+            "nosotros",
+            "empresa",
+            "azienda",
+        ]) || pair("over", "ons")
+            || pair("chi", "siamo")
+        {
             PageType::About
-        } else if has(&["contact", "contacts", "kontakt", "locations", "offices"]) {
+        } else if has(&["contact", "contacts", "kontakt", "locations", "offices", "contacto", "contatti", "contactez"])
+        {
             PageType::Contact
-        } else if has(&["careers", "career", "jobs", "join", "hiring", "karriere"]) {
+        } else if has(&[
+            "careers",
+            "career",
+            "jobs",
+            "join",
+            "hiring",
+            "karriere",
+            "emplois",
+            "vacatures",
+            "empleo",
+            "lavora",
+        ]) {
             PageType::Careers
-        } else if has(&["pricing", "plans", "price", "prices"]) {
+        } else if has(&["pricing", "plans", "price", "prices", "preise", "tarifs", "prijzen", "precios", "prezzi"]) {
             PageType::Pricing
-        } else if has(&["news", "announcements", "updates"]) {
+        } else if has(&["news", "announcements", "updates", "aktuelles", "actualites", "nieuws", "noticias", "notizie"])
+        {
             PageType::News
         } else if has(&["blog", "insights", "articles", "stories"]) {
             PageType::Blog
-        } else if has(&["legal", "imprint", "impressum", "terms", "privacy", "tos"]) {
+        } else if has(&["legal", "terms", "privacy", "tos", "datenschutz", "agb", "cgv", "privacidad"]) {
             PageType::Legal
         } else if has(&["product", "products", "features", "platform", "solutions", "services"]) {
             PageType::Product
@@ -82,15 +122,16 @@ impl PageType {
             PageType::About => 1,
             PageType::Team => 2,
             PageType::Contact => 3,
-            PageType::Investors => 4,
-            PageType::Press => 5,
-            PageType::News => 6,
-            PageType::Careers => 7,
-            PageType::Pricing => 8,
-            PageType::Blog => 9,
-            PageType::Product => 10,
-            PageType::Legal => 11,
-            PageType::Other => 12,
+            PageType::Imprint => 4,
+            PageType::Investors => 5,
+            PageType::Press => 6,
+            PageType::News => 7,
+            PageType::Careers => 8,
+            PageType::Pricing => 9,
+            PageType::Blog => 10,
+            PageType::Product => 11,
+            PageType::Legal => 12,
+            PageType::Other => 13,
         }
     }
 }
@@ -135,6 +176,30 @@ impl CrawledPage {
             facts,
             technologies,
         }
+    }
+}
+
+impl CrawledPage {
+    /// The pages below this one's path that it links to: a section index's items.
+    pub fn children(&self) -> Vec<Url> {
+        let own = self.url.path().trim_end_matches('/');
+        let mut children: Vec<Url> = Vec::new();
+        for href in &self.facts.links {
+            let Ok(mut url) = self.url.join(href.trim()) else { continue };
+            url.set_fragment(None);
+            let below = url.path().strip_prefix(own).is_some_and(|rest| rest.len() > 1 && rest.starts_with('/'));
+            if below && url.host_str() == self.url.host_str() && !children.contains(&url) {
+                children.push(url);
+            }
+        }
+        children
+    }
+
+    /// A section's index (a press page listing its releases) rather than an item of it: it
+    /// links to three or more pages below its own path.
+    pub fn is_index(&self) -> bool {
+        const CHILDREN: usize = 3;
+        self.children().len() >= CHILDREN
     }
 }
 
@@ -262,10 +327,35 @@ pub async fn crawl(
     let depth = |u: &Url| u.path_segments().map_or(0, |s| s.filter(|p| !p.is_empty()).count());
     queue.sort_by_key(|u| (PageType::of(u).rank(), depth(u)));
     queue.truncate(limits.max_pages.saturating_sub(1));
+    fetch_into(&mut crawl, &mut bytes, fetcher, cpu, queue, limits).await;
 
-    // As many fetches at once as one host allows. Bytes are counted as pages arrive; once the
-    // budget is spent, or the time is up, no further fetch starts.
-    let spent = std::sync::atomic::AtomicUsize::new(bytes);
+    // One level deeper where the site keeps what a report tells: the items a press, news or
+    // investor index lists (its releases), newest first as the index orders them, in the pages
+    // left.
+    let left = limits.max_pages.saturating_sub(crawl.pages.len());
+    let items: Vec<Url> = crawl
+        .pages
+        .iter()
+        .filter(|p| matches!(p.page_type, PageType::Press | PageType::News | PageType::Investors) && p.is_index())
+        .flat_map(|p| p.children())
+        .filter(|u| seen.insert(u.to_string()))
+        .take(left)
+        .collect();
+    fetch_into(&mut crawl, &mut bytes, fetcher, cpu, items, limits).await;
+    crawl
+}
+
+/// Fetches `queue` into `crawl`, as many at once as one host allows. Bytes are counted as pages
+/// arrive; once the budget is spent, or the time is up, no further fetch starts.
+async fn fetch_into(
+    crawl: &mut Crawl,
+    bytes: &mut usize,
+    fetcher: &Fetcher,
+    cpu: &CpuPool,
+    queue: Vec<Url>,
+    limits: Limits,
+) {
+    let spent = std::sync::atomic::AtomicUsize::new(*bytes);
     let spent = &spent;
     let fetches = futures_util::stream::iter(queue).map(|url| async move {
         if spent.load(std::sync::atomic::Ordering::Relaxed) >= limits.max_bytes {
@@ -289,15 +379,14 @@ pub async fn crawl(
     let mut fetches = fetches.buffered(fetcher.settings().per_host_concurrency.max(1) * 2);
     while let Some((url, fetched)) = fetches.next().await {
         match fetched {
-            Ok(page) if bytes + page.bytes <= limits.max_bytes => {
-                bytes += page.bytes;
+            Ok(page) if *bytes + page.bytes <= limits.max_bytes => {
+                *bytes += page.bytes;
                 crawl.pages.push(page);
             }
             Ok(_) => crawl.failures.push((url.to_string(), "byte budget spent".into())),
             Err(reason) => crawl.failures.push((url.to_string(), reason)),
         }
     }
-    crawl
 }
 
 /// A fetch that gives up at `deadline`: `Err(None)` when the time ran out.
@@ -326,7 +415,12 @@ mod tests {
         assert_eq!(t("/investors/sec-filings"), PageType::Investors);
         assert_eq!(t("/newsroom/2024/acme-raises"), PageType::Press);
         assert_eq!(t("/careers"), PageType::Careers);
-        assert_eq!(t("/de/impressum"), PageType::Legal);
+        assert_eq!(t("/de/impressum"), PageType::Imprint);
+        assert_eq!(t("/mentions-legales"), PageType::Imprint);
+        assert_eq!(t("/legal-notice"), PageType::Imprint);
+        assert_eq!(t("/privacy"), PageType::Legal);
+        assert_eq!(t("/ueber-uns"), PageType::About);
+        assert_eq!(t("/fr/a-propos"), PageType::About);
         assert_eq!(t("/p/12345"), PageType::Other);
     }
 

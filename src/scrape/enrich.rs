@@ -165,25 +165,47 @@ pub fn heuristic(e: &Evidence) -> Enrichment {
     }
 }
 
-/// The description, then the first substantial sentences of the pages, up to ~3 sentences.
+/// The description, then up to three sentences of the pages' main content that read like prose,
+/// those that speak of the company (its name, "we") first, home and about pages first.
 fn summary(e: &Evidence) -> Option<String> {
-    let mut sentences: Vec<String> = e.description.map(|d| d.trim().to_string()).into_iter().collect();
+    const SENTENCES: usize = 3;
+    let mut out: Vec<String> =
+        e.description.map(|d| d.trim().to_string()).filter(|d| !d.is_empty()).into_iter().collect();
+    let name = e.name.map(|n| n.to_lowercase());
+    let mut candidates: Vec<(bool, usize, &str)> = Vec::new();
     for text in &e.texts {
-        for sentence in text.split_inclusive(['.', '!', '?']) {
-            let sentence = sentence.trim();
-            let words = sentence.split_whitespace().count();
-            if (8..=45).contains(&words)
-                && !sentences.iter().any(|s| s.contains(sentence) || sentence.contains(s.as_str()))
-            {
-                sentences.push(sentence.to_string());
-            }
-            if sentences.len() >= 3 {
-                break;
-            }
+        for sentence in text.lines().flat_map(super::page::sentences).filter(|s| reads_like_prose(s)) {
+            let lower = sentence.to_lowercase();
+            let words: Vec<&str> = lower.split(|c: char| !c.is_alphanumeric()).collect();
+            let of_company = name.as_deref().is_some_and(|n| lower.contains(n))
+                || words
+                    .iter()
+                    .any(|w| matches!(*w, "we" | "our" | "wir" | "unser" | "nous" | "notre" | "wij" | "onze"));
+            candidates.push((!of_company, candidates.len(), sentence));
         }
     }
-    let out = sentences.join(" ");
+    candidates.sort();
+    for (_, _, sentence) in candidates {
+        if out.len() >= SENTENCES {
+            break;
+        }
+        if !out.iter().any(|s| s.contains(sentence) || sentence.contains(s.as_str())) {
+            out.push(sentence.to_string());
+        }
+    }
+    let out = out.join(" ");
     (!out.is_empty()).then_some(out)
+}
+
+/// A sentence of running text, not a menu, a heading or a legal line: 8 to 45 words, ending
+/// as sentences end, mostly words that are not capitalised.
+fn reads_like_prose(sentence: &str) -> bool {
+    let words: Vec<&str> = sentence.split_whitespace().collect();
+    let capitalised = words.iter().skip(1).filter(|w| w.chars().next().is_some_and(char::is_uppercase)).count();
+    (8..=45).contains(&words.len())
+        && sentence.ends_with(['.', '!', '?'])
+        && capitalised * 2 <= words.len()
+        && !sentence.contains(['|', '©', '»'])
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -298,6 +320,26 @@ mod tests {
         assert!(out.target_customers.contains(&"enterprises".to_string()));
         assert!(out.summary.unwrap().starts_with("Acme builds reusable rockets"));
         assert_eq!(out.method, Method::Heuristic);
+    }
+
+    #[test]
+    fn the_summary_is_prose_about_the_company_not_its_menu() {
+        let e = Evidence {
+            name: Some("Acme"),
+            description: None,
+            texts: vec![
+                "Home Company Investors Newsroom Careers Contact Products Pricing Blog Support\n\
+                 Markets moved a lot this year and analysts expect more of the same in the U.S. and abroad.\n\
+                 Acme builds reusable rockets that carry small satellites to orbit every single week.\n\
+                 We operate launch sites in Texas and New Zealand for customers in the U.S. and Europe."
+                    .into(),
+            ],
+            product_names: vec![],
+        };
+        let summary = heuristic(&e).summary.unwrap();
+        assert!(summary.starts_with("Acme builds reusable rockets"), "{summary}");
+        assert!(summary.contains("customers in the U.S. and Europe."), "not cut at an initial: {summary}");
+        assert!(!summary.contains("Investors Newsroom"), "{summary}");
     }
 
     #[test]

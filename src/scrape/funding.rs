@@ -2,6 +2,11 @@
 //! items — "Acme raises $20 million Series A led by Example Ventures, with participation from
 //! …". A round needs a funding verb and an amount or a round type in the same sentence; the
 //! same round told twice (by two pages, or a page and a feed item) is merged.
+//!
+//! A round is the company's only when the sentence says the company raised it: the company (one
+//! of its names) or "we" is the last actor named before the funding verb. A customer's Series C
+//! in a case study ("With Acme, Globex raised $40M") is Globex's. Investor names end at their
+//! clause, and a date after them ("led by Northwind Ventures March 14") is no part of a name.
 
 use super::page::fold_whitespace;
 use serde::{Deserialize, Serialize};
@@ -73,12 +78,13 @@ const CURRENCIES: &[(&str, &str)] = &[
     ("a$", "AUD"),
 ];
 
-/// Every round stated in `announcements`, merged, oldest first.
-pub fn extract(announcements: &[Announcement]) -> Funding {
+/// Every round the company raised that `announcements` state, merged, oldest first. `names`
+/// are the company's names (its name, legal name, domain label).
+pub fn extract(announcements: &[Announcement], names: &[String]) -> Funding {
     let mut rounds: Vec<Round> = Vec::new();
     for a in announcements {
         for sentence in sentences(a.text) {
-            if let Some(round) = read_round(&sentence, a) {
+            if let Some(round) = read_round(&sentence, a).filter(|_| raised_by_company(&sentence, names)) {
                 merge(&mut rounds, round);
             }
         }
@@ -96,21 +102,11 @@ pub fn extract(announcements: &[Announcement]) -> Funding {
 }
 
 fn sentences(text: &str) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut current = String::new();
-    let chars: Vec<char> = text.chars().collect();
-    for (i, c) in chars.iter().enumerate() {
-        current.push(*c);
-        let next = chars.get(i + 1).copied().unwrap_or(' ');
-        // A full stop ends a sentence unless it sits inside a number ($1.5) or an initial.
-        if matches!(c, '.' | '!' | '?' | '\n') && next.is_whitespace() {
-            out.push(fold_whitespace(&current));
-            current.clear();
-        }
-    }
-    out.push(fold_whitespace(&current));
-    out.retain(|s| s.len() > 10 && s.len() < 600);
-    out
+    text.lines()
+        .flat_map(super::page::sentences)
+        .map(fold_whitespace)
+        .filter(|s| s.len() > 10 && s.len() < 600)
+        .collect()
 }
 
 fn read_round(sentence: &str, a: &Announcement) -> Option<Round> {
@@ -217,6 +213,105 @@ fn amount(sentence: &str) -> Option<(f64, String)> {
     None
 }
 
+/// Words by which a company speaks of itself as the one that raised.
+const WE: &[&str] = &["we", "we've", "we're", "wir", "nous", "wij", "it"];
+/// Capitalised words that may follow a company's name without naming another actor.
+const AFTER_NAME: &[&str] = &[
+    "inc", "ltd", "llc", "gmbh", "ag", "sa", "sas", "bv", "nv", "corp", "co", "plc", "limited", "the", "today", "this",
+    "on", "in", "we", "it", "has", "have", "and",
+];
+
+/// Whether the company is the one the sentence says raised: the last actor named before the
+/// first funding verb is one of `names` or "we"/"it" (after the company was named).
+fn raised_by_company(sentence: &str, names: &[String]) -> bool {
+    // Words split before they are lower-cased, so that both lists keep the same positions
+    // (lower-casing can turn one letter into a letter and a combining mark).
+    let split = |s: &str| -> Vec<String> {
+        s.split(|c: char| !c.is_alphanumeric() && c != '\'').filter(|w| !w.is_empty()).map(str::to_string).collect()
+    };
+    let original = split(sentence);
+    let words: Vec<String> = original.iter().map(|w| w.to_lowercase()).collect();
+    let Some(verb) = words.iter().position(|w| VERBS.contains(&w.as_str())) else { return false };
+    let name_words: Vec<Vec<String>> = names
+        .iter()
+        .map(|n| split(n).iter().map(|w| w.to_lowercase()).collect::<Vec<_>>())
+        .filter(|n| !n.is_empty() && n.concat().chars().count() >= 2)
+        .collect();
+    // Where the company (or "we") is last named before the verb, and where that naming ends.
+    let mut named_end = None;
+    for i in 0..verb {
+        // The longest of the names that starts here ("Acme Rockets, Inc." over "Acme").
+        let longest = name_words
+            .iter()
+            .filter(|name| i + name.len() <= verb && words[i..i + name.len()] == name[..])
+            .map(|name| i + name.len())
+            .max();
+        if longest.is_some() {
+            named_end = longest;
+        }
+        if WE.contains(&words[i].as_str()) && (words[i] != "it" || named_end.is_some()) {
+            named_end = Some(i + 1);
+        }
+    }
+    let Some(end) = named_end else { return false };
+    // No other actor (a capitalised word) between that naming and the verb.
+    original
+        .get(end..verb)
+        .unwrap_or_default()
+        .iter()
+        .all(|w| !w.chars().next().is_some_and(char::is_uppercase) || AFTER_NAME.contains(&w.to_lowercase().as_str()))
+}
+
+/// Words that end an investor's name: what follows it is a date or another clause.
+fn ends_name(word: &str) -> bool {
+    const MONTHS: &[&str] = &[
+        "january",
+        "february",
+        "march",
+        "april",
+        "may",
+        "june",
+        "july",
+        "august",
+        "september",
+        "october",
+        "november",
+        "december",
+        "jan",
+        "feb",
+        "mar",
+        "apr",
+        "jun",
+        "jul",
+        "aug",
+        "sep",
+        "sept",
+        "oct",
+        "nov",
+        "dec",
+    ];
+    let lower = word.trim_end_matches(['.', ',']).to_lowercase();
+    MONTHS.contains(&lower.as_str()) || word.chars().next().is_some_and(|c| c.is_ascii_digit())
+}
+
+/// The name that starts `part`: its capitalised words (and the small words inside names), up to
+/// the first word that is none, or a date.
+fn name_in(part: &str) -> String {
+    const INSIDE: &[&str] = &["&", "of", "de", "van", "der", "von", "du", "la", "y", "for"];
+    let mut words: Vec<&str> = Vec::new();
+    for word in part.split_whitespace() {
+        let capital = word.chars().next().is_some_and(|c| c.is_uppercase() || c.is_ascii_digit() && words.is_empty());
+        if ends_name(word) && !words.is_empty() || !(capital || (!words.is_empty() && INSIDE.contains(&word))) {
+            break;
+        }
+        words.push(word);
+    }
+    while words.last().is_some_and(|w| INSIDE.contains(w)) {
+        words.pop();
+    }
+    words.join(" ")
+}
+
 /// Organisation names after a cue, up to the end of the clause: "led by A and B, with …".
 fn names_after(sentence: &str, cues: &[&str]) -> Vec<String> {
     // Found in the sentence itself, not in a lower-cased copy: lower-casing changes the length
@@ -236,7 +331,8 @@ fn names_after(sentence: &str, cues: &[&str]) -> Vec<String> {
         .trim_end_matches('.')
         .split([','])
         .flat_map(|part| part.split(" and "))
-        .map(|name| name.trim().trim_start_matches("and ").trim_start_matches("existing investors ").trim().to_string())
+        .map(|name| name.trim().trim_start_matches("and ").trim_start_matches("existing investors ").trim())
+        .map(name_in)
         .filter(|name| name.chars().next().is_some_and(char::is_uppercase) && name.len() <= 60)
         .take(10)
         .collect()
@@ -285,8 +381,15 @@ fn merge(rounds: &mut Vec<Round>, round: Round) {
 mod tests {
     use super::*;
 
+    fn names() -> Vec<String> {
+        vec!["Acme Rockets".into(), "Acme Rockets, Inc.".into(), "acme".into()]
+    }
+
     fn one(text: &str) -> Funding {
-        extract(&[Announcement { text, url: "https://acme.test/press/a", date: Some("2024-01-15T14:30:00Z") }])
+        extract(
+            &[Announcement { text, url: "https://acme.test/press/a", date: Some("2024-01-15T14:30:00Z") }],
+            &names(),
+        )
     }
 
     #[test]
@@ -325,23 +428,26 @@ mod tests {
 
     #[test]
     fn the_same_round_from_two_sources_is_merged() {
-        let f = extract(&[
-            Announcement {
-                text: "Acme raises $20 million Series A led by Example Ventures.",
-                url: "https://acme.test/feed",
-                date: Some("2024-01-16T00:00:00Z"),
-            },
-            Announcement {
-                text: "Acme closed a $20M Series A with participation from Orbit Partners.",
-                url: "https://acme.test/press",
-                date: Some("2024-01-15T00:00:00Z"),
-            },
-            Announcement {
-                text: "In 2022 Acme raised a $3 million seed round.",
-                url: "https://acme.test/about",
-                date: None,
-            },
-        ]);
+        let f = extract(
+            &[
+                Announcement {
+                    text: "Acme raises $20 million Series A led by Example Ventures.",
+                    url: "https://acme.test/feed",
+                    date: Some("2024-01-16T00:00:00Z"),
+                },
+                Announcement {
+                    text: "Acme closed a $20M Series A with participation from Orbit Partners.",
+                    url: "https://acme.test/press",
+                    date: Some("2024-01-15T00:00:00Z"),
+                },
+                Announcement {
+                    text: "In 2022 Acme raised a $3 million seed round.",
+                    url: "https://acme.test/about",
+                    date: None,
+                },
+            ],
+            &names(),
+        );
         assert_eq!(f.rounds.len(), 2, "{f:#?}");
         let a = f.rounds.iter().find(|r| r.round_type.as_deref() == Some("series_a")).unwrap();
         assert_eq!(a.date.as_deref(), Some("2024-01-15T00:00:00Z"), "the earliest date");
@@ -351,11 +457,55 @@ mod tests {
     }
 
     #[test]
+    fn another_company_s_round_is_not_the_company_s() {
+        assert!(one("With Acme's launch service, Globex raised $40 million in Series C funding.").rounds.is_empty());
+        assert!(one("Our customer Globex raised a $40 million Series C last year.").rounds.is_empty());
+        assert!(one("Globex, Inc. announced a $40 million Series C led by Big Fund.").rounds.is_empty());
+        assert_eq!(one("Today we closed a $5 million seed round.").rounds.len(), 1);
+        assert_eq!(
+            one("Acme Rockets, Inc. today announced it has raised $20 million in Series A funding.").rounds.len(),
+            1
+        );
+    }
+
+    #[test]
+    fn investor_names_end_at_their_clause() {
+        let f =
+            one("Acme raised $12 million in Series A funding led by Northwind Ventures March 14, 2023 with Big Fund.");
+        assert_eq!(f.rounds[0].lead_investors, ["Northwind Ventures"]);
+        let f = one("Acme closed a $30 million Series B led by Bank of Ideas and Sequoia Capital on Monday.");
+        assert_eq!(f.rounds[0].lead_investors, ["Bank of Ideas", "Sequoia Capital"]);
+    }
+
+    #[test]
+    fn rounds_in_one_currency_add_up() {
+        let f = extract(
+            &[
+                Announcement { text: "Acme raised a €4 million seed round.", url: "u1", date: Some("2021-01-01") },
+                Announcement {
+                    text: "Acme raised €12 million in Series A funding.",
+                    url: "u2",
+                    date: Some("2023-01-01"),
+                },
+            ],
+            &names(),
+        );
+        assert_eq!((f.total_raised, f.currency.as_deref()), (Some(16e6), Some("EUR")));
+    }
+
+    #[test]
     fn letters_that_change_length_when_lower_cased_do_not_shift_the_investors() {
         // İ (2 bytes) lower-cases to "i̇" (3 bytes), the Kelvin sign K (3) to "k" (1), ẞ (3) to "ß" (2):
         // an index found in the lower-cased sentence points elsewhere in the sentence itself.
         for prefix in ["İİİİİİ İstanbul'da", "KKKKKKKKKK Kelvin Labs", "ẞẞẞẞẞ GROẞ AG"] {
-            let f = one(&format!("{prefix} raised $12 million in Series B funding led by Northwind Ventures."));
+            let f = extract(
+                &[Announcement {
+                    text: &format!("{prefix} raised $12 million in Series B funding led by Northwind Ventures."),
+                    url: "u",
+                    date: None,
+                }],
+                &[prefix.split(' ').next_back().unwrap().to_string()],
+            );
             assert_eq!(f.rounds.len(), 1, "{prefix}: {f:?}");
             assert_eq!(f.rounds[0].lead_investors, ["Northwind Ventures"], "{prefix}");
         }

@@ -10,11 +10,15 @@ pub mod dates;
 pub mod edgar;
 pub mod enrich;
 pub mod fetch;
+pub mod founding;
 pub mod funding;
+pub mod legal;
+pub mod lines;
 pub mod links;
 pub mod meta;
 pub mod news;
 pub mod page;
+pub mod phones;
 pub mod profile;
 pub mod report;
 pub mod structured;
@@ -24,7 +28,7 @@ pub mod website;
 use crate::job::{JobOptions, Stage, rfc3339};
 use crawl::{Crawl, CrawledPage};
 use fetch::{FetchError, Fetcher};
-use report::{Report, StageError};
+use report::{Report, Source, SourceMethod, StageError};
 use url::Url;
 
 /// The stages a run performs, in order; `saving` and `completed` belong to the caller.
@@ -93,6 +97,8 @@ pub struct Run<'a> {
     home: Option<(CrawledPage, reqwest::header::HeaderMap)>,
     /// Set by the `website` stage.
     crawl: Option<Crawl>,
+    /// The company card, filled by the `profile` and `website` stages.
+    card: profile::Card,
     report: Report,
 }
 
@@ -102,7 +108,7 @@ impl<'a> Run<'a> {
         let report =
             Report { schema_version: report::REPORT_SCHEMA_VERSION, url: url.to_string(), domain, ..Report::default() };
         let max_pages = options.max_pages.unwrap_or(scraper.fetcher.settings().max_pages) as usize;
-        Run { scraper, url, max_pages, home: None, crawl: None, report }
+        Run { scraper, url, max_pages, home: None, crawl: None, card: profile::Card::default(), report }
     }
 
     pub async fn step(&mut self, stage: Stage) -> Result<(), ScrapeError> {
@@ -142,11 +148,17 @@ impl<'a> Run<'a> {
         let headers = page.headers.clone();
         let home = self.scraper.cpu.run(move || CrawledPage::read(page, crawl::PageType::Home)).await;
         let language = headers.get(reqwest::header::CONTENT_LANGUAGE).and_then(|v| v.to_str().ok());
-        let found = profile::from_facts(&home.facts, &home.url, language);
-        self.report.company = found.company;
-        self.report.sources.extend(found.sources);
+        self.card = profile::Card::from_home(&home.facts, &home.url, language);
+        self.show_card();
         self.home = Some((home, headers));
         Ok(())
+    }
+
+    /// The card as the report shows it.
+    fn show_card(&mut self) {
+        self.report.company = self.card.company.clone();
+        self.report.sources.retain(|k, _| !k.starts_with("company."));
+        self.report.sources.extend(self.card.sources.clone());
     }
 
     /// Crawls the site from the homepage; contacts found on its other pages join the profile.
@@ -160,37 +172,14 @@ impl<'a> Run<'a> {
         };
         let crawled = crawl::crawl(&self.scraper.fetcher, &self.scraper.cpu, home, home_headers, limits).await;
         self.report.website = Some(website::summarize(&crawled));
-        if self.report.company.favicon.is_none() {
+        if self.card.company.favicon.is_none() {
             self.probe_favicon(&crawled.pages[0].url).await;
         }
-        if self.report.company.founded_year.is_none() {
-            let about_first =
-                crawled.pages.iter().filter(|p| matches!(p.page_type, crawl::PageType::About | crawl::PageType::Home));
-            if let Some((year, url)) =
-                about_first.filter_map(|p| Some((profile::founded_year_in(&p.facts.text)?, &p.url))).next()
-            {
-                self.report.company.founded_year = Some(year);
-                self.report.sources.insert("company.founded_year".into(), url.to_string());
-            }
-        }
         for page in crawled.pages.iter().skip(1) {
-            let found = &page.facts.meta;
-            let source = page.url.to_string();
-            let company = &mut self.report.company;
-            let sources = &mut self.report.sources;
-            let mut note = |field: &str, added: bool| {
-                if added {
-                    sources.entry(format!("company.{field}")).or_insert_with(|| source.clone());
-                }
-            };
-            note("emails", merge(&mut company.emails, &found.emails));
-            note("phones", merge(&mut company.phones, &found.phones));
-            let before = company.social_profiles.len();
-            for (network, url) in &found.social_profiles {
-                company.social_profiles.entry(network.clone()).or_insert_with(|| url.clone());
-            }
-            note("social_profiles", company.social_profiles.len() > before);
+            self.card.add_page(&page.facts, &page.url, page.page_type);
         }
+        self.card.settle();
+        self.show_card();
         self.crawl = Some(crawled);
     }
 
@@ -202,8 +191,8 @@ impl<'a> Run<'a> {
         let image_type = page.content_type().is_some_and(|t| t.to_ascii_lowercase().starts_with("image/"));
         let magic = [&b"\x00\x00\x01\x00"[..], b"\x89PNG", b"GIF8", b"<svg"];
         if image_type || magic.iter().any(|m| page.body.starts_with(m)) {
-            self.report.company.favicon = Some(page.url.to_string());
-            self.report.sources.insert("company.favicon".into(), page.url.to_string());
+            self.card.company.favicon = Some(page.url.to_string());
+            self.card.sources.insert("company.favicon".into(), Source::new(page.url.as_str(), SourceMethod::Probe));
         }
     }
 
@@ -229,7 +218,7 @@ impl<'a> Run<'a> {
         match looked_up {
             Ok(Some((facts, source))) => {
                 financials = edgar::Financials { ticker: financials.ticker, exchange: financials.exchange, ..facts };
-                self.report.sources.insert("financials".into(), source.clone());
+                self.report.sources.insert("financials".into(), Source::new(source.as_str(), SourceMethod::Edgar));
                 financials.source = Some(source);
             }
             Ok(None) => {
@@ -244,7 +233,7 @@ impl<'a> Run<'a> {
         let pages = self.crawl.as_ref().map(|c| c.pages.as_slice()).unwrap_or_default();
         let mut ranked: Vec<&crawl::CrawledPage> = pages.iter().collect();
         ranked.sort_by_key(|p| !matches!(p.page_type, crawl::PageType::Home | crawl::PageType::About));
-        let texts: Vec<String> = ranked.iter().take(6).map(|p| p.facts.text.clone()).collect();
+        let texts: Vec<String> = ranked.iter().take(6).map(|p| p.facts.main_text().to_string()).collect();
         let product_names = pages
             .iter()
             .filter(|p| p.page_type == crawl::PageType::Product)
@@ -292,7 +281,7 @@ impl<'a> Run<'a> {
             .unwrap_or_default()
             .iter()
             .filter(|p| matches!(p.page_type, Press | News | Blog | About | Investors | Home))
-            .map(|p| (p.facts.text.clone(), p.url.to_string(), p.facts.meta.published.clone()))
+            .map(|p| (p.facts.main_text().to_string(), p.url.to_string(), p.facts.meta.published.clone()))
             .collect();
         let mut announcements: Vec<funding::Announcement> = item_texts
             .iter()
@@ -307,7 +296,7 @@ impl<'a> Run<'a> {
             url,
             date: date.as_deref(),
         }));
-        funding::extract(&announcements)
+        funding::extract(&announcements, &profile::names_of(&self.report.company))
     }
 
     async fn news(&mut self) {
@@ -319,7 +308,10 @@ impl<'a> Run<'a> {
         // Press releases and news articles the crawl fetched: the dated ones are items too.
         let source = self.report.company.name.clone().unwrap_or_else(|| self.report.domain.clone());
         let pages = self.crawl.as_ref().map(|c| c.pages.as_slice()).unwrap_or_default();
-        for page in pages.iter().filter(|p| matches!(p.page_type, crawl::PageType::Press | crawl::PageType::News)) {
+        let items_pages = pages
+            .iter()
+            .filter(|p| matches!(p.page_type, crawl::PageType::Press | crawl::PageType::News) && !p.is_index());
+        for page in items_pages {
             let meta = &page.facts.meta;
             if let (Some(title), Some(date)) = (&meta.title, &meta.published) {
                 items.push(news::NewsItem {
@@ -338,18 +330,11 @@ impl<'a> Run<'a> {
     }
 
     pub fn finish(mut self) -> Report {
+        if self.crawl.is_none() && self.home.is_some() {
+            self.card.settle();
+            self.show_card();
+        }
         self.report.scraped_at = rfc3339(crate::job::now_ms());
         self.report
     }
-}
-
-/// Adds the new values; whether any was new.
-fn merge(into: &mut Vec<String>, found: &[String]) -> bool {
-    let before = into.len();
-    for value in found {
-        if !into.iter().any(|v| v.eq_ignore_ascii_case(value)) {
-            into.push(value.clone());
-        }
-    }
-    into.len() > before
 }

@@ -2,6 +2,8 @@
 //! over one parsed document (`scraper::Html` cannot cross an `.await`, and parsing dominates the
 //! cost of a page), and kept as plain data for the stages.
 
+use super::founding::{self, Statement};
+use super::legal::{self, LegalFacts};
 use super::meta::{self, PageMeta};
 use scraper::{ElementRef, Html, Selector};
 use std::sync::LazyLock;
@@ -28,15 +30,12 @@ static SEL: LazyLock<Selectors> = LazyLock::new(|| {
     }
 });
 
-/// Elements whose text a reader never sees.
-const HIDDEN: &[&str] = &["script", "style", "noscript", "template", "svg", "head"];
-
 #[derive(Debug, Clone, Default)]
 pub struct PageFacts {
     pub meta: PageMeta,
     /// `href`s of the page's links, as written.
     pub links: Vec<String>,
-    /// The words a reader sees: no scripts, styles or markup.
+    /// The words a reader sees, a line per block: no scripts, styles or markup.
     pub text: String,
     /// `<title>`, white space folded.
     pub title: Option<String>,
@@ -48,14 +47,37 @@ pub struct PageFacts {
     pub assets: Vec<String>,
     /// `<meta name="generator">` values, lower-case.
     pub generators: Vec<String>,
+    /// What the page's own text states of the company (an imprint's facts, when it is one).
+    pub legal: LegalFacts,
+    /// What the page's footer states of the company.
+    pub footer: LegalFacts,
+    /// Sentences that state a founding year, outside quotations and footers.
+    pub founding: Vec<Statement>,
+    /// The country the page is believed to be in: its TLD's, else its language's.
+    pub country: Option<String>,
+}
+
+impl PageFacts {
+    /// The page's main content (no navigation, footer or sidebars), else all its visible text.
+    pub fn main_text(&self) -> &str {
+        self.meta.main_text.as_deref().unwrap_or(&self.text)
+    }
 }
 
 pub fn analyze(html: &str, url: &Url) -> PageFacts {
     let doc = parse(html);
+    let meta = meta::from_document(&doc, url);
+    let lines = super::lines::lines(&doc);
+    let country = country_of(url, meta.lang.as_deref());
+    let footer: Vec<_> = lines.iter().filter(|l| l.footer).cloned().collect();
     PageFacts {
-        meta: meta::from_document(&doc, url),
+        legal: legal::read(&lines, country),
+        footer: legal::read(&footer, country),
+        founding: founding::statements(&lines),
+        country: country.map(str::to_string),
+        meta,
         links: doc.select(&SEL.anchors).filter_map(|a| a.value().attr("href")).map(str::to_string).collect(),
-        text: visible_text(&doc),
+        text: lines.iter().map(|l| l.text.as_str()).collect::<Vec<_>>().join("\n"),
         title: doc.select(&SEL.title).next().map(|t| fold_whitespace(&t.text().collect::<String>())),
         logo_image: logo_image(&doc),
         hreflangs: doc
@@ -74,6 +96,50 @@ pub fn analyze(html: &str, url: &Url) -> PageFacts {
             .map(str::to_ascii_lowercase)
             .collect(),
     }
+}
+
+/// The country a page is believed to be in: its country-code TLD's, else its language's where
+/// one country speaks it mostly.
+pub fn country_of(url: &Url, lang: Option<&str>) -> Option<&'static str> {
+    const TLDS: &[(&str, &str)] = &[
+        ("de", "DE"),
+        ("at", "AT"),
+        ("ch", "CH"),
+        ("fr", "FR"),
+        ("uk", "GB"),
+        ("nl", "NL"),
+        ("be", "BE"),
+        ("es", "ES"),
+        ("it", "IT"),
+        ("ie", "IE"),
+        ("lu", "LU"),
+        ("dk", "DK"),
+        ("se", "SE"),
+        ("no", "NO"),
+        ("fi", "FI"),
+        ("pl", "PL"),
+        ("pt", "PT"),
+        ("us", "US"),
+        ("ca", "CA"),
+        ("au", "AU"),
+        ("jp", "JP"),
+    ];
+    const LANGS: &[(&str, &str)] = &[
+        ("de", "DE"),
+        ("fr", "FR"),
+        ("nl", "NL"),
+        ("es", "ES"),
+        ("it", "IT"),
+        ("da", "DK"),
+        ("sv", "SE"),
+        ("pl", "PL"),
+        ("ja", "JP"),
+    ];
+    let tld = url.host_str().and_then(|h| h.rsplit('.').next()).unwrap_or_default().to_ascii_lowercase();
+    TLDS.iter()
+        .find(|(t, _)| *t == tld)
+        .or_else(|| LANGS.iter().find(|(l, _)| Some(*l) == lang))
+        .map(|(_, country)| *country)
 }
 
 /// Open elements deeper than this end the document. Browsers build no deeper trees either
@@ -178,22 +244,28 @@ fn nesting_cut(html: &[u8]) -> usize {
     html.len()
 }
 
-/// Text nodes outside hidden elements, in one walk that skips hidden subtrees whole, folded
-/// as they are met (text nodes are words apart).
-fn visible_text(doc: &Html) -> String {
-    let mut out = String::new();
-    let mut stack = vec![*doc.root_element()];
-    while let Some(node) = stack.pop() {
-        if let Some(el) = node.value().as_element() {
-            if HIDDEN.contains(&el.name()) {
-                continue;
-            }
+/// `text` cut into sentences: after `.`, `!` or `?` and a space, unless the full stop ends an
+/// initial or a common abbreviation (`U.S.`, `Inc.`, `Dr.`).
+pub fn sentences(text: &str) -> Vec<&str> {
+    const ABBREVIATIONS: &[&str] =
+        &["inc", "ltd", "co", "corp", "mr", "ms", "mrs", "dr", "st", "vs", "e.g", "i.e", "etc", "no"];
+    let mut out = Vec::new();
+    let mut start = 0;
+    for (i, c) in text.char_indices() {
+        if !matches!(c, '.' | '!' | '?') || !text[i + 1..].starts_with(char::is_whitespace) {
+            continue;
         }
-        if let Some(text) = node.value().as_text() {
-            push_folded(&mut out, text);
+        let word = text[start..i].rsplit(char::is_whitespace).next().unwrap_or_default();
+        let last = word.rsplit('.').next().unwrap_or_default();
+        let initial = last.chars().count() == 1 && last.chars().all(char::is_uppercase);
+        if c == '.' && (initial || ABBREVIATIONS.contains(&word.to_lowercase().as_str())) {
+            continue;
         }
-        stack.extend(node.children().rev());
+        out.push(text[start..=i].trim());
+        start = i + 1;
     }
+    out.push(text[start..].trim());
+    out.retain(|s| !s.is_empty());
     out
 }
 
@@ -242,7 +314,7 @@ mod tests {
         assert_eq!(fold_whitespace("zero\u{200b}width"), "zero\u{200b}width", "not white space");
         let html = "<p>  one<b>two</b>\n three </p><p>four</p>";
         let text = analyze(html, &Url::parse("https://acme.test/").unwrap()).text;
-        assert_eq!(text, "one two three four", "text nodes are words apart");
+        assert_eq!(text, "one two three\nfour", "text nodes are words apart, blocks lines apart");
     }
 
     #[test]
@@ -286,7 +358,7 @@ mod tests {
             <p>Hello <b>world</b>.</p><script>var hidden = 1;</script><a href="/about">About</a>
             <link rel="alternate" hreflang="de" href="/de"></body></html>"#;
         let f = analyze(html, &Url::parse("https://acme.test/").unwrap());
-        assert_eq!(f.text, "Hello world . About");
+        assert_eq!(f.text, "Hello world .\nAbout");
         assert_eq!(f.title.as_deref(), Some("Acme | Home"));
         assert_eq!(f.links, ["/about"]);
         assert_eq!(f.logo_image.as_deref(), Some("/l.svg"));

@@ -1,10 +1,14 @@
-//! The `profile` stage: the company card from the homepage. Structured data (the JSON-LD
-//! Organization) first, then the page's metadata (`meta`), then the page itself; a field with no
-//! evidence stays empty.
+//! The company card. Each field is offered by every place that states it — the JSON-LD
+//! Organization, the page's metadata, its links, its imprint, its footer, its text — with a
+//! [`Source`] saying where and how; a field keeps the surest offer, and an offer below
+//! [`MIN_CONFIDENCE`] is never kept. The homepage makes the first card ([`Card::from_home`]);
+//! the crawl's other pages add to it ([`Card::add_page`]); phones settle into E.164 last.
 
+use super::crawl::PageType;
+use super::legal::LegalFacts;
 use super::meta::{self, PageMeta};
 use super::page::{PageFacts, fold_whitespace};
-use super::report::Company;
+use super::report::{Address, Company, MIN_CONFIDENCE, Registration, Source, SourceMethod};
 use serde_json::{Map, Value};
 use std::collections::BTreeMap;
 use url::Url;
@@ -23,74 +27,267 @@ const ORGANIZATION_TYPES: &[&str] = &[
     "ProfessionalService",
 ];
 
-/// Facts found on one page, with the page they came from.
-pub struct Profile {
+/// The company card in the making, with where each field came from.
+#[derive(Debug, Clone, Default)]
+pub struct Card {
     pub company: Company,
-    /// `company.<field>` → URL, for the report's `sources`.
-    pub sources: BTreeMap<String, String>,
+    /// `company.<field>` → its source, for the report's `sources`.
+    pub sources: BTreeMap<String, Source>,
+    /// The country the site is believed to be in (its TLD's or language's), for phone numbers
+    /// written without their country code.
+    country: Option<String>,
 }
 
-pub fn extract(html: &str, page_url: &Url, content_language: Option<&str>) -> Profile {
-    from_facts(&super::page::analyze(html, page_url), page_url, content_language)
-}
-
-pub fn from_facts(facts: &PageFacts, page_url: &Url, content_language: Option<&str>) -> Profile {
-    let page = &facts.meta;
-    let org = page.json_ld.iter().filter_map(Value::as_object).find(|o| meta::is_type(o, ORGANIZATION_TYPES));
-    let org_str = |key: &str| org.and_then(|o| o.get(key)).and_then(meta::string_of);
-    let resolve = |href: &str| page_url.join(href.trim()).ok().map(|u| u.to_string());
-
-    let mut company = Company {
-        domain: page_url.host_str().unwrap_or_default().trim_start_matches("www.").to_string(),
-        ..Company::default()
-    };
-    company.name =
-        org_str("name").or_else(|| page.publisher.clone()).or_else(|| facts.title.as_deref().and_then(title_name));
-    company.legal_name = org_str("legalName");
-    company.description = page.description.clone().or_else(|| org_str("description"));
-    company.logo = org
-        .and_then(|o| o.get("logo"))
-        .and_then(meta::url_of)
-        .or_else(|| page.open_graph.get("logo").and_then(|v| v.first().cloned()))
-        .or_else(|| facts.logo_image.clone())
-        .and_then(|u| resolve(&u));
-    company.favicon = favicon(page);
-    company.founded_year = org_str("foundingDate").and_then(|d| d.get(..4)?.parse().ok());
-    company.headquarters = org.and_then(|o| o.get("address")).and_then(address);
-    company.languages = languages(facts, content_language);
-    company.emails = page.emails.clone();
-    company.phones = page.phones.clone();
-    company.social_profiles = page.social_profiles.clone();
-    if let Some(org) = org {
-        add_org_contacts(org, page_url, &mut company);
+/// Offers a value for a one-valued field: kept when the field is empty or the offer is surer,
+/// and sure enough.
+fn offer<T>(
+    slot: &mut Option<T>,
+    sources: &mut BTreeMap<String, Source>,
+    field: &str,
+    value: Option<T>,
+    source: &Source,
+) {
+    let Some(value) = value else { return };
+    let key = format!("company.{field}");
+    let surer = sources.get(&key).is_none_or(|held| source.confidence > held.confidence);
+    if source.confidence >= MIN_CONFIDENCE && (slot.is_none() || surer) {
+        *slot = Some(value);
+        sources.insert(key, source.clone());
     }
-    Profile { sources: sources(&company, page_url), company }
 }
 
-/// A founding year the text states: "founded in 2011", "established 1998", "since 2004".
-pub fn founded_year_in(text: &str) -> Option<i32> {
-    let lower = text.to_lowercase();
-    const CUES: &[&str] = &["founded in ", "founded ", "established in ", "established ", "since ", "started in "];
-    let this_year = time::OffsetDateTime::now_utc().year();
-    for cue in CUES {
-        let mut from = 0;
-        while let Some(at) = lower[from..].find(cue) {
-            let start = from + at + cue.len();
-            from = start;
-            let word_start = from - cue.len() == 0 || !lower.as_bytes()[from - cue.len() - 1].is_ascii_alphabetic();
-            let digits: String = lower[start..].chars().take_while(char::is_ascii_digit).collect();
-            if let (true, 4, Ok(year)) = (word_start, digits.len(), digits.parse::<i32>()) {
-                if (1800..=this_year).contains(&year) {
-                    return Some(year);
-                }
+/// Adds the values a list field does not hold yet; the first source that added any is kept.
+fn add(
+    list: &mut Vec<String>,
+    sources: &mut BTreeMap<String, Source>,
+    field: &str,
+    values: &[String],
+    source: &Source,
+) {
+    if source.confidence < MIN_CONFIDENCE {
+        return;
+    }
+    let before = list.len();
+    for value in values {
+        push_unique(list, value);
+    }
+    if list.len() > before {
+        sources.entry(format!("company.{field}")).or_insert_with(|| source.clone());
+    }
+}
+
+pub fn extract(html: &str, page_url: &Url, content_language: Option<&str>) -> Card {
+    Card::from_home(&super::page::analyze(html, page_url), page_url, content_language)
+}
+
+impl Card {
+    /// The card the homepage gives.
+    pub fn from_home(facts: &PageFacts, page_url: &Url, content_language: Option<&str>) -> Card {
+        let mut card = Card {
+            company: Company {
+                domain: page_url.host_str().unwrap_or_default().trim_start_matches("www.").to_string(),
+                ..Company::default()
+            },
+            country: facts.country.clone(),
+            ..Card::default()
+        };
+        let url = page_url.as_str();
+        let page = &facts.meta;
+        let (c, sources) = (&mut card.company, &mut card.sources);
+        card_from_org(c, sources, &page.json_ld, page_url);
+        let meta = Source::new(url, SourceMethod::Meta);
+        offer(&mut c.name, sources, "name", page.publisher.clone(), &meta);
+        if let Some((name, matches_domain)) = facts.title.as_deref().and_then(|t| title_name(t, &c.domain)) {
+            // A title's first part is often a slogan: only a part that is the domain's name is sure.
+            let confidence = if matches_domain { 0.75 } else { 0.4 };
+            offer(&mut c.name, sources, "name", Some(name), &meta.clone().with_confidence(confidence));
+        }
+        offer(&mut c.description, sources, "description", page.description.clone(), &meta);
+        let og_logo = page.open_graph.get("logo").and_then(|v| v.first()).and_then(|u| resolve(page_url, u));
+        offer(&mut c.logo, sources, "logo", og_logo, &meta);
+        let img_logo = facts.logo_image.as_deref().and_then(|u| resolve(page_url, u));
+        offer(&mut c.logo, sources, "logo", img_logo, &meta.clone().with_confidence(0.6));
+        offer(&mut c.favicon, sources, "favicon", favicon(page), &meta);
+        let languages = languages(facts, content_language);
+        add(&mut c.languages, sources, "languages", &languages, &meta);
+        card.add_contacts(page, url);
+        card.add_legal(&facts.footer, &Source::new(url, SourceMethod::Footer));
+        card.add_founding(facts, url);
+        card
+    }
+
+    /// What another page of the site adds: its imprint facts (an imprint, legal or contact
+    /// page), its footer, its links to contacts, an Organization it declares (an about or
+    /// contact page), a founding year its about page states.
+    pub fn add_page(&mut self, facts: &PageFacts, url: &Url, page_type: PageType) {
+        use PageType::*;
+        let at = url.as_str();
+        if matches!(page_type, About | Contact | Imprint | Legal) {
+            card_from_org(&mut self.company, &mut self.sources, &facts.meta.json_ld, url);
+        }
+        match page_type {
+            Imprint | Legal if facts.legal.identifies() => {
+                self.add_legal(&facts.legal, &Source::new(at, SourceMethod::Imprint))
+            }
+            Contact | About => self.add_legal(&facts.legal, &Source::new(at, SourceMethod::Text)),
+            _ => {}
+        }
+        self.add_legal(&facts.footer, &Source::new(at, SourceMethod::Footer));
+        if matches!(page_type, About | Team | Contact | Imprint | Legal | Press | Investors | Careers) {
+            self.add_contacts(&facts.meta, at);
+        } else {
+            let before = self.company.social_profiles.len();
+            for (network, profile) in &facts.meta.social_profiles {
+                self.company.social_profiles.entry(network.clone()).or_insert_with(|| profile.clone());
+            }
+            if self.company.social_profiles.len() > before {
+                self.sources
+                    .entry("company.social_profiles".into())
+                    .or_insert_with(|| Source::new(at, SourceMethod::Link));
             }
         }
+        if page_type == About {
+            self.add_founding(facts, at);
+        }
     }
-    None
+
+    fn add_contacts(&mut self, page: &PageMeta, url: &str) {
+        let link = Source::new(url, SourceMethod::Link);
+        let (c, sources) = (&mut self.company, &mut self.sources);
+        add(&mut c.emails, sources, "emails", &page.emails, &link);
+        add(&mut c.phones, sources, "phones", &page.phones, &link);
+        let before = c.social_profiles.len();
+        for (network, profile) in &page.social_profiles {
+            c.social_profiles.entry(network.clone()).or_insert_with(|| profile.clone());
+        }
+        if c.social_profiles.len() > before {
+            sources.entry("company.social_profiles".into()).or_insert(link);
+        }
+    }
+
+    fn add_legal(&mut self, legal: &LegalFacts, source: &Source) {
+        let (c, sources) = (&mut self.company, &mut self.sources);
+        offer(&mut c.legal_name, sources, "legal_name", legal.legal_name.clone(), source);
+        let registration = Some(legal.registration.clone()).filter(|r| !r.is_empty());
+        offer(&mut c.registration, sources, "registration", registration, source);
+        if c.directors.is_empty() {
+            add(&mut c.directors, sources, "directors", &legal.directors, source);
+        }
+        offer(&mut c.headquarters, sources, "headquarters", legal.address.clone(), source);
+        add(&mut c.emails, sources, "emails", &legal.emails, source);
+        add(&mut c.phones, sources, "phones", &legal.phones, source);
+    }
+
+    /// A founding year the page states as the company's own (never from a quotation).
+    fn add_founding(&mut self, facts: &PageFacts, url: &str) {
+        let names = names_of(&self.company);
+        let year = facts.founding.iter().find(|s| super::founding::is_own(s, &names)).map(|s| s.year);
+        offer(
+            &mut self.company.founded_year,
+            &mut self.sources,
+            "founded_year",
+            year,
+            &Source::new(url, SourceMethod::Text),
+        );
+    }
+
+    /// Phones in E.164 for the region they were written for (the headquarters' country, else
+    /// the site's), one entry per number; numbers not valid there are left out.
+    pub fn settle(&mut self) {
+        let region = self.company.headquarters.as_ref().and_then(|a| a.country_code.clone()).or(self.country.clone());
+        let mut phones: Vec<String> = Vec::new();
+        for raw in &self.company.phones {
+            if let Some(e164) = super::phones::e164(raw, region.as_deref()) {
+                push_unique(&mut phones, &e164);
+            }
+        }
+        self.company.phones = phones;
+        if self.company.phones.is_empty() {
+            self.sources.remove("company.phones");
+        }
+    }
 }
 
-/// `sameAs` profiles (which win over links in the page), `email` and `telephone`.
-fn add_org_contacts(org: &Map<String, Value>, page_url: &Url, company: &mut Company) {
+/// The names a company goes by in its own text: its name, its legal name, its name's first word
+/// when that is distinctive ("Acme" of "Acme Rockets"), its domain's first label.
+pub fn names_of(company: &Company) -> Vec<String> {
+    const COMMON: &[&str] = &[
+        "the",
+        "die",
+        "der",
+        "das",
+        "les",
+        "het",
+        "los",
+        "las",
+        "first",
+        "global",
+        "united",
+        "international",
+        "american",
+        "national",
+        "general",
+        "digital",
+        "group",
+        "new",
+    ];
+    let mut names: Vec<String> = [&company.name, &company.legal_name].into_iter().flatten().cloned().collect();
+    let first = company.name.as_deref().and_then(|n| n.split_whitespace().next()).map(str::to_string);
+    names.extend(first.filter(|w| w.chars().count() >= 4 && !COMMON.contains(&w.to_lowercase().as_str())));
+    let label = company.domain.split('.').next().unwrap_or_default();
+    if label.chars().count() >= 3 && !label.chars().all(|c| c.is_ascii_digit()) {
+        names.push(label.to_string());
+    }
+    names
+}
+
+fn resolve(page_url: &Url, href: &str) -> Option<String> {
+    page_url.join(href.trim()).ok().map(|u| u.to_string())
+}
+
+/// The facts a JSON-LD Organization declares.
+fn card_from_org(c: &mut Company, sources: &mut BTreeMap<String, Source>, json_ld: &[Value], page_url: &Url) {
+    let Some(org) = json_ld.iter().filter_map(Value::as_object).find(|o| meta::is_type(o, ORGANIZATION_TYPES)) else {
+        return;
+    };
+    let ld = Source::new(page_url.as_str(), SourceMethod::Jsonld);
+    let text = |key: &str| org.get(key).and_then(meta::string_of);
+    offer(&mut c.name, sources, "name", text("name"), &ld);
+    offer(&mut c.legal_name, sources, "legal_name", text("legalName"), &ld);
+    if c.description.is_none() {
+        offer(&mut c.description, sources, "description", text("description"), &ld);
+    }
+    let logo = org.get("logo").and_then(meta::url_of).and_then(|u| resolve(page_url, &u));
+    offer(&mut c.logo, sources, "logo", logo, &ld);
+    let founded = text("foundingDate").and_then(|d| d.get(..4)?.parse().ok());
+    offer(&mut c.founded_year, sources, "founded_year", founded, &ld);
+    offer(&mut c.headquarters, sources, "headquarters", org.get("address").and_then(address), &ld);
+    let vat = text("vatID").map(|v| v.chars().filter(char::is_ascii_alphanumeric).collect::<String>());
+    if c.registration.is_none() && vat.is_some() {
+        let registration = Registration { vat_id: vat, ..Registration::default() };
+        offer(&mut c.registration, sources, "registration", Some(registration), &ld);
+    }
+    let mut profiles = BTreeMap::new();
+    let mut emails = Vec::new();
+    let mut phones = Vec::new();
+    add_org_contacts(org, page_url, &mut profiles, &mut emails, &mut phones);
+    add(&mut c.emails, sources, "emails", &emails, &ld);
+    add(&mut c.phones, sources, "phones", &phones, &ld);
+    if !profiles.is_empty() {
+        // Profiles the company declares win over links in the page.
+        c.social_profiles.extend(profiles);
+        sources.insert("company.social_profiles".into(), ld);
+    }
+}
+
+/// `sameAs` profiles, `email` and `telephone`.
+fn add_org_contacts(
+    org: &Map<String, Value>,
+    page_url: &Url,
+    profiles: &mut BTreeMap<String, String>,
+    emails: &mut Vec<String>,
+    phones: &mut Vec<String>,
+) {
     let same_as = match org.get("sameAs") {
         Some(Value::String(s)) => vec![s.clone()],
         Some(Value::Array(a)) => a.iter().filter_map(|v| v.as_str().map(str::to_string)).collect(),
@@ -99,37 +296,16 @@ fn add_org_contacts(org: &Map<String, Value>, page_url: &Url, company: &mut Comp
     for link in same_as {
         if let Ok(url) = page_url.join(link.trim()) {
             if let Some(network) = super::contacts::social_network(&url) {
-                company.social_profiles.insert(network.to_string(), url.to_string());
+                profiles.insert(network.to_string(), url.to_string());
             }
         }
     }
     if let Some(email) = org.get("email").and_then(meta::string_of) {
-        push_unique(&mut company.emails, email.trim_start_matches("mailto:"));
+        push_unique(emails, &email.trim_start_matches("mailto:").to_lowercase());
     }
     if let Some(phone) = org.get("telephone").and_then(meta::string_of) {
-        push_unique(&mut company.phones, &phone);
+        push_unique(phones, &phone);
     }
-}
-
-fn sources(company: &Company, page_url: &Url) -> BTreeMap<String, String> {
-    let page = page_url.to_string();
-    [
-        ("name", company.name.is_some()),
-        ("legal_name", company.legal_name.is_some()),
-        ("description", company.description.is_some()),
-        ("logo", company.logo.is_some()),
-        ("favicon", company.favicon.is_some()),
-        ("founded_year", company.founded_year.is_some()),
-        ("headquarters", company.headquarters.is_some()),
-        ("emails", !company.emails.is_empty()),
-        ("phones", !company.phones.is_empty()),
-        ("social_profiles", !company.social_profiles.is_empty()),
-        ("languages", !company.languages.is_empty()),
-    ]
-    .into_iter()
-    .filter(|(_, present)| *present)
-    .map(|(field, _)| (format!("company.{field}"), page.clone()))
-    .collect()
 }
 
 fn push_unique(list: &mut Vec<String>, value: &str) {
@@ -150,29 +326,57 @@ fn languages(facts: &PageFacts, content_language: Option<&str>) -> Vec<String> {
     out
 }
 
-fn address(value: &Value) -> Option<String> {
+/// A `PostalAddress` (or a list of them, or one written as text) in parts.
+fn address(value: &Value) -> Option<Address> {
     match value {
         Value::Object(map) => {
-            let parts: Vec<String> =
-                ["streetAddress", "addressLocality", "addressRegion", "postalCode", "addressCountry"]
-                    .iter()
-                    .filter_map(|k| map.get(*k).and_then(meta::string_of))
-                    .collect();
-            (!parts.is_empty()).then(|| parts.join(", "))
+            let part =
+                |k: &str| map.get(k).and_then(meta::string_of).map(|s| fold_whitespace(&s)).filter(|s| !s.is_empty());
+            let country = part("addressCountry").and_then(|c| {
+                let upper = c.to_ascii_uppercase();
+                if upper.len() == 2 && upper.chars().all(|c| c.is_ascii_uppercase()) {
+                    Some(upper)
+                } else {
+                    super::legal::country_named(&c).map(str::to_string)
+                }
+            });
+            let address = Address {
+                street: part("streetAddress"),
+                postal_code: part("postalCode"),
+                city: part("addressLocality"),
+                region: part("addressRegion"),
+                country_code: country,
+            };
+            (address != Address::default()).then_some(address)
         }
         Value::Array(items) => items.iter().find_map(address),
-        other => meta::string_of(other),
+        Value::String(text) => {
+            let lines: Vec<_> = text
+                .split(['\n', ';'])
+                .map(|t| super::lines::Line { text: t.trim().to_string(), ..Default::default() })
+                .collect();
+            super::legal::read(&lines, None).address
+        }
+        _ => None,
     }
 }
 
-/// The first segment of the title that is not a generic word.
-fn title_name(title: &str) -> Option<String> {
+/// The first part of the title that is not a generic word, and whether it is the domain's name.
+fn title_name(title: &str, domain: &str) -> Option<(String, bool)> {
     let squash = |s: &str| s.chars().filter(|c| c.is_alphanumeric()).collect::<String>().to_lowercase();
-    title
+    let label = squash(domain.split('.').next().unwrap_or_default());
+    let generic = |s: &str| matches!(squash(s).as_str(), "home" | "homepage" | "welcome" | "startseite" | "accueil");
+    let parts: Vec<String> = title
         .split(['|', '–', '—', '·', ':'])
         .flat_map(|s| s.split(" - "))
         .map(fold_whitespace)
-        .find(|s| !s.is_empty() && !matches!(squash(s).as_str(), "home" | "homepage" | "welcome"))
+        .filter(|s| !s.is_empty() && !generic(s))
+        .collect();
+    let of_domain = |s: &String| {
+        let s = squash(s);
+        !label.is_empty() && (s == label || (s.len() >= 3 && (label.contains(&s) || s.contains(&label))))
+    };
+    parts.iter().find(|s| of_domain(s)).map(|s| (s.clone(), true)).or_else(|| parts.first().map(|s| (s.clone(), false)))
 }
 
 /// The declared icon: the largest plain `icon`, else any icon, else an apple-touch-icon.
@@ -219,12 +423,15 @@ mod tests {
         assert_eq!(c.logo.as_deref(), Some("https://www.acme.test/logo.svg"));
         assert_eq!(c.favicon.as_deref(), Some("https://www.acme.test/fav-32.png"));
         assert_eq!(c.founded_year, Some(2011));
-        assert_eq!(c.headquarters.as_deref(), Some("Berlin, DE"));
+        let hq = c.headquarters.unwrap();
+        assert_eq!((hq.city.as_deref(), hq.country_code.as_deref()), (Some("Berlin"), Some("DE")));
         assert_eq!(c.emails, ["hello@acme.test"]);
         assert_eq!(c.social_profiles["linkedin"], "https://www.linkedin.com/company/acme");
         assert_eq!(c.social_profiles["twitter"], "https://x.com/acme");
         assert_eq!(c.languages, ["en"]);
-        assert_eq!(p.sources["company.name"], "https://www.acme.test/");
+        assert_eq!(p.sources["company.name"].url, "https://www.acme.test/");
+        assert_eq!(p.sources["company.name"].method, SourceMethod::Jsonld);
+        assert_eq!(p.sources["company.emails"].method, SourceMethod::Link);
     }
 
     #[test]
@@ -237,13 +444,30 @@ mod tests {
     }
 
     #[test]
-    fn founding_years_in_text() {
-        assert_eq!(founded_year_in("Acme was founded in 2011 in Austin."), Some(2011));
-        assert_eq!(founded_year_in("Established 1998. Family owned."), Some(1998));
-        assert_eq!(founded_year_in("Serving customers since 2004"), Some(2004));
-        assert_eq!(founded_year_in("Since 12 months we grow"), None);
-        assert_eq!(founded_year_in("We re-established 3000 links"), None);
-        assert_eq!(founded_year_in("nothing here"), None);
+    fn a_slogan_in_the_title_is_no_name() {
+        let html = "<title>The fastest way to ship rockets | Launch today</title>";
+        let p = extract(html, &Url::parse("https://acme.test/").unwrap(), None);
+        assert_eq!(p.company.name, None, "below the confidence threshold");
+        assert!(!p.sources.contains_key("company.name"));
+    }
+
+    #[test]
+    fn a_footer_gives_the_legal_facts_and_a_testimonial_no_founding_year() {
+        let html = r#"<html lang="de"><title>Brückner</title><body>
+            <p>Wir bauen Maschinen seit 1998.</p>
+            <blockquote>Als Familienbetrieb, gegründet 1989, vertrauen wir Brückner.</blockquote>
+            <footer><p>Brückner Maschinenbau GmbH · Invalidenstraße 42 · 10115 Berlin · Tel. 030 1234567-0</p>
+            <p>Design: <a href="mailto:hallo@pixelwerk.de">Pixelwerk</a></p></footer></body></html>"#;
+        let p = extract(html, &Url::parse("https://brueckner.de/").unwrap(), None);
+        let c = &p.company;
+        assert_eq!(c.founded_year, Some(1998));
+        assert_eq!(c.legal_name.as_deref(), Some("Brückner Maschinenbau GmbH"));
+        assert_eq!(p.sources["company.legal_name"].method, SourceMethod::Footer);
+        assert_eq!(c.headquarters.as_ref().and_then(|a| a.city.as_deref()), Some("Berlin"));
+        assert!(c.emails.is_empty(), "{:?}", c.emails);
+        let mut card = p;
+        card.settle();
+        assert_eq!(card.company.phones, ["+493012345670"]);
     }
 
     #[test]

@@ -5,11 +5,13 @@ use super::crawl::PageType;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
-pub const REPORT_SCHEMA_VERSION: u32 = 1;
+/// 2: `sources` entries carry a method and a confidence; `headquarters` is structured;
+/// `registration` and `directors` are new.
+pub const REPORT_SCHEMA_VERSION: u32 = 2;
 
 /// A company report, as `GET /api/v1/scrape/{id}` and `krawlr scrape` return it.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
-#[schemars(title = "krawlr company report", description = "schema_version 1")]
+#[schemars(title = "krawlr company report", description = "schema_version 2")]
 pub struct Report {
     pub schema_version: u32,
     /// The submitted URL.
@@ -21,8 +23,9 @@ pub struct Report {
     pub funding: Option<super::funding::Funding>,
     pub news: Vec<super::news::NewsItem>,
     pub enrichment: Option<super::enrich::Enrichment>,
-    /// Which URL each fact came from, keyed by the fact's path (`company.name`).
-    pub sources: BTreeMap<String, String>,
+    /// Where each fact came from, keyed by the fact's path (`company.name`,
+    /// `company.headquarters`, `funding`): the page, how it was read, and how sure that is.
+    pub sources: BTreeMap<String, Source>,
     pub errors: Vec<StageError>,
     /// RFC 3339.
     pub scraped_at: String,
@@ -37,13 +40,118 @@ pub struct Company {
     pub logo: Option<String>,
     pub favicon: Option<String>,
     pub founded_year: Option<i32>,
-    pub headquarters: Option<String>,
+    /// The registered or head office.
+    pub headquarters: Option<Address>,
+    /// The company's entry in a commercial register, and its VAT id.
+    pub registration: Option<Registration>,
+    /// Directors and legal representatives, as the imprint names them.
+    pub directors: Vec<String>,
+    /// Lower-case; none that belongs to a named third party (a host, an agency, an auditor).
     pub emails: Vec<String>,
+    /// E.164 (`+493012345670`) where the number is valid for its region, else as written.
     pub phones: Vec<String>,
     /// Network name (`linkedin`, `twitter`, `github`, …) → profile URL.
     pub social_profiles: BTreeMap<String, String>,
     pub industry: Vec<String>,
     pub languages: Vec<String>,
+}
+
+/// A postal address, in parts.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct Address {
+    pub street: Option<String>,
+    pub postal_code: Option<String>,
+    pub city: Option<String>,
+    /// A state or province as the address writes it (`CA`, `MI`).
+    pub region: Option<String>,
+    /// ISO 3166-1 alpha-2.
+    pub country_code: Option<String>,
+}
+
+/// An entry in a commercial register.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct Registration {
+    /// The register (`Amtsgericht Berlin-Charlottenburg`, `Companies House (England and Wales)`,
+    /// `RCS Lyon`, `KvK`, `Registro Mercantil de Madrid`, `REA MI`).
+    pub register: Option<String>,
+    /// The number in it (`HRB 123456 B`, `09876543`).
+    pub number: Option<String>,
+    /// The VAT id, country prefix first, no spaces (`DE123456789`).
+    pub vat_id: Option<String>,
+}
+
+impl Registration {
+    pub fn is_empty(&self) -> bool {
+        self.register.is_none() && self.number.is_none() && self.vat_id.is_none()
+    }
+}
+
+/// Where a fact came from.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct Source {
+    /// The page (or API document) it was read from.
+    pub url: String,
+    pub method: SourceMethod,
+    /// 0 to 1: how sure the method is that the fact is the company's and right. Facts below
+    /// [`MIN_CONFIDENCE`] are not reported.
+    pub confidence: f64,
+}
+
+/// Facts less sure than this are left out of the report (null or empty), not guessed.
+pub const MIN_CONFIDENCE: f64 = 0.5;
+
+/// How a fact was found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum SourceMethod {
+    /// The page's JSON-LD (`Organization`, `Article`, …).
+    Jsonld,
+    /// Microdata or RDFa.
+    Microdata,
+    /// The page's metadata: `<title>`, `<meta>`, `<link>` (icons, feeds).
+    Meta,
+    /// Links the page makes: `mailto:`, `tel:`, profiles on social networks.
+    Link,
+    /// The imprint or legal page.
+    Imprint,
+    /// The site's footer.
+    Footer,
+    /// The page's text (the main content of its about or home page, its press releases).
+    Text,
+    /// A file the site serves at a well-known place (`/favicon.ico`).
+    Probe,
+    /// SEC EDGAR.
+    Edgar,
+    /// The configured language model.
+    Llm,
+    /// The offline enrichment method.
+    Heuristic,
+}
+
+impl SourceMethod {
+    /// How sure this method is, by itself, that what it read is the company's.
+    pub fn confidence(self) -> f64 {
+        match self {
+            SourceMethod::Jsonld | SourceMethod::Edgar => 0.95,
+            SourceMethod::Imprint => 0.9,
+            SourceMethod::Microdata | SourceMethod::Probe => 0.85,
+            SourceMethod::Meta | SourceMethod::Link => 0.8,
+            SourceMethod::Footer => 0.75,
+            SourceMethod::Text | SourceMethod::Llm => 0.7,
+            SourceMethod::Heuristic => 0.6,
+        }
+    }
+}
+
+impl Source {
+    pub fn new(url: impl Into<String>, method: SourceMethod) -> Source {
+        Source { url: url.into(), method, confidence: method.confidence() }
+    }
+
+    pub fn with_confidence(mut self, confidence: f64) -> Source {
+        self.confidence = confidence;
+        self
+    }
 }
 
 /// What the crawl saw of the site itself.

@@ -78,7 +78,7 @@ async fn submit_walks_through_the_stages_to_a_result() {
     let (code, report) = client.get(&format!("/api/v1/scrape/{id}")).await;
     assert_eq!(code, 200);
     assert_eq!(report["job_id"], id.as_str());
-    assert_eq!(report["schema_version"], 1);
+    assert_eq!(report["schema_version"], 2);
     assert_eq!(report["url"], site.url("/").as_str());
     let company = &report["company"];
     assert_eq!(company["name"], "Acme Rockets");
@@ -87,9 +87,12 @@ async fn submit_walks_through_the_stages_to_a_result() {
     assert_eq!(company["logo"], site.url("/static/logo.svg").as_str());
     assert_eq!(company["favicon"], site.url("/static/favicon-32.png").as_str());
     assert_eq!(company["founded_year"], 2014);
-    assert_eq!(company["headquarters"], "Austin, TX, US");
+    assert_eq!(
+        company["headquarters"],
+        json!({"street": null, "postal_code": null, "city": "Austin", "region": "TX", "country_code": "US"})
+    );
     assert_eq!(company["emails"], json!(["press@acme.example", "hello@acme.example"]));
-    assert_eq!(company["phones"], json!(["+1-512-555-0100"]));
+    assert_eq!(company["phones"], json!(["+15125550100"]), "E.164");
     assert_eq!(company["languages"], json!(["en"]));
     assert_eq!(
         company["social_profiles"],
@@ -100,10 +103,13 @@ async fn submit_walks_through_the_stages_to_a_result() {
             "facebook": "https://www.facebook.com/acmerockets"
         })
     );
-    assert_eq!(report["sources"]["company.name"], site.url("/").as_str());
+    assert_eq!(
+        report["sources"]["company.name"],
+        json!({"url": site.url("/"), "method": "jsonld", "confidence": 0.95})
+    );
     // Contacts found on the crawled pages join the profile, with their source.
     assert_eq!(company["social_profiles"]["facebook"], "https://www.facebook.com/acmerockets");
-    assert_eq!(report["sources"]["company.emails"], site.url("/").as_str());
+    assert_eq!(report["sources"]["company.emails"]["url"], site.url("/").as_str());
 
     let website = &report["website"];
     let pages: Vec<(&str, &str)> = website["pages"]
@@ -165,9 +171,10 @@ async fn submit_walks_through_the_stages_to_a_result() {
     assert_eq!(financials["revenue"]["value"], 3626396000u64);
     assert_eq!(financials["revenue"]["fiscal_year"], 2025);
     assert_eq!(
-        report["sources"]["financials"],
+        report["sources"]["financials"]["url"],
         format!("{}/api/xbrl/companyfacts/CIK0001640147.json", sec.base).as_str()
     );
+    assert_eq!(report["sources"]["financials"]["method"], "edgar");
     // The feed item and the press release tell one round.
     let funding = &report["funding"];
     assert_eq!(funding["rounds"].as_array().unwrap().len(), 1, "{funding}");

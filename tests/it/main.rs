@@ -3,6 +3,7 @@
 
 mod api;
 mod cli;
+mod company_sites;
 mod conformance;
 mod enrichment;
 mod faults;

@@ -78,7 +78,8 @@ async fn an_undeclared_favicon_is_used_only_when_it_is_an_image() {
     .await;
     let report = TestEnv::new().scrape(&with_icon.url("/"));
     assert_eq!(report["company"]["favicon"], with_icon.url("/favicon.ico").as_str());
-    assert_eq!(report["sources"]["company.favicon"], with_icon.url("/favicon.ico").as_str());
+    assert_eq!(report["sources"]["company.favicon"]["url"], with_icon.url("/favicon.ico").as_str());
+    assert_eq!(report["sources"]["company.favicon"]["method"], "probe");
 
     let soft_404 = Site::start(
         Router::new()

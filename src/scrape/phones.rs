@@ -1,0 +1,49 @@
+//! Phone numbers in E.164, read with libphonenumber's rules (the `phonenumber` crate): a number
+//! written nationally (`030 1234567-0`, `+49 (0)30 1234567-0`, `(415) 555-0132`) is read for
+//! the region the site is in, and a number that is not valid there is no number.
+
+use phonenumber::{Mode, country};
+
+/// Characters a written number may hold, at most; longer text is no phone number.
+const MAX_CHARS: usize = 40;
+
+/// `raw` in E.164 (`+493012345670`), read for `region` (ISO 3166-1 alpha-2) when it has no
+/// country code; `None` when it is not a valid number.
+pub fn e164(raw: &str, region: Option<&str>) -> Option<String> {
+    let raw = raw.trim().trim_start_matches("tel:").trim();
+    if raw.is_empty() || raw.chars().count() > MAX_CHARS {
+        return None;
+    }
+    // The trunk prefix some countries write in brackets after the country code: +49 (0)30 …
+    let raw = raw.replace("(0)", "");
+    let region: Option<country::Id> = region.and_then(|r| r.to_ascii_uppercase().parse().ok());
+    let number = phonenumber::parse(region, &raw).ok()?;
+    number.is_valid().then(|| number.format().mode(Mode::E164).to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn national_and_international_spellings_become_one() {
+        let want = Some("+493012345670".to_string());
+        assert_eq!(e164("+49 (0)30 1234567-0", None), want);
+        assert_eq!(e164("030 1234567-0", Some("DE")), want);
+        assert_eq!(e164("+49 30 12345670", Some("FR")), want, "a country code wins over the region");
+        assert_eq!(e164("tel:+493012345670", None), want);
+        assert_eq!(e164("+44 (0)20 7946 0018", None).as_deref(), Some("+442079460018"));
+        assert_eq!(e164("020 7946 0018", Some("GB")).as_deref(), Some("+442079460018"));
+        assert_eq!(e164("04 72 00 00 00", Some("FR")).as_deref(), Some("+33472000000"));
+        assert_eq!(e164("(415) 555-2671", Some("US")).as_deref(), Some("+14155552671"));
+    }
+
+    #[test]
+    fn what_is_no_number_gives_none() {
+        assert_eq!(e164("12", Some("DE")), None);
+        assert_eq!(e164("030 1234567-0", None), None, "a national number needs its region");
+        assert_eq!(e164("call us", Some("US")), None);
+        assert_eq!(e164(&"9".repeat(400), Some("US")), None);
+        assert_eq!(e164("+999 123", None), None);
+    }
+}
