@@ -64,8 +64,26 @@ pub struct Financials {
     pub total_assets: Option<Fact>,
     pub operating_cash_flow: Option<Fact>,
     pub shares_outstanding: Option<Fact>,
+    /// The filer's Standard Industrial Classification, as EDGAR's submissions record states it.
+    pub sic: Option<Sic>,
     /// The companyfacts document the figures came from.
     pub source: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct Sic {
+    /// Four digits (`7372`).
+    pub code: String,
+    /// EDGAR's title for it (`Services-Prepackaged Software`).
+    pub description: Option<String>,
+}
+
+/// `submissions`, as far as krawlr reads it.
+#[derive(Deserialize)]
+struct Submissions {
+    sic: Option<String>,
+    #[serde(rename = "sicDescription")]
+    sic_description: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
@@ -235,6 +253,22 @@ impl Edgar {
         Ok(map.get(&key).or_else(|| map.get(&key.replace('.', "-"))).cloned())
     }
 
+    /// The filer's SIC from its submissions record; `None` when EDGAR has none or cannot be read
+    /// (the figures do not depend on it).
+    async fn sic(&self, cik: u64) -> Option<Sic> {
+        let url = self.data.join(&format!("/submissions/CIK{cik:010}.json")).expect("a path joins");
+        let body = match self.get(url).await {
+            Ok(body) => body,
+            Err(e) => {
+                tracing::debug!(cik, error = %crate::telemetry::chain(&e), "no SIC from EDGAR");
+                return None;
+            }
+        };
+        let record: Submissions = serde_json::from_slice(&body).ok()?;
+        let code = record.sic.filter(|c| c.len() == 4 && c.bytes().all(|b| b.is_ascii_digit()))?;
+        Some(Sic { code, description: record.sic_description.filter(|d| !d.trim().is_empty()) })
+    }
+
     /// The latest annual figures of a filer, from the cache while they are fresh.
     pub async fn facts(&self, cik: u64) -> Result<(Financials, String), EdgarError> {
         {
@@ -259,6 +293,7 @@ impl Edgar {
             total_assets: pick(TOTAL_ASSETS, false),
             operating_cash_flow: pick(OPERATING_CASH_FLOW, true),
             shares_outstanding: pick(SHARES_OUTSTANDING, false),
+            sic: self.sic(cik).await,
             ..Financials::default()
         };
         let found = (financials, url.to_string());

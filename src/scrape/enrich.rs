@@ -3,7 +3,9 @@
 //! OpenAI-compatible chat-completions call asks for them as JSON, bounded in tokens and time,
 //! and the answer is validated; otherwise (or when that fails) a deterministic offline method
 //! reads them from the pages: an extractive summary, an industry from a keyword taxonomy,
-//! B2B/B2C cues, product page and JSON-LD product names. `method` says which.
+//! B2B/B2C cues, product page and JSON-LD product names. `method` says which. The industry is
+//! always one of a fixed list of NAICS (2022) industries, [`NAICS`]: the offline method scores
+//! their cue words, the model is given the list and must choose from it.
 
 use crate::config::LlmSettings;
 use serde::{Deserialize, Serialize};
@@ -18,13 +20,34 @@ const LLM_TIMEOUT: Duration = Duration::from_secs(45);
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Enrichment {
     pub summary: Option<String>,
+    /// The NAICS industry's title (`naics.title`).
     pub industry: Option<String>,
+    /// The industry in the North American Industry Classification System (2022), at the level
+    /// the evidence supports (sector `52`, industry `522320`).
+    pub naics: Option<Naics>,
     /// `B2B`, `B2C` or `B2B2C`.
     pub business_model: Option<String>,
     pub products: Vec<String>,
     pub target_customers: Vec<String>,
     pub tags: Vec<String>,
     pub method: Method,
+}
+
+/// An industry of NAICS 2022.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct Naics {
+    pub code: String,
+    pub title: String,
+}
+
+impl Naics {
+    /// The industry of the list with this code.
+    pub fn of(code: &str) -> Option<Naics> {
+        NAICS
+            .iter()
+            .find(|(c, _, _)| *c == code.trim())
+            .map(|(code, title, _)| Naics { code: code.to_string(), title: title.to_string() })
+    }
 }
 
 /// How the enrichment was made.
@@ -48,39 +71,92 @@ pub struct Evidence<'a> {
     pub product_names: Vec<String>,
 }
 
-/// Industries and the words that give them away.
-const TAXONOMY: &[(&str, &[&str])] = &[
+/// The NAICS (2022) industries krawlr classifies into — code, title, and the words on a
+/// company's pages that give each away — at the level a website's words can tell apart.
+pub const NAICS: &[(&str, &str, &[&str])] = &[
     (
-        "Payments & Fintech",
-        &["payments", "payment", "fintech", "banking", "invoicing", "checkout", "card", "lending", "billing"],
+        "522320",
+        "Financial Transactions Processing, Reserve, and Clearinghouse Activities",
+        &["payments", "payment", "fintech", "checkout", "card", "billing", "invoicing", "payouts"],
     ),
-    ("Aerospace", &["rocket", "rockets", "satellite", "satellites", "launch", "orbit", "aerospace", "spacecraft"]),
-    ("Artificial Intelligence", &["ai", "machine", "learning", "model", "models", "llm", "neural", "generative"]),
-    ("Cybersecurity", &["security", "threat", "threats", "encryption", "identity", "zero-trust", "vulnerability"]),
-    ("Developer Tools", &["developers", "developer", "api", "apis", "sdk", "code", "deploy", "open-source"]),
-    ("Data & Analytics", &["data", "analytics", "warehouse", "dashboards", "insights", "bi"]),
-    ("E-commerce & Retail", &["shop", "store", "retail", "ecommerce", "e-commerce", "cart", "merchants", "products"]),
-    ("Healthcare", &["health", "healthcare", "patients", "clinical", "medical", "care", "hospital", "doctors"]),
-    ("Biotechnology", &["biotech", "therapeutics", "drug", "clinical", "genomics", "molecules"]),
+    ("52", "Finance and Insurance", &["banking", "lending", "loans", "mortgage", "investment", "wealth", "accounting"]),
     (
-        "Logistics & Supply Chain",
-        &["logistics", "shipping", "freight", "warehouse", "warehouses", "delivery", "supply"],
+        "524",
+        "Insurance Carriers and Related Activities",
+        &["insurance", "insurer", "insurers", "claims", "coverage", "underwrite"],
     ),
-    ("Real Estate", &["property", "properties", "real", "estate", "leasing", "tenants", "industrial"]),
-    ("Energy", &["energy", "solar", "battery", "batteries", "grid", "renewable", "power"]),
-    ("Education", &["learning", "students", "courses", "education", "teachers", "school"]),
-    ("Marketing & Advertising", &["marketing", "advertising", "campaigns", "seo", "brand", "audience"]),
-    ("Human Resources", &["hiring", "payroll", "hr", "recruiting", "employees", "talent"]),
-    ("Media & Entertainment", &["media", "news", "podcast", "video", "music", "streaming", "entertainment"]),
-    ("Travel & Hospitality", &["travel", "hotel", "hotels", "booking", "flights", "trips"]),
-    ("Food & Beverage", &["food", "restaurant", "restaurants", "recipes", "coffee", "beverage"]),
-    ("Automotive & Mobility", &["car", "cars", "vehicle", "vehicles", "mobility", "automotive", "ev"]),
-    ("Insurance", &["insurance", "insurer", "policy", "claims", "coverage"]),
-    ("Telecommunications", &["telecom", "network", "5g", "mobile", "carrier", "connectivity"]),
-    ("Manufacturing", &["manufacturing", "factory", "industrial", "production", "machinery"]),
-    ("Cloud & Infrastructure", &["cloud", "infrastructure", "hosting", "servers", "kubernetes", "storage"]),
-    ("Legal", &["legal", "law", "lawyers", "contracts", "compliance"]),
-    ("Gaming", &["game", "games", "gaming", "players", "esports"]),
+    (
+        "336414",
+        "Guided Missile and Space Vehicle Manufacturing",
+        &["rocket", "rockets", "satellite", "satellites", "launch", "orbit", "aerospace", "spacecraft"],
+    ),
+    (
+        "513210",
+        "Software Publishers",
+        &["software", "saas", "app", "platform", "developers", "api", "sdk", "automation"],
+    ),
+    (
+        "541519",
+        "Other Computer Related Services",
+        &["security", "threat", "threats", "encryption", "cybersecurity", "vulnerability"],
+    ),
+    (
+        "518210",
+        "Computing Infrastructure Providers, Data Processing, Web Hosting, and Related Services",
+        &["cloud", "hosting", "servers", "kubernetes", "infrastructure", "data", "analytics", "warehouse"],
+    ),
+    ("44-45", "Retail Trade", &["shop", "store", "retail", "ecommerce", "e-commerce", "cart", "shipping", "products"]),
+    (
+        "62",
+        "Health Care and Social Assistance",
+        &["health", "healthcare", "patients", "clinical", "medical", "hospital", "clinics", "doctors"],
+    ),
+    (
+        "541714",
+        "Research and Development in Biotechnology (except Nanobiotechnology)",
+        &["biotech", "therapeutics", "drug", "genomics", "molecules", "antibodies"],
+    ),
+    (
+        "48-49",
+        "Transportation and Warehousing",
+        &["logistics", "freight", "warehouse", "warehouses", "delivery", "supply", "shipping", "vessel"],
+    ),
+    (
+        "53",
+        "Real Estate and Rental and Leasing",
+        &["property", "properties", "real", "estate", "leasing", "tenants", "rental"],
+    ),
+    ("22", "Utilities", &["energy", "solar", "battery", "batteries", "grid", "renewable", "power", "electricity"]),
+    ("61", "Educational Services", &["learning", "students", "courses", "education", "teachers", "school"]),
+    (
+        "5418",
+        "Advertising, Public Relations, and Related Services",
+        &["marketing", "advertising", "campaigns", "seo", "brand", "audience"],
+    ),
+    ("5613", "Employment Services", &["hiring", "recruiting", "talent", "staffing", "candidates", "payroll"]),
+    (
+        "516",
+        "Broadcasting and Content Providers",
+        &["media", "podcast", "video", "music", "streaming", "entertainment"],
+    ),
+    (
+        "5615",
+        "Travel Arrangement and Reservation Services",
+        &["travel", "hotel", "hotels", "booking", "flights", "trips"],
+    ),
+    ("722", "Food Services and Drinking Places", &["food", "restaurant", "restaurants", "recipes", "coffee", "menu"]),
+    (
+        "336110",
+        "Automobile and Light Duty Motor Vehicle Manufacturing",
+        &["car", "cars", "vehicle", "vehicles", "automotive", "ev"],
+    ),
+    ("517", "Telecommunications", &["telecom", "network", "5g", "mobile", "carrier", "connectivity"]),
+    (
+        "31-33",
+        "Manufacturing",
+        &["manufacturing", "factory", "industrial", "production", "machinery", "machines", "maschinen"],
+    ),
+    ("5411", "Legal Services", &["legal", "law", "lawyers", "contracts", "compliance", "attorneys"]),
 ];
 
 const B2B_CUES: &[&str] = &[
@@ -129,17 +205,17 @@ const AUDIENCES: &[(&str, &str)] = &[
 pub fn heuristic(e: &Evidence) -> Enrichment {
     let all = format!("{} {}", e.description.unwrap_or_default(), e.texts.join(" ")).to_lowercase();
     let words: Vec<&str> = all.split(|c: char| !(c.is_alphanumeric() || c == '-')).filter(|w| !w.is_empty()).collect();
-    let mut scored: Vec<(&str, usize, Vec<&str>)> = TAXONOMY
+    let mut scored: Vec<(&str, usize, Vec<&str>)> = NAICS
         .iter()
-        .map(|(industry, keys)| {
+        .map(|(code, _, keys)| {
             let hits: Vec<&str> = keys.iter().copied().filter(|k| words.contains(k)).collect();
             let count = words.iter().filter(|w| keys.contains(w)).count();
-            (*industry, count + hits.len() * 2, hits)
+            (*code, count + hits.len() * 2, hits)
         })
         .filter(|(_, score, hits)| *score >= 4 && hits.len() >= 2)
         .collect();
     scored.sort_by_key(|s| std::cmp::Reverse(s.1));
-    let industry = scored.first().map(|s| s.0.to_string());
+    let naics = scored.first().and_then(|s| Naics::of(s.0));
     let count = |cues: &[&str]| cues.iter().filter(|c| all.contains(*c)).count();
     let (b2b, b2c) = (count(B2B_CUES), count(B2C_CUES));
     let business_model = match (b2b, b2c) {
@@ -156,7 +232,8 @@ pub fn heuristic(e: &Evidence) -> Enrichment {
     tags.truncate(10);
     Enrichment {
         summary: summary(e),
-        industry,
+        industry: naics.as_ref().map(|n| n.title.clone()),
+        naics,
         business_model: business_model.map(str::to_string),
         products: e.product_names.iter().take(10).cloned().collect(),
         target_customers,
@@ -238,10 +315,7 @@ pub async fn with_llm(client: &reqwest::Client, llm: &LlmSettings, e: &Evidence<
         "temperature": 0,
         "response_format": {"type": "json_object"},
         "messages": [
-            {"role": "system", "content": "You describe companies from their own website text. Answer with one JSON object \
-              with the keys summary (2-3 sentences), industry (a short name), business_model (B2B, B2C or B2B2C), products \
-              (array of names), target_customers (array), tags (array of short keywords). Use only facts from the text; \
-              use null or [] when the text does not say."},
+            {"role": "system", "content": system_prompt()},
             {"role": "user", "content": context}
         ]
     });
@@ -263,7 +337,22 @@ pub async fn with_llm(client: &reqwest::Client, llm: &LlmSettings, e: &Evidence<
     validate(&answer)
 }
 
-/// Keeps what has the asked-for shape; an answer with nothing usable is an error.
+/// What the model is asked: the fields, and the NAICS list to choose the industry from.
+fn system_prompt() -> String {
+    let mut prompt = String::from(
+        "You describe companies from their own website text. Answer with one JSON object with the keys summary \
+         (2-3 sentences), naics_code (the code of the one industry below that fits best, or null), business_model \
+         (B2B, B2C or B2B2C), products (array of names), target_customers (array), tags (array of short keywords). \
+         Use only facts from the text; use null or [] when the text does not say.\nIndustries (NAICS code: title):\n",
+    );
+    for (code, title, _) in NAICS {
+        prompt.push_str(&format!("{code}: {title}\n"));
+    }
+    prompt
+}
+
+/// Keeps what has the asked-for shape; an answer with nothing usable is an error. An industry
+/// not on the list is no industry.
 fn validate(answer: &Value) -> Result<Enrichment, LlmError> {
     let text =
         |k: &str| answer[k].as_str().map(str::trim).filter(|s| !s.is_empty() && s.len() < 2000).map(str::to_string);
@@ -282,9 +371,11 @@ fn validate(answer: &Value) -> Result<Enrichment, LlmError> {
             .unwrap_or_default()
     };
     let business_model = text("business_model").filter(|m| matches!(m.as_str(), "B2B" | "B2C" | "B2B2C"));
+    let naics = text("naics_code").and_then(|code| Naics::of(&code));
     let out = Enrichment {
         summary: text("summary"),
-        industry: text("industry"),
+        industry: naics.as_ref().map(|n| n.title.clone()),
+        naics,
         business_model,
         products: list("products"),
         target_customers: list("target_customers"),
@@ -292,7 +383,7 @@ fn validate(answer: &Value) -> Result<Enrichment, LlmError> {
         method: Method::Llm,
     };
     if out.summary.is_none() && out.industry.is_none() {
-        return Err(LlmError::Invalid("neither a summary nor an industry"));
+        return Err(LlmError::Invalid("neither a summary nor an industry of the list"));
     }
     Ok(out)
 }
@@ -314,7 +405,8 @@ mod tests {
             product_names: vec!["Acme Launcher".into()],
         };
         let out = heuristic(&e);
-        assert_eq!(out.industry.as_deref(), Some("Aerospace"));
+        assert_eq!(out.naics.as_ref().map(|n| n.code.as_str()), Some("336414"));
+        assert_eq!(out.industry.as_deref(), Some("Guided Missile and Space Vehicle Manufacturing"));
         assert_eq!(out.business_model.as_deref(), Some("B2B"));
         assert_eq!(out.products, ["Acme Launcher"]);
         assert!(out.target_customers.contains(&"enterprises".to_string()));
@@ -351,8 +443,13 @@ mod tests {
 
     #[test]
     fn llm_answers_are_validated() {
-        let good = json!({"summary": "S.", "industry": "Aerospace", "business_model": "B2B", "products": ["X", 3], "tags": []});
+        let good =
+            json!({"summary": "S.", "naics_code": "336414", "business_model": "B2B", "products": ["X", 3], "tags": []});
         let out = validate(&good).unwrap();
+        assert_eq!(out.industry.as_deref(), Some("Guided Missile and Space Vehicle Manufacturing"));
+        let off_list = json!({"summary": "S.", "naics_code": "999999"});
+        assert_eq!(validate(&off_list).unwrap().naics, None, "only an industry of the list");
+        assert!(system_prompt().contains("513210: Software Publishers"));
         assert_eq!(out.products, ["X"]);
         assert_eq!(out.method, Method::Llm);
         let odd = json!({"summary": "S.", "business_model": "sometimes"});

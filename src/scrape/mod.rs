@@ -259,9 +259,16 @@ impl<'a> Run<'a> {
             },
             None => enrich::heuristic(&evidence),
         };
-        if self.report.company.industry.is_empty() {
+        let method = match enrichment.method {
+            enrich::Method::Llm => SourceMethod::Llm,
+            enrich::Method::Heuristic => SourceMethod::Heuristic,
+        };
+        let home = self.report.url.clone();
+        if self.report.company.industry.is_empty() && enrichment.industry.is_some() {
             self.report.company.industry = enrichment.industry.iter().cloned().collect();
+            self.report.sources.insert("company.industry".into(), Source::new(home.as_str(), method));
         }
+        self.report.sources.insert("enrichment".into(), Source::new(home, method));
         self.report.enrichment = Some(enrichment);
     }
 

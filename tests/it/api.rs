@@ -188,8 +188,10 @@ async fn submit_walks_through_the_stages_to_a_result() {
     assert_eq!(funding["total_raised"], 20000000.0);
     let enrichment = &report["enrichment"];
     assert_eq!(enrichment["method"], "heuristic");
-    assert_eq!(enrichment["industry"], "Aerospace");
-    assert_eq!(company["industry"], json!(["Aerospace"]));
+    assert_eq!(enrichment["industry"], "Guided Missile and Space Vehicle Manufacturing");
+    assert_eq!(enrichment["naics"]["code"], "336414");
+    assert_eq!(company["industry"], json!(["Guided Missile and Space Vehicle Manufacturing"]));
+    assert_eq!(report["sources"]["company.industry"]["method"], "heuristic");
     assert!(enrichment["summary"].as_str().unwrap().starts_with("Acme builds reusable rockets"));
     assert_eq!(site.hits(), 1, "the homepage is fetched once");
 

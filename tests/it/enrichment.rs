@@ -37,7 +37,7 @@ async fn model(content: &'static str) -> (String, Seen) {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_configured_model_enriches_the_report() {
     let site = Site::company(Duration::ZERO).await;
-    let answer = r#"{"summary": "Acme builds reusable rockets.", "industry": "Aerospace", "business_model": "B2B",
+    let answer = r#"{"summary": "Acme builds reusable rockets.", "naics_code": "336414", "business_model": "B2B",
         "products": ["Acme Launcher"], "target_customers": ["satellite operators"], "tags": ["rockets", "space"]}"#;
     let (base, seen) = model(answer).await;
     let env = TestEnv::new()
@@ -49,6 +49,9 @@ async fn a_configured_model_enriches_the_report() {
     assert_eq!(e["method"], "llm");
     assert_eq!(e["summary"], "Acme builds reusable rockets.");
     assert_eq!(e["business_model"], "B2B");
+    assert_eq!(e["naics"], json!({"code": "336414", "title": "Guided Missile and Space Vehicle Manufacturing"}));
+    assert_eq!(report["company"]["industry"], json!(["Guided Missile and Space Vehicle Manufacturing"]));
+    assert_eq!(report["sources"]["company.industry"]["method"], "llm");
     assert_eq!(e["products"], json!(["Acme Launcher"]));
     assert_eq!(e["target_customers"], json!(["satellite operators"]));
 
@@ -62,6 +65,8 @@ async fn a_configured_model_enriches_the_report() {
     let user = body["messages"][1]["content"].as_str().unwrap();
     assert!(user.contains("Acme Rockets") && user.contains("reusable rockets"), "{user}");
     assert!(user.len() <= 6000);
+    let system = body["messages"][0]["content"].as_str().unwrap();
+    assert!(system.contains("336414: Guided Missile and Space Vehicle Manufacturing"), "the list to choose from");
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -403,6 +403,13 @@ impl Site {
                     get(|axum::extract::Path(file): axum::extract::Path<String>| async move {
                         std::fs::read(dir().join("companyfacts").join(file)).map_err(|_| StatusCode::NOT_FOUND)
                     }),
+                )
+                .route(
+                    "/submissions/{file}",
+                    get(|axum::extract::Path(file): axum::extract::Path<String>| async move {
+                        let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/sec-submissions");
+                        std::fs::read(dir.join(file)).map_err(|_| StatusCode::NOT_FOUND)
+                    }),
                 ),
         )
         .await

@@ -35,6 +35,11 @@ async fn a_ticker_on_the_investor_page_leads_to_edgar_figures() {
     assert_eq!(f["operating_cash_flow"]["value"], 959764000u64);
     assert_eq!(f["shares_outstanding"]["value"], 334100000u64);
     assert_eq!(f["shares_outstanding"]["unit"], "shares");
+    assert_eq!(
+        f["sic"],
+        json!({"code": "7372", "description": "Services-Prepackaged Software"}),
+        "from the submissions record"
+    );
     assert_eq!(f["source"], format!("{}/api/xbrl/companyfacts/CIK0001640147.json", sec.base).as_str());
     assert!(report["errors"].as_array().unwrap().iter().all(|e| e["stage"] != "financial"), "{}", report["errors"]);
 }
@@ -55,6 +60,7 @@ async fn an_ifrs_filer_s_figures_come_from_ifrs_full() {
     assert_eq!(f["net_income"]["value"], -19426051);
     assert_eq!(f["total_assets"]["value"], 607019578);
     assert_eq!(f["operating_cash_flow"], Value::Null, "not reported under the concepts read");
+    assert_eq!(f["sic"], Value::Null, "no submissions record served: no SIC, and the figures stand");
 }
 
 #[tokio::test(flavor = "multi_thread")]
