@@ -1,5 +1,7 @@
 //! Contacts a page links to: `mailto:` and `tel:` links, and profiles on the social networks.
-//! A link that stands by a third party's label ("Website by …", "Hosting: …") is that party's.
+//! A link that stands by a third party's label ("Website by …", "Hosting: …") is that party's;
+//! a link in a byline, an author's box or a comment is its author's, and a profile linked from
+//! an article's text is whoever the article cites. Profiles are kept in one spelling per account.
 
 use super::meta::PageMeta;
 use scraper::{ElementRef, Html, Selector};
@@ -13,7 +15,7 @@ pub fn contacts(doc: &Html, base: &Url, meta: &mut PageMeta) {
         let href = a.value().attr("href").unwrap_or_default().trim();
         let lower = href.to_ascii_lowercase();
         let contact = lower.starts_with("mailto:") || lower.starts_with("tel:");
-        if contact && of_a_third_party(a) {
+        if (contact && of_a_third_party(a)) || of_an_author(a) {
             continue;
         }
         if lower.starts_with("mailto:") {
@@ -27,8 +29,9 @@ pub fn contacts(doc: &Html, base: &Url, meta: &mut PageMeta) {
                 meta.phones.push(phone);
             }
         } else if let Ok(url) = base.join(href) {
-            if let Some(network) = social_network(&url) {
-                meta.social_profiles.entry(network.to_string()).or_insert_with(|| url.to_string());
+            let in_article = a.ancestors().filter_map(ElementRef::wrap).any(|e| e.value().name() == "article");
+            if let Some(network) = social_network(&url).filter(|_| !in_article) {
+                meta.social_profiles.entry(network.to_string()).or_insert_with(|| canonical_profile(&url, network));
             }
         }
     }
@@ -58,7 +61,41 @@ fn of_a_third_party(a: ElementRef) -> bool {
     heading.is_some_and(|h| h.len() <= 60 && third_party_label(&h))
 }
 
-/// The social network a profile URL belongs to; share and intent links are not profiles.
+/// Whether a link stands in a byline, an author's box or a comment (by its block's class or id).
+fn of_an_author(a: ElementRef) -> bool {
+    const AUTHOR: &[&str] = &["author", "byline", "bio", "comment", "comments", "contributor", "vcard-author"];
+    a.ancestors().filter_map(ElementRef::wrap).take(12).any(|e| {
+        [e.value().attr("class"), e.value().attr("id")]
+            .into_iter()
+            .flatten()
+            .flat_map(|v| v.split(|c: char| !c.is_ascii_alphanumeric()))
+            .any(|w| AUTHOR.contains(&w.to_ascii_lowercase().as_str()))
+    }) || a.value().attr("rel").is_some_and(|r| r.split_whitespace().any(|r| r.eq_ignore_ascii_case("author")))
+}
+
+/// One spelling per account: `https`, the network's own host, no query, fragment, trailing `/`
+/// or `@`; lower-case where the network ignores case (all but YouTube's channel ids).
+pub fn canonical_profile(url: &Url, network: &str) -> String {
+    let host = match network {
+        "linkedin" => "www.linkedin.com",
+        "twitter" => match url.host_str().map(|h| h.trim_start_matches("www.")) {
+            Some("x.com") => "x.com",
+            _ => "twitter.com",
+        },
+        "github" => "github.com",
+        "facebook" => "www.facebook.com",
+        "instagram" => "www.instagram.com",
+        "youtube" => "www.youtube.com",
+        "crunchbase" => "www.crunchbase.com",
+        _ => url.host_str().unwrap_or_default(),
+    };
+    let path = url.path().trim_end_matches('/').replace("/@", "/");
+    let path = if network == "youtube" && path.starts_with("/channel/") { path } else { path.to_lowercase() };
+    format!("https://{host}{path}")
+}
+
+/// The social network a profile URL belongs to; share and intent links, posts and people's
+/// pages are not profiles.
 pub fn social_network(url: &Url) -> Option<&'static str> {
     let host = url.host_str()?.to_ascii_lowercase();
     let host = host.strip_prefix("www.").unwrap_or(&host);
@@ -68,13 +105,18 @@ pub fn social_network(url: &Url) -> Option<&'static str> {
     }
     let first = path.trim_start_matches('/').split('/').next().unwrap_or_default();
     let network = match host {
-        "linkedin.com" | "uk.linkedin.com" if matches!(first, "company" | "in" | "school" | "showcase") => "linkedin",
-        "twitter.com" | "x.com" if !matches!(first, "intent" | "share" | "home" | "hashtag" | "search") => "twitter",
+        "linkedin.com" | "uk.linkedin.com" if matches!(first, "company" | "school" | "showcase") => "linkedin",
+        "twitter.com" | "x.com"
+            if !matches!(first, "intent" | "share" | "home" | "hashtag" | "search" | "i")
+                && !path.contains("/status") =>
+        {
+            "twitter"
+        }
         "github.com" => "github",
         "facebook.com" | "m.facebook.com" if !matches!(first, "sharer" | "sharer.php" | "dialog" | "share.php") => {
             "facebook"
         }
-        "instagram.com" if first != "p" => "instagram",
+        "instagram.com" if !matches!(first, "p" | "explore" | "reel" | "stories") => "instagram",
         "youtube.com" if matches!(first, "channel" | "c" | "user") || first.starts_with('@') => "youtube",
         "crunchbase.com" if first == "organization" => "crunchbase",
         _ => return None,

@@ -96,7 +96,11 @@ impl Card {
         let (c, sources) = (&mut card.company, &mut card.sources);
         card_from_org(c, sources, &page.json_ld, page_url);
         let meta = Source::new(url, SourceMethod::Meta);
-        offer(&mut c.name, sources, "name", page.publisher.clone(), &meta);
+        // A site name is a name, not a sentence (some sites put the headline there).
+        let site_name = page.publisher.clone().filter(|p| {
+            p.split_whitespace().count() <= 6 && p.chars().count() <= 60 && !p.contains("://") && !p.starts_with("www.")
+        });
+        offer(&mut c.name, sources, "name", site_name, &meta);
         if let Some((name, matches_domain)) = facts.title.as_deref().and_then(|t| title_name(t, &c.domain)) {
             // A title's first part is often a slogan: only a part that is the domain's name is sure.
             let confidence = if matches_domain { 0.75 } else { 0.4 };
@@ -296,7 +300,7 @@ fn add_org_contacts(
     for link in same_as {
         if let Ok(url) = page_url.join(link.trim()) {
             if let Some(network) = super::contacts::social_network(&url) {
-                profiles.insert(network.to_string(), url.to_string());
+                profiles.insert(network.to_string(), super::contacts::canonical_profile(&url, network));
             }
         }
     }

@@ -158,3 +158,99 @@ async fn real_pages_served_as_sites_end_their_jobs() {
     assert_eq!(completed, sample.len(), "every real page is an HTML homepage that a job reads to the end");
     assert_eq!(client.get("/healthz").await.0, 200, "the process lives on");
 }
+
+/// The pages that declare an Organization in JSON-LD, with the JSON-LD taken out: what the
+/// fallbacks (meta tags, the title, the imprint and footer, links) recover of the declared name,
+/// logo and profiles, and what they invent — a name that shares no word with the declared one,
+/// a profile on a network the declaration names another account for.
+#[test]
+fn without_json_ld_the_fallbacks_recover_and_invent_little() {
+    use krawlr::scrape::{fetch::decode, meta, page, profile};
+    const ORGANIZATIONS: &[&str] = &["Organization", "Corporation", "NewsMediaOrganization", "LocalBusiness"];
+    let fold = |s: &str| s.split_whitespace().collect::<Vec<_>>().join(" ").to_lowercase();
+    let words = |s: &str| -> Vec<String> {
+        fold(s).split(|c: char| !c.is_alphanumeric()).filter(|w| w.chars().count() >= 3).map(str::to_string).collect()
+    };
+    // A variant of the declared name (`computerbild.de` of `COMPUTER BILD`) is no invention.
+    let squash = |s: &str| s.chars().filter(|c| c.is_alphanumeric()).collect::<String>().to_lowercase();
+    let variant = |a: &str, b: &str| {
+        let (a, b) = (squash(a), squash(b));
+        !a.is_empty() && !b.is_empty() && (a.contains(&b) || b.contains(&a))
+    };
+    let (mut declared, mut same, mut related, mut missing, mut invented) = (0, 0, 0, 0, 0);
+    let (mut profiles, mut profiles_found, mut profiles_wrong) = (0, 0, 0);
+    for case in cases() {
+        let Ok(url) = url::Url::parse(&case.url) else { continue };
+        let html = decode(&case.html, None);
+        if !html.to_ascii_lowercase().contains("ld+json") {
+            continue;
+        }
+        let facts = page::analyze(&html, &url);
+        // The Organization the page declares: at the top, else as its article's publisher.
+        let objects = facts.meta.json_ld.iter().filter_map(Value::as_object);
+        let top = objects.clone().find(|o| meta::is_type(o, ORGANIZATIONS));
+        let nested =
+            || objects.filter_map(|o| o.get("publisher")?.as_object()).find(|o| meta::is_type(o, ORGANIZATIONS));
+        let org = top.or_else(nested);
+        let Some(name) = org.and_then(|o| o.get("name")).and_then(meta::string_of) else { continue };
+        declared += 1;
+        let card = profile::extract(&strip_json_ld(&html), &url, None);
+        match card.company.name.as_deref() {
+            None => missing += 1,
+            Some(got) if fold(got) == fold(&name) => same += 1,
+            Some(got) if variant(got, &name) || words(got).iter().any(|w| words(&name).contains(w)) => related += 1,
+            Some(got) => {
+                invented += 1;
+                println!(
+                    "  {}: declared {name:?}, the fallbacks say {got:?} ({:?})",
+                    case.id,
+                    card.sources.get("company.name").map(|s| s.method)
+                );
+            }
+        }
+        let declared_profiles = profile::extract(&html, &url, None).company.social_profiles;
+        let same_as = org.and_then(|o| o.get("sameAs")).is_some();
+        if same_as {
+            for (network, want) in &declared_profiles {
+                profiles += 1;
+                match card.company.social_profiles.get(network) {
+                    Some(got) if got == want => profiles_found += 1,
+                    Some(got) => {
+                        profiles_wrong += 1;
+                        println!("  {}: {network} declared {want}, the page links {got}", case.id);
+                    }
+                    None => {}
+                }
+            }
+        }
+    }
+    println!(
+        "Organization pages without their JSON-LD: {declared} names declared; the fallbacks give the same name on \
+         {same}, a related one on {related}, none on {missing}, an unrelated one on {invented}; profiles: {profiles_found} \
+         of {profiles} declared recovered, {profiles_wrong} another account"
+    );
+    assert!(declared >= 300, "{declared}");
+    // Measured when written: 22 of 328 names unrelated to the declared one, each of them read:
+    // the site's own name where the declaration names its operator or owner (`Tages-Anzeiger`
+    // for Tamedia AG, `FAZ.NET` for Frankfurter Allgemeine Zeitung), a platform's (`Medium`),
+    // a section's (`Política`). Kept as the bound, so that no change adds one unseen.
+    assert!(invented * 1000 <= declared * 70, "{invented} of {declared} names unrelated to the declared one");
+}
+
+/// `html` without its `<script type="application/ld+json">` elements.
+fn strip_json_ld(html: &str) -> String {
+    let lower = html.to_ascii_lowercase();
+    let mut out = String::with_capacity(html.len());
+    let mut at = 0;
+    while let Some(start) = lower[at..].find("<script").map(|i| at + i) {
+        let Some(tag_end) = lower[start..].find('>').map(|i| start + i) else { break };
+        let Some(end) = lower[tag_end..].find("</script>").map(|i| tag_end + i + "</script>".len()) else { break };
+        out.push_str(&html[at..start]);
+        if !lower[start..tag_end].contains("ld+json") {
+            out.push_str(&html[start..end]);
+        }
+        at = end;
+    }
+    out.push_str(&html[at..]);
+    out
+}
