@@ -204,7 +204,12 @@ const AUDIENCES: &[(&str, &str)] = &[
 /// The offline method: deterministic, from the pages alone.
 pub fn heuristic(e: &Evidence) -> Enrichment {
     let all = format!("{} {}", e.description.unwrap_or_default(), e.texts.join(" ")).to_lowercase();
-    let words: Vec<&str> = all.split(|c: char| !(c.is_alphanumeric() || c == '-')).filter(|w| !w.is_empty()).collect();
+    // The company's own name says nothing of its industry ("Harbour Analytics" is no analytics
+    // firm by its name alone).
+    let name = e.name.unwrap_or_default().to_lowercase();
+    let own: Vec<&str> = name.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()).collect();
+    let words: Vec<&str> =
+        all.split(|c: char| !(c.is_alphanumeric() || c == '-')).filter(|w| !w.is_empty() && !own.contains(w)).collect();
     let mut scored: Vec<(&str, usize, Vec<&str>)> = NAICS
         .iter()
         .map(|(code, _, keys)| {
