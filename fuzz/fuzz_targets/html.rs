@@ -11,6 +11,8 @@ fuzz_target!(|data: &[u8]| {
     let base = Url::parse("https://example.com/about/").unwrap();
     let facts = page::analyze(&html, &base);
     let _ = crawl::links(&facts, &base, "example.com");
-    let _ = profile::from_facts(&facts, &base, Some("en"));
+    let mut card = profile::Card::from_home(&facts, &base, Some("en"));
+    card.add_page(&facts, &base, crawl::PageType::Imprint);
+    card.settle();
     let _ = meta::extract(&html, &base);
 });

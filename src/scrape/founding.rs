@@ -41,6 +41,10 @@ const BEFORE_YEAR: &[&str] = &[
     "fondato nel",
     "dal",
 ];
+/// Words that say "founded" and may stand a few words before "in" and the year ("we started
+/// Acme in 2017").
+const SPREAD: &[&str] =
+    &["started", "founded", "established", "began", "founding", "gründeten", "fondé", "fondée", "fundó"];
 /// Words that say "founded" and stand after the year ("1998 gegründet").
 const AFTER_YEAR: &[&str] = &["gegründet", "opgericht", "gegründet.", "opgericht."];
 
@@ -105,6 +109,13 @@ fn year_in(sentence: &str) -> Option<i32> {
                 }
             }
         }
+        // "We started Acme in 2017", "founded the company in 2011": the cue, a few words, "in".
+        if SPREAD.contains(&words[i]) {
+            let window = (i + 1..(i + 7).min(words.len())).find(|&j| matches!(words[j], "in" | "im" | "en" | "nel"));
+            if let Some(year) = window.and_then(|j| year_at(j + 1)) {
+                return Some(year);
+            }
+        }
         if AFTER_YEAR.contains(&words[i].trim_end_matches(['.', '!'])) {
             if let Some(year) = (1..=3).filter_map(|back| i.checked_sub(back)).find_map(year_at) {
                 return Some(year);
@@ -154,11 +165,19 @@ mod tests {
             ("Het bedrijf is in 2005 opgericht.", 2005),
             ("Fundada en 2009 en Madrid.", 2009),
             ("Fondata nel 1987 a Milano.", 1987),
+            ("We started Alpenglow Robotics in 2017 in a garage.", 2017),
+            ("Two engineers founded the company in 2011.", 2011),
         ] {
             let found = statements(&[line(text, false)]);
             assert_eq!(found.first().map(|s| s.year), Some(year), "{text}");
         }
-        for text in ["Since 12 months we grow", "We re-established 3000 links", "nothing here", "Founded in 3024"] {
+        for text in [
+            "Since 12 months we grow",
+            "We re-established 3000 links",
+            "nothing here",
+            "Founded in 3024",
+            "We started shipping robots to customers in many countries in 2020 and 2021.",
+        ] {
             assert!(statements(&[line(text, false)]).is_empty(), "{text}");
         }
     }

@@ -51,6 +51,11 @@ const THIRD_PARTY: &[&str] = &[
     "photo credits",
     "image credits",
     "photography",
+    "photos",
+    "photo",
+    "images",
+    "pictures",
+    "illustrations",
     "auditor",
     "auditors",
     "independent auditor",
@@ -69,6 +74,7 @@ const THIRD_PARTY: &[&str] = &[
     "technische umsetzung",
     "programmierung",
     "design",
+    "bilder",
     "bildnachweis",
     "bildnachweise",
     "bildquellen",
@@ -90,6 +96,8 @@ const THIRD_PARTY: &[&str] = &[
     "conception",
     "crédits photos",
     "crédits",
+    "photographie",
+    "photographies",
     "commissaire aux comptes",
     "développement",
     // Dutch
@@ -99,6 +107,7 @@ const THIRD_PARTY: &[&str] = &[
     // Spanish
     "alojamiento",
     "diseño",
+    "fotografía",
     "desarrollo web",
     "auditoría",
     // Italian
@@ -106,6 +115,7 @@ const THIRD_PARTY: &[&str] = &[
     "sviluppo",
     "credits",
     "crediti fotografici",
+    "fotografia",
     "revisore",
     "società di revisione",
 ];
@@ -247,8 +257,10 @@ fn legal_name(line: &str) -> Option<String> {
 static REGISTERS: LazyLock<Vec<(Regex, &'static str)>> = LazyLock::new(|| {
     let r = |re: &str, kind: &'static str| (Regex::new(re).expect("static regex"), kind);
     vec![
-        // Germany, Austria: Amtsgericht Berlin-Charlottenburg, HRB 123456 B; FN 123456a.
+        // Germany: Amtsgericht Berlin-Charlottenburg, HRB 123456 B.
         r(r"\b(HR[AB]|GnR|PR|VR)\s*(?:-?Nr\.?)?\s*:?\s*(\d{1,7}(?:\s?[A-Z]{1,2}\b)?)", "de"),
+        // Austria: Firmenbuch FN 123456a, Handelsgericht Wien.
+        r(r"\bFN\s*(\d{1,6}\s?[a-z])\b", "at"),
         // United Kingdom: Registered in England and Wales No. 01234567.
         r(
             r"(?i)registered\s+in\s+(england(?:\s*(?:and|&)\s*wales)?|scotland|northern\s+ireland|wales)\b[^.\n]{0,60}?\b(?:no\.?|number|nr\.?)\s*:?\s*([A-Z]{2}\d{6}|\d{6,8})\b",
@@ -287,6 +299,7 @@ fn registration(text: &str) -> Registration {
         let Some(c) = re.captures(text) else { continue };
         let (register, number) = match *kind {
             "de" => (court().or_else(|| Some("Handelsregister".into())), format!("{} {}", &c[1], &c[2])),
+            "at" => (court().or_else(|| Some("Firmenbuch".into())), format!("FN {}", c[1].replace(' ', ""))),
             "uk" => (Some(format!("Companies House ({})", title_case(&c[1]))), c[2].to_string()),
             "uk-number" => (Some("Companies House".into()), c[1].to_string()),
             "fr" => (Some(format!("RCS {}", &c[1])), c[2].to_string()),
@@ -577,16 +590,7 @@ fn postal_at(parts: &[(String, bool)], i: usize, country: Option<&str>) -> Optio
     let after = parts.get(i + 1).map(|p| p.0.as_str()).filter(|s| !s.is_empty());
     let after_two = parts.get(i + 2).map(|p| p.0.as_str()).filter(|s| !s.is_empty());
     let named = after.and_then(country_named).or_else(|| after_two.and_then(country_named));
-    let street_of = |s: Option<&str>| {
-        s.filter(|s| {
-            s.contains(|c: char| c.is_ascii_digit())
-                && s.contains(char::is_alphabetic)
-                && s.chars().count() <= 60
-                && !s.contains('@')
-                && !PHONE_LABEL.is_match(s)
-        })
-        .map(|s| strip_legal_name(s).to_string())
-    };
+    let street_of = |at: Option<usize>| street_at(parts, at?);
     let mut address = Address::default();
     if let Some(c) = NL_POSTAL.captures(piece) {
         address.postal_code = Some(c[1].to_string());
@@ -598,7 +602,7 @@ fn postal_at(parts: &[(String, bool)], i: usize, country: Option<&str>) -> Optio
         address.city = city.map(str::to_string);
         address.country_code = Some(named.unwrap_or("GB").to_string());
         if c.get(1).is_none() && city.is_some() {
-            address.street = street_of(i.checked_sub(2).map(|j| parts[j].0.as_str()));
+            address.street = street_of(i.checked_sub(2));
             return Some((address, *labelled)).filter(|(a, _)| a.street.is_some());
         }
     } else if let Some(c) = US_STATE_ZIP.captures(piece).filter(|c| US_STATES.contains(&&c[2])) {
@@ -608,7 +612,7 @@ fn postal_at(parts: &[(String, bool)], i: usize, country: Option<&str>) -> Optio
         address.postal_code = Some(c[3].to_string());
         address.country_code = Some(named.unwrap_or("US").to_string());
         if c.get(1).is_none() {
-            address.street = street_of(i.checked_sub(2).map(|j| parts[j].0.as_str()));
+            address.street = street_of(i.checked_sub(2));
             return Some((address, *labelled)).filter(|(a, _)| a.street.is_some() && a.city.is_some());
         }
     } else if let Some(c) = POSTAL_CITY.captures(piece) {
@@ -619,8 +623,35 @@ fn postal_at(parts: &[(String, bool)], i: usize, country: Option<&str>) -> Optio
     } else {
         return None;
     }
-    address.street = street_of(before);
+    address.street = street_of(i.checked_sub(1));
     address.street.is_some().then_some((address, *labelled))
+}
+
+static SECONDARY_UNIT: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)^(?:suite|ste\.?|floor|fl\.?|unit|room|apt\.?|building|bldg\.?|#\s*\d|\d+(?:st|nd|rd|th)\s+floor|étage|etage|stock|piso|planta|piano)\b")
+        .expect("static regex")
+});
+
+/// The street of the address part at `at`: a part with a number and a name (`Invalidenstraße
+/// 42`, `548 Market St`), with the part before it when it is a suite or floor of it (`548
+/// Market St, Suite 200`).
+fn street_at(parts: &[(String, bool)], at: usize) -> Option<String> {
+    let street = |s: &str| {
+        s.contains(|c: char| c.is_ascii_digit())
+            && s.contains(char::is_alphabetic)
+            && s.chars().count() <= 60
+            && !s.contains('@')
+            && !PHONE_LABEL.is_match(s)
+    };
+    let part = parts.get(at).map(|p| p.0.as_str()).filter(|s| street(s))?;
+    if SECONDARY_UNIT.is_match(part) {
+        let main = at.checked_sub(1).and_then(|j| parts.get(j)).map(|p| p.0.as_str()).filter(|s| street(s));
+        return Some(match main {
+            Some(main) => format!("{}, {part}", strip_legal_name(main)),
+            None => part.to_string(),
+        });
+    }
+    Some(strip_legal_name(part).to_string())
 }
 
 /// `Acme GmbH Invalidenstr. 42` → `Invalidenstr. 42`.
@@ -836,6 +867,8 @@ mod tests {
             (a.city.as_deref(), a.region.as_deref(), a.country_code.as_deref()),
             (Some("Milano"), Some("MI"), Some("IT"))
         );
+        let suite = read(&lines(&["Northwind Labs, Inc.", "548 Market St, Suite 200, San Francisco, CA 94104"]), None);
+        assert_eq!(suite.address.unwrap().street.as_deref(), Some("548 Market St, Suite 200"));
         let us = read(&lines(&["Northwind Labs, Inc.", "548 Market St, San Francisco, CA 94104"]), None);
         let a = us.address.unwrap();
         assert_eq!(

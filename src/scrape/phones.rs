@@ -16,7 +16,14 @@ pub fn e164(raw: &str, region: Option<&str>) -> Option<String> {
     }
     // The trunk prefix some countries write in brackets after the country code: +49 (0)30 …
     let raw = raw.replace("(0)", "");
-    let region: Option<country::Id> = region.and_then(|r| r.to_ascii_uppercase().parse().ok());
+    // A number in the North American plan's own layout, `(415) 555-2671` or `415-555-2671`,
+    // read where nothing says which country the site is in.
+    let nanp = || {
+        let digits: String = raw.chars().filter(char::is_ascii_digit).collect();
+        let layout = raw.chars().all(|c| c.is_ascii_digit() || " ()-.".contains(c));
+        (layout && digits.len() == 10 && (raw.contains('(') || raw.matches(['-', '.']).count() == 2)).then_some("US")
+    };
+    let region: Option<country::Id> = region.or_else(nanp).and_then(|r| r.to_ascii_uppercase().parse().ok());
     let number = phonenumber::parse(region, &raw).ok()?;
     number.is_valid().then(|| number.format().mode(Mode::E164).to_string())
 }
@@ -36,6 +43,9 @@ mod tests {
         assert_eq!(e164("020 7946 0018", Some("GB")).as_deref(), Some("+442079460018"));
         assert_eq!(e164("04 72 00 00 00", Some("FR")).as_deref(), Some("+33472000000"));
         assert_eq!(e164("(415) 555-2671", Some("US")).as_deref(), Some("+14155552671"));
+        assert_eq!(e164("(415) 555-2671", None).as_deref(), Some("+14155552671"), "the plan's own layout");
+        assert_eq!(e164("415-555-2671", None).as_deref(), Some("+14155552671"));
+        assert_eq!(e164("415 555 2671", None), None, "no layout of its own: no country known");
     }
 
     #[test]
