@@ -43,8 +43,18 @@ const BEFORE_YEAR: &[&str] = &[
 ];
 /// Words that say "founded" and may stand a few words before "in" and the year ("we started
 /// Acme in 2017").
-const SPREAD: &[&str] =
-    &["started", "founded", "established", "began", "founding", "gründeten", "fondé", "fondée", "fundó"];
+const SPREAD: &[&str] = &[
+    "started",
+    "founded",
+    "established",
+    "incorporated",
+    "began",
+    "founding",
+    "gründeten",
+    "fondé",
+    "fondée",
+    "fundó",
+];
 /// Words that say "founded" and stand after the year ("1998 gegründet").
 const AFTER_YEAR: &[&str] = &["gegründet", "opgericht", "gegründet.", "opgericht."];
 
@@ -111,9 +121,11 @@ fn year_in(sentence: &str) -> Option<i32> {
         }
         // "We started Acme in 2017", "founded the company in 2011": the cue, a few words, "in".
         if SPREAD.contains(&words[i]) {
-            let window = (i + 1..(i + 7).min(words.len())).find(|&j| matches!(words[j], "in" | "im" | "en" | "nel"));
-            if let Some(year) = window.and_then(|j| year_at(j + 1)) {
-                return Some(year);
+            let found = (i + 1..(i + 7).min(words.len()))
+                .filter(|&j| matches!(words[j], "in" | "im" | "en" | "nel"))
+                .find_map(|j| year_at(j + 1));
+            if found.is_some() {
+                return found;
             }
         }
         if AFTER_YEAR.contains(&words[i].trim_end_matches(['.', '!'])) {
@@ -167,6 +179,7 @@ mod tests {
             ("Fondata nel 1987 a Milano.", 1987),
             ("We started Alpenglow Robotics in 2017 in a garage.", 2017),
             ("Two engineers founded the company in 2011.", 2011),
+            ("Cascadia was incorporated in Washington in 1961 and has been listed since 1987.", 1961),
         ] {
             let found = statements(&[line(text, false)]);
             assert_eq!(found.first().map(|s| s.year), Some(year), "{text}");

@@ -254,6 +254,14 @@ fn legal_name(line: &str) -> Option<String> {
     (name.chars().count() <= 80).then_some(name)
 }
 
+/// A legal name without its legal form: `Brückner Maschinenbau GmbH` → `Brückner Maschinenbau`.
+pub fn without_form(name: &str) -> String {
+    static FORM_AT_END: LazyLock<Regex> =
+        LazyLock::new(|| Regex::new(&format!(r",?\s+(?:{LEGAL_FORMS})$")).expect("static regex"));
+    let bare = FORM_AT_END.replace(name.trim(), "").trim().to_string();
+    if bare.is_empty() { name.trim().to_string() } else { bare }
+}
+
 static REGISTERS: LazyLock<Vec<(Regex, &'static str)>> = LazyLock::new(|| {
     let r = |re: &str, kind: &'static str| (Regex::new(re).expect("static regex"), kind);
     vec![
@@ -882,6 +890,14 @@ mod tests {
             (Some("548 Market St"), Some("San Francisco"), Some("CA"), Some("94104"), Some("US"))
         );
         assert_eq!(us.legal_name.as_deref(), Some("Northwind Labs, Inc."));
+    }
+
+    #[test]
+    fn legal_forms_come_off() {
+        assert_eq!(without_form("Brückner Maschinenbau GmbH"), "Brückner Maschinenbau");
+        assert_eq!(without_form("Northwind Labs, Inc."), "Northwind Labs");
+        assert_eq!(without_form("Voorbeeld Data B.V."), "Voorbeeld Data");
+        assert_eq!(without_form("GmbH"), "GmbH");
     }
 
     #[test]

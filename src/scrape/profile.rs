@@ -36,6 +36,8 @@ pub struct Card {
     /// The country the site is believed to be in (its TLD's or language's), for phone numbers
     /// written without their country code.
     country: Option<String>,
+    /// The homepage's `<title>`, whose parts may name the company once its legal name is known.
+    title: Option<String>,
 }
 
 /// Offers a value for a one-valued field: kept when the field is empty or the offer is surer,
@@ -89,6 +91,7 @@ impl Card {
                 ..Company::default()
             },
             country: facts.country.clone(),
+            title: facts.title.clone(),
             ..Card::default()
         };
         let url = page_url.as_str();
@@ -101,7 +104,7 @@ impl Card {
             p.split_whitespace().count() <= 6 && p.chars().count() <= 60 && !p.contains("://") && !p.starts_with("www.")
         });
         offer(&mut c.name, sources, "name", site_name, &meta);
-        if let Some((name, matches_domain)) = facts.title.as_deref().and_then(|t| title_name(t, &c.domain)) {
+        if let Some((name, matches_domain)) = facts.title.as_deref().and_then(|t| title_name(t, &c.domain, &[])) {
             // A title's first part is often a slogan: only a part that is the domain's name is sure.
             let confidence = if matches_domain { 0.75 } else { 0.4 };
             offer(&mut c.name, sources, "name", Some(name), &meta.clone().with_confidence(confidence));
@@ -195,9 +198,27 @@ impl Card {
         );
     }
 
-    /// Phones in E.164 for the region they were written for (the headquarters' country, else
-    /// the site's), one entry per number; numbers not valid there are left out.
+    /// What is left to settle once every page was read: a name from the homepage's title when a
+    /// part of it is the legal name (without its form, or with it), else the legal name without
+    /// its legal form; phones in E.164 for the region they were written for (the headquarters'
+    /// country, else the site's), one entry per number, numbers not valid there left out.
     pub fn settle(&mut self) {
+        if self.company.name.is_none()
+            && let Some(legal) = self.company.legal_name.clone()
+        {
+            let source = self.sources.get("company.legal_name").cloned();
+            let bare = super::legal::without_form(&legal);
+            let from_title = self.title.as_deref().and_then(|t| title_name(t, "", &[legal.as_str(), bare.as_str()]));
+            let (name, confidence) = match from_title {
+                Some((name, true)) => (name, 0.75),
+                _ => (bare, 0.7),
+            };
+            if let Some(source) = source {
+                let source = source.with_confidence(confidence);
+                offer(&mut self.company.name, &mut self.sources, "name", Some(name), &source);
+            }
+        }
+
         let region = self.company.headquarters.as_ref().and_then(|a| a.country_code.clone()).or(self.country.clone());
         let mut phones: Vec<String> = Vec::new();
         for raw in &self.company.phones {
@@ -365,8 +386,9 @@ fn address(value: &Value) -> Option<Address> {
     }
 }
 
-/// The first part of the title that is not a generic word, and whether it is the domain's name.
-fn title_name(title: &str, domain: &str) -> Option<(String, bool)> {
+/// The first part of the title that is not a generic word, and whether it is the company's name:
+/// the domain's name, or one of `names`.
+fn title_name(title: &str, domain: &str, names: &[&str]) -> Option<(String, bool)> {
     let squash = |s: &str| s.chars().filter(|c| c.is_alphanumeric()).collect::<String>().to_lowercase();
     let label = squash(domain.split('.').next().unwrap_or_default());
     let generic = |s: &str| matches!(squash(s).as_str(), "home" | "homepage" | "welcome" | "startseite" | "accueil");
@@ -376,11 +398,17 @@ fn title_name(title: &str, domain: &str) -> Option<(String, bool)> {
         .map(fold_whitespace)
         .filter(|s| !s.is_empty() && !generic(s))
         .collect();
-    let of_domain = |s: &String| {
+    let of_company = |s: &String| {
         let s = squash(s);
-        !label.is_empty() && (s == label || (s.len() >= 3 && (label.contains(&s) || s.contains(&label))))
+        let of_domain =
+            !label.is_empty() && (s == label || (s.len() >= 3 && (label.contains(&s) || s.contains(&label))));
+        of_domain || (s.len() >= 3 && names.iter().any(|n| squash(n) == s))
     };
-    parts.iter().find(|s| of_domain(s)).map(|s| (s.clone(), true)).or_else(|| parts.first().map(|s| (s.clone(), false)))
+    parts
+        .iter()
+        .find(|s| of_company(s))
+        .map(|s| (s.clone(), true))
+        .or_else(|| parts.first().map(|s| (s.clone(), false)))
 }
 
 /// The declared icon: the largest plain `icon`, else any icon, else an apple-touch-icon.
