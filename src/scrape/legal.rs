@@ -120,11 +120,33 @@ const THIRD_PARTY: &[&str] = &[
     "società di revisione",
 ];
 
-/// Whether `text` opens with a third party's label ("Hosting:", "Website by …").
+/// Whether `text` opens with a third party's label: the label stands alone as a heading
+/// ("Hosting", "Independent Auditors", "Webdesign und Hosting"), before a colon ("Design:
+/// Pixelwerk"), or ends in "by" ("Website by Pixelwerk"). "Design your kitchen" is no label.
 pub fn third_party_label(text: &str) -> bool {
-    let lower = text.trim_start_matches(|c: char| !c.is_alphanumeric()).to_lowercase();
+    let lower = text.trim_start_matches(|c: char| !c.is_alphanumeric()).trim_end().to_lowercase();
+    label_at_start(&lower, true)
+}
+
+fn label_at_start(lower: &str, joined: bool) -> bool {
+    const INTRODUCING: &[&str] = &["by", "par", "von", "door", "por", "da", "di"];
+    const JOINING: &[&str] = &["und ", "and ", "& ", "et ", "y ", "e ", "en ", "+ "];
     THIRD_PARTY.iter().any(|label| {
-        lower.strip_prefix(label).is_some_and(|rest| rest.is_empty() || rest.starts_with([' ', ':', '\u{a0}', '-']))
+        let Some(rest) = lower.strip_prefix(label) else { return false };
+        // A label's plural is the label ("Auditors", "Photos"); a longer word is another word.
+        let rest = match rest.strip_prefix('s') {
+            Some(r) if r.is_empty() || r.starts_with([' ', ':', '\u{a0}']) => r,
+            _ => rest,
+        };
+        if !(rest.is_empty() || rest.starts_with([' ', ':', '\u{a0}', '-'])) {
+            return false;
+        }
+        let rest = rest.trim_start_matches([' ', '\u{a0}']);
+        let introduces = label.rsplit(' ').next().is_some_and(|w| INTRODUCING.contains(&w));
+        rest.is_empty()
+            || rest.starts_with([':', '-'])
+            || introduces
+            || (joined && JOINING.iter().any(|j| rest.strip_prefix(j).is_some_and(|more| label_at_start(more, false))))
     })
 }
 
@@ -914,6 +936,12 @@ mod tests {
         assert_eq!(facts, LegalFacts::default());
         assert!(!third_party_label("Designer lamps for your home"));
         assert!(third_party_label("Design: Pixelwerk"));
+        assert!(third_party_label("Independent Auditors"));
+        assert!(!third_party_label("Designs for every room"));
+        assert!(!third_party_label("Design your kitchen"));
+        assert!(third_party_label("Webdesign und Hosting"));
+        assert!(third_party_label("Site réalisé par Atelier Web"));
+        assert!(third_party_label("Hébergeur : OVH SAS"));
         assert!(mentions_third_party("© Acme · Website by Pixelwerk"));
     }
 }
