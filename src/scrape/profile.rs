@@ -97,7 +97,7 @@ impl Card {
         let url = page_url.as_str();
         let page = &facts.meta;
         let (c, sources) = (&mut card.company, &mut card.sources);
-        card_from_org(c, sources, &page.json_ld, page_url);
+        card_from_orgs(c, sources, page, page_url);
         let meta = Source::new(url, SourceMethod::Meta);
         // A site name is a name, not a sentence (some sites put the headline there).
         let site_name = page.publisher.clone().filter(|p| {
@@ -130,7 +130,7 @@ impl Card {
         use PageType::*;
         let at = url.as_str();
         if matches!(page_type, About | Contact | Imprint | Legal) {
-            card_from_org(&mut self.company, &mut self.sources, &facts.meta.json_ld, url);
+            card_from_orgs(&mut self.company, &mut self.sources, &facts.meta, url);
         }
         match page_type {
             Imprint | Legal if facts.legal.identifies() => {
@@ -270,38 +270,51 @@ fn resolve(page_url: &Url, href: &str) -> Option<String> {
     page_url.join(href.trim()).ok().map(|u| u.to_string())
 }
 
-/// The facts a JSON-LD Organization declares.
-fn card_from_org(c: &mut Company, sources: &mut BTreeMap<String, Source>, json_ld: &[Value], page_url: &Url) {
-    let Some(org) = json_ld.iter().filter_map(Value::as_object).find(|o| meta::is_type(o, ORGANIZATION_TYPES)) else {
-        return;
-    };
-    let ld = Source::new(page_url.as_str(), SourceMethod::Jsonld);
+/// The facts the page's Organization declares, in JSON-LD, else in microdata.
+fn card_from_orgs(c: &mut Company, sources: &mut BTreeMap<String, Source>, page: &PageMeta, page_url: &Url) {
+    let is_org = |o: &Map<String, Value>| meta::is_type(o, ORGANIZATION_TYPES);
+    if let Some(org) = page.json_ld.iter().filter_map(Value::as_object).find(|o| is_org(o)) {
+        card_from_org(c, sources, org, &Source::new(page_url.as_str(), SourceMethod::Jsonld), page_url);
+    }
+    if let Some(org) = page.microdata.iter().filter_map(super::structured::microdata_as_json_ld).find(is_org) {
+        card_from_org(c, sources, &org, &Source::new(page_url.as_str(), SourceMethod::Microdata), page_url);
+    }
+}
+
+/// The facts an Organization declares.
+fn card_from_org(
+    c: &mut Company,
+    sources: &mut BTreeMap<String, Source>,
+    org: &Map<String, Value>,
+    ld: &Source,
+    page_url: &Url,
+) {
     let text = |key: &str| org.get(key).and_then(meta::string_of);
-    offer(&mut c.name, sources, "name", text("name"), &ld);
-    offer(&mut c.legal_name, sources, "legal_name", text("legalName"), &ld);
+    offer(&mut c.name, sources, "name", text("name"), ld);
+    offer(&mut c.legal_name, sources, "legal_name", text("legalName"), ld);
     if c.description.is_none() {
-        offer(&mut c.description, sources, "description", text("description"), &ld);
+        offer(&mut c.description, sources, "description", text("description"), ld);
     }
     let logo = org.get("logo").and_then(meta::url_of).and_then(|u| resolve(page_url, &u));
-    offer(&mut c.logo, sources, "logo", logo, &ld);
+    offer(&mut c.logo, sources, "logo", logo, ld);
     let founded = text("foundingDate").and_then(|d| d.get(..4)?.parse().ok());
-    offer(&mut c.founded_year, sources, "founded_year", founded, &ld);
-    offer(&mut c.headquarters, sources, "headquarters", org.get("address").and_then(address), &ld);
+    offer(&mut c.founded_year, sources, "founded_year", founded, ld);
+    offer(&mut c.headquarters, sources, "headquarters", org.get("address").and_then(address), ld);
     let vat = text("vatID").map(|v| v.chars().filter(char::is_ascii_alphanumeric).collect::<String>());
     if c.registration.is_none() && vat.is_some() {
         let registration = Registration { vat_id: vat, ..Registration::default() };
-        offer(&mut c.registration, sources, "registration", Some(registration), &ld);
+        offer(&mut c.registration, sources, "registration", Some(registration), ld);
     }
     let mut profiles = BTreeMap::new();
     let mut emails = Vec::new();
     let mut phones = Vec::new();
     add_org_contacts(org, page_url, &mut profiles, &mut emails, &mut phones);
-    add(&mut c.emails, sources, "emails", &emails, &ld);
-    add(&mut c.phones, sources, "phones", &phones, &ld);
+    add(&mut c.emails, sources, "emails", &emails, ld);
+    add(&mut c.phones, sources, "phones", &phones, ld);
     if !profiles.is_empty() {
         // Profiles the company declares win over links in the page.
         c.social_profiles.extend(profiles);
-        sources.insert("company.social_profiles".into(), ld);
+        sources.insert("company.social_profiles".into(), ld.clone());
     }
 }
 
@@ -473,6 +486,20 @@ mod tests {
         assert_eq!(p.company.name.as_deref(), Some("Stripe"));
         assert!(p.company.logo.is_none());
         assert!(p.company.founded_year.is_none());
+    }
+
+    #[test]
+    fn an_organization_in_microdata_counts_too() {
+        let html = r#"<title>Welcome</title><div itemscope itemtype="https://schema.org/Organization">
+            <span itemprop="name">Acme Rockets</span><span itemprop="foundingDate">2011</span>
+            <div itemprop="address" itemscope itemtype="https://schema.org/PostalAddress">
+            <span itemprop="streetAddress">1 Launch Way</span><span itemprop="addressLocality">Austin</span>
+            <span itemprop="addressRegion">TX</span><span itemprop="addressCountry">US</span></div></div>"#;
+        let p = extract(html, &Url::parse("https://example.test/").unwrap(), None);
+        assert_eq!(p.company.name.as_deref(), Some("Acme Rockets"));
+        assert_eq!(p.company.founded_year, Some(2011));
+        assert_eq!(p.company.headquarters.and_then(|a| a.street).as_deref(), Some("1 Launch Way"));
+        assert_eq!(p.sources["company.name"].method, SourceMethod::Microdata);
     }
 
     #[test]

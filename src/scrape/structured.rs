@@ -153,6 +153,38 @@ pub fn microdata(doc: &Html, base: &Url) -> Vec<Value> {
         .collect()
 }
 
+/// A microdata item in JSON-LD's shape: `@type` the type's last path segment
+/// (`https://schema.org/Organization` → `Organization`), the properties as keys, nested items
+/// alike, so that one reader serves both syntaxes. Items are at most [`MAX_ITEM_DEPTH`] deep, and
+/// so is this walk.
+pub fn microdata_as_json_ld(item: &Value) -> Option<Map<String, Value>> {
+    let object = item.as_object()?;
+    let mut out = Map::new();
+    let type_name =
+        |t: &Value| t.as_str().map(|t| Value::from(t.trim_end_matches('/').rsplit(['/', '#']).next().unwrap_or(t)));
+    match object.get("type") {
+        Some(Value::Array(types)) => {
+            out.insert("@type".into(), types.iter().filter_map(type_name).collect());
+        }
+        Some(t) => {
+            out.extend(type_name(t).map(|t| ("@type".to_string(), t)));
+        }
+        None => {}
+    }
+    let convert = |v: &Value| match v {
+        Value::Object(_) => microdata_as_json_ld(v).map(Value::Object).unwrap_or(Value::Null),
+        other => other.clone(),
+    };
+    for (key, value) in object.get("properties").and_then(Value::as_object).into_iter().flatten() {
+        let value = match value {
+            Value::Array(values) => values.iter().map(convert).collect(),
+            other => convert(other),
+        };
+        out.insert(key.clone(), value);
+    }
+    Some(out)
+}
+
 fn item(scope: ElementRef, base: &Url, depth: usize) -> Value {
     let mut properties = Map::new();
     collect(scope, base, depth, &mut properties);
@@ -391,6 +423,20 @@ mod tests {
             levels += 1;
         }
         assert!(levels <= MAX_ITEM_DEPTH + 1, "{levels}");
+    }
+
+    #[test]
+    fn microdata_items_read_as_json_ld() {
+        let html = r#"<div itemscope itemtype="https://schema.org/Organization"><span itemprop="name">Acme</span>
+            <div itemprop="address" itemscope itemtype="http://schema.org/PostalAddress">
+            <span itemprop="addressLocality">Berlin</span></div></div>"#;
+        let items = microdata(&Html::parse_document(html), &Url::parse("https://acme.test/").unwrap());
+        let ld = microdata_as_json_ld(&items[0]).unwrap();
+        assert_eq!(
+            Value::Object(ld),
+            json!({"@type": "Organization", "name": "Acme",
+            "address": {"@type": "PostalAddress", "addressLocality": "Berlin"}})
+        );
     }
 
     #[test]
