@@ -61,6 +61,47 @@ const VERBS: &[&str] = &[
     "funding",
     "investment",
     "financing",
+    // German, French, Spanish, Dutch, Italian.
+    "sammelt",
+    "sammelte",
+    "erhält",
+    "erhielt",
+    "schließt",
+    "schloss",
+    "abgeschlossen",
+    "finanzierungsrunde",
+    "lève",
+    "levé",
+    "levée",
+    "boucle",
+    "obtient",
+    "levanta",
+    "cierra",
+    "recauda",
+    "haalt",
+    "ontvangt",
+    "raccoglie",
+    "chiude",
+];
+
+/// Words that make a sentence about money raised rather than money earned.
+const RAISING: &[&str] = &[
+    "raise",
+    "funding",
+    "financing",
+    "investment",
+    "finanzierung",
+    "investoren",
+    "levée",
+    "lève",
+    "financement",
+    "ronda",
+    "financiación",
+    "inversión",
+    "investering",
+    "financieringsronde",
+    "finanziamento",
+    "round",
 ];
 
 const CURRENCIES: &[(&str, &str)] = &[
@@ -116,18 +157,40 @@ fn read_round(sentence: &str, a: &Announcement) -> Option<Round> {
         return None;
     }
     let round_type = round_type(&lower);
-    let money = amount(sentence);
+    let money = amount(sentence).or_else(|| amount_before_currency(sentence));
     if money.is_none() && round_type.is_none() {
         return None;
     }
     // An amount alone (no round named) must come with "funding"/"raise" words, not revenue.
-    if round_type.is_none() && !["raise", "funding", "financing", "investment"].iter().any(|w| lower.contains(w)) {
+    if round_type.is_none() && !RAISING.iter().any(|w| lower.contains(w)) {
         return None;
     }
     let (amount, currency) = money.map_or((None, None), |(v, c)| (Some(v), Some(c)));
-    let lead_investors = names_after(sentence, &["led by ", "co-led by "]);
-    let mut investors =
-        names_after(sentence, &["participation from ", "investors including ", "investors include ", "backed by "]);
+    let lead_investors = names_after(
+        sentence,
+        &[
+            "led by ",
+            "co-led by ",
+            "angeführt von ",
+            "unter der führung von ",
+            "menée par ",
+            "mené par ",
+            "liderada por ",
+            "geleid door ",
+            "guidato da ",
+        ],
+    );
+    let mut investors = names_after(
+        sentence,
+        &[
+            "participation from ",
+            "investors including ",
+            "investors include ",
+            "backed by ",
+            "beteiligung von ",
+            "participation de ",
+        ],
+    );
     investors.retain(|i| !lead_investors.contains(i));
     Some(Round {
         date: a.date.map(str::to_string),
@@ -142,7 +205,12 @@ fn read_round(sentence: &str, a: &Announcement) -> Option<Round> {
 }
 
 fn round_type(lower: &str) -> Option<String> {
+    // Other languages' names: Serie A, série A, Series-A-Runde, Seed-Runde, ronda semilla.
+    let lower = &lower.replace("série ", "series ").replace("serie ", "series ").replace("series-", "series ");
     for letter in ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h'] {
+        if lower.contains(&format!("series {letter}-")) {
+            return Some(format!("series_{letter}"));
+        }
         if lower.contains(&format!("series {letter} "))
             || lower.contains(&format!("series {letter},"))
             || lower.ends_with(&format!("series {letter}"))
@@ -155,6 +223,13 @@ fn round_type(lower: &str) -> Option<String> {
         ("pre-seed", "pre-seed"),
         ("pre seed", "pre-seed"),
         ("seed round", "seed"),
+        ("seed-runde", "seed"),
+        ("seed-finanzierung", "seed"),
+        ("tour de table d'amorçage", "seed"),
+        ("amorçage", "seed"),
+        ("ronda semilla", "seed"),
+        ("ronda seed", "seed"),
+        ("seed-ronde", "seed"),
         ("seed funding", "seed"),
         ("seed financing", "seed"),
         ("seed investment", "seed"),
@@ -253,13 +328,49 @@ fn raised_by_company(sentence: &str, names: &[String]) -> bool {
             named_end = Some(i + 1);
         }
     }
-    let Some(end) = named_end else { return false };
+    // Where no actor stands before the verb, the subject may follow it (German puts the verb
+    // second: "2021 schloss die Acme GmbH eine Runde ab").
+    let named_at = |at: usize| name_words.iter().any(|name| words.get(at..at + name.len()) == Some(&name[..]));
+    let Some(end) = named_end else {
+        const ARTICLES: &[&str] = &["die", "der", "das", "the", "la", "le", "el", "de", "het", "il", "lo"];
+        let subject = (verb + 1..words.len()).find(|&j| !ARTICLES.contains(&words[j].as_str()));
+        let no_actor_before =
+            original[..verb].iter().all(|w| !w.chars().next().is_some_and(char::is_uppercase) || verb == 0);
+        return no_actor_before && subject.is_some_and(named_at);
+    };
     // No other actor (a capitalised word) between that naming and the verb.
     original
         .get(end..verb)
         .unwrap_or_default()
         .iter()
         .all(|w| !w.chars().next().is_some_and(char::is_uppercase) || AFTER_NAME.contains(&w.to_lowercase().as_str()))
+}
+
+/// `5 Mio. Euro`, `2,5 millions d'euros`, `3 millones de euros`, `10 miljoen euro`, `4 milioni
+/// di euro`, `12 M€`: the number first, its scale, then the currency, as most of Europe writes
+/// it (a comma is the decimal mark there).
+fn amount_before_currency(sentence: &str) -> Option<(f64, String)> {
+    use regex::Regex;
+    use std::sync::LazyLock;
+    static MONEY: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(
+            r"(?i)(\d{1,4}(?:[.,]\d{1,3})?)\s*(mio\.?|millionen|million|millions|millones|milioni|miljoen|mrd\.?|milliarden?|milliards?|mil millones|m|mn)\s*(?:d['’]\s*|de\s+|di\s+)?(€|euros?|eur|\$|dollars?|usd|chf|francs?|£|pfund|livres?)(?:[^\p{L}]|$)",
+        )
+        .expect("static regex")
+    });
+    let c = MONEY.captures(sentence)?;
+    let value: f64 = c[1].replace(',', ".").parse().ok()?;
+    let scale = match c[2].to_lowercase().trim_end_matches('.') {
+        "mrd" | "milliarde" | "milliarden" | "milliard" | "milliards" | "mil millones" => 1e9,
+        _ => 1e6,
+    };
+    let currency = match c[3].to_lowercase().as_str() {
+        "€" | "euro" | "euros" | "eur" => "EUR",
+        "$" | "dollar" | "dollars" | "usd" => "USD",
+        "chf" | "franc" | "francs" => "CHF",
+        _ => "GBP",
+    };
+    Some((value * scale, currency.to_string()))
 }
 
 /// Words that end an investor's name: what follows it is a date or another clause.
@@ -331,7 +442,12 @@ fn names_after(sentence: &str, cues: &[&str]) -> Vec<String> {
         .trim_end_matches('.')
         .split([','])
         .flat_map(|part| part.split(" and "))
-        .map(|name| name.trim().trim_start_matches("and ").trim_start_matches("existing investors ").trim())
+        .map(|name| {
+            let name = name.trim().trim_start_matches("and ").trim_start_matches("existing investors ").trim();
+            ["der ", "die ", "dem ", "den ", "the ", "la ", "le ", "les ", "el ", "los ", "de "]
+                .iter()
+                .fold(name, |n, article| n.strip_prefix(article).unwrap_or(n))
+        })
         .map(name_in)
         .filter(|name| name.chars().next().is_some_and(char::is_uppercase) && name.len() <= 60)
         .take(10)
@@ -475,6 +591,33 @@ mod tests {
         assert_eq!(f.rounds[0].lead_investors, ["Northwind Ventures"]);
         let f = one("Acme closed a $30 million Series B led by Bank of Ideas and Sequoia Capital on Monday.");
         assert_eq!(f.rounds[0].lead_investors, ["Bank of Ideas", "Sequoia Capital"]);
+    }
+
+    #[test]
+    fn rounds_told_in_other_languages() {
+        let names = vec!["Brückner".to_string(), "Lumière Logiciels".to_string(), "Ejemplo".to_string()];
+        let read = |text: &str| extract(&[Announcement { text, url: "u", date: None }], &names).rounds;
+        let de = read(
+            "Brückner schließt eine Series-A-Finanzierungsrunde über 12 Mio. Euro ab, angeführt von Alpen Capital.",
+        );
+        assert_eq!(
+            (de[0].amount, de[0].currency.as_deref(), de[0].round_type.as_deref()),
+            (Some(12e6), Some("EUR"), Some("series_a"))
+        );
+        assert_eq!(de[0].lead_investors, ["Alpen Capital"]);
+        let fr = read("Lumière Logiciels lève 2,5 millions d'euros en amorçage auprès de Rhône Ventures.");
+        assert_eq!((fr[0].amount, fr[0].round_type.as_deref()), (Some(2.5e6), Some("seed")));
+        let es = read("Ejemplo cierra una ronda Serie B de 8 millones de euros.");
+        assert_eq!((es[0].amount, es[0].round_type.as_deref()), (Some(8e6), Some("series_b")));
+        assert!(read("Der Umsatz stieg auf 40 Mio. Euro.").is_empty(), "revenue is no round");
+        let v2 = read("2021 schloss die Brückner Maschinenbau GmbH eine Finanzierungsrunde über 5 Mio. Euro ab.");
+        assert_eq!(v2.first().and_then(|r| r.amount), Some(5e6), "the subject after the verb");
+        let led = read("Brückner erhält 3 Mio. Euro in einer Seed-Runde, angeführt von der Spree Beteiligungen GmbH.");
+        assert_eq!(led[0].lead_investors, ["Spree Beteiligungen GmbH"]);
+        assert!(
+            read("Hansa Logistik sammelte 25 Mio. Euro in einer Finanzierungsrunde ein.").is_empty(),
+            "another company"
+        );
     }
 
     #[test]

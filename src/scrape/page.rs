@@ -247,8 +247,11 @@ fn nesting_cut(html: &[u8]) -> usize {
 /// `text` cut into sentences: after `.`, `!` or `?` and a space, unless the full stop ends an
 /// initial or a common abbreviation (`U.S.`, `Inc.`, `Dr.`).
 pub fn sentences(text: &str) -> Vec<&str> {
-    const ABBREVIATIONS: &[&str] =
-        &["inc", "ltd", "co", "corp", "mr", "ms", "mrs", "dr", "st", "vs", "e.g", "i.e", "etc", "no"];
+    const ABBREVIATIONS: &[&str] = &[
+        "inc", "ltd", "co", "corp", "mr", "ms", "mrs", "dr", "prof", "st", "vs", "e.g", "i.e", "etc", "no", "nr",
+        "mio", "mrd", "ca", "bzw", "inkl", "vgl", "z.b", "u.a", "d.h", "str", "tel", "abs", "mme", "sr", "sra", "dott",
+        "ing",
+    ];
     let mut out = Vec::new();
     let mut start = 0;
     for (i, c) in text.char_indices() {
