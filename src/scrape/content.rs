@@ -9,7 +9,6 @@
 //! text is taken block by block, leaving out blocks that are mostly links. Every walk is over
 //! the tree's open/close edges: no recursion, whatever the page's depth.
 
-use super::lines::BLOCKS;
 use ego_tree::{NodeId, iter::Edge};
 use scraper::{ElementRef, Html, Node, Selector};
 use std::collections::HashMap;
@@ -170,6 +169,42 @@ const BOILERPLATE_TOKENS: &[&str] = &[
     "infobox",
     "toc",
     "recommended",
+];
+
+/// Block elements: their text is a line of its own. Not `lines::BLOCKS`: navigation, asides,
+/// footers and forms are dropped here before lines are cut, and counting them as blocks moved
+/// what the label and link-line rules see (one real page fewer right).
+const BLOCKS: &[&str] = &[
+    "p",
+    "div",
+    "section",
+    "article",
+    "main",
+    "li",
+    "ul",
+    "ol",
+    "dl",
+    "dt",
+    "dd",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "blockquote",
+    "pre",
+    "table",
+    "tr",
+    "td",
+    "th",
+    "br",
+    "hr",
+    "header",
+    "figure",
+    "address",
+    "details",
+    "summary",
 ];
 
 /// The main text of a page, lines apart; `None` when no text was found.
