@@ -2,6 +2,7 @@
 //! the worker drives a [`Run`] stage by stage and records progress in between, and
 //! `krawlr scrape` drives the same run in the foreground.
 
+pub mod address;
 pub mod contacts;
 pub mod content;
 pub mod cpu;

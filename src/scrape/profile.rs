@@ -375,7 +375,7 @@ fn address(value: &Value) -> Option<Address> {
                 if upper.len() == 2 && upper.chars().all(|c| c.is_ascii_uppercase()) {
                     Some(upper)
                 } else {
-                    super::legal::country_named(&c).map(str::to_string)
+                    super::address::country_named(&c).map(str::to_string)
                 }
             });
             let address = Address {
