@@ -276,7 +276,22 @@ fn card_from_orgs(c: &mut Company, sources: &mut BTreeMap<String, Source>, page:
     if let Some(org) = page.json_ld.iter().filter_map(Value::as_object).find(|o| is_org(o)) {
         card_from_org(c, sources, org, &Source::new(page_url.as_str(), SourceMethod::Jsonld), page_url);
     }
-    if let Some(org) = page.microdata.iter().filter_map(super::structured::microdata_as_json_ld).find(is_org) {
+    // Microdata items are often embedded widgets (a chart credited to its source): an
+    // Organization there is the company only when its name is the site's (its domain's name or
+    // part of the page's title).
+    let squash = |s: &str| s.chars().filter(|c| c.is_alphanumeric()).collect::<String>().to_lowercase();
+    let label = squash(
+        page_url.host_str().unwrap_or_default().trim_start_matches("www.").split('.').next().unwrap_or_default(),
+    );
+    let title = squash(page.title.as_deref().unwrap_or_default());
+    let the_site_s = |o: &Map<String, Value>| {
+        o.get("name").and_then(meta::string_of).map(|n| squash(&n)).is_some_and(|n| {
+            n.len() >= 2
+                && (n == label || label.contains(&n) || (n.contains(&label) && label.len() >= 3) || title.contains(&n))
+        })
+    };
+    let microdata = page.microdata.iter().filter_map(super::structured::microdata_as_json_ld);
+    if let Some(org) = microdata.filter(|o| is_org(o)).find(|o| the_site_s(o)) {
         card_from_org(c, sources, &org, &Source::new(page_url.as_str(), SourceMethod::Microdata), page_url);
     }
 }
@@ -490,7 +505,7 @@ mod tests {
 
     #[test]
     fn an_organization_in_microdata_counts_too() {
-        let html = r#"<title>Welcome</title><div itemscope itemtype="https://schema.org/Organization">
+        let html = r#"<title>Welcome to Acme Rockets</title><div itemscope itemtype="https://schema.org/Organization">
             <span itemprop="name">Acme Rockets</span><span itemprop="foundingDate">2011</span>
             <div itemprop="address" itemscope itemtype="https://schema.org/PostalAddress">
             <span itemprop="streetAddress">1 Launch Way</span><span itemprop="addressLocality">Austin</span>
@@ -500,6 +515,10 @@ mod tests {
         assert_eq!(p.company.founded_year, Some(2011));
         assert_eq!(p.company.headquarters.and_then(|a| a.street).as_deref(), Some("1 Launch Way"));
         assert_eq!(p.sources["company.name"].method, SourceMethod::Microdata);
+        let widget = r#"<title>Forsal</title><div itemscope itemtype="https://schema.org/Organization">
+            <span itemprop="name">Statista</span></div>"#;
+        let p = extract(widget, &Url::parse("https://forsal.example/").unwrap(), None);
+        assert_eq!(p.company.name.as_deref(), Some("Forsal"), "an embedded widget's source is not the company");
     }
 
     #[test]
