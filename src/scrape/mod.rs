@@ -338,10 +338,6 @@ impl<'a> Run<'a> {
     }
 
     pub fn finish(mut self) -> Report {
-        if self.crawl.is_none() && self.home.is_some() {
-            self.card.settle();
-            self.show_card();
-        }
         self.report.scraped_at = rfc3339(crate::job::now_ms());
         self.report
     }

@@ -47,7 +47,8 @@ pub struct PageFacts {
     pub assets: Vec<String>,
     /// `<meta name="generator">` values, lower-case.
     pub generators: Vec<String>,
-    /// What the page's own text states of the company (an imprint's facts, when it is one).
+    /// What the page's own text states of the company: read on imprint, legal, contact and
+    /// about pages (by their path), empty on the others.
     pub legal: LegalFacts,
     /// What the page's footer states of the company.
     pub footer: LegalFacts,
@@ -70,8 +71,12 @@ pub fn analyze(html: &str, url: &Url) -> PageFacts {
     let lines = super::lines::lines(&doc);
     let country = country_of(url, meta.lang.as_deref());
     let footer: Vec<_> = lines.iter().filter(|l| l.footer).cloned().collect();
+    // A whole page's legal facts are read only where the card uses them (an imprint, legal,
+    // contact or about page): a blog post's or product page's would be read for nothing.
+    use super::crawl::PageType::{About, Contact, Imprint, Legal};
+    let states_who = matches!(super::crawl::PageType::of(url), Imprint | Legal | Contact | About);
     PageFacts {
-        legal: legal::read(&lines, country),
+        legal: if states_who { legal::read(&lines, country) } else { LegalFacts::default() },
         footer: legal::read(&footer, country),
         founding: founding::statements(&lines),
         country: country.map(str::to_string),

@@ -140,18 +140,11 @@ impl Card {
             _ => {}
         }
         self.add_legal(&facts.footer, &Source::new(at, SourceMethod::Footer));
+        // Emails and phones from the company's own pages; profiles from any page.
         if matches!(page_type, About | Team | Contact | Imprint | Legal | Press | Investors | Careers) {
             self.add_contacts(&facts.meta, at);
         } else {
-            let before = self.company.social_profiles.len();
-            for (network, profile) in &facts.meta.social_profiles {
-                self.company.social_profiles.entry(network.clone()).or_insert_with(|| profile.clone());
-            }
-            if self.company.social_profiles.len() > before {
-                self.sources
-                    .entry("company.social_profiles".into())
-                    .or_insert_with(|| Source::new(at, SourceMethod::Link));
-            }
+            self.add_profiles(&facts.meta, &Source::new(at, SourceMethod::Link));
         }
         if page_type == About {
             self.add_founding(facts, at);
@@ -163,12 +156,17 @@ impl Card {
         let (c, sources) = (&mut self.company, &mut self.sources);
         add(&mut c.emails, sources, "emails", &page.emails, &link);
         add(&mut c.phones, sources, "phones", &page.phones, &link);
-        let before = c.social_profiles.len();
+        self.add_profiles(page, &link);
+    }
+
+    /// Profiles on networks the card has none on yet; the first source that added any is kept.
+    fn add_profiles(&mut self, page: &PageMeta, source: &Source) {
+        let before = self.company.social_profiles.len();
         for (network, profile) in &page.social_profiles {
-            c.social_profiles.entry(network.clone()).or_insert_with(|| profile.clone());
+            self.company.social_profiles.entry(network.clone()).or_insert_with(|| profile.clone());
         }
-        if c.social_profiles.len() > before {
-            sources.entry("company.social_profiles".into()).or_insert(link);
+        if self.company.social_profiles.len() > before {
+            self.sources.entry("company.social_profiles".into()).or_insert_with(|| source.clone());
         }
     }
 

@@ -37,6 +37,9 @@ try {
   clearInterval(poll);
   const name = await page.textContent('#company-name');
   if (name !== 'Acme Rockets') await fail(`company card shows ${name}`);
+  // The headquarters in parts, read as one line.
+  const card = await page.textContent('#company-card');
+  if (!card.includes('Austin, TX, US')) await fail(`company card: ${card}`);
   const status = await page.textContent('#job-status');
   if (!status.startsWith('completed')) await fail(`job status shows ${status}`);
   for (const part of ['#financials', '#funding', '#news', '#technologies']) {
