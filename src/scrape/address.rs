@@ -92,7 +92,7 @@ const REGISTERED_OFFICE: &[&str] = &[
 
 /// `text` cut after each full stop that ends a sentence (one followed by a space and a capital):
 /// `London EC2V 8AU. VAT No. …` is two parts, `Invalidenstr. 42` one.
-fn sentences(text: &str) -> impl Iterator<Item = &str> {
+fn at_full_stops(text: &str) -> impl Iterator<Item = &str> {
     let mut cuts = vec![0];
     let bytes = text.as_bytes();
     for (i, _) in text.match_indices(". ") {
@@ -127,7 +127,7 @@ pub(super) fn address(own: &[String], country: Option<&str>) -> Option<Address> 
     for line in own {
         let lower = line.to_lowercase();
         let labelled = REGISTERED_OFFICE.iter().any(|l| lower.contains(l));
-        for piece in line.split(['|', ',']).flat_map(sentences) {
+        for piece in line.split(['|', ',']).flat_map(at_full_stops) {
             let piece = address_part(piece);
             if !piece.is_empty() {
                 parts.push((piece.to_string(), labelled));

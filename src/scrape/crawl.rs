@@ -179,6 +179,9 @@ impl CrawledPage {
     }
 }
 
+/// Links to this many pages below its own path make a page a section's index.
+const INDEX_CHILDREN: usize = 3;
+
 impl CrawledPage {
     /// The pages below this one's path that it links to: a section index's items.
     pub fn children(&self) -> Vec<Url> {
@@ -198,8 +201,7 @@ impl CrawledPage {
     /// A section's index (a press page listing its releases) rather than an item of it: it
     /// links to three or more pages below its own path.
     pub fn is_index(&self) -> bool {
-        const CHILDREN: usize = 3;
-        self.children().len() >= CHILDREN
+        self.children().len() >= INDEX_CHILDREN
     }
 }
 
@@ -336,8 +338,10 @@ pub async fn crawl(
     let items: Vec<Url> = crawl
         .pages
         .iter()
-        .filter(|p| matches!(p.page_type, PageType::Press | PageType::News | PageType::Investors) && p.is_index())
-        .flat_map(|p| p.children())
+        .filter(|p| matches!(p.page_type, PageType::Press | PageType::News | PageType::Investors))
+        .map(CrawledPage::children)
+        .filter(|children| children.len() >= INDEX_CHILDREN)
+        .flatten()
         .filter(|u| seen.insert(u.to_string()))
         .take(left)
         .collect();
