@@ -3,6 +3,7 @@
 
 use crate::api::{self, AppState};
 use crate::config::{Backend as BackendKind, Settings};
+use crate::outbox::Relay;
 use crate::queue::embedded::EmbeddedBroker;
 use crate::queue::pubsub::PubSubBroker;
 use crate::queue::{Broker, Ensured, QueueError, Topology};
@@ -113,6 +114,15 @@ pub async fn run(settings: Settings, parts: Parts) -> anyhow::Result<()> {
                 .context("metrics server failed")
         });
     }
+    if parts.api || parts.worker {
+        // Publishes what a writer committed to the outbox but could not publish itself.
+        let relay = Arc::new(relay(&backend, &settings));
+        let stop = shutdown.clone();
+        tasks.spawn(async move {
+            relay.run(stop).await;
+            Ok(())
+        });
+    }
     if parts.worker {
         let worker = Arc::new(build_worker(&backend, &settings)?);
         let stop = shutdown.clone();
@@ -139,7 +149,13 @@ pub fn build_worker(backend: &Backend, settings: &Settings) -> anyhow::Result<Wo
         queue: settings.queue.clone(),
         settings: settings.worker.clone(),
         topology: Topology::of(settings),
+        relay: Arc::new(relay(backend, settings)),
     })
+}
+
+/// The relay from the store's outbox to the broker.
+pub fn relay(backend: &Backend, settings: &Settings) -> Relay {
+    Relay::new(backend.store.clone(), backend.broker.clone(), settings.topics.clone(), Topology::of(settings))
 }
 
 /// `KRAWLR_API_KEY` exists from start-up; without it, a first key is created and printed once.

@@ -29,6 +29,11 @@ impl JobStatus {
         JobStatus::Cancelled,
     ];
 
+    /// The statuses of a job that has not ended.
+    pub const UNFINISHED: [JobStatus; 3] = [JobStatus::Queued, JobStatus::Processing, JobStatus::Retrying];
+    /// The statuses of a job that ended.
+    pub const FINISHED: [JobStatus; 3] = [JobStatus::Completed, JobStatus::Failed, JobStatus::Cancelled];
+
     pub fn as_str(self) -> &'static str {
         match self {
             JobStatus::Queued => "queued",
@@ -52,7 +57,7 @@ impl JobStatus {
     /// The statuses of a job that has not ended (`queued`, `processing`, `retrying`), by name:
     /// what the stores' queries for unfinished jobs ask for.
     pub fn unfinished_names() -> Vec<&'static str> {
-        JobStatus::ALL.iter().filter(|s| !s.is_terminal()).map(|s| s.as_str()).collect()
+        JobStatus::UNFINISHED.iter().map(|s| s.as_str()).collect()
     }
 }
 
@@ -160,6 +165,19 @@ pub struct Job {
     /// that a client reconnecting with `Last-Event-ID` resumes where it was.
     #[serde(default)]
     pub history: Vec<JobChange>,
+    /// The delivery running the job and until when it holds it (renewed by its heartbeat). While
+    /// it lasts, no other delivery may claim the job.
+    #[serde(default)]
+    pub lease: Option<Lease>,
+}
+
+/// A running delivery's hold on its job.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Lease {
+    /// Names the delivery: its message id and delivery attempt.
+    pub holder: String,
+    /// Unix milliseconds.
+    pub until: i64,
 }
 
 /// One state of a job, as its event stream shows it.
@@ -196,6 +214,7 @@ impl Job {
             started_at: None,
             completed_at: None,
             history: Vec::new(),
+            lease: None,
         }
         .recorded(now)
     }
@@ -220,31 +239,38 @@ impl Job {
         }
     }
 
+    /// Whether a delivery other than `holder` holds the job at `now`.
+    fn held_by_another(&self, holder: Option<&str>, now: i64) -> bool {
+        self.lease.as_ref().is_some_and(|l| l.until > now && Some(l.holder.as_str()) != holder)
+    }
+
     /// Applies `t` if the state machine allows it; returns whether it did.
     pub fn apply(&mut self, t: &Transition, now: i64) -> bool {
         let owner = |attempt: u32| self.status == JobStatus::Processing && self.attempt == attempt;
         let allowed = match t {
-            Transition::Claim => !self.status.is_terminal(),
+            Transition::Claim { holder, .. } => !self.status.is_terminal() && !self.held_by_another(Some(holder), now),
             Transition::Progress { attempt, .. }
             | Transition::Complete { attempt }
             | Transition::Retry { attempt, .. }
-            | Transition::Release { attempt } => owner(*attempt),
-            Transition::Fail { attempt, .. } | Transition::Touch { attempt } => match attempt {
-                Some(a) => owner(*a),
-                None => !self.status.is_terminal(),
-            },
-            Transition::Cancel => !self.status.is_terminal(),
+            | Transition::Release { attempt }
+            | Transition::Heartbeat { attempt, .. } => owner(*attempt),
+            Transition::Fail { attempt: Some(a), .. } => owner(*a),
+            // The dead-letter handler leaves a job that a live delivery runs to that delivery.
+            Transition::Fail { attempt: None, .. } => !self.status.is_terminal() && !self.held_by_another(None, now),
+            Transition::Cancel { .. } | Transition::Touch => !self.status.is_terminal(),
+            Transition::Rerun => matches!(self.status, JobStatus::Failed | JobStatus::Cancelled),
         };
         if !allowed {
             return false;
         }
         match t {
-            Transition::Claim => {
+            Transition::Claim { holder, lease_ms } => {
                 self.attempt += 1;
                 self.status = JobStatus::Processing;
                 self.current_stage = Stage::Starting;
                 self.progress_percent = Stage::Starting.progress_percent();
                 self.started_at.get_or_insert(now);
+                self.lease = Some(Lease { holder: holder.clone(), until: now.saturating_add(*lease_ms) });
             }
             Transition::Progress { stage, .. } => {
                 self.current_stage = *stage;
@@ -271,26 +297,72 @@ impl Job {
                 self.current_stage = Stage::Starting;
                 self.progress_percent = 0;
             }
-            Transition::Cancel => {
+            Transition::Cancel { reason } => {
                 self.status = JobStatus::Cancelled;
-                self.error = Some("cancelled by the client".into());
+                self.error = Some(reason.clone());
                 self.completed_at = Some(now);
             }
-            Transition::Touch { .. } => {}
+            Transition::Rerun => {
+                self.status = JobStatus::Queued;
+                self.current_stage = Stage::Starting;
+                self.progress_percent = 0;
+                self.error = None;
+                self.completed_at = None;
+            }
+            Transition::Heartbeat { lease_ms, .. } => {
+                if let Some(lease) = &mut self.lease {
+                    lease.until = now.saturating_add(*lease_ms);
+                }
+            }
+            Transition::Touch => {}
+        }
+        // Only a running job is held.
+        if self.status != JobStatus::Processing {
+            self.lease = None;
         }
         self.updated_at = now;
-        if !matches!(t, Transition::Touch { .. }) {
+        if t.is_change() {
             self.record(now);
         }
         true
+    }
+
+    /// What a change just applied by `t` sends, written in the same store write as the change
+    /// and relayed after it: the event the job's new state is (on `scrape-completed` when
+    /// final, else `scrape-progress`), and for a rerun the job's message anew.
+    pub fn outbox(&self, t: &Transition) -> Vec<OutboxEntry> {
+        if !t.is_change() {
+            return Vec::new();
+        }
+        let seq = self.history.last().map_or(0, |c| c.seq);
+        let event = JobEvent::of(self, seq);
+        let channel = if self.status.is_terminal() { Channel::Completed } else { Channel::Progress };
+        let mut entries = vec![OutboxEntry::new(event.event_id.clone(), channel, &self.id, &event)];
+        if matches!(t, Transition::Rerun) {
+            entries.push(self.request_entry());
+        }
+        entries
+    }
+
+    /// The job's message on `scrape-jobs`, as an outbox entry named by the job's latest change
+    /// (a submit, a rerun).
+    pub fn request_entry(&self) -> OutboxEntry {
+        let seq = self.history.last().map_or(0, |c| c.seq);
+        OutboxEntry::new(format!("{}.{seq}.request", self.id), Channel::Jobs, &self.id, &JobRequested::for_job(self))
     }
 }
 
 /// A change of a job's state, named by what causes it.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Transition {
-    /// A worker takes the job: `attempt` goes up by one and fences off earlier claims.
-    Claim,
+    /// A delivery takes the job: `attempt` goes up by one and fences off earlier claims. Refused
+    /// while another delivery's lease lasts, so a duplicate never restarts a running job.
+    Claim {
+        /// Names the delivery (message id and delivery attempt).
+        holder: String,
+        /// How long the lease lasts without a heartbeat.
+        lease_ms: i64,
+    },
     Progress {
         attempt: u32,
         stage: Stage,
@@ -305,7 +377,7 @@ pub enum Transition {
         reason: String,
     },
     /// A permanent failure, or the last attempt. `attempt: None` is the dead-letter handler,
-    /// which fails any job that is not already terminal.
+    /// which fails any job that is not already terminal and that no live delivery holds.
     Fail {
         attempt: Option<u32>,
         reason: String,
@@ -314,13 +386,78 @@ pub enum Transition {
     Release {
         attempt: u32,
     },
-    /// The client cancels: a queued job never runs, a running one stops at its next stage.
-    Cancel,
-    /// Only `updated_at` moves: the owner's heartbeat (`Some`), or the reconciler noting that it
-    /// republished a job (`None`, any job not yet finished).
-    Touch {
-        attempt: Option<u32>,
+    /// The client (or an operator's purge) cancels: a queued job never runs, a running one
+    /// stops at its next stage or heartbeat.
+    Cancel {
+        reason: String,
     },
+    /// A failed or cancelled job gets a fresh round of attempts (same id, history kept).
+    Rerun,
+    /// The owner's heartbeat: its lease lasts `lease_ms` more; only `updated_at` moves besides.
+    Heartbeat {
+        attempt: u32,
+        lease_ms: i64,
+    },
+    /// Only `updated_at` moves: the reconciler noting that it republished a job.
+    Touch,
+}
+
+impl Transition {
+    /// The cancellation a client asks for.
+    pub fn cancel_by_client() -> Transition {
+        Transition::Cancel { reason: "cancelled by the client".into() }
+    }
+
+    /// Whether the job's state changes (a new entry of its history, and an event), as opposed
+    /// to a heartbeat.
+    pub fn is_change(&self) -> bool {
+        !matches!(self, Transition::Heartbeat { .. } | Transition::Touch)
+    }
+}
+
+/// Where an outbox entry is published.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Channel {
+    /// `scrape-jobs`
+    Jobs,
+    /// `scrape-progress`
+    Progress,
+    /// `scrape-completed`
+    Completed,
+}
+
+/// A message committed with the change that causes it, waiting to be published. Its id is
+/// stable (the job's id and change number), so every publish of it, however many, carries the
+/// same `event_id` and reaches each webhook receiver under one `webhook-id`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OutboxEntry {
+    pub id: String,
+    pub channel: Channel,
+    pub job_id: String,
+    /// The message's JSON body.
+    pub data: String,
+    pub created_at: i64,
+    /// When a relay may take it up (unix ms): a while after it was written, so that the writer
+    /// publishes it first; while a relay sends it, the end of that relay's claim.
+    pub due_at: i64,
+}
+
+/// How long the writer of an outbox entry has to publish it before any relay may.
+pub const OUTBOX_GRACE_MS: i64 = 5_000;
+
+impl OutboxEntry {
+    fn new<T: Serialize>(id: String, channel: Channel, job_id: &str, body: &T) -> OutboxEntry {
+        let now = now_ms();
+        OutboxEntry {
+            id,
+            channel,
+            job_id: job_id.to_string(),
+            data: serde_json::to_string(body).expect("message bodies serialize"),
+            created_at: now,
+            due_at: now + OUTBOX_GRACE_MS,
+        }
+    }
 }
 
 /// Body of a message on `scrape-jobs`.
@@ -403,6 +540,10 @@ impl fmt::Display for EventKind {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct JobEvent {
     pub schema_version: u32,
+    /// Stable across redeliveries: the job's id and the number of the change (`{job_id}.{seq}`).
+    /// Absent from messages of older versions.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub event_id: String,
     #[serde(rename = "type")]
     pub kind: EventKind,
     pub job_id: String,
@@ -415,10 +556,11 @@ pub struct JobEvent {
 }
 
 impl JobEvent {
-    /// The event the job's current state is.
-    pub fn of(job: &Job) -> Self {
+    /// The event the job's current state is, as its change number `seq`.
+    pub fn of(job: &Job, seq: u32) -> Self {
         JobEvent {
             schema_version: MESSAGE_SCHEMA_VERSION,
+            event_id: format!("{}.{seq}", job.id),
             kind: EventKind::of(job.status),
             job_id: job.id.clone(),
             url: job.url.to_string(),
@@ -451,15 +593,20 @@ mod tests {
         Job::new("j".into(), "k".into(), url::Url::parse("https://example.com/").unwrap(), 0)
     }
 
+    /// A claim by delivery `holder` with a lease of 100 ms.
+    fn claim(holder: &str) -> Transition {
+        Transition::Claim { holder: holder.into(), lease_ms: 100 }
+    }
+
     #[test]
     fn every_change_is_numbered_in_the_history() {
         let mut j = job();
-        assert!(j.apply(&Transition::Claim, 1));
-        assert!(j.apply(&Transition::Touch { attempt: Some(1) }, 2), "a heartbeat is no change");
+        assert!(j.apply(&claim("a"), 1));
+        assert!(j.apply(&Transition::Heartbeat { attempt: 1, lease_ms: 100 }, 2), "a heartbeat is no change");
         assert!(j.apply(&Transition::Progress { attempt: 1, stage: Stage::News }, 3));
-        assert!(j.apply(&Transition::Cancel, 4));
+        assert!(j.apply(&Transition::cancel_by_client(), 4));
         assert!(!j.apply(&Transition::Progress { attempt: 1, stage: Stage::Saving }, 5), "a cancelled job stops");
-        assert!(!j.apply(&Transition::Claim, 6), "and never runs again");
+        assert!(!j.apply(&claim("b"), 6), "and never runs again");
         let seen: Vec<(u32, JobStatus, Stage)> = j.history.iter().map(|c| (c.seq, c.status, c.current_stage)).collect();
         assert_eq!(
             seen,
@@ -473,45 +620,88 @@ mod tests {
     }
 
     #[test]
-    fn a_stale_claim_cannot_write_after_a_newer_one() {
+    fn a_live_lease_fences_off_other_deliveries() {
         let mut j = job();
-        assert!(j.apply(&Transition::Claim, 1));
-        assert!(j.apply(&Transition::Claim, 2));
+        assert!(j.apply(&claim("a"), 1000));
+        assert!(!j.apply(&claim("b"), 1050), "a duplicate delivery does not restart a running job");
+        assert!(j.apply(&claim("a"), 1060), "the holder's own delivery may claim again");
         assert_eq!(j.attempt, 2);
-        let stale = Transition::Progress { attempt: 1, stage: Stage::News };
-        assert!(!j.apply(&stale, 3));
-        assert!(!j.apply(&Transition::Complete { attempt: 1 }, 3));
-        assert!(!j.apply(&Transition::Touch { attempt: Some(1) }, 3), "a stale heartbeat is refused");
-        assert!(j.apply(&Transition::Touch { attempt: Some(2) }, 3));
-        assert!(j.apply(&Transition::Complete { attempt: 2 }, 3));
-        assert_eq!(j.status, JobStatus::Completed);
+        assert!(j.apply(&Transition::Heartbeat { attempt: 2, lease_ms: 100 }, 1150));
+        assert!(!j.apply(&claim("b"), 1200), "the heartbeat renewed the lease");
+        assert!(
+            !j.apply(&Transition::Fail { attempt: None, reason: "dead-lettered".into() }, 1200),
+            "nor may a dead letter fail it"
+        );
+        assert!(j.apply(&claim("b"), 1251), "an expired lease is free");
+        assert_eq!((j.attempt, j.lease.as_ref().map(|l| l.holder.as_str())), (3, Some("b")));
     }
 
     #[test]
-    fn terminal_jobs_never_change() {
+    fn a_stale_claim_cannot_write_after_a_newer_one() {
         let mut j = job();
-        j.apply(&Transition::Claim, 1);
+        assert!(j.apply(&claim("a"), 1));
+        assert!(j.apply(&claim("b"), 200));
+        assert_eq!(j.attempt, 2);
+        let stale = Transition::Progress { attempt: 1, stage: Stage::News };
+        assert!(!j.apply(&stale, 201));
+        assert!(!j.apply(&Transition::Complete { attempt: 1 }, 201));
+        let beat = |attempt| Transition::Heartbeat { attempt, lease_ms: 100 };
+        assert!(!j.apply(&beat(1), 201), "a stale heartbeat is refused");
+        assert!(j.apply(&beat(2), 201));
+        assert!(j.apply(&Transition::Complete { attempt: 2 }, 202));
+        assert_eq!(j.status, JobStatus::Completed);
+        assert_eq!(j.lease, None, "a finished job is held by nobody");
+    }
+
+    #[test]
+    fn terminal_jobs_never_change_but_a_rerun_starts_a_fresh_round() {
+        let mut j = job();
+        j.apply(&claim("a"), 1);
         j.apply(&Transition::Fail { attempt: Some(1), reason: "x".into() }, 2);
         let before = j.clone();
-        for t in [
-            Transition::Claim,
-            Transition::Fail { attempt: None, reason: "y".into() },
-            Transition::Release { attempt: 1 },
-        ] {
+        for t in
+            [claim("b"), Transition::Fail { attempt: None, reason: "y".into() }, Transition::Release { attempt: 1 }]
+        {
             assert!(!j.apply(&t, 9));
         }
         assert_eq!(j, before);
+        assert!(j.apply(&Transition::Rerun, 10));
+        assert_eq!((j.status, j.error.as_deref(), j.completed_at), (JobStatus::Queued, None, None));
+        assert_eq!(j.history.len(), before.history.len() + 1, "the history is kept");
+        assert!(!j.apply(&Transition::Rerun, 11), "only a failed or cancelled job reruns");
+        assert!(j.apply(&claim("c"), 12));
+        assert_eq!(j.attempt, 2, "the fencing token goes on rising");
+    }
+
+    #[test]
+    fn a_change_sends_its_event_and_a_rerun_its_message_under_stable_ids() {
+        let mut j = job();
+        j.apply(&claim("a"), 1);
+        let progress = j.outbox(&claim("a"));
+        assert_eq!(progress.len(), 1);
+        assert_eq!((progress[0].id.as_str(), progress[0].channel), ("j.2", Channel::Progress));
+        assert!(j.apply(&Transition::Heartbeat { attempt: 1, lease_ms: 100 }, 2));
+        assert!(j.outbox(&Transition::Heartbeat { attempt: 1, lease_ms: 100 }).is_empty());
+        j.apply(&Transition::Fail { attempt: Some(1), reason: "x".into() }, 3);
+        let failed = j.outbox(&Transition::Fail { attempt: Some(1), reason: "x".into() });
+        assert_eq!((failed[0].id.as_str(), failed[0].channel), ("j.3", Channel::Completed));
+        let event: JobEvent = serde_json::from_str(&failed[0].data).unwrap();
+        assert_eq!((event.event_id.as_str(), event.kind), ("j.3", EventKind::Failed));
+        j.apply(&Transition::Rerun, 4);
+        let rerun: Vec<(String, Channel)> =
+            j.outbox(&Transition::Rerun).into_iter().map(|e| (e.id, e.channel)).collect();
+        assert_eq!(rerun, [("j.4".to_string(), Channel::Progress), ("j.4.request".to_string(), Channel::Jobs)]);
     }
 
     #[test]
     fn retrying_job_is_not_owned_until_claimed_again() {
         let mut j = job();
-        j.apply(&Transition::Claim, 1);
+        j.apply(&claim("a"), 1);
         let retry = Transition::Retry { attempt: 1, reason: "503".into() };
         assert!(j.apply(&retry, 2));
         assert_eq!(j.status, JobStatus::Retrying);
         assert!(!j.apply(&Transition::Complete { attempt: 1 }, 3));
-        assert!(j.apply(&Transition::Claim, 4));
+        assert!(j.apply(&claim("b"), 4), "a retrying job is held by nobody");
         assert_eq!(j.attempt, 2);
         assert_eq!(j.error.as_deref(), Some("503"));
     }

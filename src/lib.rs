@@ -10,6 +10,7 @@ pub mod job;
 pub mod keys;
 pub mod metrics;
 pub mod net;
+pub mod outbox;
 pub mod queue;
 pub mod scrape;
 pub mod sqlite;
@@ -26,5 +27,11 @@ macro_rules! failpoint {
     ($name:literal) => {
         #[cfg(feature = "failpoints")]
         fail::fail_point!($name);
+    };
+    // With `return(…)` in `FAILPOINTS`, the enclosing function returns what `$on_return` makes
+    // of the text in the parentheses.
+    ($name:literal, $on_return:expr) => {
+        #[cfg(feature = "failpoints")]
+        fail::fail_point!($name, $on_return);
     };
 }

@@ -83,6 +83,19 @@ CREATE TABLE IF NOT EXISTS webhook_deliveries (
 ) STRICT;
 CREATE INDEX IF NOT EXISTS webhook_deliveries_due ON webhook_deliveries (status, next_attempt_at);
 CREATE INDEX IF NOT EXISTS webhook_deliveries_by_endpoint ON webhook_deliveries (endpoint_id, created_at);
+CREATE INDEX IF NOT EXISTS webhook_deliveries_by_status ON webhook_deliveries (status, created_at);
+CREATE TABLE IF NOT EXISTS outbox (
+    id TEXT PRIMARY KEY,
+    due_at INTEGER NOT NULL,
+    doc TEXT NOT NULL
+) STRICT;
+CREATE INDEX IF NOT EXISTS outbox_due ON outbox (due_at);
+CREATE TABLE IF NOT EXISTS tombstones (
+    job_id TEXT PRIMARY KEY,
+    removed_at INTEGER NOT NULL,
+    doc TEXT NOT NULL
+) STRICT;
+CREATE INDEX IF NOT EXISTS tombstones_by_age ON tombstones (removed_at);
 -- Earlier versions kept the first characters of an operator's KRAWLR_API_KEY for display.
 UPDATE api_keys SET prefix = '' WHERE name = 'KRAWLR_API_KEY' AND prefix != '';
 "#;

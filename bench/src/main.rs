@@ -463,8 +463,9 @@ struct JobsRun {
 /// Stores and enqueues a job per site, then runs a worker until every job has finished, counted
 /// from `scrape-completed` events.
 async fn run_jobs(settings: &Settings, sites: &[String]) -> anyhow::Result<JobsRun> {
-    use krawlr::job::{Job, JobRequested, now_ms};
+    use krawlr::job::{Job, now_ms};
     let backend = app::connect(settings).await?;
+    let relay = app::relay(&backend, settings);
     app::ensure_topology(&backend, settings).await?;
     let done_sub = krawlr::queue::SubscriptionSpec {
         name: format!("bench-{}", &uuid::Uuid::new_v4().simple().to_string()[..8]),
@@ -476,9 +477,8 @@ async fn run_jobs(settings: &Settings, sites: &[String]) -> anyhow::Result<JobsR
     let started = Instant::now();
     for site in sites {
         let job = Job::new(uuid::Uuid::new_v4().to_string(), "bench".into(), url::Url::parse(site)?, now_ms());
-        let message = OutgoingMessage::json(&JobRequested::for_job(&job), &job.id);
-        if backend.store.create_job(&job, &message).await? == krawlr::store::Enqueue::PublishRequired {
-            backend.broker.publish(&settings.topics.jobs, &[message]).await?;
+        if let krawlr::store::Enqueue::Relay(entries) = backend.store.create_job(&job, 0).await? {
+            relay.send(&entries).await;
         }
     }
     let enqueue = started.elapsed();

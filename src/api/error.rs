@@ -34,8 +34,12 @@ pub enum ApiError {
     IdempotencyMismatch,
     #[error("job {id} has already {status}")]
     JobFinished { id: String, status: crate::job::JobStatus },
+    #[error("job {id} is {status}: only a failed or cancelled job can be retried")]
+    NotRetryable { id: String, status: crate::job::JobStatus },
     #[error("{what} not found")]
     NotFound { what: &'static str },
+    #[error("job {id} ({status}) was removed on {removed_at}: finished jobs are kept {kept} (KRAWLR_RETENTION_DAYS)")]
+    Gone { id: String, status: crate::job::JobStatus, removed_at: String, kept: String },
     #[error("method not allowed")]
     MethodNotAllowed,
     #[error("job {id} {status}: {reason}")]
@@ -65,8 +69,11 @@ impl ApiError {
                 StatusCode::UNPROCESSABLE_ENTITY
             }
             ApiError::NotFound { .. } => StatusCode::NOT_FOUND,
+            ApiError::Gone { .. } => StatusCode::GONE,
             ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
-            ApiError::JobEnded { .. } | ApiError::JobFinished { .. } => StatusCode::CONFLICT,
+            ApiError::JobEnded { .. } | ApiError::JobFinished { .. } | ApiError::NotRetryable { .. } => {
+                StatusCode::CONFLICT
+            }
             ApiError::IdempotencyMismatch => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::RateLimited { .. } | ApiError::TooManyActiveJobs { .. } | ApiError::TooManyStreams { .. } => {
                 StatusCode::TOO_MANY_REQUESTS
@@ -91,7 +98,9 @@ impl ApiError {
             ApiError::Invalid { .. } => "invalid_field",
             ApiError::IdempotencyMismatch => "idempotency_key_reused",
             ApiError::JobFinished { .. } => "job_finished",
+            ApiError::NotRetryable { .. } => "job_not_retryable",
             ApiError::NotFound { .. } => "not_found",
+            ApiError::Gone { .. } => "gone",
             ApiError::MethodNotAllowed => "method_not_allowed",
             ApiError::JobEnded { status, .. } => match status {
                 crate::job::JobStatus::Cancelled => "job_cancelled",
@@ -187,7 +196,22 @@ mod tests {
             (ApiError::TooManyStreams { open: 1 }, 429, "too_many_streams"),
             (ApiError::TooManyEndpoints { count: 1 }, 409, "too_many_endpoints"),
             (ApiError::JobFinished { id: "j".into(), status: crate::job::JobStatus::Completed }, 409, "job_finished"),
+            (
+                ApiError::NotRetryable { id: "j".into(), status: crate::job::JobStatus::Queued },
+                409,
+                "job_not_retryable",
+            ),
             (ApiError::NotFound { what: "job" }, 404, "not_found"),
+            (
+                ApiError::Gone {
+                    id: "j".into(),
+                    status: crate::job::JobStatus::Completed,
+                    removed_at: "2026-01-01T00:00:00Z".into(),
+                    kept: "30 days".into(),
+                },
+                410,
+                "gone",
+            ),
             (ApiError::MethodNotAllowed, 405, "method_not_allowed"),
             (
                 ApiError::JobEnded { id: "j".into(), status: crate::job::JobStatus::Failed, reason: "r".into() },

@@ -3,10 +3,11 @@
 
 use super::auth::Caller;
 use super::openapi::ErrorBody;
-use super::scrape::{StatusBody, SubmitRequest, SubmitResponse, Submitted, enqueue, own_job, parse_json};
+use super::scrape::{
+    StatusBody, SubmitRequest, SubmitResponse, Submitted, enqueue, idempotency_key, own_job, parse_json,
+};
 use super::{ApiError, AppState};
-use crate::job::{JobChange, JobEvent, JobStatus, Transition};
-use crate::queue::OutgoingMessage;
+use crate::job::{JobChange, JobStatus, Transition};
 use crate::store::{Applied, JobCursor};
 use axum::Json;
 use axum::body::Bytes;
@@ -31,6 +32,7 @@ pub fn routes() -> axum::Router<AppState> {
         .route("/api/v1/scrape", get(list))
         .route("/api/v1/scrape/batch", post(batch))
         .route("/api/v1/scrape/{id}/cancel", post(cancel))
+        .route("/api/v1/scrape/{id}/retry", post(retry))
         .route("/api/v1/scrape/{id}/events", get(events))
         .route("/api/v1/queue/stats", get(queue_stats))
 }
@@ -94,17 +96,31 @@ pub(super) async fn cancel(
     Path(id): Path<String>,
 ) -> Result<Json<StatusBody>, ApiError> {
     let job = own_job(&state, &caller, &id).await?;
-    match state.store.transition(&job.id, &Transition::Cancel, None).await? {
-        Applied::Yes(cancelled) => {
-            // One event for the webhooks and other consumers of `scrape-completed`.
-            let event = OutgoingMessage::json(&JobEvent::of(&cancelled), &cancelled.id);
-            if let Err(e) = state.broker.publish(&state.topics.completed, &[event]).await {
-                tracing::warn!(error = %e, job_id = %cancelled.id, "could not publish the cancellation");
-            }
-            Ok(Json(StatusBody::of(&cancelled)))
-        }
+    // The change and its one `scrape.cancelled` event are committed together.
+    match state.relay.transition(&job.id, &Transition::cancel_by_client(), None).await? {
+        Applied::Yes(cancelled) => Ok(Json(StatusBody::of(&cancelled))),
         Applied::No(same) if same.status == JobStatus::Cancelled => Ok(Json(StatusBody::of(&same))),
         Applied::No(ended) => Err(ApiError::JobFinished { id: ended.id, status: ended.status }),
+        Applied::NotFound => Err(ApiError::NotFound { what: "job" }),
+    }
+}
+
+/// A failed or cancelled job runs again: a fresh round of delivery attempts, under the same id,
+/// its history kept (its event stream and webhooks go on from where they were).
+#[utoipa::path(post, path = "/api/v1/scrape/{id}/retry", tag = "jobs", params(("id" = String, Path)),
+    responses((status = 202, body = StatusBody), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 409, description = "The job is not failed or cancelled", body = ErrorBody),
+        (status = 410, body = ErrorBody), (status = 429, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub(super) async fn retry(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<(StatusCode, Json<StatusBody>), ApiError> {
+    let job = own_job(&state, &caller, &id).await?;
+    match state.relay.transition(&job.id, &Transition::Rerun, None).await? {
+        Applied::Yes(queued) => Ok((StatusCode::ACCEPTED, Json(StatusBody::of(&queued)))),
+        Applied::No(job) => Err(ApiError::NotRetryable { id: job.id, status: job.status }),
         Applied::NotFound => Err(ApiError::NotFound { what: "job" }),
     }
 }
@@ -149,11 +165,15 @@ pub(super) struct JobList {
 }
 
 /// Up to 100 jobs in one request, each validated on its own: `202` when any was queued, with
-/// a result per job in order (its `scrape_id`, or its error).
+/// a result per job in order (its `scrape_id`, or its error). Should the store fail mid-way,
+/// the jobs queued before are still answered, the rest say `not_attempted`, and the same
+/// request sent again with the same `Idempotency-Key` gives back the same jobs and queues the
+/// rest.
 #[utoipa::path(post, path = "/api/v1/scrape/batch", tag = "jobs", request_body = BatchRequest,
+    params(("Idempotency-Key" = Option<String>, Header, description = "Retries with the same key and request give back the same jobs")),
     responses((status = 202, body = BatchResponse), (status = 422, description = "None accepted, or not 1 to 100 jobs", body = BatchRefused),
         (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 413, body = ErrorBody),
-        (status = 429, body = ErrorBody)),
+        (status = 429, body = ErrorBody), (status = 503, description = "None accepted: the store is unavailable", body = ErrorBody)),
     security(("bearer" = [])))]
 pub(super) async fn batch(
     State(state): State<AppState>,
@@ -166,11 +186,22 @@ pub(super) async fn batch(
         let reason = format!("1 to {MAX_BATCH} jobs, got {}", request.jobs.len());
         return Err(ApiError::Invalid { field: "jobs", reason });
     }
+    let batch_key = idempotency_key(&headers)?;
     let mut results = Vec::with_capacity(request.jobs.len());
     let mut accepted = 0;
-    for item in request.jobs {
+    // The first server error ends the batch: the jobs before it are answered, those after it
+    // are not attempted, and the same request with the same Idempotency-Key finishes the batch.
+    let mut trouble: Option<ApiError> = None;
+    for (i, item) in request.jobs.into_iter().enumerate() {
+        if let Some(first) = &trouble {
+            let message = format!("not attempted after an earlier job of the batch met: {first}");
+            results.push(serde_json::json!({"error": {"code": "not_attempted", "message": message}}));
+            continue;
+        }
+        // Each job's own key, derived from the batch's.
+        let key = batch_key.map(|k| format!("{k}/{i}"));
         let one = match serde_json::from_value::<SubmitRequest>(item) {
-            Ok(one) => enqueue(&state, &caller, one, None).await,
+            Ok(one) => enqueue(&state, &caller, one, key.as_deref()).await,
             Err(e) => Err(ApiError::InvalidJson(e.to_string())),
         };
         results.push(match one {
@@ -185,11 +216,17 @@ pub(super) async fn batch(
                 };
                 serde_json::to_value(body).expect("serializes")
             }
-            Err(e) if e.status().is_client_error() => {
-                serde_json::json!({"error": {"code": e.code(), "message": e.to_string()}})
+            Err(e) => {
+                let body = serde_json::json!({"error": {"code": e.code(), "message": e.to_string()}});
+                if !e.status().is_client_error() {
+                    trouble = Some(e);
+                }
+                body
             }
-            Err(e) => return Err(e),
         });
+    }
+    if let (0, Some(e)) = (accepted, trouble) {
+        return Err(e);
     }
     let code = if accepted > 0 { StatusCode::ACCEPTED } else { StatusCode::UNPROCESSABLE_ENTITY };
     let rejected = results.len() - accepted;
@@ -291,8 +328,7 @@ pub(super) async fn queue_stats(State(state): State<AppState>, _caller: Caller) 
     let t = &state.topics;
     let mut subscriptions = Vec::new();
     let mut note = None;
-    for name in [&t.jobs_subscription, &t.dead_letter_subscription, &t.completed_subscription, &t.progress_subscription]
-    {
+    for name in t.subscription_names() {
         match state.broker.stats(name).await {
             Ok(stats) => subscriptions.push(stats),
             Err(e) => note = Some(crate::telemetry::chain(&e)),

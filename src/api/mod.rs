@@ -44,6 +44,10 @@ pub struct AppState {
     pub max_webhook_endpoints: usize,
     pub streams: Arc<limits::StreamSlots>,
     pub stream_lifetime: std::time::Duration,
+    /// Every change of a job goes through it, with the events it sends.
+    pub relay: Arc<crate::outbox::Relay>,
+    /// `KRAWLR_RETENTION_DAYS`, to say why a removed job is gone.
+    pub retention: Option<std::time::Duration>,
 }
 
 impl AppState {
@@ -53,7 +57,11 @@ impl AppState {
         settings: &crate::config::Settings,
         secrets: Arc<SecretBox>,
     ) -> Self {
+        let topology = crate::queue::Topology::of(settings);
+        let relay = crate::outbox::Relay::new(store.clone(), broker.clone(), settings.topics.clone(), topology);
         AppState {
+            relay: Arc::new(relay),
+            retention: settings.worker.retention,
             store,
             broker,
             topics: Arc::new(settings.topics.clone()),

@@ -49,7 +49,7 @@ impl Modify for BearerKey {
     info(title = "krawlr", description = "Company website reports, asynchronously: submit a site, follow the job, fetch the report."),
     paths(
         super::scrape::submit, super::scrape::status, super::scrape::result,
-        super::jobs::list, super::jobs::batch, super::jobs::cancel, super::jobs::events, super::jobs::queue_stats,
+        super::jobs::list, super::jobs::batch, super::jobs::cancel, super::jobs::retry, super::jobs::events, super::jobs::queue_stats,
         super::webhooks::create, super::webhooks::list, super::webhooks::one, super::webhooks::update,
         super::webhooks::delete, super::webhooks::rotate, super::webhooks::deliveries, super::webhooks::redeliver,
         super::health::healthz, super::health::ready, super::health::metrics,

@@ -4,9 +4,8 @@
 use super::auth::Caller;
 use super::openapi::{ErrorBody, Report};
 use super::{ApiError, AppState};
-use crate::job::{Job, JobOptions, JobRequested, JobStatus, Stage, now_ms, rfc3339};
+use crate::job::{Job, JobOptions, JobStatus, Stage, now_ms, rfc3339};
 use crate::net::guard::Policy;
-use crate::queue::OutgoingMessage;
 use crate::store::{Enqueue, StoreError};
 use axum::Json;
 use axum::body::Bytes;
@@ -79,14 +78,7 @@ pub(super) async fn submit(
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
     let request: SubmitRequest = parse_json(&headers, body, state.max_request_bytes)?;
-    let idempotency = match headers.get("idempotency-key") {
-        None => None,
-        Some(v) => {
-            Some(v.to_str().ok().map(str::trim).filter(|k| !k.is_empty() && k.len() <= 255).ok_or_else(|| {
-                ApiError::Invalid { field: "Idempotency-Key", reason: "1 to 255 visible ASCII characters".into() }
-            })?)
-        }
-    };
+    let idempotency = idempotency_key(&headers)?;
     let outcome = enqueue(&state, &caller, request, idempotency).await?;
     let (job, code, message, reused) = match outcome {
         Submitted::Queued(job) | Submitted::Replayed(job) => {
@@ -95,13 +87,25 @@ pub(super) async fn submit(
         Submitted::Reused(job) => (job, StatusCode::OK, "Reused a recent report of this site.", true),
     };
     let location = format!("/api/v1/scrape/status/{}", job.id);
-    let status = if reused { job.status } else { JobStatus::Queued };
-    let body = SubmitResponse { scrape_id: job.id, status, message, reused };
+    // A replay answers the job as it is now.
+    let body = SubmitResponse { scrape_id: job.id, status: job.status, message, reused };
     let mut response = (code, Json(body)).into_response();
     if let Ok(location) = HeaderValue::from_str(&location) {
         response.headers_mut().insert(header::LOCATION, location);
     }
     Ok(response)
+}
+
+/// The request's `Idempotency-Key`, if it sent one.
+pub(super) fn idempotency_key(headers: &HeaderMap) -> Result<Option<&str>, ApiError> {
+    let Some(value) = headers.get("idempotency-key") else {
+        return Ok(None);
+    };
+    let key = value.to_str().ok().map(str::trim).filter(|k| !k.is_empty() && k.len() <= 255);
+    key.map(Some).ok_or_else(|| ApiError::Invalid {
+        field: "Idempotency-Key",
+        reason: "1 to 255 visible ASCII characters".into(),
+    })
 }
 
 /// Validates one request and queues its job (or finds the one it names again).
@@ -123,12 +127,6 @@ pub(super) async fn enqueue(
             return Err(ApiError::Invalid { field: "options.max_pages", reason });
         }
     }
-    if state.max_active_jobs > 0 {
-        let active = state.store.count_active_jobs(&caller.key_id).await?;
-        if active >= state.max_active_jobs {
-            return Err(ApiError::TooManyActiveJobs { active });
-        }
-    }
     if let Some(max_age) = request.max_age {
         if let Some(recent) = recent_report(state, caller, &url, max_age).await? {
             return Ok(Submitted::Reused(recent));
@@ -147,15 +145,11 @@ pub(super) async fn enqueue(
     let mut job = Job::new(id, caller.key_id.clone(), url.clone(), now_ms());
     job.webhook_url = webhook_url;
     job.options = request.options;
-    let message = OutgoingMessage::json(&JobRequested::for_job(&job), &job.id);
-    match state.store.create_job(&job, &message).await {
+    crate::failpoint!("before_create_job", |_| Err(ApiError::Unavailable("the before_create_job fault point".into())));
+    match state.store.create_job(&job, state.max_active_jobs).await {
         Ok(Enqueue::Done) => {}
-        Ok(Enqueue::PublishRequired) => {
-            // The job is stored; should this publish be lost, the reconciler republishes it.
-            if let Err(e) = state.broker.publish(&state.topics.jobs, &[message]).await {
-                tracing::warn!(error = %e, job_id = %job.id, "publish failed; the reconciler will republish");
-            }
-        }
+        // Committed with the job: should this publish fail, the relay publishes it in seconds.
+        Ok(Enqueue::Relay(entries)) => state.relay.send(&entries).await,
         Err(StoreError::Conflict(_)) if idempotency.is_some() => {
             let first = state.store.get_job(&job.id).await?.ok_or(ApiError::NotFound { what: "job" })?;
             if first.url != job.url || first.webhook_url != job.webhook_url || first.options != job.options {
@@ -163,6 +157,7 @@ pub(super) async fn enqueue(
             }
             return Ok(Submitted::Replayed(first));
         }
+        Err(StoreError::TooManyActive(active)) => return Err(ApiError::TooManyActiveJobs { active }),
         Err(e) => return Err(e.into()),
     }
     Ok(Submitted::Queued(job))
@@ -242,11 +237,21 @@ impl StatusBody {
     }
 }
 
-/// The caller's job; another key's job is as unknown as a missing one.
+/// The caller's job; another key's job is as unknown as a missing one, and one that retention
+/// removed is `410 Gone`.
 pub(super) async fn own_job(state: &AppState, caller: &Caller, id: &str) -> Result<Job, ApiError> {
     match state.store.get_job(id).await? {
         Some(job) if job.key_id == caller.key_id => Ok(job),
-        _ => Err(ApiError::NotFound { what: "job" }),
+        Some(_) => Err(ApiError::NotFound { what: "job" }),
+        None => match state.store.get_tombstone(id).await? {
+            Some(gone) if gone.key_id == caller.key_id => Err(ApiError::Gone {
+                id: gone.job_id,
+                status: gone.status,
+                removed_at: rfc3339(gone.removed_at),
+                kept: state.retention.map_or("for ever".into(), |r| format!("{} days", r.as_secs_f64() / 86_400.0)),
+            }),
+            _ => Err(ApiError::NotFound { what: "job" }),
+        },
     }
 }
 

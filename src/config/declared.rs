@@ -159,6 +159,13 @@ pub const RECONCILE_INTERVAL_SECONDS: Setting = Setting {
     kind: Kind::Seconds { default: 60.0, min: 0.1, max: 3600.0 },
 };
 
+pub const RETENTION_DAYS: Setting = Setting {
+    name: "KRAWLR_RETENTION_DAYS",
+    shown_default: "30",
+    doc: "finished jobs, their results and webhook delivery logs are removed this long after they end (decimals allowed; 0: kept for ever); a removed job answers `410 Gone` for as long again",
+    kind: Kind::Number { default: 30.0, min: 0.0, max: 36500.0 },
+};
+
 pub const JOBS_PER_HOST: Setting = Setting {
     name: "KRAWLR_JOBS_PER_HOST",
     shown_default: "2",
@@ -530,6 +537,7 @@ pub const ALL: &[&Setting] = &[
     &POLL_INTERVAL_SECONDS,
     &RECONCILE_AFTER_SECONDS,
     &RECONCILE_INTERVAL_SECONDS,
+    &RETENTION_DAYS,
     &JOBS_PER_HOST,
     &JOB_TIMEOUT_SECONDS,
     &USER_AGENT,

@@ -108,6 +108,8 @@ pub struct Topics {
     pub dead_letter: String,
     pub jobs_subscription: String,
     pub dead_letter_subscription: String,
+    /// Keeps dead-lettered messages for `krawlr queue redrive` (`{dead_letter}-redrive`).
+    pub redrive_subscription: String,
     /// The webhooks process's subscriptions to `completed` and `progress`.
     pub completed_subscription: String,
     pub progress_subscription: String,
@@ -119,11 +121,12 @@ impl Topics {
         [&self.jobs, &self.progress, &self.completed, &self.dead_letter]
     }
 
-    /// The four subscriptions krawlr consumes.
-    pub fn subscription_names(&self) -> [&str; 4] {
+    /// The subscriptions krawlr consumes (or, for redrive, keeps).
+    pub fn subscription_names(&self) -> [&str; 5] {
         [
             &self.jobs_subscription,
             &self.dead_letter_subscription,
+            &self.redrive_subscription,
             &self.completed_subscription,
             &self.progress_subscription,
         ]
@@ -151,6 +154,8 @@ pub struct WorkerSettings {
     pub jobs_per_host: u32,
     /// One attempt of a job at most; past it the attempt is abandoned as a transient failure.
     pub job_timeout: Duration,
+    /// How long finished jobs, results and delivery logs are kept (`None`: for ever).
+    pub retention: Option<Duration>,
 }
 
 /// What one key may do.
@@ -384,6 +389,7 @@ fn topics(env: &Vars) -> Topics {
         dead_letter_subscription: env
             .string(&PUBSUB_DEAD_LETTER_SUBSCRIPTION)
             .unwrap_or(format!("{jobs}-dead-letter-sub")),
+        redrive_subscription: String::new(),
         progress: env.string(&PUBSUB_SCRAPE_PROGRESS_TOPIC).unwrap_or("scrape-progress".into()),
         completed: env.string(&PUBSUB_SCRAPE_COMPLETED_TOPIC).unwrap_or("scrape-completed".into()),
         jobs,
@@ -397,6 +403,7 @@ fn topics(env: &Vars) -> Topics {
         progress_subscription: env
             .string(&PUBSUB_SCRAPE_PROGRESS_SUBSCRIPTION)
             .unwrap_or(format!("{}-webhooks", topics.progress)),
+        redrive_subscription: format!("{}-redrive", topics.dead_letter),
         ..topics
     }
 }
@@ -430,6 +437,9 @@ fn worker(env: &Vars, queue: &QueueSettings) -> Result<WorkerSettings, ConfigErr
         reconcile_interval: env.seconds(&RECONCILE_INTERVAL_SECONDS)?,
         jobs_per_host: env.count(&JOBS_PER_HOST)?,
         job_timeout: env.seconds(&JOB_TIMEOUT_SECONDS)?,
+        retention: Some(env.number(&RETENTION_DAYS)?)
+            .filter(|days| *days > 0.0)
+            .map(|days| Duration::from_secs_f64(days * 86_400.0)),
     };
     Ok(worker)
 }

@@ -5,7 +5,7 @@
 //! off acks and lease extensions from a consumer whose lease was taken over.
 
 use super::{
-    AckId, Broker, Ensured, OutgoingMessage, QueueError, ReceivedMessage, SubscriptionSpec, SubscriptionStats,
+    AckId, Broker, Ensured, OutgoingMessage, Purged, QueueError, ReceivedMessage, SubscriptionSpec, SubscriptionStats,
 };
 use crate::job::now_ms;
 use crate::sqlite::{self, Db};
@@ -317,6 +317,41 @@ impl Broker for EmbeddedBroker {
                 })
             })
             .await
+    }
+
+    async fn purge(&self, subscription: &str) -> Result<Purged, QueueError> {
+        let subscription = subscription.to_string();
+        self.db
+            .call(move |c| {
+                let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+                load_spec(&tx, &subscription)?;
+                let attributes: Vec<String> = tx
+                    .prepare_cached(
+                        "DELETE FROM messages WHERE subscription = ?1 AND NOT (leased = 1 AND visible_at > ?2)
+                         RETURNING attributes",
+                    )?
+                    .query_map(params![subscription, now_ms()], |r| r.get(0))?
+                    .collect::<Result<_, _>>()?;
+                tx.commit()?;
+                let job_ids = attributes
+                    .iter()
+                    .filter_map(|a| serde_json::from_str::<BTreeMap<String, String>>(a).ok()?.remove("job_id"))
+                    .collect();
+                Ok(Purged::Messages { count: attributes.len() as u64, job_ids })
+            })
+            .await
+    }
+
+    async fn expire_messages(&self, before: i64) -> Result<(), QueueError> {
+        self.db
+            .call(move |c| {
+                c.prepare_cached(
+                    "DELETE FROM messages WHERE published_at < ?1 AND NOT (leased = 1 AND visible_at > ?2)",
+                )?
+                .execute(params![before, now_ms()])
+            })
+            .await?;
+        Ok(())
     }
 
     async fn wait_for_messages(&self, timeout: Duration) {

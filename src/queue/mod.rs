@@ -98,6 +98,17 @@ impl SubscriptionSpec {
     }
 }
 
+/// What a purge removed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Purged {
+    /// These messages' `job_id` attributes (one per message, when it had one), and how many
+    /// messages there were.
+    Messages { count: u64, job_ids: Vec<String> },
+    /// Everything published before this time (unix ms) is acknowledged; the broker does not
+    /// say which messages that was (Pub/Sub's seek).
+    Before(i64),
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Ensured {
     Created,
@@ -137,6 +148,14 @@ pub trait Broker: Send + Sync {
     /// when `None`. On the last attempt it goes to the dead-letter topic instead.
     async fn nack(&self, subscription: &str, ack_id: &AckId, delay: Option<Duration>) -> Result<(), QueueError>;
     async fn stats(&self, subscription: &str) -> Result<SubscriptionStats, QueueError>;
+    /// Drops the subscription's backlog: every message not leased to a consumer right now
+    /// (Pub/Sub: every message published until now, by seeking the subscription to now).
+    async fn purge(&self, subscription: &str) -> Result<Purged, QueueError>;
+    /// Drops messages published before `before` (unix ms) that nobody acknowledged, on brokers
+    /// that do not expire them by themselves (Pub/Sub does, after its retention).
+    async fn expire_messages(&self, _before: i64) -> Result<(), QueueError> {
+        Ok(())
+    }
     /// Answers when the broker is reachable and `subscription` exists (readiness).
     async fn ready(&self, subscription: &str) -> Result<(), QueueError> {
         self.stats(subscription).await.map(|_| ())

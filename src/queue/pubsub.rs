@@ -8,7 +8,7 @@
 
 use super::monitoring::{MONITORING_URL, Monitoring};
 use super::{
-    AckId, Broker, Ensured, OutgoingMessage, QueueError, ReceivedMessage, SubscriptionSpec, SubscriptionStats,
+    AckId, Broker, Ensured, OutgoingMessage, Purged, QueueError, ReceivedMessage, SubscriptionSpec, SubscriptionStats,
 };
 use async_trait::async_trait;
 use gcloud_sdk::google::pubsub::v1 as pb;
@@ -282,6 +282,21 @@ impl Broker for PubSubBroker {
         let get = pb::GetSubscriptionRequest { subscription: self.subscription_path(subscription) };
         self.subscriber.get().get_subscription(Request::new(get)).await.map_err(on_subscription(subscription))?;
         Ok(())
+    }
+
+    /// Seeks the subscription to now: every message published before is acknowledged.
+    async fn purge(&self, subscription: &str) -> Result<Purged, QueueError> {
+        let now = crate::job::now_ms();
+        let time = gcloud_sdk::prost_types::Timestamp {
+            seconds: now.div_euclid(1000),
+            nanos: (now.rem_euclid(1000) * 1_000_000) as i32,
+        };
+        let request = pb::SeekRequest {
+            subscription: self.subscription_path(subscription),
+            target: Some(pb::seek_request::Target::Time(time)),
+        };
+        self.subscriber.get().seek(Request::new(request)).await.map_err(on_subscription(subscription))?;
+        Ok(Purged::Before(now))
     }
 
     /// From Cloud Monitoring: Pub/Sub serves no counts itself, and its emulator keeps none.

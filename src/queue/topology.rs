@@ -39,6 +39,9 @@ pub fn subscriptions(settings: &Settings) -> Vec<SubscriptionSpec> {
             max_delivery_attempts: q.max_delivery_attempts,
             dead_letter_topic: None,
         },
+        // Nobody consumes it: it keeps dead letters for `krawlr queue redrive` (Pub/Sub for its
+        // message retention, the embedded queue for seven days).
+        webhooks(&t.redrive_subscription, &t.dead_letter),
         webhooks(&t.completed_subscription, &t.completed),
         webhooks(&t.progress_subscription, &t.progress),
     ]

@@ -1,9 +1,9 @@
 //! The embedded store: job documents as JSON in the data dir's SQLite file, next to the queue.
 //! A submit inserts the job and its `scrape-jobs` message in one transaction.
 
-use super::{ApiKey, Applied, Change, Enqueue, JobCursor, Store, StoreError, apply_change};
+use super::{ApiKey, Applied, Change, Enqueue, JobCursor, Store, StoreError, Swept, Tombstone, apply_change};
 use super::{Delivery, DeliveryStatus, Endpoint};
-use crate::job::{Job, JobStatus, Transition, now_ms};
+use crate::job::{Job, JobRequested, JobStatus, OutboxEntry, Transition, now_ms};
 use crate::queue::{OutgoingMessage, QueueError, embedded::publish_in};
 use crate::sqlite::{self, Db};
 use async_trait::async_trait;
@@ -20,11 +20,11 @@ fn with_unfinished(sql: &str) -> String {
 static COUNT_ACTIVE: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
     with_unfinished("SELECT count(*) FROM jobs WHERE key_id = ?1 AND status IN ({unfinished})")
 });
-static STALE_JOBS: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
-    with_unfinished(
-        "SELECT doc FROM jobs WHERE status IN ({unfinished}) AND updated_at < ?1 ORDER BY updated_at LIMIT ?2",
-    )
-});
+
+/// `?, ?, …`: `n` SQL parameters.
+fn placeholders(n: usize) -> String {
+    vec!["?"; n].join(", ")
+}
 
 #[derive(Clone)]
 pub struct EmbeddedStore {
@@ -126,20 +126,25 @@ fn api_key(r: &rusqlite::Row) -> rusqlite::Result<ApiKey> {
 
 #[async_trait]
 impl Store for EmbeddedStore {
-    async fn create_job(&self, job: &Job, message: &OutgoingMessage) -> Result<Enqueue, StoreError> {
-        let (job, message, topic) = (job.clone(), message.clone(), self.jobs_topic.clone());
+    async fn create_job(&self, job: &Job, max_active: u64) -> Result<Enqueue, StoreError> {
+        let (job, topic) = (job.clone(), self.jobs_topic.clone());
+        let message = OutgoingMessage::json(&JobRequested::for_job(&job), &job.id);
         self.db
             .call(move |c| {
                 let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
-                let inserted = tx
-                    .prepare_cached(
-                        "INSERT OR IGNORE INTO jobs (id, key_id, created_at, updated_at, status, doc)
-                         VALUES (?1, ?2, ?3, ?3, ?4, ?5)",
-                    )?
-                    .execute(params![job.id, job.key_id, job.created_at, job.status.as_str(), encode(&job)])?;
-                if inserted == 0 {
+                if tx.prepare_cached("SELECT 1 FROM jobs WHERE id = ?1")?.exists([&job.id])? {
                     return Err(StoreError::Conflict(format!("job {}", job.id)));
                 }
+                if max_active > 0 {
+                    let active: i64 = tx.prepare_cached(&COUNT_ACTIVE)?.query_row([&job.key_id], |r| r.get(0))?;
+                    if active as u64 >= max_active {
+                        return Err(StoreError::TooManyActive(active as u64));
+                    }
+                }
+                tx.prepare_cached(
+                    "INSERT INTO jobs (id, key_id, created_at, updated_at, status, doc) VALUES (?1, ?2, ?3, ?3, ?4, ?5)",
+                )?
+                .execute(params![job.id, job.key_id, job.created_at, job.status.as_str(), encode(&job)])?;
                 publish_in(&tx, &topic, &[message])?;
                 tx.commit()?;
                 Ok(())
@@ -185,6 +190,10 @@ impl Store for EmbeddedStore {
                 }
                 tx.prepare_cached("UPDATE jobs SET status = ?2, doc = ?3, updated_at = ?4 WHERE id = ?1")?
                     .execute(params![id, job.status.as_str(), encode(&job), job.updated_at])?;
+                for entry in job.outbox(&t) {
+                    tx.prepare_cached("INSERT OR REPLACE INTO outbox (id, due_at, doc) VALUES (?1, ?2, ?3)")?
+                        .execute(params![entry.id, entry.due_at, encode(&entry)])?;
+                }
                 if let (Transition::Complete { .. }, Some(report)) = (&t, report) {
                     tx.prepare_cached(
                         "INSERT INTO results (job_id, report, created_at) VALUES (?1, ?2, ?3)
@@ -252,14 +261,107 @@ impl Store for EmbeddedStore {
             .collect())
     }
 
-    async fn stale_jobs(&self, before: i64, limit: usize) -> Result<Vec<Job>, StoreError> {
+    async fn jobs_updated_before(
+        &self,
+        statuses: &[JobStatus],
+        before: i64,
+        limit: usize,
+    ) -> Result<Vec<Job>, StoreError> {
+        let sql = format!(
+            "SELECT doc FROM jobs WHERE status IN ({}) AND updated_at < ? ORDER BY updated_at LIMIT ?",
+            placeholders(statuses.len())
+        );
+        let mut params: Vec<rusqlite::types::Value> = statuses.iter().map(|s| s.as_str().to_string().into()).collect();
+        params.extend([before.into(), (limit as i64).into()]);
         let docs: Vec<String> = self
             .db
-            .read(move |c| {
-                c.prepare_cached(&STALE_JOBS)?.query_map(params![before, limit as i64], |r| r.get(0))?.collect()
+            .read(move |c| c.prepare(&sql)?.query_map(rusqlite::params_from_iter(params), |r| r.get(0))?.collect())
+            .await?;
+        docs.iter().map(|d| decode(d)).collect()
+    }
+
+    async fn claim_outbox(&self, now: i64, until: i64, limit: usize) -> Result<Vec<OutboxEntry>, StoreError> {
+        let docs: Vec<String> = self
+            .db
+            .call(move |c| {
+                c.prepare_cached(
+                    "UPDATE outbox SET due_at = ?2
+                     WHERE id IN (SELECT id FROM outbox WHERE due_at <= ?1 ORDER BY due_at LIMIT ?3)
+                     RETURNING doc",
+                )?
+                .query_map(params![now, until, limit as i64], |r| r.get(0))?
+                .collect()
             })
             .await?;
         docs.iter().map(|d| decode(d)).collect()
+    }
+
+    async fn outbox_sent(&self, ids: &[String]) -> Result<(), StoreError> {
+        let ids = ids.to_vec();
+        self.db
+            .call(move |c| {
+                let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+                for id in &ids {
+                    tx.prepare_cached("DELETE FROM outbox WHERE id = ?1")?.execute([id])?;
+                }
+                tx.commit()
+            })
+            .await?;
+        Ok(())
+    }
+
+    async fn sweep(
+        &self,
+        jobs_before: i64,
+        deliveries_before: i64,
+        tombstones_before: i64,
+        limit: usize,
+    ) -> Result<Swept, StoreError> {
+        let finished = JobStatus::FINISHED.map(|s| format!("'{s}'"));
+        let select_jobs = format!(
+            "SELECT doc FROM jobs WHERE status IN ({}) AND updated_at < ?1 ORDER BY updated_at LIMIT ?2",
+            finished.join(", ")
+        );
+        self.db
+            .call(move |c| {
+                let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+                let docs: Vec<String> = tx
+                    .prepare(&select_jobs)?
+                    .query_map(params![jobs_before, limit as i64], |r| r.get(0))?
+                    .collect::<Result<_, _>>()?;
+                let now = now_ms();
+                for doc in &docs {
+                    let job: Job = decode(doc)?;
+                    let tombstone =
+                        Tombstone { job_id: job.id.clone(), key_id: job.key_id, status: job.status, removed_at: now };
+                    tx.prepare_cached(
+                        "INSERT OR REPLACE INTO tombstones (job_id, removed_at, doc) VALUES (?1, ?2, ?3)",
+                    )?
+                    .execute(params![job.id, now, encode(&tombstone)])?;
+                    tx.prepare_cached("DELETE FROM results WHERE job_id = ?1")?.execute([&job.id])?;
+                    tx.prepare_cached("DELETE FROM jobs WHERE id = ?1")?.execute([&job.id])?;
+                }
+                let deliveries = tx
+                    .prepare_cached(
+                        "DELETE FROM webhook_deliveries WHERE id IN (SELECT id FROM webhook_deliveries
+                         WHERE status IN ('delivered', 'failed') AND created_at < ?1 LIMIT ?2)",
+                    )?
+                    .execute(params![deliveries_before, limit as i64])?;
+                let tombstones = tx
+                    .prepare_cached(
+                        "DELETE FROM tombstones WHERE job_id IN (SELECT job_id FROM tombstones
+                         WHERE removed_at < ?1 LIMIT ?2)",
+                    )?
+                    .execute(params![tombstones_before, limit as i64])?;
+                tx.commit()?;
+                Ok(Swept { jobs: docs.len(), deliveries, tombstones })
+            })
+            .await
+    }
+
+    async fn get_tombstone(&self, job_id: &str) -> Result<Option<Tombstone>, StoreError> {
+        let sql = "SELECT doc FROM tombstones WHERE job_id = ?1";
+        Ok(self.docs(sql, vec![job_id.to_string().into()]).await?.pop())
     }
 
     async fn create_api_key(&self, key: &ApiKey, hash: &str) -> Result<(), StoreError> {

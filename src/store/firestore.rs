@@ -5,13 +5,12 @@
 //! client talks to the emulator; otherwise to Google Cloud with the Application Default
 //! Credentials.
 //!
-//! Firestore cannot commit together with Pub/Sub: `create_job` answers
-//! [`Enqueue::PublishRequired`] and the caller publishes.
+//! Firestore cannot commit together with Pub/Sub: a job's messages are written to the `outbox`
+//! collection in the transaction that changes the job, and relayed after ([`crate::outbox`]).
 
-use super::{ApiKey, Applied, Change, Enqueue, JobCursor, Store, StoreError, apply_change};
+use super::{ApiKey, Applied, Change, Enqueue, JobCursor, Store, StoreError, Swept, Tombstone, apply_change};
 use super::{Delivery, Endpoint};
-use crate::job::{Job, JobStatus, Transition, now_ms};
-use crate::queue::OutgoingMessage;
+use crate::job::{Job, JobStatus, OutboxEntry, Transition, now_ms};
 use async_trait::async_trait;
 use firestore::errors::FirestoreError;
 use firestore::select_filter_builder::FirestoreQueryFilterBuilder;
@@ -24,6 +23,8 @@ const API_KEYS: &str = "api_keys";
 const ENDPOINTS: &str = "webhook_endpoints";
 const DELIVERIES: &str = "webhook_deliveries";
 const HOST_SLOTS: &str = "host_slots";
+const OUTBOX: &str = "outbox";
+const TOMBSTONES: &str = "tombstones";
 
 /// The slots of one host: holder → expiry (unix ms).
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -74,25 +75,33 @@ impl From<FirestoreError> for StoreError {
     }
 }
 
-impl FirestoreStore {
-    /// How many jobs `filter` selects, by a count aggregation (no document is read).
-    async fn count_jobs<F>(&self, filter: F) -> Result<u64, StoreError>
-    where
-        F: Fn(FirestoreQueryFilterBuilder) -> Option<FirestoreQueryFilter> + Send,
-    {
-        let counted: Vec<Count> = self
-            .db
-            .fluent()
-            .select()
-            .from(JOBS)
-            .filter(filter)
-            .aggregate(|a| a.fields([a.field("count").count()]))
-            .obj()
-            .query()
-            .await?;
-        Ok(counted.first().map_or(0, |c| c.count))
-    }
+/// How many jobs `filter` selects, by a count aggregation (no document is read); in a
+/// transaction when `db` is the transaction's.
+async fn count_jobs<F>(db: &FirestoreDb, filter: F) -> Result<u64, FirestoreError>
+where
+    F: Fn(FirestoreQueryFilterBuilder) -> Option<FirestoreQueryFilter> + Send,
+{
+    let counted: Vec<Count> = db
+        .fluent()
+        .select()
+        .from(JOBS)
+        .filter(filter)
+        .aggregate(|a| a.fields([a.field("count").count()]))
+        .obj()
+        .query()
+        .await?;
+    Ok(counted.first().map_or(0, |c| c.count))
+}
 
+/// What a submit's transaction found.
+#[derive(Clone)]
+enum Created {
+    Yes,
+    Exists,
+    TooManyActive(u64),
+}
+
+impl FirestoreStore {
     /// Connects to the project's default database (to the emulator when
     /// `FIRESTORE_EMULATOR_HOST` is set).
     pub async fn connect(project: &str) -> Result<FirestoreStore, StoreError> {
@@ -142,9 +151,51 @@ impl FirestoreStore {
 
 #[async_trait]
 impl Store for FirestoreStore {
-    async fn create_job(&self, job: &Job, _message: &OutgoingMessage) -> Result<Enqueue, StoreError> {
-        let _: Job = self.db.fluent().insert().into(JOBS).document_id(&job.id).object(job).execute().await?;
-        Ok(Enqueue::PublishRequired)
+    /// Needs the composite index (key_id, status) of `deploy/firestore.indexes.json` when
+    /// `max_active` is set. The count runs in the transaction, whose reads Firestore keeps
+    /// serializable: two submits racing for the last slot cannot both commit.
+    async fn create_job(&self, job: &Job, max_active: u64) -> Result<Enqueue, StoreError> {
+        let entry = job.request_entry();
+        let options = firestore::FirestoreTransactionOptions::new().with_max_retries(10);
+        let created = self
+            .db
+            .run_transaction_with_options(
+                |db, tx| {
+                    let (job, entry) = (job.clone(), entry.clone());
+                    Box::pin(async move {
+                        let found: Option<Job> = db.fluent().select().by_id_in(JOBS).obj().one(&job.id).await?;
+                        if found.is_some() {
+                            return Ok(Created::Exists);
+                        }
+                        if max_active > 0 {
+                            let active = JobStatus::unfinished_names();
+                            let key = job.key_id.clone();
+                            let n = count_jobs(&db, |q| {
+                                q.for_all([q.field("key_id").eq(key.clone()), q.field("status").is_in(active.clone())])
+                            })
+                            .await?;
+                            if n >= max_active {
+                                return Ok(Created::TooManyActive(n));
+                            }
+                        }
+                        db.fluent().update().in_col(JOBS).document_id(&job.id).object(&job).add_to_transaction(tx)?;
+                        db.fluent()
+                            .update()
+                            .in_col(OUTBOX)
+                            .document_id(&entry.id)
+                            .object(&entry)
+                            .add_to_transaction(tx)?;
+                        Ok::<_, backoff_error::Error>(Created::Yes)
+                    })
+                },
+                options,
+            )
+            .await?;
+        match created {
+            Created::Yes => Ok(Enqueue::Relay(vec![entry])),
+            Created::Exists => Err(StoreError::Conflict(format!("job {}", job.id))),
+            Created::TooManyActive(n) => Err(StoreError::TooManyActive(n)),
+        }
     }
 
     async fn get_job(&self, id: &str) -> Result<Option<Job>, StoreError> {
@@ -175,6 +226,14 @@ impl Store for FirestoreStore {
                             return Ok(Applied::No(job));
                         }
                         db.fluent().update().in_col(JOBS).document_id(&id).object(&job).add_to_transaction(tx)?;
+                        for entry in job.outbox(&t) {
+                            db.fluent()
+                                .update()
+                                .in_col(OUTBOX)
+                                .document_id(&entry.id)
+                                .object(&entry)
+                                .add_to_transaction(tx)?;
+                        }
                         if let (Transition::Complete { .. }, Some(report)) = (&t, report) {
                             let doc = ResultDoc { report, created_at: now };
                             db.fluent()
@@ -228,34 +287,131 @@ impl Store for FirestoreStore {
     /// Needs the composite index (key_id, status) of `deploy/firestore.indexes.json`.
     async fn count_active_jobs(&self, key_id: &str) -> Result<u64, StoreError> {
         let active = JobStatus::unfinished_names();
-        self.count_jobs(|q| q.for_all([q.field("key_id").eq(key_id), q.field("status").is_in(active.clone())])).await
+        Ok(count_jobs(&self.db, |q| q.for_all([q.field("key_id").eq(key_id), q.field("status").is_in(active.clone())]))
+            .await?)
     }
 
     /// One count aggregation per status.
     async fn count_jobs_by_status(&self) -> Result<Vec<(JobStatus, u64)>, StoreError> {
         let mut out = Vec::new();
         for status in JobStatus::ALL {
-            out.push((status, self.count_jobs(|q| q.for_all([q.field("status").eq(status.as_str())])).await?));
+            out.push((status, count_jobs(&self.db, |q| q.for_all([q.field("status").eq(status.as_str())])).await?));
         }
         Ok(out)
     }
 
     /// Needs the composite index (status, updated_at) of `deploy/firestore.indexes.json`.
-    async fn stale_jobs(&self, before: i64, limit: usize) -> Result<Vec<Job>, StoreError> {
-        let unfinished = JobStatus::unfinished_names();
+    async fn jobs_updated_before(
+        &self,
+        statuses: &[JobStatus],
+        before: i64,
+        limit: usize,
+    ) -> Result<Vec<Job>, StoreError> {
+        let statuses: Vec<&str> = statuses.iter().map(|s| s.as_str()).collect();
         Ok(self
             .db
             .fluent()
             .select()
             .from(JOBS)
-            .filter(|q| {
-                q.for_all([q.field("status").is_in(unfinished.clone()), q.field("updated_at").less_than(before)])
-            })
+            .filter(|q| q.for_all([q.field("status").is_in(statuses.clone()), q.field("updated_at").less_than(before)]))
             .order(|o| o.fields([o.field("updated_at").asc()]))
             .limit(limit.min(u32::MAX as usize) as u32)
             .obj()
             .query()
             .await?)
+    }
+
+    /// Each entry is claimed in a transaction of its own, so that two relays never both take it.
+    async fn claim_outbox(&self, now: i64, until: i64, limit: usize) -> Result<Vec<OutboxEntry>, StoreError> {
+        let due: Vec<OutboxEntry> = self
+            .db
+            .fluent()
+            .select()
+            .from(OUTBOX)
+            .filter(|q| q.for_all([q.field("due_at").less_than_or_equal(now)]))
+            .order(|o| o.fields([o.field("due_at").asc()]))
+            .limit(limit.min(u32::MAX as usize) as u32)
+            .obj()
+            .query()
+            .await?;
+        let mut claimed = Vec::with_capacity(due.len());
+        for entry in due {
+            let change: Change<OutboxEntry> = std::sync::Arc::new(move |e| {
+                let due = e.due_at <= now;
+                if due {
+                    e.due_at = until;
+                }
+                due
+            });
+            if let Applied::Yes(entry) = self.update_doc(OUTBOX, &entry.id, change).await? {
+                claimed.push(entry);
+            }
+        }
+        Ok(claimed)
+    }
+
+    async fn outbox_sent(&self, ids: &[String]) -> Result<(), StoreError> {
+        for id in ids {
+            self.db.fluent().delete().from(OUTBOX).document_id(id).execute().await?;
+        }
+        Ok(())
+    }
+
+    /// Needs the composite indexes (status, updated_at) of jobs and (status, created_at) of
+    /// deliveries of `deploy/firestore.indexes.json`.
+    async fn sweep(
+        &self,
+        jobs_before: i64,
+        deliveries_before: i64,
+        tombstones_before: i64,
+        limit: usize,
+    ) -> Result<Swept, StoreError> {
+        let jobs = self.jobs_updated_before(&JobStatus::FINISHED, jobs_before, limit).await?;
+        let now = now_ms();
+        for job in &jobs {
+            let tombstone =
+                Tombstone { job_id: job.id.clone(), key_id: job.key_id.clone(), status: job.status, removed_at: now };
+            let _: Tombstone =
+                self.db.fluent().update().in_col(TOMBSTONES).document_id(&job.id).object(&tombstone).execute().await?;
+            self.db.fluent().delete().from(RESULTS).document_id(&job.id).execute().await?;
+            self.db.fluent().delete().from(JOBS).document_id(&job.id).execute().await?;
+        }
+        let old_deliveries: Vec<Delivery> = self
+            .db
+            .fluent()
+            .select()
+            .from(DELIVERIES)
+            .filter(|q| {
+                q.for_all([
+                    q.field("status").is_in(["delivered", "failed"]),
+                    q.field("created_at").less_than(deliveries_before),
+                ])
+            })
+            .limit(limit.min(u32::MAX as usize) as u32)
+            .obj()
+            .query()
+            .await?;
+        for d in &old_deliveries {
+            self.db.fluent().delete().from(DELIVERIES).document_id(&d.id).execute().await?;
+        }
+        let old_tombstones: Vec<Tombstone> = self
+            .db
+            .fluent()
+            .select()
+            .from(TOMBSTONES)
+            .filter(|q| q.for_all([q.field("removed_at").less_than(tombstones_before)]))
+            .limit(limit.min(u32::MAX as usize) as u32)
+            .obj()
+            .query()
+            .await?;
+        for t in &old_tombstones {
+            self.db.fluent().delete().from(TOMBSTONES).document_id(&t.job_id).execute().await?;
+        }
+        Ok(Swept { jobs: jobs.len(), deliveries: old_deliveries.len(), tombstones: old_tombstones.len() })
+    }
+
+    async fn get_tombstone(&self, job_id: &str) -> Result<Option<Tombstone>, StoreError> {
+        Ok(self.db.fluent().select().by_id_in(TOMBSTONES).obj().one(job_id).await?)
     }
 
     async fn create_api_key(&self, key: &ApiKey, hash: &str) -> Result<(), StoreError> {

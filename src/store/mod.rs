@@ -8,8 +8,7 @@ mod webhook;
 
 pub use webhook::{Attempt, Delivery, DeliveryStatus, Endpoint, EndpointStatus, Trigger, delivery_id};
 
-use crate::job::{Job, JobStatus, Transition};
-use crate::queue::OutgoingMessage;
+use crate::job::{Job, JobStatus, OutboxEntry, Transition};
 use async_trait::async_trait;
 use std::sync::Arc;
 
@@ -17,6 +16,9 @@ use std::sync::Arc;
 pub enum StoreError {
     #[error("already exists: {0}")]
     Conflict(String),
+    /// A submit over the key's limit of unfinished jobs, counted in the same write.
+    #[error("the key has {0} unfinished jobs, its limit")]
+    TooManyActive(u64),
     #[error("the store is unavailable for now")]
     Unavailable(#[source] Box<dyn std::error::Error + Send + Sync>),
     #[error("store backend error")]
@@ -30,13 +32,30 @@ impl StoreError {
 }
 
 /// What the caller of [`Store::create_job`] still has to do.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum Enqueue {
-    /// The job's message was written in the same transaction as the job.
+    /// The job's message was written to the queue in the same transaction as the job.
     Done,
-    /// The store cannot write the broker's queue: the caller publishes the message, and the
-    /// reconciler republishes it should the publish be lost.
-    PublishRequired,
+    /// The store cannot write the broker's queue: the message was written to the outbox with
+    /// the job, and the caller relays it (a relay sweep does, should the caller fail).
+    Relay(Vec<OutboxEntry>),
+}
+
+/// What is left of a job that retention removed: enough to answer `410 Gone`.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Tombstone {
+    pub job_id: String,
+    pub key_id: String,
+    pub status: JobStatus,
+    pub removed_at: i64,
+}
+
+/// What one retention sweep removed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Swept {
+    pub jobs: usize,
+    pub deliveries: usize,
+    pub tombstones: usize,
 }
 
 /// Where a page of [`Store::list_jobs`] ended.
@@ -79,11 +98,14 @@ pub struct ApiKey {
 
 #[async_trait]
 pub trait Store: Send + Sync {
-    /// Writes a new `queued` job; `message` is its `scrape-jobs` message, for stores that can
-    /// enqueue it in the same transaction.
-    async fn create_job(&self, job: &Job, message: &OutgoingMessage) -> Result<Enqueue, StoreError>;
+    /// Writes a new `queued` job and its `scrape-jobs` message ([`Job::request_entry`]) in one
+    /// write: into the queue where the store holds it, else into the outbox. With `max_active`
+    /// above 0, refuses (`TooManyActive`) when the key has that many unfinished jobs, counted in
+    /// the same write, so concurrent submits cannot overshoot.
+    async fn create_job(&self, job: &Job, max_active: u64) -> Result<Enqueue, StoreError>;
     async fn get_job(&self, id: &str) -> Result<Option<Job>, StoreError>;
-    /// Applies `t` atomically; `report` is stored with a `Complete` transition, in the same write.
+    /// Applies `t` atomically, and writes what it sends ([`Job::outbox`]) to the outbox in the
+    /// same write; `report` is stored with a `Complete` transition, in the same write too.
     async fn transition(
         &self,
         id: &str,
@@ -104,9 +126,32 @@ pub trait Store: Send + Sync {
     async fn count_active_jobs(&self, key_id: &str) -> Result<u64, StoreError>;
     /// How many jobs there are in each status (all keys), for metrics.
     async fn count_jobs_by_status(&self) -> Result<Vec<(JobStatus, u64)>, StoreError>;
-    /// Unfinished jobs (`queued`, `processing`, `retrying`) not updated since `before` (unix ms),
-    /// oldest first: the reconciler's candidates for a lost message.
-    async fn stale_jobs(&self, before: i64, limit: usize) -> Result<Vec<Job>, StoreError>;
+    /// Jobs in one of `statuses` not updated since `before` (unix ms), oldest first: unfinished
+    /// ones are the reconciler's candidates for a lost message, queued ones a purge's.
+    async fn jobs_updated_before(
+        &self,
+        statuses: &[JobStatus],
+        before: i64,
+        limit: usize,
+    ) -> Result<Vec<Job>, StoreError>;
+
+    /// Up to `limit` outbox entries due by `now`, each claimed until `until` (another relay
+    /// takes it up then, should this one die before [`Store::outbox_sent`]).
+    async fn claim_outbox(&self, now: i64, until: i64, limit: usize) -> Result<Vec<OutboxEntry>, StoreError>;
+    /// Removes published entries.
+    async fn outbox_sent(&self, ids: &[String]) -> Result<(), StoreError>;
+
+    /// Retention: removes up to `limit` finished jobs that ended before `jobs_before` with their
+    /// results (leaving a [`Tombstone`] each), finished deliveries made before
+    /// `deliveries_before`, and tombstones older than `tombstones_before`.
+    async fn sweep(
+        &self,
+        jobs_before: i64,
+        deliveries_before: i64,
+        tombstones_before: i64,
+        limit: usize,
+    ) -> Result<Swept, StoreError>;
+    async fn get_tombstone(&self, job_id: &str) -> Result<Option<Tombstone>, StoreError>;
 
     /// Stores a key by its SHA-256 hash; the key itself is never stored.
     async fn create_api_key(&self, key: &ApiKey, hash: &str) -> Result<(), StoreError>;

@@ -122,10 +122,15 @@ impl Delivery {
     }
 }
 
-/// `msg_` and 32 hex digits, the same for the same event to the same endpoint.
+/// `msg_` and 32 hex digits, the same for the same event to the same endpoint: the event's
+/// stable id names it, however many times it was published.
 pub fn delivery_id(endpoint_id: &str, event: &JobEvent) -> String {
-    // A job reaches each stage once and each final status once, so these name the event.
-    let stage = if event.kind == EventKind::Progress { event.current_stage.as_str() } else { "" };
-    let digest = Sha256::digest(format!("{endpoint_id}\n{}\n{}\n{stage}", event.job_id, event.kind));
+    let digest = if event.event_id.is_empty() {
+        // A message of an older version: its job's stage or final status names it.
+        let stage = if event.kind == EventKind::Progress { event.current_stage.as_str() } else { "" };
+        Sha256::digest(format!("{endpoint_id}\n{}\n{}\n{stage}", event.job_id, event.kind))
+    } else {
+        Sha256::digest(format!("{endpoint_id}\n{}", event.event_id))
+    };
     format!("msg_{}", hex::encode(&digest[..16]))
 }

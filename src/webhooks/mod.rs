@@ -54,16 +54,23 @@ mod tests {
     #[test]
     fn a_delivery_id_names_the_event_and_the_endpoint() {
         let mut job = Job::new("j1".into(), "k".into(), url::Url::parse("https://example.com/").unwrap(), 0);
-        let early = delivery_id("ep_a", &JobEvent::of(&job));
+        let early = delivery_id("ep_a", &JobEvent::of(&job, 2));
         job.current_stage = Stage::News;
-        assert_ne!(early, delivery_id("ep_a", &JobEvent::of(&job)), "each stage's progress is an event");
+        assert_ne!(early, delivery_id("ep_a", &JobEvent::of(&job, 3)), "each change is an event");
         job.status = crate::job::JobStatus::Completed;
-        let completed = JobEvent::of(&job);
+        let completed = JobEvent::of(&job, 4);
         assert_eq!(completed.kind, EventKind::Completed);
-        assert_eq!(delivery_id("ep_a", &completed), delivery_id("ep_a", &completed));
+        assert_eq!(delivery_id("ep_a", &completed), delivery_id("ep_a", &completed.clone()), "published twice, one id");
         assert_ne!(delivery_id("ep_a", &completed), delivery_id("ep_b", &completed));
-        job.status = crate::job::JobStatus::Failed;
-        assert_ne!(delivery_id("ep_a", &completed), delivery_id("ep_a", &JobEvent::of(&job)));
+        job.current_stage = Stage::Starting;
+        job.status = crate::job::JobStatus::Processing;
+        assert_ne!(
+            delivery_id("ep_a", &JobEvent::of(&job, 5)),
+            delivery_id("ep_a", &JobEvent::of(&job, 2)),
+            "a second attempt's progress is delivered too"
+        );
+        let older = JobEvent { event_id: String::new(), ..completed.clone() };
+        assert_ne!(delivery_id("ep_a", &older), delivery_id("ep_a", &completed), "messages without an event id");
         assert!(early.starts_with("msg_") && early.len() == 36);
     }
 }

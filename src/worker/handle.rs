@@ -16,7 +16,8 @@ use url::Url;
 enum Outcome {
     Done(Box<Report>),
     Failed(ScrapeError),
-    /// Cancelled, or claimed again by a newer delivery: someone else owns the job now.
+    /// Cancelled, or claimed by a newer delivery after this one's lease lapsed: the job is no
+    /// longer this delivery's.
     Superseded,
     /// The store could not be written; the message comes back after its backoff.
     StoreTrouble(StoreError),
@@ -95,10 +96,20 @@ impl Worker {
     }
 
     async fn claim_and_run(&self, job_id: &str, message: &ReceivedMessage, hard_stop: CancellationToken) {
-        let job = match self.store.transition(job_id, &Transition::Claim, None).await {
+        let claim = Transition::Claim {
+            holder: format!("{}#{}", message.message_id, message.delivery_attempt),
+            lease_ms: self.store_lease().as_millis() as i64,
+        };
+        let job = match self.relay.transition(job_id, &claim, None).await {
             Ok(Applied::Yes(job)) => job,
-            Ok(Applied::No(job)) => {
+            Ok(Applied::No(job)) if job.status.is_terminal() => {
                 debug!(status = %job.status, "already finished; acking the redelivery");
+                return self.ack(&message.ack_id).await;
+            }
+            Ok(Applied::No(job)) => {
+                // Should that delivery die, its lease lapses and its own message comes back (or
+                // the reconciler republishes the job): this duplicate is not needed.
+                info!(status = %job.status, "a live delivery runs this job; acking the duplicate");
                 return self.ack(&message.ack_id).await;
             }
             Ok(Applied::NotFound) => {
@@ -111,7 +122,6 @@ impl Worker {
             }
         };
         info!(url = %job.url, "job started");
-        self.publish_event(&job).await;
 
         // The attempt owns everything it runs: the stages, and the lease keeper beside them in
         // the same `select!`. Whichever way the attempt ends (done, failed, panicked, past its
@@ -125,7 +135,7 @@ impl Worker {
                 Err(_) => Outcome::Failed(ScrapeError::DeadlineExceeded(deadline)),
             },
             _ = hard_stop.cancelled() => Outcome::Interrupted,
-            _ = self.keep_lease(&job, &message.ack_id) => Outcome::LeaseLost,
+            lost = self.keep_lease(&job, &message.ack_id) => lost,
         };
         self.settle(&job, message, outcome).await;
     }
@@ -165,10 +175,9 @@ impl Worker {
     /// Records the stage; `Some` when the job must stop here.
     async fn progress(&self, job: &Job, stage: Stage) -> Option<Outcome> {
         let t = Transition::Progress { attempt: job.attempt, stage };
-        match self.store.transition(&job.id, &t, None).await {
-            Ok(Applied::Yes(job)) => {
+        match self.relay.transition(&job.id, &t, None).await {
+            Ok(Applied::Yes(_)) => {
                 debug!(%stage, "stage");
-                self.publish_event(&job).await;
                 None
             }
             Ok(Applied::No(_) | Applied::NotFound) => Some(Outcome::Superseded),
@@ -183,11 +192,10 @@ impl Worker {
             Outcome::Done(report) => {
                 let report = serde_json::to_value(&report).expect("reports serialize");
                 let t = Transition::Complete { attempt };
-                match self.store.transition(&job.id, &t, Some(&report)).await {
+                match self.relay.transition(&job.id, &t, Some(&report)).await {
                     Ok(Applied::Yes(done)) => {
                         info!("job completed");
                         crate::metrics::METRICS.job_finished(done.status);
-                        self.publish_event(&done).await;
                         self.ack(ack_id).await
                     }
                     Ok(_) => self.ack(ack_id).await,
@@ -203,18 +211,16 @@ impl Worker {
                 let last = message.delivery_attempt >= self.queue.max_delivery_attempts;
                 if e.is_transient() && !last {
                     let t = Transition::Retry { attempt, reason };
-                    if let Ok(Applied::Yes(job)) = self.store.transition(&job.id, &t, None).await {
+                    if let Ok(Applied::Yes(_)) = self.relay.transition(&job.id, &t, None).await {
                         warn!(error = %e, "transient failure; retrying after backoff");
-                        self.publish_event(&job).await;
                     }
                     return self.nack(ack_id, None).await;
                 }
                 let t = Transition::Fail { attempt: Some(attempt), reason };
-                match self.store.transition(&job.id, &t, None).await {
+                match self.relay.transition(&job.id, &t, None).await {
                     Ok(Applied::Yes(failed)) => {
                         warn!(error = %e, permanent = !e.is_transient(), "job failed");
                         crate::metrics::METRICS.job_finished(failed.status);
-                        self.publish_event(&failed).await;
                     }
                     Ok(_) => {}
                     Err(store) => {
@@ -238,7 +244,7 @@ impl Worker {
                 self.nack(ack_id, None).await
             }
             Outcome::Interrupted => {
-                let _ = self.store.transition(&job.id, &Transition::Release { attempt }, None).await;
+                let _ = self.relay.transition(&job.id, &Transition::Release { attempt }, None).await;
                 info!("handed back to the queue at shutdown");
                 self.nack(ack_id, Some(Duration::ZERO)).await
             }
@@ -246,25 +252,34 @@ impl Worker {
         }
     }
 
-    /// Every third of the ack deadline: extends the lease, and records a heartbeat on the job
-    /// so that the reconciler leaves it alone. Returns only when either is gone.
-    async fn keep_lease(&self, job: &Job, ack_id: &AckId) {
+    /// How long a claim or heartbeat holds the job in the store: the broker's lease less a
+    /// tenth, so that the job is free again by the time the broker hands its message to another
+    /// consumer (the claim follows the pull; the heartbeat is written before the extension).
+    fn store_lease(&self) -> Duration {
+        self.queue.ack_deadline.mul_f64(0.9)
+    }
+
+    /// Every third of the ack deadline: records a heartbeat on the job (which renews its lease
+    /// in the store and keeps the reconciler away), then extends the message's lease. Returns
+    /// only when either is gone: `Superseded` when the job was cancelled or taken over,
+    /// `LeaseLost` when the broker handed the message to another consumer.
+    async fn keep_lease(&self, job: &Job, ack_id: &AckId) -> Outcome {
         let subscription = &self.topics.jobs_subscription;
         let deadline = self.queue.ack_deadline;
-        let heartbeat = Transition::Touch { attempt: Some(job.attempt) };
+        let heartbeat = Transition::Heartbeat { attempt: job.attempt, lease_ms: self.store_lease().as_millis() as i64 };
         let mut tick = tokio::time::interval(deadline / 3);
         tick.tick().await;
         loop {
             tick.tick().await;
+            match self.relay.transition(&job.id, &heartbeat, None).await {
+                Ok(Applied::Yes(_)) => {}
+                Ok(_) => return Outcome::Superseded,
+                Err(e) => warn!(error = %e, "could not record a heartbeat; trying again"),
+            }
             match self.broker.extend_lease(subscription, ack_id, deadline).await {
                 Ok(true) => {}
-                Ok(false) => return,
+                Ok(false) => return Outcome::LeaseLost,
                 Err(e) => warn!(error = %e, "could not extend the lease; trying again"),
-            }
-            match self.store.transition(&job.id, &heartbeat, None).await {
-                Ok(Applied::Yes(_)) => {}
-                Ok(_) => return,
-                Err(e) => warn!(error = %e, "could not record a heartbeat; trying again"),
             }
         }
     }

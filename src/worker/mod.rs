@@ -8,10 +8,12 @@
 
 mod handle;
 mod reconcile;
+mod retention;
 
 use crate::config::{QueueSettings, Topics, WorkerSettings};
-use crate::job::{Job, JobEvent, JobRequested, Transition};
-use crate::queue::{Broker, Consumer, Disposition, OutgoingMessage, ReceivedMessage, pause};
+use crate::job::{JobRequested, Transition};
+use crate::outbox::Relay;
+use crate::queue::{Broker, Consumer, Disposition, ReceivedMessage, pause};
 use crate::scrape::Scraper;
 use crate::store::{Applied, Store};
 use std::sync::Arc;
@@ -33,6 +35,8 @@ pub struct Worker {
     pub settings: WorkerSettings,
     /// Put back should the broker forget it.
     pub topology: crate::queue::Topology,
+    /// Every change of a job goes through it, with the events it sends.
+    pub relay: Arc<Relay>,
 }
 
 impl Worker {
@@ -40,6 +44,7 @@ impl Worker {
     pub async fn run(self: Arc<Self>, shutdown: CancellationToken) {
         let dead_letters = tokio::spawn(self.clone().drain_dead_letters(shutdown.clone()));
         let reconciler = tokio::spawn(self.clone().reconcile(shutdown.clone()));
+        let sweeper = tokio::spawn(self.clone().sweep_old(shutdown.clone()));
         let permits = Arc::new(Semaphore::new(self.settings.concurrency));
         let hard_stop = CancellationToken::new();
         let mut tasks = JoinSet::new();
@@ -96,6 +101,7 @@ impl Worker {
         }
         let _ = dead_letters.await;
         let _ = reconciler.await;
+        let _ = sweeper.await;
         info!("worker stopped");
     }
 
@@ -129,28 +135,17 @@ impl Worker {
         };
         let reason = format!("gave up after {} delivery attempts", self.queue.max_delivery_attempts);
         let t = Transition::Fail { attempt: None, reason: reason.clone() };
-        match self.store.transition(&request.job_id, &t, None).await {
+        match self.relay.transition(&request.job_id, &t, None).await {
             Ok(Applied::Yes(job)) => {
                 warn!(job_id = %job.id, %reason, "job failed: its message was dead-lettered");
-                self.publish_event(&job).await;
                 true
             }
+            // Finished already, or run by a live delivery (this was a duplicate of its message).
             Ok(Applied::No(_) | Applied::NotFound) => true,
             Err(e) => {
                 warn!(error = %e, job_id = %request.job_id, "could not fail a dead-lettered job yet");
                 false
             }
-        }
-    }
-
-    /// Publishes a job event on `scrape-progress`, or on `scrape-completed` for final ones.
-    /// Best effort: the store already holds the state, and the event is logged when lost.
-    async fn publish_event(&self, job: &Job) {
-        let topic = if job.status.is_terminal() { &self.topics.completed } else { &self.topics.progress };
-        let event = JobEvent::of(job);
-        let message = OutgoingMessage::json(&event, &job.id);
-        if let Err(e) = self.broker.publish(topic, &[message]).await {
-            error!(error = %e, job_id = %job.id, %topic, kind = %event.kind, "could not publish job event");
         }
     }
 }

@@ -505,7 +505,7 @@ async fn private_webhook_urls_are_refused_at_registration_and_at_delivery() {
     let mut job =
         krawlr::job::Job::new("job-private".into(), "key".into(), url::Url::parse("https://example.com/").unwrap(), 0);
     job.status = krawlr::job::JobStatus::Completed;
-    let event = krawlr::job::JobEvent::of(&job);
+    let event = krawlr::job::JobEvent::of(&job, 2);
     let stored: krawlr::webhooks::Endpoint = serde_json::from_str(
         &env.db()
             .query_row("SELECT doc FROM webhook_endpoints WHERE id = ?1", [&endpoint], |r| r.get::<_, String>(0))
