@@ -1,5 +1,5 @@
 //! The command line: `krawlr up | api | worker | webhooks | setup | scrape | keys | queue`,
-//! and the client of a running server (`submit | status | result | jobs | cancel`). Settings come
+//! and the client of a running server (`submit | status | result | jobs | cancel | retry`). Settings come
 //! from the environment (and `.env`); the flags here only choose what to do.
 
 use crate::app::{self, Parts};
@@ -53,7 +53,7 @@ enum Command {
         #[command(subcommand)]
         command: KeysCommand,
     },
-    /// Inspect the queue
+    /// Inspect and operate the queue
     Queue {
         #[command(subcommand)]
         command: QueueCommand,
@@ -81,6 +81,24 @@ enum QueueCommand {
     Stats {
         #[arg(long)]
         json: bool,
+    },
+    /// Give dead-lettered jobs a fresh round of attempts: each message kept on the dead-letter
+    /// topic's redrive subscription reruns its job (if it failed) on scrape-jobs
+    Redrive {
+        /// At most this many messages (default: all)
+        #[arg(long)]
+        max: Option<u64>,
+        /// Only say what would be redriven; the messages stay
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// Drop a subscription's backlog (Pub/Sub: seek to now). Jobs whose messages are dropped
+    /// from the jobs subscription are cancelled, with the purge as the reason
+    Purge {
+        subscription: String,
+        /// Yes, drop the messages: without it nothing happens
+        #[arg(long)]
+        yes: bool,
     },
 }
 
@@ -127,6 +145,12 @@ async fn dispatch(command: Command, settings: Settings) -> anyhow::Result<ExitCo
         }
         Command::Keys { command } => keys(&settings, command).await?,
         Command::Queue { command: QueueCommand::Stats { json } } => queue_stats(&settings, json).await?,
+        Command::Queue { command: QueueCommand::Redrive { max, dry_run } } => {
+            crate::operations::redrive(&settings, max, dry_run).await?
+        }
+        Command::Queue { command: QueueCommand::Purge { subscription, yes } } => {
+            crate::operations::purge(&settings, &subscription, yes).await?
+        }
         Command::Client(command) => return crate::client::run(command).await,
     }
     Ok(ExitCode::SUCCESS)

@@ -1,5 +1,5 @@
 //! The command-line client of a running krawlr (`KRAWLR_URL`, `KRAWLR_API_KEY`): submit (and
-//! follow a job's live progress), status, result, the job list, cancel. Errors say what to do:
+//! follow a job's live progress), status, result, the job list, cancel, retry. Errors say what to do:
 //! a server that does not answer, a refused key, the API's own message.
 
 use crate::job::Stage;
@@ -43,6 +43,8 @@ pub enum ClientCommand {
     },
     /// Cancel a job
     Cancel { id: String },
+    /// Run a failed or cancelled job again (a fresh round of attempts, same id)
+    Retry { id: String },
 }
 
 struct Client {
@@ -153,6 +155,11 @@ pub async fn run(command: ClientCommand) -> anyhow::Result<ExitCode> {
         }
         ClientCommand::Cancel { id } => {
             let job = client.post(&format!("/api/v1/scrape/{id}/cancel"), json!({})).await?;
+            println!("{id} {}", job["status"].as_str().unwrap_or_default());
+            Ok(ExitCode::SUCCESS)
+        }
+        ClientCommand::Retry { id } => {
+            let job = client.post(&format!("/api/v1/scrape/{id}/retry"), json!({})).await?;
             println!("{id} {}", job["status"].as_str().unwrap_or_default());
             Ok(ExitCode::SUCCESS)
         }

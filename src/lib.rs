@@ -10,6 +10,7 @@ pub mod job;
 pub mod keys;
 pub mod metrics;
 pub mod net;
+pub mod operations;
 pub mod outbox;
 pub mod queue;
 pub mod scrape;

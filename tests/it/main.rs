@@ -15,6 +15,7 @@ mod hostile;
 mod jobs;
 mod layout;
 mod openapi;
+mod operations;
 mod processes;
 mod real_pages;
 mod sections;
