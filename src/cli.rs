@@ -146,10 +146,15 @@ async fn dispatch(command: Command, settings: Settings) -> anyhow::Result<ExitCo
         Command::Keys { command } => keys(&settings, command).await?,
         Command::Queue { command: QueueCommand::Stats { json } } => queue_stats(&settings, json).await?,
         Command::Queue { command: QueueCommand::Redrive { max, dry_run } } => {
-            crate::operations::redrive(&settings, max, dry_run).await?
+            let backend = app::connect(&settings).await?;
+            app::ensure_topology(&backend, &settings).await?;
+            let relay = app::relay(&backend, &settings);
+            crate::operations::redrive(&relay, &settings.topics, max, dry_run).await?
         }
         Command::Queue { command: QueueCommand::Purge { subscription, yes } } => {
-            crate::operations::purge(&settings, &subscription, yes).await?
+            crate::operations::check_purge(&settings.topics, &subscription, yes)?;
+            let relay = app::relay(&app::connect(&settings).await?, &settings);
+            crate::operations::purge(&relay, &settings.topics, &subscription).await?
         }
         Command::Client(command) => return crate::client::run(command).await,
     }

@@ -2,8 +2,7 @@
 //! dead-lettered jobs (`krawlr queue redrive`) and purge a subscription's backlog (`krawlr queue
 //! purge`). Every change of a job goes through the relay, so each sends its event.
 
-use crate::app;
-use crate::config::Settings;
+use crate::config::Topics;
 use crate::job::{JobRequested, JobStatus, Transition};
 use crate::outbox::Relay;
 use crate::queue::{AckId, Purged, ReceivedMessage};
@@ -33,23 +32,23 @@ enum Verdict {
     Keep(String),
 }
 
-pub async fn redrive(settings: &Settings, max: Option<u64>, dry_run: bool) -> anyhow::Result<()> {
-    let backend = app::connect(settings).await?;
-    app::ensure_topology(&backend, settings).await?;
-    let relay = app::relay(&backend, settings);
-    let subscription = &settings.topics.redrive_subscription;
+/// Reruns the jobs of up to `max` dead letters (all of them by default), printing one line each
+/// and a summary; with `dry_run`, only says what it would do.
+pub async fn redrive(relay: &Relay, topics: &Topics, max: Option<u64>, dry_run: bool) -> anyhow::Result<()> {
+    let broker = relay.broker.as_ref();
+    let subscription = &topics.redrive_subscription;
     let limit = max.unwrap_or(u64::MAX);
     let (mut seen, mut rerun, mut dropped, mut waiting) = (0u64, 0u64, 0u64, 0u64);
     // Leased until the end, so that one pass sees each message once; then handed back.
     let mut kept: Vec<AckId> = Vec::new();
     while seen < limit {
-        let batch = backend.broker.pull(subscription, PULL.min(limit - seen) as usize).await?;
+        let batch = broker.pull(subscription, PULL.min(limit - seen) as usize).await?;
         if batch.is_empty() {
             break;
         }
         for message in batch {
             seen += 1;
-            let verdict = judge(&relay, &message, dry_run).await?;
+            let verdict = judge(relay, &message, dry_run).await?;
             let (line, keep) = match verdict {
                 Verdict::Rerun(line) => {
                     rerun += 1;
@@ -68,12 +67,12 @@ pub async fn redrive(settings: &Settings, max: Option<u64>, dry_run: bool) -> an
             if keep {
                 kept.push(message.ack_id);
             } else {
-                backend.broker.ack(subscription, &[message.ack_id]).await?;
+                broker.ack(subscription, &[message.ack_id]).await?;
             }
         }
     }
     for ack_id in &kept {
-        backend.broker.nack(subscription, ack_id, Some(Duration::ZERO)).await?;
+        broker.nack(subscription, ack_id, Some(Duration::ZERO)).await?;
     }
     let (would, note) = if dry_run { ("would be ", " (dry run: nothing changed)") } else { ("", "") };
     println!(
@@ -105,17 +104,20 @@ async fn judge(relay: &Relay, message: &ReceivedMessage, dry_run: bool) -> anyho
     })
 }
 
-pub async fn purge(settings: &Settings, subscription: &str, yes: bool) -> anyhow::Result<()> {
-    let topics = &settings.topics;
+/// Refuses (before touching anything) a subscription that is not krawlr's, or no `--yes`.
+pub fn check_purge(topics: &Topics, subscription: &str, yes: bool) -> anyhow::Result<()> {
     if !topics.subscription_names().contains(&subscription) {
         bail!("{subscription} is not one of krawlr's subscriptions: {}", topics.subscription_names().join(", "));
     }
     if !yes {
         bail!("purging drops every message waiting on {subscription}; add --yes to do it");
     }
-    let backend = app::connect(settings).await?;
-    let relay = app::relay(&backend, settings);
-    let purged = backend.broker.purge(subscription).await?;
+    Ok(())
+}
+
+/// Drops `subscription`'s backlog; for the jobs subscription, cancels the dropped jobs.
+pub async fn purge(relay: &Relay, topics: &Topics, subscription: &str) -> anyhow::Result<()> {
+    let purged = relay.broker.purge(subscription).await?;
     let count = match &purged {
         Purged::Messages { count, .. } => format!("{count} messages"),
         Purged::Before(_) => "every message published until now".to_string(),

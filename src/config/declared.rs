@@ -512,7 +512,7 @@ pub const LOG_FORMAT: Setting = Setting {
 pub const URL: Setting = Setting {
     name: "KRAWLR_URL",
     shown_default: "`http://127.0.0.1:8000`",
-    doc: "the running krawlr that the client commands (`submit`, `status`, `result`, `jobs`, `cancel`) talk to, with `KRAWLR_API_KEY`",
+    doc: "the running krawlr that the client commands (`submit`, `status`, `result`, `jobs`, `cancel`, `retry`) talk to, with `KRAWLR_API_KEY`",
     kind: Kind::Text { default: "http://127.0.0.1:8000" },
 };
 

@@ -9,16 +9,10 @@ use crate::sqlite::{self, Db};
 use async_trait::async_trait;
 use rusqlite::{OptionalExtension, TransactionBehavior, params};
 
-/// `sql` with `{unfinished}` made the unfinished statuses as an SQL list (`'queued',
-/// 'processing', 'retrying'`), from [`JobStatus`] itself.
-fn with_unfinished(sql: &str) -> String {
-    let list = JobStatus::unfinished_names().iter().map(|s| format!("'{s}'")).collect::<Vec<_>>().join(", ");
-    sql.replace("{unfinished}", &list)
-}
-
-/// Built once: a key's active jobs are counted on every submit.
+/// A key's unfinished jobs, counted on every submit with a limit.
 static COUNT_ACTIVE: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
-    with_unfinished("SELECT count(*) FROM jobs WHERE key_id = ?1 AND status IN ({unfinished})")
+    let unfinished = JobStatus::UNFINISHED.map(|s| format!("'{s}'")).join(", ");
+    format!("SELECT count(*) FROM jobs WHERE key_id = ?1 AND status IN ({unfinished})")
 });
 
 /// `?, ?, …`: `n` SQL parameters.
@@ -238,12 +232,6 @@ impl Store for EmbeddedStore {
             (limit as i64).into(),
         ];
         self.docs(sql, params).await
-    }
-
-    async fn count_active_jobs(&self, key_id: &str) -> Result<u64, StoreError> {
-        let key_id = key_id.to_string();
-        let n: i64 = self.db.read(move |c| c.prepare_cached(&COUNT_ACTIVE)?.query_row([key_id], |r| r.get(0))).await?;
-        Ok(n as u64)
     }
 
     async fn count_jobs_by_status(&self) -> Result<Vec<(JobStatus, u64)>, StoreError> {

@@ -6,7 +6,7 @@
 //! Credentials.
 //!
 //! Firestore cannot commit together with Pub/Sub: a job's messages are written to the `outbox`
-//! collection in the transaction that changes the job, and relayed after ([`crate::outbox`]).
+//! collection in the transaction that changes the job, and relayed after it (the relay of `outbox.rs`).
 
 use super::{ApiKey, Applied, Change, Enqueue, JobCursor, Store, StoreError, Swept, Tombstone, apply_change};
 use super::{Delivery, Endpoint};
@@ -282,13 +282,6 @@ impl Store for FirestoreStore {
             None => query,
         };
         Ok(query.limit(limit.min(u32::MAX as usize) as u32).obj().query().await?)
-    }
-
-    /// Needs the composite index (key_id, status) of `deploy/firestore.indexes.json`.
-    async fn count_active_jobs(&self, key_id: &str) -> Result<u64, StoreError> {
-        let active = JobStatus::unfinished_names();
-        Ok(count_jobs(&self.db, |q| q.for_all([q.field("key_id").eq(key_id), q.field("status").is_in(active.clone())]))
-            .await?)
     }
 
     /// One count aggregation per status.

@@ -122,8 +122,6 @@ pub trait Store: Send + Sync {
         after: Option<&JobCursor>,
         limit: usize,
     ) -> Result<Vec<Job>, StoreError>;
-    /// A key's unfinished jobs (`queued`, `processing`, `retrying`).
-    async fn count_active_jobs(&self, key_id: &str) -> Result<u64, StoreError>;
     /// How many jobs there are in each status (all keys), for metrics.
     async fn count_jobs_by_status(&self) -> Result<Vec<(JobStatus, u64)>, StoreError>;
     /// Jobs in one of `statuses` not updated since `before` (unix ms), oldest first: unfinished

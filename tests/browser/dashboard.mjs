@@ -1,5 +1,5 @@
 // Drives the dashboard in headless Chromium: sign in, submit a fixture site, watch it complete
-// live, read the report, come back to the list, take a screenshot.
+// live, read the report, come back to the list, take a screenshot; cancel a job and retry it.
 // Usage: node dashboard.mjs BASE_URL API_KEY SITE_URL SCREENSHOT.png   (CHROMIUM: its path)
 import { chromium } from 'playwright-core';
 
@@ -53,6 +53,18 @@ try {
   await page.click('header h1 a');
   await page.waitForSelector('#jobs tbody tr td.status.completed', { timeout: 10000 });
   await page.waitForSelector('#queue tbody tr', { timeout: 10000 });
+
+  // Cancel a job from its page, then retry it there: it runs again, under the same id, to its report.
+  await page.fill('#url', site + '?again');
+  await page.click('#submit-form button');
+  await page.waitForURL(/#\/job\//, { timeout: 5000 });
+  const again = page.url();
+  await page.click('#job-cancel', { timeout: 10000 });
+  await page.waitForSelector('#job-status.cancelled', { timeout: 10000 });
+  await page.click('#job-retry', { timeout: 5000 });
+  await page.waitForSelector('#company-name', { timeout: 30000 });
+  if (page.url() !== again) await fail(`the retried job moved from ${again} to ${page.url()}`);
+  if (!(await page.isHidden('#job-retry'))) await fail('a completed job offers a retry');
   if (errors.length) await fail('page errors: ' + errors.join('; '));
   console.log(JSON.stringify({ ok: true, company: name, stages_seen: [...seen].filter(Boolean) }));
 } catch (e) {

@@ -46,6 +46,7 @@ async fn the_document_is_valid_covers_every_route_and_answers_match_it() {
         ("/api/v1/scrape", "get"),
         ("/api/v1/scrape/batch", "post"),
         ("/api/v1/scrape/{id}/cancel", "post"),
+        ("/api/v1/scrape/{id}/retry", "post"),
         ("/api/v1/scrape/{id}/events", "get"),
         ("/api/v1/webhooks", "post"),
         ("/api/v1/webhooks", "get"),

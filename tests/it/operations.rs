@@ -268,6 +268,7 @@ async fn a_failed_job_is_retried_under_its_id_with_its_history() {
     let receiver = Receiver::start().await;
     let (_up, base) = env.serve("up", "up").await;
     let client = Client::new(&base, KEY);
+    crate::webhooks::register(&client, &receiver.url("/progress"), &["scrape.progress"]).await;
     let id = submit_with_hook(&client, &missing.url("/"), &receiver.url("/hook")).await;
     client.wait_status(&id, &["failed"], Duration::from_secs(30)).await;
     let (code, body) = post(&client, &format!("/api/v1/scrape/{id}/retry"), json!({})).await;
@@ -280,6 +281,17 @@ async fn a_failed_job_is_retried_under_its_id_with_its_history() {
     let job = env.backend().await.store.get_job(&id).await.unwrap().unwrap();
     let failures = job.history.iter().filter(|c| c.status == krawlr::job::JobStatus::Failed).count();
     assert_eq!(failures, 2, "the history is kept: {:?}", job.history);
+    // The second round's progress is delivered too, not taken for the first's.
+    let starts = |receiver: &Receiver| {
+        let bodies: Vec<Value> =
+            receiver.received("/progress").iter().map(|r| serde_json::from_str(&r.body).unwrap()).collect();
+        bodies.iter().filter(|b| b["data"]["status"] == "processing").count()
+    };
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while starts(&receiver) < 2 {
+        assert!(std::time::Instant::now() < deadline, "{:?}", events(&receiver, "/progress"));
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
 
     // `krawlr retry`, the command-line client, does the same.
     let out = env.command(&["retry", &id]).env("KRAWLR_URL", &base).env("KRAWLR_API_KEY", KEY).output().unwrap();
