@@ -66,6 +66,17 @@ impl Relay {
             return;
         }
         crate::failpoint!("before_publish");
+        // Where the store holds the queue, publishing and clearing are one write: exactly once.
+        let messages: Vec<(String, String, OutgoingMessage)> =
+            entries.iter().map(|e| (e.id.clone(), self.topic(e.channel).to_string(), message(e))).collect();
+        match self.store.publish_outbox(&messages).await {
+            Ok(true) => return,
+            Ok(false) => {}
+            Err(e) => {
+                warn!(error = %e, count = entries.len(), "could not publish; the outbox keeps them for the relay");
+                return;
+            }
+        }
         let mut sent = Vec::with_capacity(entries.len());
         for channel in [Channel::Jobs, Channel::Progress, Channel::Completed] {
             let batch: Vec<&OutboxEntry> = entries.iter().filter(|e| e.channel == channel).collect();
@@ -73,8 +84,8 @@ impl Relay {
                 continue;
             }
             let topic = self.topic(channel);
-            let messages: Vec<OutgoingMessage> = batch.iter().map(|e| message(e)).collect();
-            match self.broker.publish(topic, &messages).await {
+            let batch_messages: Vec<OutgoingMessage> = batch.iter().map(|e| message(e)).collect();
+            match self.broker.publish(topic, &batch_messages).await {
                 Ok(_) => sent.extend(batch.iter().map(|e| e.id.clone())),
                 Err(e) => {
                     warn!(error = %e, %topic, count = batch.len(), "could not publish; the outbox keeps them for the relay");

@@ -298,6 +298,25 @@ impl Store for EmbeddedStore {
         Ok(())
     }
 
+    async fn publish_outbox(&self, entries: &[(String, String, OutgoingMessage)]) -> Result<bool, StoreError> {
+        let entries = entries.to_vec();
+        self.db
+            .call(move |c| {
+                let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+                for (id, topic, message) in &entries {
+                    // Published by another relay meanwhile: not again.
+                    if tx.prepare_cached("DELETE FROM outbox WHERE id = ?1")?.execute([id])? == 1 {
+                        publish_in(&tx, topic, std::slice::from_ref(message))?;
+                    }
+                }
+                tx.commit()?;
+                Ok::<_, StoreError>(())
+            })
+            .await?;
+        self.db.notify_published();
+        Ok(true)
+    }
+
     async fn sweep(
         &self,
         jobs_before: i64,

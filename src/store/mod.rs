@@ -9,6 +9,7 @@ mod webhook;
 pub use webhook::{Attempt, Delivery, DeliveryStatus, Endpoint, EndpointStatus, Trigger, delivery_id};
 
 use crate::job::{Job, JobStatus, OutboxEntry, Transition};
+use crate::queue::OutgoingMessage;
 use async_trait::async_trait;
 use std::sync::Arc;
 
@@ -138,6 +139,12 @@ pub trait Store: Send + Sync {
     async fn claim_outbox(&self, now: i64, until: i64, limit: usize) -> Result<Vec<OutboxEntry>, StoreError>;
     /// Removes published entries.
     async fn outbox_sent(&self, ids: &[String]) -> Result<(), StoreError>;
+    /// A store that holds the broker's queue (the embedded one) publishes outbox entries into
+    /// it and removes them in one write: each `(entry id, topic, message)`. `false` when this
+    /// store cannot; the caller then publishes and calls [`Store::outbox_sent`].
+    async fn publish_outbox(&self, _entries: &[(String, String, OutgoingMessage)]) -> Result<bool, StoreError> {
+        Ok(false)
+    }
 
     /// Retention: removes up to `limit` finished jobs that ended before `jobs_before` with their
     /// results (leaving a [`Tombstone`] each), finished deliveries made before

@@ -1,7 +1,9 @@
 //! The worker: pulls `scrape-jobs` with bounded concurrency, keeps each lease alive while the
-//! job runs, drives the scrape stage by stage with progress in the store and on
-//! `scrape-progress`, stores the result, publishes on `scrape-completed`, then acks. It also
-//! drains the dead-letter subscription, failing the jobs whose messages ended there.
+//! job runs, drives the scrape stage by stage with progress in the store, stores the result,
+//! then acks; every change goes through the relay, which commits its event with it and
+//! publishes it on `scrape-progress` or `scrape-completed` after. It also drains the dead-letter
+//! subscription, failing the jobs whose messages ended there, republishes jobs whose message
+//! seems lost (the reconciler), and removes what outlived its retention.
 //!
 //! On shutdown it stops pulling, lets running jobs finish within the grace period, and hands
 //! the rest back to the queue.

@@ -362,6 +362,16 @@ async fn purging_the_backlog_cancels_its_jobs(env: TestEnv) {
     for i in 0..3 {
         ids.push(client.submit(&site.url(&format!("/?n={i}"))).await);
     }
+    let submit_once = || {
+        client
+            .http
+            .post(format!("{}/api/v1/scrape/company", client.base))
+            .bearer_auth(&client.key)
+            .header("Idempotency-Key", "purge-test")
+            .json(&json!({"url": site.url("/?once")}))
+            .send()
+    };
+    let once: Value = submit_once().await.unwrap().json().await.unwrap();
     let subscription = env.settings().topics.jobs_subscription;
     let (code, _, err) = env.run(&["queue", "purge", &subscription]);
     assert!(code != 0 && err.contains("--yes"), "{err}");
@@ -371,7 +381,12 @@ async fn purging_the_backlog_cancels_its_jobs(env: TestEnv) {
 
     let (code, out, err) = env.run(&["queue", "purge", &subscription, "--yes"]);
     assert_eq!(code, 0, "{err}");
-    assert!(out.contains("cancelled 3 jobs"), "{out}");
+    assert!(out.contains("cancelled 4 jobs"), "{out}");
+    // A replay of a submit answers its job as it is now.
+    let replay = submit_once().await.unwrap();
+    assert_eq!(replay.status(), 202);
+    let replay: Value = replay.json().await.unwrap();
+    assert_eq!((&replay["scrape_id"], replay["status"].as_str()), (&once["scrape_id"], Some("cancelled")), "{replay}");
     for id in &ids {
         let status = client.status(id).await;
         assert_eq!(status["status"], "cancelled", "{status}");
