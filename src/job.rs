@@ -169,6 +169,10 @@ pub struct Job {
     /// it lasts, no other delivery may claim the job.
     #[serde(default)]
     pub lease: Option<Lease>,
+    /// How many times the job was rerun after it failed or was cancelled: its messages carry
+    /// it, so that a dead letter of an earlier round cannot fail a later one.
+    #[serde(default)]
+    pub round: u32,
 }
 
 /// A running delivery's hold on its job.
@@ -215,6 +219,7 @@ impl Job {
             completed_at: None,
             history: Vec::new(),
             lease: None,
+            round: 0,
         }
         .recorded(now)
     }
@@ -253,10 +258,13 @@ impl Job {
             | Transition::Complete { attempt }
             | Transition::Retry { attempt, .. }
             | Transition::Release { attempt }
-            | Transition::Heartbeat { attempt, .. } => owner(*attempt),
-            Transition::Fail { attempt: Some(a), .. } => owner(*a),
-            // The dead-letter handler leaves a job that a live delivery runs to that delivery.
-            Transition::Fail { attempt: None, .. } => !self.status.is_terminal() && !self.held_by_another(None, now),
+            | Transition::Heartbeat { attempt, .. }
+            | Transition::Fail { attempt, .. } => owner(*attempt),
+            // A dead letter of this round, unless a live delivery runs the job (the dead letter
+            // was a duplicate of its message).
+            Transition::DeadLettered { round, .. } => {
+                !self.status.is_terminal() && *round == self.round && !self.held_by_another(None, now)
+            }
             Transition::Cancel { .. } | Transition::Touch => !self.status.is_terminal(),
             Transition::Rerun => matches!(self.status, JobStatus::Failed | JobStatus::Cancelled),
         };
@@ -287,7 +295,7 @@ impl Job {
                 self.status = JobStatus::Retrying;
                 self.error = Some(reason.clone());
             }
-            Transition::Fail { reason, .. } => {
+            Transition::Fail { reason, .. } | Transition::DeadLettered { reason, .. } => {
                 self.status = JobStatus::Failed;
                 self.error = Some(reason.clone());
                 self.completed_at = Some(now);
@@ -303,6 +311,7 @@ impl Job {
                 self.completed_at = Some(now);
             }
             Transition::Rerun => {
+                self.round += 1;
                 self.status = JobStatus::Queued;
                 self.current_stage = Stage::Starting;
                 self.progress_percent = 0;
@@ -376,10 +385,15 @@ pub enum Transition {
         attempt: u32,
         reason: String,
     },
-    /// A permanent failure, or the last attempt. `attempt: None` is the dead-letter handler,
-    /// which fails any job that is not already terminal and that no live delivery holds.
+    /// A permanent failure, or the last attempt.
     Fail {
-        attempt: Option<u32>,
+        attempt: u32,
+        reason: String,
+    },
+    /// The dead-letter handler: a message of `round` used up its delivery attempts. Fails the
+    /// job if it is still in that round, unfinished, and held by no live delivery.
+    DeadLettered {
+        round: u32,
         reason: String,
     },
     /// Shutdown handed the message back before the job finished.
@@ -469,6 +483,13 @@ pub struct JobRequested {
     pub job_id: String,
     pub url: String,
     pub submitted_at: i64,
+    /// The job's round: 0, then one more per retry (absent when 0).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub round: u32,
+}
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
 }
 
 impl JobRequested {
@@ -481,6 +502,7 @@ impl JobRequested {
             job_id: job.id.clone(),
             url: job.url.to_string(),
             submitted_at: job.created_at,
+            round: job.round,
         }
     }
 }
@@ -629,7 +651,7 @@ mod tests {
         assert!(j.apply(&Transition::Heartbeat { attempt: 2, lease_ms: 100 }, 1150));
         assert!(!j.apply(&claim("b"), 1200), "the heartbeat renewed the lease");
         assert!(
-            !j.apply(&Transition::Fail { attempt: None, reason: "dead-lettered".into() }, 1200),
+            !j.apply(&Transition::DeadLettered { round: 0, reason: "dead-lettered".into() }, 1200),
             "nor may a dead letter fail it"
         );
         assert!(j.apply(&claim("b"), 1251), "an expired lease is free");
@@ -657,10 +679,10 @@ mod tests {
     fn terminal_jobs_never_change_but_a_rerun_starts_a_fresh_round() {
         let mut j = job();
         j.apply(&claim("a"), 1);
-        j.apply(&Transition::Fail { attempt: Some(1), reason: "x".into() }, 2);
+        j.apply(&Transition::Fail { attempt: 1, reason: "x".into() }, 2);
         let before = j.clone();
         for t in
-            [claim("b"), Transition::Fail { attempt: None, reason: "y".into() }, Transition::Release { attempt: 1 }]
+            [claim("b"), Transition::DeadLettered { round: 0, reason: "y".into() }, Transition::Release { attempt: 1 }]
         {
             assert!(!j.apply(&t, 9));
         }
@@ -669,8 +691,10 @@ mod tests {
         assert_eq!((j.status, j.error.as_deref(), j.completed_at), (JobStatus::Queued, None, None));
         assert_eq!(j.history.len(), before.history.len() + 1, "the history is kept");
         assert!(!j.apply(&Transition::Rerun, 11), "only a failed or cancelled job reruns");
+        let late = Transition::DeadLettered { round: 0, reason: "a dead letter of the first round".into() };
+        assert!(!j.apply(&late, 12), "cannot fail the second round");
         assert!(j.apply(&claim("c"), 12));
-        assert_eq!(j.attempt, 2, "the fencing token goes on rising");
+        assert_eq!((j.attempt, j.round), (2, 1), "the fencing token goes on rising");
     }
 
     #[test]
@@ -682,8 +706,8 @@ mod tests {
         assert_eq!((progress[0].id.as_str(), progress[0].channel), ("j.2", Channel::Progress));
         assert!(j.apply(&Transition::Heartbeat { attempt: 1, lease_ms: 100 }, 2));
         assert!(j.outbox(&Transition::Heartbeat { attempt: 1, lease_ms: 100 }).is_empty());
-        j.apply(&Transition::Fail { attempt: Some(1), reason: "x".into() }, 3);
-        let failed = j.outbox(&Transition::Fail { attempt: Some(1), reason: "x".into() });
+        j.apply(&Transition::Fail { attempt: 1, reason: "x".into() }, 3);
+        let failed = j.outbox(&Transition::Fail { attempt: 1, reason: "x".into() });
         assert_eq!((failed[0].id.as_str(), failed[0].channel), ("j.3", Channel::Completed));
         let event: JobEvent = serde_json::from_str(&failed[0].data).unwrap();
         assert_eq!((event.event_id.as_str(), event.kind), ("j.3", EventKind::Failed));

@@ -14,14 +14,6 @@ use std::time::Duration;
 /// Messages asked for in one pull.
 const PULL: u64 = 100;
 
-/// The job a message is about: its `job_id` attribute, else its body's.
-fn job_id(message: &ReceivedMessage) -> Option<String> {
-    message.attributes.get("job_id").cloned().or_else(|| {
-        let request: JobRequested = serde_json::from_slice(&message.data).ok()?;
-        Some(request.job_id)
-    })
-}
-
 /// What redrive does with one dead letter.
 enum Verdict {
     /// The job failed (or was cancelled): it reruns.
@@ -82,12 +74,16 @@ pub async fn redrive(relay: &Relay, topics: &Topics, max: Option<u64>, dry_run: 
 }
 
 async fn judge(relay: &Relay, message: &ReceivedMessage, dry_run: bool) -> anyhow::Result<Verdict> {
-    let Some(id) = job_id(message) else {
-        return Ok(Verdict::Drop(format!("message {}: names no job", message.message_id)));
+    let Ok(request) = serde_json::from_slice::<JobRequested>(&message.data) else {
+        return Ok(Verdict::Drop(format!("message {}: not a job request; dropped", message.message_id)));
     };
+    let id = request.job_id;
     let Some(job) = relay.store.get_job(&id).await? else {
-        return Ok(Verdict::Drop(format!("{id}: no such job (removed, or never stored)")));
+        return Ok(Verdict::Drop(format!("{id}: no such job (removed, or never stored); dropped")));
     };
+    if request.round < job.round {
+        return Ok(Verdict::Drop(format!("{id}: rerun since this dead letter; dropped")));
+    }
     if !job.status.is_terminal() {
         return Ok(Verdict::Keep(format!("{id}: {}, not failed yet; kept", job.status)));
     }

@@ -216,7 +216,7 @@ impl Worker {
                     }
                     return self.nack(ack_id, None).await;
                 }
-                let t = Transition::Fail { attempt: Some(attempt), reason };
+                let t = Transition::Fail { attempt, reason };
                 match self.relay.transition(&job.id, &t, None).await {
                     Ok(Applied::Yes(failed)) => {
                         warn!(error = %e, permanent = !e.is_transient(), "job failed");

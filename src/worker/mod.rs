@@ -136,13 +136,14 @@ impl Worker {
             return true;
         };
         let reason = format!("gave up after {} delivery attempts", self.queue.max_delivery_attempts);
-        let t = Transition::Fail { attempt: None, reason: reason.clone() };
+        let t = Transition::DeadLettered { round: request.round, reason: reason.clone() };
         match self.relay.transition(&request.job_id, &t, None).await {
             Ok(Applied::Yes(job)) => {
                 warn!(job_id = %job.id, %reason, "job failed: its message was dead-lettered");
                 true
             }
-            // Finished already, or run by a live delivery (this was a duplicate of its message).
+            // Finished already, rerun since, or run by a live delivery (this was a duplicate of its
+            // message).
             Ok(Applied::No(_) | Applied::NotFound) => true,
             Err(e) => {
                 warn!(error = %e, job_id = %request.job_id, "could not fail a dead-lettered job yet");

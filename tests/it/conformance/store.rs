@@ -61,7 +61,7 @@ pub async fn transitions_are_guarded(store: Arc<dyn Store>) {
     assert!(done.completed_at.is_some());
     assert_eq!(store.get_result(&job.id).await.unwrap(), Some(report));
 
-    for t in [claim("c"), Transition::Fail { attempt: None, reason: "late".into() }] {
+    for t in [claim("c"), Transition::DeadLettered { round: 0, reason: "late".into() }] {
         match store.transition(&job.id, &t, None).await.unwrap() {
             Applied::No(job) => assert_eq!(job.status, JobStatus::Completed),
             other => panic!("a finished job changed: {other:?}"),
@@ -77,7 +77,7 @@ pub async fn retry_and_fail_record_the_reason(store: Arc<dyn Store>) {
     let retry = Transition::Retry { attempt: 1, reason: "HTTP 503".into() };
     let retrying = applied(store.transition(&job.id, &retry, None).await.unwrap());
     assert_eq!((retrying.status, retrying.error.as_deref()), (JobStatus::Retrying, Some("HTTP 503")));
-    let fail = Transition::Fail { attempt: None, reason: "dead-lettered".into() };
+    let fail = Transition::DeadLettered { round: 0, reason: "dead-lettered".into() };
     let failed = applied(store.transition(&job.id, &fail, None).await.unwrap());
     assert_eq!((failed.status, failed.error.as_deref()), (JobStatus::Failed, Some("dead-lettered")));
 }
@@ -165,7 +165,7 @@ pub async fn a_change_and_its_events_are_written_together(store: Arc<dyn Store>)
     let enqueued = store.create_job(&job, 0).await.unwrap();
     applied(store.transition(&job.id, &claim("a"), None).await.unwrap());
     applied(store.transition(&job.id, &Transition::Heartbeat { attempt: 1, lease_ms: 60_000 }, None).await.unwrap());
-    let failed = Transition::Fail { attempt: Some(1), reason: "HTTP 404".into() };
+    let failed = Transition::Fail { attempt: 1, reason: "HTTP 404".into() };
     applied(store.transition(&job.id, &failed, None).await.unwrap());
     let rerun = applied(store.transition(&job.id, &Transition::Rerun, None).await.unwrap());
     assert_eq!((rerun.status, rerun.error.as_deref()), (JobStatus::Queued, None));
