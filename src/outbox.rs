@@ -7,7 +7,7 @@
 //! that each webhook receiver sees an event under one `webhook-id` however often it was sent.
 
 use crate::config::Topics;
-use crate::job::{Channel, Job, OUTBOX_GRACE_MS, OutboxEntry, Transition, now_ms};
+use crate::job::{Channel, OutboxEntry, Transition, now_ms};
 use crate::queue::{Broker, OutgoingMessage, Topology, pause};
 use crate::store::{Applied, Store, StoreError};
 use std::collections::BTreeMap;
@@ -54,11 +54,6 @@ impl Relay {
         Ok(applied)
     }
 
-    /// Publishes the job's message of a new submit or rerun; see [`Relay::send`].
-    pub async fn send_request(&self, job: &Job) {
-        self.send(&[job.request_entry()]).await
-    }
-
     /// Publishes `entries` and removes them from the outbox. What cannot be published now stays
     /// there, and a sweep publishes it later.
     pub async fn send(&self, entries: &[OutboxEntry]) {
@@ -79,14 +74,14 @@ impl Relay {
         }
         let mut sent = Vec::with_capacity(entries.len());
         for channel in [Channel::Jobs, Channel::Progress, Channel::Completed] {
-            let batch: Vec<&OutboxEntry> = entries.iter().filter(|e| e.channel == channel).collect();
+            let topic = self.topic(channel);
+            let (ids, batch): (Vec<String>, Vec<OutgoingMessage>) =
+                messages.iter().filter(|(_, t, _)| t == topic).map(|(id, _, m)| (id.clone(), m.clone())).unzip();
             if batch.is_empty() {
                 continue;
             }
-            let topic = self.topic(channel);
-            let batch_messages: Vec<OutgoingMessage> = batch.iter().map(|e| message(e)).collect();
-            match self.broker.publish(topic, &batch_messages).await {
-                Ok(_) => sent.extend(batch.iter().map(|e| e.id.clone())),
+            match self.broker.publish(topic, &batch).await {
+                Ok(_) => sent.extend(ids),
                 Err(e) => {
                     warn!(error = %e, %topic, count = batch.len(), "could not publish; the outbox keeps them for the relay");
                     self.topology.repair(self.broker.as_ref(), &e).await;
@@ -122,8 +117,8 @@ impl Relay {
         }
     }
 
-    /// Publishes the entries whose writer had [`OUTBOX_GRACE_MS`] to publish them and did not;
-    /// how many were taken.
+    /// Publishes the entries whose writer had its grace ([`crate::job::OUTBOX_GRACE_MS`]) to
+    /// publish them and did not; how many were taken.
     pub async fn sweep_once(&self) -> Result<usize, StoreError> {
         let now = now_ms();
         let due = self.store.claim_outbox(now, now + CLAIM_MS, SWEEP_BATCH).await?;
@@ -143,6 +138,3 @@ fn message(entry: &OutboxEntry) -> OutgoingMessage {
         ]),
     }
 }
-
-/// How long after its writer an outbox entry is relayed at the latest, give or take a sweep.
-pub const RELAY_DELAY: Duration = Duration::from_millis(OUTBOX_GRACE_MS as u64 + SWEEP_EVERY.as_millis() as u64);
