@@ -5,9 +5,10 @@
 //! fetched once.
 
 use super::cpu::CpuPool;
-use super::fetch::{Fetcher, Response};
+use super::fetch::{FetchError, Fetcher, Response};
 use super::page::PageFacts;
 use super::tech::Technology;
+use super::wall::{Verdict, Wall};
 use futures_util::StreamExt;
 use quick_xml::events::Event;
 use reqwest::header::HeaderMap;
@@ -158,6 +159,8 @@ pub struct CrawledPage {
     pub facts: PageFacts,
     /// The technologies the page shows, with their evidence.
     pub technologies: Vec<Technology>,
+    /// Content, a bot wall, or a page that needs its scripts to show its content.
+    pub verdict: Verdict,
 }
 
 impl CrawledPage {
@@ -167,6 +170,8 @@ impl CrawledPage {
         let html = page.text();
         let facts = super::page::analyze(&html, &page.url);
         let technologies = super::tech::detect_page(&html, &page.headers, &facts);
+        let visible = facts.text.chars().filter(|c| !c.is_whitespace()).count();
+        let verdict = super::wall::classify(page.status, &page.headers, &html, visible);
         CrawledPage {
             url: page.url,
             page_type,
@@ -175,6 +180,7 @@ impl CrawledPage {
             elapsed: page.elapsed,
             facts,
             technologies,
+            verdict,
         }
     }
 }
@@ -216,6 +222,8 @@ pub struct Crawl {
     pub sitemaps: Vec<String>,
     /// Pages that could not be fetched, with the reason.
     pub failures: Vec<(String, String)>,
+    /// Bot walls met instead of pages: none of them is among `pages`.
+    pub blocked: Vec<(String, Wall)>,
 }
 
 /// Whether `url` belongs to the site whose homepage host is `host` (or its `www.` twin).
@@ -363,10 +371,10 @@ async fn fetch_into(
     let spent = &spent;
     let fetches = futures_util::stream::iter(queue).map(|url| async move {
         if spent.load(std::sync::atomic::Ordering::Relaxed) >= limits.max_bytes {
-            return (url, Err("byte budget spent".to_string()));
+            return (url, Err(Skipped::Failed("byte budget spent".to_string())));
         }
         if Instant::now() >= limits.deadline {
-            return (url, Err("time budget spent".to_string()));
+            return (url, Err(Skipped::Failed("time budget spent".to_string())));
         }
         let fetched = match fetch_before(fetcher, &url, limits.deadline).await {
             Ok(page) if page.is_html() => {
@@ -374,23 +382,34 @@ async fn fetch_into(
                 let page_type = PageType::of(&page.url);
                 Ok(cpu.run(move || CrawledPage::read(page, page_type)).await)
             }
-            Ok(page) => Err(format!("not HTML ({})", page.content_type().unwrap_or("no type"))),
-            Err(Some(e)) => Err(crate::telemetry::chain(&e)),
-            Err(None) => Err("time budget spent".to_string()),
+            Ok(page) => Err(Skipped::Failed(format!("not HTML ({})", page.content_type().unwrap_or("no type")))),
+            Err(Some(FetchError::Blocked { wall, .. })) => Err(Skipped::Blocked(wall)),
+            Err(Some(e)) => Err(Skipped::Failed(crate::telemetry::chain(&e))),
+            Err(None) => Err(Skipped::Failed("time budget spent".to_string())),
         };
         (url, fetched)
     });
     let mut fetches = fetches.buffered(fetcher.settings().per_host_concurrency.max(1) * 2);
     while let Some((url, fetched)) = fetches.next().await {
         match fetched {
+            // A wall served as a page (a captcha answered with 200) is no page of the site.
+            Ok(CrawledPage { verdict: Verdict::Blocked(wall), .. }) | Err(Skipped::Blocked(wall)) => {
+                crawl.blocked.push((url.to_string(), wall))
+            }
             Ok(page) if *bytes + page.bytes <= limits.max_bytes => {
                 *bytes += page.bytes;
                 crawl.pages.push(page);
             }
             Ok(_) => crawl.failures.push((url.to_string(), "byte budget spent".into())),
-            Err(reason) => crawl.failures.push((url.to_string(), reason)),
+            Err(Skipped::Failed(reason)) => crawl.failures.push((url.to_string(), reason)),
         }
     }
+}
+
+/// Why a page is not among the crawl's pages.
+enum Skipped {
+    Blocked(Wall),
+    Failed(String),
 }
 
 /// A fetch that gives up at `deadline`: `Err(None)` when the time ran out.

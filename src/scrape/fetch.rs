@@ -37,6 +37,9 @@ pub enum FetchError {
     },
     #[error("HTTP {status} from {url}")]
     Status { status: u16, url: String },
+    /// A bot wall (a challenge, a captcha, an access-denied page) answered instead of the page.
+    #[error("blocked: {url} answered with a {} wall ({})", wall.vendor, wall.evidence.join(", "))]
+    Blocked { url: String, wall: super::wall::Wall },
     #[error("more than {max} redirects from {url}")]
     TooManyRedirects { url: String, max: usize },
     #[error("bad redirect from {url}")]
@@ -53,6 +56,23 @@ impl FetchError {
             _ => false,
         }
     }
+}
+
+/// What of a refused page is read to tell a wall by its marks.
+const WALL_BYTES: usize = 64 * 1024;
+
+/// The body, up to `cap` bytes; whether it was cut there.
+async fn read_capped(response: &mut reqwest::Response, cap: usize) -> Result<(Vec<u8>, bool), reqwest::Error> {
+    let mut body = Vec::new();
+    while let Some(chunk) = response.chunk().await? {
+        let room = cap - body.len();
+        if chunk.len() > room {
+            body.extend_from_slice(&chunk[..room]);
+            return Ok((body, true));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok((body, false))
 }
 
 /// A fetched response with a successful status.
@@ -262,19 +282,23 @@ impl Fetcher {
                 continue;
             }
             if !status.is_success() {
-                return Err(FetchError::Status { status: status.as_u16(), url: url.to_string() });
-            }
-            let mut body = Vec::new();
-            let mut truncated = false;
-            while let Some(chunk) = response.chunk().await.map_err(|e| crate::net::classify(&url, e))? {
-                let room = cap - body.len();
-                if chunk.len() > room {
-                    body.extend_from_slice(&chunk[..room]);
-                    truncated = true;
-                    break;
+                let code = status.as_u16();
+                // A page refused may be a bot wall: its marks say so, and a wall is no outage.
+                if obey_robots && super::wall::worth_reading(code) {
+                    let headers = response.headers().clone();
+                    let (body, _) = read_capped(&mut response, WALL_BYTES).await.unwrap_or_default();
+                    let html = String::from_utf8_lossy(&body);
+                    let verdict = super::wall::classify(code, &headers, &html, super::wall::visible_text_len(&html));
+                    if let super::wall::Verdict::Blocked(wall) = verdict {
+                        let passing = wall.vendor == "http" && matches!(code, 429 | 503);
+                        if !passing {
+                            return Err(FetchError::Blocked { url: url.to_string(), wall });
+                        }
+                    }
                 }
-                body.extend_from_slice(&chunk);
+                return Err(FetchError::Status { status: code, url: url.to_string() });
             }
+            let (body, truncated) = read_capped(&mut response, cap).await.map_err(|e| crate::net::classify(&url, e))?;
             return Ok(Response {
                 url,
                 status: status.as_u16(),

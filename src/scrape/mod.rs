@@ -24,6 +24,7 @@ pub mod profile;
 pub mod report;
 pub mod structured;
 pub mod tech;
+pub mod wall;
 pub mod website;
 
 use crate::job::{JobOptions, Stage, rfc3339};
@@ -89,6 +90,43 @@ impl Scraper {
     }
 }
 
+/// What of the site the crawl could read.
+fn coverage(crawled: &Crawl) -> report::Coverage {
+    let js_required: Vec<report::ShellPage> = crawled
+        .pages
+        .iter()
+        .filter_map(|p| match &p.verdict {
+            wall::Verdict::JsRequired(evidence) => {
+                Some(report::ShellPage { url: p.url.to_string(), evidence: evidence.clone() })
+            }
+            _ => None,
+        })
+        .collect();
+    let note = (!js_required.is_empty()).then(|| {
+        format!(
+            "{} of the pages read show their content only once their scripts run, and krawlr does not run page \
+             scripts: what those pages hold is missing from this report",
+            js_required.len()
+        )
+    });
+    report::Coverage {
+        pages_read: crawled.pages.len(),
+        pages_rendered: 0,
+        blocked: crawled
+            .blocked
+            .iter()
+            .map(|(url, w)| report::BlockedPage {
+                url: url.clone(),
+                vendor: w.vendor.clone(),
+                evidence: w.evidence.clone(),
+            })
+            .collect(),
+        js_required,
+        skipped: crawled.failures.len(),
+        note,
+    }
+}
+
 /// One company report in the making.
 pub struct Run<'a> {
     scraper: &'a Scraper,
@@ -148,6 +186,11 @@ impl<'a> Run<'a> {
         }
         let headers = page.headers.clone();
         let home = self.scraper.cpu.run(move || CrawledPage::read(page, crawl::PageType::Home)).await;
+        // A wall served as the homepage (a captcha answered with 200): nothing of it is the
+        // company's, and trying again would meet it again.
+        if let wall::Verdict::Blocked(wall) = home.verdict {
+            return Err(FetchError::Blocked { url: home.url.to_string(), wall }.into());
+        }
         let language = headers.get(reqwest::header::CONTENT_LANGUAGE).and_then(|v| v.to_str().ok());
         self.card = profile::Card::from_home(&home.facts, &home.url, language);
         self.show_card();
@@ -173,6 +216,7 @@ impl<'a> Run<'a> {
         };
         let crawled = crawl::crawl(&self.scraper.fetcher, &self.scraper.cpu, home, home_headers, limits).await;
         self.report.website = Some(website::summarize(&crawled));
+        self.report.coverage = Some(coverage(&crawled));
         if self.card.company.favicon.is_none() {
             self.probe_favicon(&crawled.pages[0].url).await;
         }

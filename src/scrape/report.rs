@@ -27,8 +27,47 @@ pub struct Report {
     /// `company.headquarters`, `funding`): the page, how it was read, and how sure that is.
     pub sources: BTreeMap<String, Source>,
     pub errors: Vec<StageError>,
+    /// What of the site could be read: the pages read, and those that were bot walls or needed
+    /// JavaScript.
+    pub coverage: Option<Coverage>,
     /// RFC 3339.
     pub scraped_at: String,
+}
+
+/// What of the site the report could read.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct Coverage {
+    /// Pages fetched and read (the homepage included); walls are not among them.
+    pub pages_read: usize,
+    /// Pages rendered in a browser (their scripts run) before they were read.
+    pub pages_rendered: usize,
+    /// Bot walls (challenges, captchas, access denied) met instead of pages: nothing of them is
+    /// in the report.
+    pub blocked: Vec<BlockedPage>,
+    /// Pages whose content exists only once their scripts run: only what they show without
+    /// them was read.
+    pub js_required: Vec<ShellPage>,
+    /// Pages that could not be fetched (`website.skipped` says why).
+    pub skipped: usize,
+    /// What the pages that need JavaScript mean for this report, when there are any.
+    pub note: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct BlockedPage {
+    pub url: String,
+    /// Whose wall, as far as its marks tell: `cloudflare`, `datadome`, `perimeterx`, `akamai`,
+    /// `imperva`, `distil`, `captcha`, or `http` for a bare refusal.
+    pub vendor: String,
+    /// The status, headers and markers that gave it away.
+    pub evidence: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct ShellPage {
+    pub url: String,
+    /// The app root, the `<noscript>` and the little text that gave it away.
+    pub evidence: Vec<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]

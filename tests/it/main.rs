@@ -21,4 +21,5 @@ mod real_pages;
 mod sections;
 #[cfg(feature = "failpoints")]
 mod supervision;
+mod walls;
 mod webhooks;
