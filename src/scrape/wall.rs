@@ -95,10 +95,15 @@ const NEEDS_JS: &[&str] = &[
 
 /// Classifies a page from its status, headers, markup and the length of its visible text.
 pub fn classify(status: u16, headers: &HeaderMap, html: &str, visible_text: usize) -> Verdict {
-    let lower = html.to_ascii_lowercase();
     let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_ascii_lowercase);
     let mut evidence = Vec::new();
-    let refused = matches!(status, 401..=403 | 429 | 503) || status == 402;
+    let refused = matches!(status, 401..=403 | 429 | 503);
+    let vendor_headers = ["cf-mitigated", "x-datadome", "x-dd-b", "x-iinfo"];
+    if !refused && visible_text >= SPARSE_TEXT && vendor_headers.iter().all(|h| !headers.contains_key(*h)) {
+        // A page with a reader's worth of text is content, whatever widgets it embeds.
+        return Verdict::Content;
+    }
+    let lower = html.to_ascii_lowercase();
     if refused {
         evidence.push(format!("HTTP {status}"));
     }
@@ -176,10 +181,9 @@ pub fn visible_text_len(html: &str) -> usize {
                 }
             })
         });
-        let end = match skip_to {
-            Some(closer) => rest.find(closer).map_or(rest.len(), |at| at + closer.len()),
-            None => rest.find('>').map_or(rest.len(), |at| at + 1),
-        };
+        // Past the closing tag's (or comment's) last `>`.
+        let from = skip_to.map_or(Some(0), |closer| rest.find(closer));
+        let end = from.and_then(|at| rest[at..].find('>').map(|gt| at + gt + 1)).unwrap_or(rest.len());
         rest = rest.get(end..).unwrap_or_default();
     }
     count + rest.chars().filter(|c| !c.is_whitespace()).count()
