@@ -1,8 +1,9 @@
-//! A page as the crawler sees it: the facts (links, text, structured data), the metadata and
-//! the company profile, from any bytes decoded as the fetcher decodes them.
+//! A page as the crawler sees it: the facts (links, text, structured data), the metadata, the
+//! company profile and whether it is a wall or a shell, from any bytes decoded as the fetcher
+//! decodes them.
 #![no_main]
 
-use krawlr::scrape::{crawl, fetch, meta, page, profile};
+use krawlr::scrape::{crawl, fetch, meta, page, profile, wall};
 use libfuzzer_sys::fuzz_target;
 use url::Url;
 
@@ -15,4 +16,8 @@ fuzz_target!(|data: &[u8]| {
     card.add_page(&facts, &base, crawl::PageType::Imprint);
     card.settle();
     let _ = meta::extract(&html, &base);
+    let visible = wall::visible_text_len(&html);
+    for status in [200, 403, 503] {
+        let _ = wall::classify(status, &Default::default(), &html, visible);
+    }
 });
