@@ -42,6 +42,9 @@ const MARKERS: &[(&str, &[&str])] = &[
     ("imperva", &["_incapsula_resource", "incapsula incident id"]),
 ];
 
+/// Headers that bot-protection vendors set on what they answer, by vendor.
+const VENDOR_HEADERS: &[(&str, &str)] = &[("x-datadome", "datadome"), ("x-dd-b", "datadome"), ("x-iinfo", "imperva")];
+
 /// Titles of challenge and denial pages (lower case), by vendor.
 const TITLES: &[(&str, &str)] = &[
     ("cloudflare", "just a moment"),
@@ -97,9 +100,9 @@ const NEEDS_JS: &[&str] = &[
 pub fn classify(status: u16, headers: &HeaderMap, html: &str, visible_text: usize) -> Verdict {
     let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_ascii_lowercase);
     let mut evidence = Vec::new();
-    let refused = matches!(status, 401..=403 | 429 | 503);
-    let vendor_headers = ["cf-mitigated", "x-datadome", "x-dd-b", "x-iinfo"];
-    if !refused && visible_text >= SPARSE_TEXT && vendor_headers.iter().all(|h| !headers.contains_key(*h)) {
+    let refused = worth_reading(status);
+    let vendor_header = std::iter::once("cf-mitigated").chain(VENDOR_HEADERS.iter().map(|(h, _)| *h));
+    if !refused && visible_text >= SPARSE_TEXT && vendor_header.clone().all(|h| !headers.contains_key(h)) {
         // A page with a reader's worth of text is content, whatever widgets it embeds.
         return Verdict::Content;
     }
@@ -112,7 +115,7 @@ pub fn classify(status: u16, headers: &HeaderMap, html: &str, visible_text: usiz
         evidence.push("cf-mitigated: challenge".into());
         return wall("cloudflare", evidence);
     }
-    for (name, vendor) in [("x-datadome", "datadome"), ("x-dd-b", "datadome"), ("x-iinfo", "imperva")] {
+    for (name, vendor) in VENDOR_HEADERS {
         if header(name).is_some() && (refused || visible_text < SPARSE_TEXT) {
             evidence.push(format!("{name} header"));
             return wall(vendor, evidence);
@@ -170,17 +173,9 @@ pub fn visible_text_len(html: &str) -> usize {
     while let Some(open) = rest.find('<') {
         count += rest[..open].chars().filter(|c| !c.is_whitespace()).count();
         rest = &rest[open..];
-        let skip_to = ["script", "style", "!--"].iter().find_map(|tag| {
-            rest[1..].starts_with(tag).then(|| {
-                if *tag == "!--" {
-                    "-->"
-                } else if *tag == "script" {
-                    "</script"
-                } else {
-                    "</style"
-                }
-            })
-        });
+        // What hides its insides, and where that ends.
+        let hidden = [("script", "</script"), ("style", "</style"), ("!--", "-->")];
+        let skip_to = hidden.iter().find(|(tag, _)| rest[1..].starts_with(tag)).map(|(_, closer)| *closer);
         // Past the closing tag's (or comment's) last `>`.
         let from = skip_to.map_or(Some(0), |closer| rest.find(closer));
         let end = from.and_then(|at| rest[at..].find('>').map(|gt| at + gt + 1)).unwrap_or(rest.len());
