@@ -87,7 +87,7 @@ pub(super) async fn list(
 /// A queued job never runs; a running one stops at its next stage boundary. Cancelling a
 /// cancelled job again is harmless; a job that ended otherwise answers 409.
 #[utoipa::path(post, path = "/api/v1/scrape/{id}/cancel", tag = "jobs", params(("id" = String, Path)),
-    responses((status = 200, body = StatusBody), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody),
+    responses((status = 200, body = StatusBody), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody), (status = 410, description = "Removed after its retention", body = ErrorBody),
         (status = 409, body = ErrorBody), (status = 429, body = ErrorBody)),
     security(("bearer" = [])))]
 pub(super) async fn cancel(
@@ -242,7 +242,7 @@ pub(super) async fn batch(
     params(("id" = String, Path), ("Last-Event-ID" = Option<u32>, Header, description = "Resume after this change")),
     responses(
         (status = 200, description = "Server-Sent Events: `id` (the change's number), `event` (`progress`, then `completed`, `failed` or `cancelled`), `data` (JSON: job_id, status, current_stage, progress_percent, error, at)", content_type = "text/event-stream", body = String),
-        (status = 401, body = ErrorBody), (status = 404, body = ErrorBody), (status = 429, body = ErrorBody)),
+        (status = 401, body = ErrorBody), (status = 404, body = ErrorBody), (status = 410, description = "Removed after its retention", body = ErrorBody), (status = 429, body = ErrorBody)),
     security(("bearer" = [])))]
 pub(super) async fn events(
     State(state): State<AppState>,

@@ -257,7 +257,7 @@ pub(super) async fn own_job(state: &AppState, caller: &Caller, id: &str) -> Resu
 
 /// A job's status document.
 #[utoipa::path(get, path = "/api/v1/scrape/status/{id}", tag = "jobs", params(("id" = String, Path)),
-    responses((status = 200, body = StatusBody), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody),
+    responses((status = 200, body = StatusBody), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody), (status = 410, description = "Removed after its retention", body = ErrorBody),
         (status = 429, body = ErrorBody)),
     security(("bearer" = [])))]
 pub(super) async fn status(
@@ -274,7 +274,7 @@ pub(super) async fn status(
     responses(
         (status = 200, description = "The report", body = Report),
         (status = 202, description = "Not finished yet (`Retry-After`)", body = StatusBody),
-        (status = 401, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody),
+        (status = 401, body = ErrorBody), (status = 404, body = ErrorBody), (status = 410, description = "Removed after its retention", body = ErrorBody), (status = 409, body = ErrorBody),
         (status = 429, body = ErrorBody)),
     security(("bearer" = [])))]
 pub(super) async fn result(
