@@ -317,13 +317,7 @@ impl Store for EmbeddedStore {
         Ok(true)
     }
 
-    async fn sweep(
-        &self,
-        jobs_before: i64,
-        deliveries_before: i64,
-        tombstones_before: i64,
-        limit: usize,
-    ) -> Result<Swept, StoreError> {
+    async fn sweep(&self, before: i64, tombstones_before: i64, limit: usize) -> Result<Swept, StoreError> {
         let finished = JobStatus::FINISHED.map(|s| format!("'{s}'"));
         let select_jobs = format!(
             "SELECT doc FROM jobs WHERE status IN ({}) AND updated_at < ?1 ORDER BY updated_at LIMIT ?2",
@@ -334,7 +328,7 @@ impl Store for EmbeddedStore {
                 let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
                 let docs: Vec<String> = tx
                     .prepare(&select_jobs)?
-                    .query_map(params![jobs_before, limit as i64], |r| r.get(0))?
+                    .query_map(params![before, limit as i64], |r| r.get(0))?
                     .collect::<Result<_, _>>()?;
                 let now = now_ms();
                 for doc in &docs {
@@ -353,7 +347,7 @@ impl Store for EmbeddedStore {
                         "DELETE FROM webhook_deliveries WHERE id IN (SELECT id FROM webhook_deliveries
                          WHERE status IN ('delivered', 'failed') AND created_at < ?1 LIMIT ?2)",
                     )?
-                    .execute(params![deliveries_before, limit as i64])?;
+                    .execute(params![before, limit as i64])?;
                 let tombstones = tx
                     .prepare_cached(
                         "DELETE FROM tombstones WHERE job_id IN (SELECT job_id FROM tombstones

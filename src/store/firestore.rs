@@ -102,6 +102,19 @@ enum Created {
 }
 
 impl FirestoreStore {
+    /// Runs `f` in a transaction, retried on contention more often than by default: concurrent
+    /// claims, submits and relays contend for single documents.
+    async fn transact<T, F>(&self, f: F) -> Result<T, FirestoreError>
+    where
+        for<'b> F: Fn(
+            FirestoreDb,
+            &'b mut firestore::FirestoreTransaction,
+        ) -> futures_util::future::BoxFuture<'b, Result<T, backoff_error::Error>>,
+    {
+        let options = firestore::FirestoreTransactionOptions::new().with_max_retries(10);
+        self.db.run_transaction_with_options(f, options).await
+    }
+
     /// Connects to the project's default database (to the emulator when
     /// `FIRESTORE_EMULATOR_HOST` is set).
     pub async fn connect(project: &str) -> Result<FirestoreStore, StoreError> {
@@ -119,31 +132,26 @@ impl FirestoreStore {
     where
         T: Serialize + for<'de> Deserialize<'de> + Clone + Send + Sync + 'static,
     {
-        let options = firestore::FirestoreTransactionOptions::new().with_max_retries(10);
         let applied = self
-            .db
-            .run_transaction_with_options(
-                |db, tx| {
-                    let (id, change) = (id.to_string(), change.clone());
-                    Box::pin(async move {
-                        let found: Option<T> = db.fluent().select().by_id_in(collection).obj().one(&id).await?;
-                        let Some(doc) = found else {
-                            return Ok(Applied::NotFound);
-                        };
-                        let applied = apply_change(doc, &change);
-                        if let Applied::Yes(changed) = &applied {
-                            db.fluent()
-                                .update()
-                                .in_col(collection)
-                                .document_id(&id)
-                                .object(changed)
-                                .add_to_transaction(tx)?;
-                        }
-                        Ok::<_, backoff_error::Error>(applied)
-                    })
-                },
-                options,
-            )
+            .transact(|db, tx| {
+                let (id, change) = (id.to_string(), change.clone());
+                Box::pin(async move {
+                    let found: Option<T> = db.fluent().select().by_id_in(collection).obj().one(&id).await?;
+                    let Some(doc) = found else {
+                        return Ok(Applied::NotFound);
+                    };
+                    let applied = apply_change(doc, &change);
+                    if let Applied::Yes(changed) = &applied {
+                        db.fluent()
+                            .update()
+                            .in_col(collection)
+                            .document_id(&id)
+                            .object(changed)
+                            .add_to_transaction(tx)?;
+                    }
+                    Ok::<_, backoff_error::Error>(applied)
+                })
+            })
             .await?;
         Ok(applied)
     }
@@ -156,40 +164,30 @@ impl Store for FirestoreStore {
     /// serializable: two submits racing for the last slot cannot both commit.
     async fn create_job(&self, job: &Job, max_active: u64) -> Result<Enqueue, StoreError> {
         let entry = job.request_entry();
-        let options = firestore::FirestoreTransactionOptions::new().with_max_retries(10);
         let created = self
-            .db
-            .run_transaction_with_options(
-                |db, tx| {
-                    let (job, entry) = (job.clone(), entry.clone());
-                    Box::pin(async move {
-                        let found: Option<Job> = db.fluent().select().by_id_in(JOBS).obj().one(&job.id).await?;
-                        if found.is_some() {
-                            return Ok(Created::Exists);
+            .transact(|db, tx| {
+                let (job, entry) = (job.clone(), entry.clone());
+                Box::pin(async move {
+                    let found: Option<Job> = db.fluent().select().by_id_in(JOBS).obj().one(&job.id).await?;
+                    if found.is_some() {
+                        return Ok(Created::Exists);
+                    }
+                    if max_active > 0 {
+                        let active = JobStatus::unfinished_names();
+                        let key = job.key_id.clone();
+                        let n = count_jobs(&db, |q| {
+                            q.for_all([q.field("key_id").eq(key.clone()), q.field("status").is_in(active.clone())])
+                        })
+                        .await?;
+                        if n >= max_active {
+                            return Ok(Created::TooManyActive(n));
                         }
-                        if max_active > 0 {
-                            let active = JobStatus::unfinished_names();
-                            let key = job.key_id.clone();
-                            let n = count_jobs(&db, |q| {
-                                q.for_all([q.field("key_id").eq(key.clone()), q.field("status").is_in(active.clone())])
-                            })
-                            .await?;
-                            if n >= max_active {
-                                return Ok(Created::TooManyActive(n));
-                            }
-                        }
-                        db.fluent().update().in_col(JOBS).document_id(&job.id).object(&job).add_to_transaction(tx)?;
-                        db.fluent()
-                            .update()
-                            .in_col(OUTBOX)
-                            .document_id(&entry.id)
-                            .object(&entry)
-                            .add_to_transaction(tx)?;
-                        Ok::<_, backoff_error::Error>(Created::Yes)
-                    })
-                },
-                options,
-            )
+                    }
+                    db.fluent().update().in_col(JOBS).document_id(&job.id).object(&job).add_to_transaction(tx)?;
+                    db.fluent().update().in_col(OUTBOX).document_id(&entry.id).object(&entry).add_to_transaction(tx)?;
+                    Ok::<_, backoff_error::Error>(Created::Yes)
+                })
+            })
             .await?;
         match created {
             Created::Yes => Ok(Enqueue::Relay(vec![entry])),
@@ -209,45 +207,34 @@ impl Store for FirestoreStore {
         report: Option<&serde_json::Value>,
     ) -> Result<Applied, StoreError> {
         let report = report.map(|r| r.to_string());
-        // Concurrent claims of one job contend for its document: retry more than the default.
-        let options = firestore::FirestoreTransactionOptions::new().with_max_retries(10);
         let applied = self
-            .db
-            .run_transaction_with_options(
-                |db, tx| {
-                    let (id, t, report) = (id.to_string(), t.clone(), report.clone());
-                    Box::pin(async move {
-                        let found: Option<Job> = db.fluent().select().by_id_in(JOBS).obj().one(&id).await?;
-                        let Some(mut job) = found else {
-                            return Ok(Applied::NotFound);
-                        };
-                        let now = now_ms();
-                        if !job.apply(&t, now) {
-                            return Ok(Applied::No(job));
-                        }
-                        db.fluent().update().in_col(JOBS).document_id(&id).object(&job).add_to_transaction(tx)?;
-                        for entry in job.outbox(&t) {
-                            db.fluent()
-                                .update()
-                                .in_col(OUTBOX)
-                                .document_id(&entry.id)
-                                .object(&entry)
-                                .add_to_transaction(tx)?;
-                        }
-                        if let (Transition::Complete { .. }, Some(report)) = (&t, report) {
-                            let doc = ResultDoc { report, created_at: now };
-                            db.fluent()
-                                .update()
-                                .in_col(RESULTS)
-                                .document_id(&id)
-                                .object(&doc)
-                                .add_to_transaction(tx)?;
-                        }
-                        Ok::<_, backoff_error::Error>(Applied::Yes(job))
-                    })
-                },
-                options,
-            )
+            .transact(|db, tx| {
+                let (id, t, report) = (id.to_string(), t.clone(), report.clone());
+                Box::pin(async move {
+                    let found: Option<Job> = db.fluent().select().by_id_in(JOBS).obj().one(&id).await?;
+                    let Some(mut job) = found else {
+                        return Ok(Applied::NotFound);
+                    };
+                    let now = now_ms();
+                    if !job.apply(&t, now) {
+                        return Ok(Applied::No(job));
+                    }
+                    db.fluent().update().in_col(JOBS).document_id(&id).object(&job).add_to_transaction(tx)?;
+                    for entry in job.outbox(&t) {
+                        db.fluent()
+                            .update()
+                            .in_col(OUTBOX)
+                            .document_id(&entry.id)
+                            .object(&entry)
+                            .add_to_transaction(tx)?;
+                    }
+                    if let (Transition::Complete { .. }, Some(report)) = (&t, report) {
+                        let doc = ResultDoc { report, created_at: now };
+                        db.fluent().update().in_col(RESULTS).document_id(&id).object(&doc).add_to_transaction(tx)?;
+                    }
+                    Ok::<_, backoff_error::Error>(Applied::Yes(job))
+                })
+            })
             .await?;
         Ok(applied)
     }
@@ -352,14 +339,8 @@ impl Store for FirestoreStore {
 
     /// Needs the composite indexes (status, updated_at) of jobs and (status, created_at) of
     /// deliveries of `deploy/firestore.indexes.json`.
-    async fn sweep(
-        &self,
-        jobs_before: i64,
-        deliveries_before: i64,
-        tombstones_before: i64,
-        limit: usize,
-    ) -> Result<Swept, StoreError> {
-        let jobs = self.jobs_updated_before(&JobStatus::FINISHED, jobs_before, limit).await?;
+    async fn sweep(&self, before: i64, tombstones_before: i64, limit: usize) -> Result<Swept, StoreError> {
+        let jobs = self.jobs_updated_before(&JobStatus::FINISHED, before, limit).await?;
         let now = now_ms();
         for job in &jobs {
             let tombstone =
@@ -375,10 +356,7 @@ impl Store for FirestoreStore {
             .select()
             .from(DELIVERIES)
             .filter(|q| {
-                q.for_all([
-                    q.field("status").is_in(["delivered", "failed"]),
-                    q.field("created_at").less_than(deliveries_before),
-                ])
+                q.for_all([q.field("status").is_in(["delivered", "failed"]), q.field("created_at").less_than(before)])
             })
             .limit(limit.min(u32::MAX as usize) as u32)
             .obj()
@@ -460,32 +438,22 @@ impl Store for FirestoreStore {
     }
 
     async fn acquire_host_slot(&self, host: &str, holder: &str, limit: u32, until: i64) -> Result<bool, StoreError> {
-        let options = firestore::FirestoreTransactionOptions::new().with_max_retries(10);
         let taken = self
-            .db
-            .run_transaction_with_options(
-                |db, tx| {
-                    let (id, holder) = (host_doc(host), holder.to_string());
-                    Box::pin(async move {
-                        let found: Option<HostSlots> = db.fluent().select().by_id_in(HOST_SLOTS).obj().one(&id).await?;
-                        let mut slots = found.unwrap_or_default();
-                        let now = now_ms();
-                        slots.holders.retain(|_, expires| *expires > now);
-                        let taken = slots.holders.contains_key(&holder) || slots.holders.len() < limit as usize;
-                        if taken {
-                            slots.holders.insert(holder, until);
-                        }
-                        db.fluent()
-                            .update()
-                            .in_col(HOST_SLOTS)
-                            .document_id(&id)
-                            .object(&slots)
-                            .add_to_transaction(tx)?;
-                        Ok::<_, backoff_error::Error>(taken)
-                    })
-                },
-                options,
-            )
+            .transact(|db, tx| {
+                let (id, holder) = (host_doc(host), holder.to_string());
+                Box::pin(async move {
+                    let found: Option<HostSlots> = db.fluent().select().by_id_in(HOST_SLOTS).obj().one(&id).await?;
+                    let mut slots = found.unwrap_or_default();
+                    let now = now_ms();
+                    slots.holders.retain(|_, expires| *expires > now);
+                    let taken = slots.holders.contains_key(&holder) || slots.holders.len() < limit as usize;
+                    if taken {
+                        slots.holders.insert(holder, until);
+                    }
+                    db.fluent().update().in_col(HOST_SLOTS).document_id(&id).object(&slots).add_to_transaction(tx)?;
+                    Ok::<_, backoff_error::Error>(taken)
+                })
+            })
             .await?;
         Ok(taken)
     }

@@ -146,16 +146,10 @@ pub trait Store: Send + Sync {
         Ok(false)
     }
 
-    /// Retention: removes up to `limit` finished jobs that ended before `jobs_before` with their
-    /// results (leaving a [`Tombstone`] each), finished deliveries made before
-    /// `deliveries_before`, and tombstones older than `tombstones_before`.
-    async fn sweep(
-        &self,
-        jobs_before: i64,
-        deliveries_before: i64,
-        tombstones_before: i64,
-        limit: usize,
-    ) -> Result<Swept, StoreError>;
+    /// Retention: removes up to `limit` finished jobs that ended before `before` with their
+    /// results (leaving a [`Tombstone`] each), finished deliveries made before `before`, and
+    /// tombstones older than `tombstones_before`.
+    async fn sweep(&self, before: i64, tombstones_before: i64, limit: usize) -> Result<Swept, StoreError>;
     async fn get_tombstone(&self, job_id: &str) -> Result<Option<Tombstone>, StoreError>;
 
     /// Stores a key by its SHA-256 hash; the key itself is never stored.

@@ -47,7 +47,7 @@ impl Worker {
         let before = now - retention.as_millis() as i64;
         let mut total = Swept::default();
         loop {
-            let swept = self.store.sweep(before, before, before - retention.as_millis() as i64, BATCH).await?;
+            let swept = self.store.sweep(before, before - retention.as_millis() as i64, BATCH).await?;
             total.jobs += swept.jobs;
             total.deliveries += swept.deliveries;
             total.tombstones += swept.tombstones;

@@ -245,7 +245,7 @@ pub async fn retention_removes_finished_jobs_and_leaves_tombstones(store: Arc<dy
     let now = now_ms();
     let mut swept = krawlr::store::Swept::default();
     loop {
-        let round = store.sweep(now, now, 0, 1000).await.unwrap();
+        let round = store.sweep(now, 0, 1000).await.unwrap();
         swept.jobs += round.jobs;
         swept.deliveries += round.deliveries;
         if round.jobs < 1000 && round.deliveries < 1000 {
@@ -261,7 +261,7 @@ pub async fn retention_removes_finished_jobs_and_leaves_tombstones(store: Arc<dy
     assert_eq!(store.get_tombstone(&running.id).await.unwrap(), None);
     assert_eq!(store.get_delivery(&delivered.id).await.unwrap(), None);
     assert!(store.get_delivery(&pending.id).await.unwrap().is_some(), "a pending delivery stays");
-    store.sweep(0, 0, now_ms() + 1, 1000).await.unwrap();
+    store.sweep(0, now_ms() + 1, 1000).await.unwrap();
     assert_eq!(store.get_tombstone(&old.id).await.unwrap(), None, "tombstones go in their turn");
 }
 
