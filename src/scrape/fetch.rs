@@ -290,10 +290,7 @@ impl Fetcher {
                     let html = String::from_utf8_lossy(&body);
                     let verdict = super::wall::classify(code, &headers, &html, super::wall::visible_text_len(&html));
                     if let super::wall::Verdict::Blocked(wall) = verdict {
-                        let passing = wall.vendor == "http" && matches!(code, 429 | 503);
-                        if !passing {
-                            return Err(FetchError::Blocked { url: url.to_string(), wall });
-                        }
+                        return Err(FetchError::Blocked { url: url.to_string(), wall });
                     }
                 }
                 return Err(FetchError::Status { status: code, url: url.to_string() });

@@ -142,7 +142,8 @@ pub fn classify(status: u16, headers: &HeaderMap, html: &str, visible_text: usiz
         }
     }
     if refused {
-        return wall("http", evidence);
+        // A bare 401–403 is a wall; a bare 429 or 503 is a rate limit or an outage, which pass.
+        return if status <= 403 { wall("http", evidence) } else { Verdict::Content };
     }
     if visible_text < SHELL_TEXT {
         let mut seen: Vec<String> =
@@ -158,9 +159,7 @@ pub fn classify(status: u16, headers: &HeaderMap, html: &str, visible_text: usiz
     Verdict::Content
 }
 
-/// Whether a refused answer with this status is worth reading for a wall's marks: 429 and 503
-/// are walls only when a vendor's marks say so (otherwise a rate limit or an outage, which
-/// pass), 401–403 are walls in any case.
+/// Whether a refused answer with this status may be a wall, and is worth reading for its marks.
 pub fn worth_reading(status: u16) -> bool {
     matches!(status, 401..=403 | 429 | 503)
 }
@@ -236,7 +235,9 @@ mod tests {
         assert_eq!(vendor(classify(403, &HeaderMap::new(), px, 40)), "perimeterx");
         let pardon = "<html><title>Pardon Our Interruption</title><p>As you were browsing something about your browser made us think you were a bot.</p></html>";
         assert_eq!(vendor(classify(200, &HeaderMap::new(), pardon, 90)), "distil");
-        assert_eq!(vendor(classify(429, &HeaderMap::new(), "<html><p>Too many requests</p></html>", 17)), "http");
+        assert_eq!(vendor(classify(403, &HeaderMap::new(), "<html><p>Forbidden</p></html>", 9)), "http");
+        let busy = classify(429, &HeaderMap::new(), "<html><p>Too many requests</p></html>", 17);
+        assert_eq!(busy, Verdict::Content, "a bare rate limit is no wall");
     }
 
     #[test]
