@@ -15,6 +15,26 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
+/// A scenario over a [`TestEnv`], as two tests: `SCENARIO::embedded` and `SCENARIO::on_gcp`.
+macro_rules! on_both_backends {
+    ($(#[$attr:meta])* $scenario:ident) => {
+        $(#[$attr])*
+        mod $scenario {
+            use crate::helpers::TestEnv;
+
+            #[tokio::test(flavor = "multi_thread")]
+            async fn embedded() {
+                super::$scenario(TestEnv::new()).await;
+            }
+
+            #[tokio::test(flavor = "multi_thread")]
+            async fn on_gcp() {
+                super::$scenario(TestEnv::gcp()).await;
+            }
+        }
+    };
+}
+
 /// Short leases, quick retries, webhooks sent at once.
 fn quick(env: TestEnv) -> TestEnv {
     let lease = if env.var("KRAWLR_ACK_DEADLINE_SECONDS").is_empty() { "2" } else { "10" };
@@ -97,17 +117,10 @@ async fn final_events_survive_a_kill_between_commit_and_publish(env: TestEnv) {
     }
 }
 
-#[cfg(feature = "failpoints")]
-#[tokio::test(flavor = "multi_thread")]
-async fn final_events_survive_a_kill_between_commit_and_publish_embedded() {
-    final_events_survive_a_kill_between_commit_and_publish(TestEnv::new()).await;
-}
-
-#[cfg(feature = "failpoints")]
-#[tokio::test(flavor = "multi_thread")]
-async fn final_events_survive_a_kill_between_commit_and_publish_on_gcp() {
-    final_events_survive_a_kill_between_commit_and_publish(TestEnv::gcp()).await;
-}
+on_both_backends!(
+    #[cfg(feature = "failpoints")]
+    final_events_survive_a_kill_between_commit_and_publish
+);
 
 /// A Pub/Sub duplicate, or a reconciler's republish, of a running job's message is dropped:
 /// the running delivery keeps the job, which runs once.
@@ -129,15 +142,7 @@ async fn a_duplicate_delivery_does_not_restart_a_running_job(env: TestEnv) {
     assert_eq!(starts, krawlr::scrape::STAGES.len() + 1, "one run's changes: {:?}", job.history);
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn a_duplicate_delivery_does_not_restart_a_running_job_embedded() {
-    a_duplicate_delivery_does_not_restart_a_running_job(TestEnv::new()).await;
-}
-
-#[tokio::test(flavor = "multi_thread")]
-async fn a_duplicate_delivery_does_not_restart_a_running_job_on_gcp() {
-    a_duplicate_delivery_does_not_restart_a_running_job(TestEnv::gcp()).await;
-}
+on_both_backends!(a_duplicate_delivery_does_not_restart_a_running_job);
 
 /// Cancelling a running job ends its attempt at its next stage: the message is acked, and one
 /// `scrape.cancelled` is sent.
@@ -162,15 +167,7 @@ async fn cancelling_a_running_job_acks_it_and_sends_one_event(env: TestEnv) {
     }
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn cancelling_a_running_job_acks_it_and_sends_one_event_embedded() {
-    cancelling_a_running_job_acks_it_and_sends_one_event(TestEnv::new()).await;
-}
-
-#[tokio::test(flavor = "multi_thread")]
-async fn cancelling_a_running_job_acks_it_and_sends_one_event_on_gcp() {
-    cancelling_a_running_job_acks_it_and_sends_one_event(TestEnv::gcp()).await;
-}
+on_both_backends!(cancelling_a_running_job_acks_it_and_sends_one_event);
 
 async fn post_batch(client: &Client, key: &str, urls: &[String]) -> (u16, Value) {
     let jobs: Vec<Value> = urls.iter().map(|u| json!({"url": u})).collect();
@@ -234,15 +231,7 @@ async fn the_active_jobs_limit_holds_under_concurrent_submits(env: TestEnv) {
     assert_eq!(codes, [[202; 3].as_slice(), [429; 9].as_slice()].concat());
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn the_active_jobs_limit_holds_under_concurrent_submits_embedded() {
-    the_active_jobs_limit_holds_under_concurrent_submits(TestEnv::new()).await;
-}
-
-#[tokio::test(flavor = "multi_thread")]
-async fn the_active_jobs_limit_holds_under_concurrent_submits_on_gcp() {
-    the_active_jobs_limit_holds_under_concurrent_submits(TestEnv::gcp()).await;
-}
+on_both_backends!(the_active_jobs_limit_holds_under_concurrent_submits);
 
 /// A site that answers 503 to its first `failures` requests, then a small homepage.
 async fn recovering_site(failures: usize) -> Site {
@@ -342,15 +331,7 @@ async fn dead_lettered_jobs_are_redriven(env: TestEnv) {
     assert!(out.contains("0 dead letters"), "redriven once: {out}");
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn dead_lettered_jobs_are_redriven_embedded() {
-    dead_lettered_jobs_are_redriven(TestEnv::new()).await;
-}
-
-#[tokio::test(flavor = "multi_thread")]
-async fn dead_lettered_jobs_are_redriven_on_gcp() {
-    dead_lettered_jobs_are_redriven(TestEnv::gcp()).await;
-}
+on_both_backends!(dead_lettered_jobs_are_redriven);
 
 /// `krawlr queue purge` drops the jobs subscription's backlog, and cancels its jobs with the
 /// purge as the reason: none is left `queued`, none runs.
@@ -397,15 +378,7 @@ async fn purging_the_backlog_cancels_its_jobs(env: TestEnv) {
     assert_eq!(site.hits(), 0, "no purged job ran");
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn purging_the_backlog_cancels_its_jobs_embedded() {
-    purging_the_backlog_cancels_its_jobs(TestEnv::new()).await;
-}
-
-#[tokio::test(flavor = "multi_thread")]
-async fn purging_the_backlog_cancels_its_jobs_on_gcp() {
-    purging_the_backlog_cancels_its_jobs(TestEnv::gcp()).await;
-}
+on_both_backends!(purging_the_backlog_cancels_its_jobs);
 
 /// With a retention of a few seconds, a finished job is removed and then answers `410 Gone`
 /// (to its own key; another key still gets `404`).
@@ -435,12 +408,4 @@ async fn a_job_past_its_retention_answers_410(env: TestEnv) {
     assert_eq!(other.get(&format!("/api/v1/scrape/status/{id}")).await.0, 404, "another key's job stays unknown");
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn a_job_past_its_retention_answers_410_embedded() {
-    a_job_past_its_retention_answers_410(TestEnv::new()).await;
-}
-
-#[tokio::test(flavor = "multi_thread")]
-async fn a_job_past_its_retention_answers_410_on_gcp() {
-    a_job_past_its_retention_answers_410(TestEnv::gcp()).await;
-}
+on_both_backends!(a_job_past_its_retention_answers_410);
