@@ -47,6 +47,17 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 3)]
         rounds: usize,
     },
+    /// Rendering: a script-built page read through headless Chromium against the same page
+    /// read as fetched (ms each), then the render pool kept busy (pages/s, this process's RSS
+    /// and the browser's memory)
+    Render {
+        /// Pages read each way, one after another
+        #[arg(long, default_value_t = 30)]
+        pages: usize,
+        /// Tabs at once while the pool is busy (`KRAWLR_RENDER_CONCURRENCY`)
+        #[arg(long, default_value_t = 2)]
+        concurrency: usize,
+    },
     /// Whole jobs through the real worker (claim, stages, result, events, ack) against a
     /// one-page site on 127.0.0.1
     Jobs {
@@ -123,6 +134,7 @@ pub async fn run(mut settings: Settings, command: BenchCommand) -> anyhow::Resul
             queue(&settings, jobs, batch, consumers, rounds).await.map(drop)
         }
         BenchCommand::Jobs { jobs: n, concurrency } => jobs(settings, n, concurrency).await,
+        BenchCommand::Render { pages, concurrency } => render(settings, pages, concurrency).await,
         BenchCommand::Crawl { pages, latency_ms, per_host, delay } => {
             crawl(settings, pages, Duration::from_millis(latency_ms), per_host, delay).await.map(drop)
         }
@@ -879,6 +891,143 @@ async fn crawl(
     let peak_rss_mb = peak_rss_kb() as f64 / 1024.0;
     println!("whole report: {:.2} s wall; peak RSS {peak_rss_mb:.0} MB (the site served included)", wall.as_secs_f64());
     Ok(CrawlFigures { pages_per_second: crawled as f64 / website.as_secs_f64(), wall, peak_rss_mb })
+}
+
+/// A one-page app (its text comes from its own API once its script runs) and the same page
+/// served as its rendered HTML.
+fn app_site() -> axum::Router {
+    use axum::response::Html;
+    use axum::routing::get;
+    const SHELL: &str = r#"<!doctype html><html lang="en"><head><script src="/app.js" defer></script></head>
+        <body><noscript>You need to enable JavaScript to run this app.</noscript><div id="root"></div></body></html>"#;
+    const APP: &str = r#"fetch('/api/company').then(r => r.json()).then(c => {
+        document.title = c.name; document.getElementById('root').innerHTML =
+        '<h1>' + c.name + '</h1>' + c.paragraphs.map(p => '<p>' + p + '</p>').join('') +
+        '<a href="mailto:' + c.email + '">' + c.email + '</a>'; });"#;
+    let paragraph = "Bench Co was founded in 2015 and builds software for logistics teams across Europe.";
+    let paragraphs: Vec<&str> = vec![paragraph; 40];
+    let company = serde_json::json!({"name": "Bench Co", "email": "hello@bench.test", "paragraphs": paragraphs});
+    let rendered = format!(
+        "<!doctype html><html lang=\"en\"><head><title>Bench Co</title></head><body><div id=\"root\"><h1>Bench Co</h1>{}\
+         <a href=\"mailto:hello@bench.test\">hello@bench.test</a></div></body></html>",
+        paragraphs.iter().map(|p| format!("<p>{p}</p>")).collect::<String>()
+    );
+    axum::Router::new()
+        .route("/", get(|| async { Html(SHELL) }))
+        .route("/app.js", get(|| async { ([(axum::http::header::CONTENT_TYPE, "text/javascript")], APP) }))
+        .route("/api/company", get(move || async move { axum::Json(company) }))
+        .route("/static", get(move || async move { Html(rendered) }))
+}
+
+async fn render(mut settings: Settings, pages: usize, concurrency: usize) -> anyhow::Result<()> {
+    use futures_util::StreamExt;
+    use krawlr::scrape::crawl::PageType;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let base = url::Url::parse(&format!("http://{}/", listener.local_addr()?))?;
+    tokio::spawn(async move { axum::serve(listener, app_site()).await });
+    if settings.render.chromium.is_none() || settings.render.mode == krawlr::config::RenderMode::Off {
+        anyhow::bail!("no Chromium to render with: install Debian's chromium or set KRAWLR_CHROMIUM");
+    }
+    settings.fetch.guard = krawlr::net::guard::Policy::open();
+    settings.fetch.per_host_delay = Duration::ZERO;
+    settings.fetch.per_host_concurrency = 64;
+    settings.render.mode = krawlr::config::RenderMode::Auto;
+    settings.render.concurrency = concurrency;
+    let scraper = krawlr::scrape::Scraper::new(&settings)?;
+    let read = |path: &'static str| {
+        let (scraper, url) = (&scraper, base.join(path).expect("a path"));
+        async move {
+            let page = scraper.fetcher.get(&url).await?;
+            let page = krawlr::scrape::render::read(scraper, page, PageType::Home).await;
+            anyhow::Ok(page)
+        }
+    };
+    let started = Instant::now();
+    let first = read("/").await?;
+    anyhow::ensure!(first.rendered.is_some() && first.facts.text.contains("Bench Co"), "the app did not render");
+    let launch = started.elapsed();
+    let idle_browser_mb = browser_mb(&scraper).await;
+    let mut timings = Vec::new();
+    for (path, rendered) in [("/static", false), ("/", true)] {
+        let started = Instant::now();
+        for _ in 0..pages {
+            let page = read(path).await?;
+            anyhow::ensure!(page.rendered.is_some() == rendered && page.facts.text.contains("Bench Co"));
+        }
+        timings.push(started.elapsed().as_secs_f64() * 1000.0 / pages as f64);
+    }
+    println!("one page, {pages} times each way, one at a time (the browser already running):");
+    println!("  fetched and read:           {:>7.1} ms a page", timings[0]);
+    println!("  rendered in Chromium, read: {:>7.1} ms a page", timings[1]);
+    println!("  starting the browser:       {:>7.0} ms, once per process", launch.as_secs_f64() * 1000.0);
+
+    reset_peak_rss();
+    let busy = pages.max(concurrency * 10);
+    let peak_browser = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let sampling = tokio::spawn({
+        let peak = peak_browser.clone();
+        let pid = scraper.browser.pid().await;
+        async move {
+            loop {
+                if let Some(pid) = pid {
+                    peak.fetch_max(tree_pss_kb(pid), std::sync::atomic::Ordering::Relaxed);
+                }
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+        }
+    });
+    let started = Instant::now();
+    let done = futures_util::stream::iter(0..busy)
+        .map(|_| read("/"))
+        .buffer_unordered(concurrency * 2)
+        .filter(|page| std::future::ready(page.as_ref().is_ok_and(|p| p.rendered.is_some())))
+        .count()
+        .await;
+    let elapsed = started.elapsed().as_secs_f64();
+    sampling.abort();
+    let browser_peak_mb = peak_browser.load(std::sync::atomic::Ordering::Relaxed) as f64 / 1024.0;
+    println!(
+        "the pool busy: {busy} renders, {concurrency} tabs at once: {done} rendered, {:.1} pages/s",
+        done as f64 / elapsed
+    );
+    println!("  krawlr (this process) peak RSS: {} MB", peak_rss_mb());
+    println!(
+        "  the browser's processes, peak:  {browser_peak_mb:.0} MB PSS (idle after start: {idle_browser_mb:.0} MB)"
+    );
+    Ok(())
+}
+
+/// The browser's memory: the proportional set size of its process and all its descendants.
+async fn browser_mb(scraper: &krawlr::scrape::Scraper) -> f64 {
+    scraper.browser.pid().await.map_or(0.0, |pid| tree_pss_kb(pid) as f64 / 1024.0)
+}
+
+/// The summed PSS (shared pages divided among their sharers) of `root` and its descendants, in KB.
+fn tree_pss_kb(root: u32) -> u64 {
+    let Ok(entries) = std::fs::read_dir("/proc") else { return 0 };
+    let parents: Vec<(u32, u32)> = entries
+        .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u32>().ok())
+        .filter_map(|pid| {
+            let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+            let after = stat.rsplit_once(')')?.1;
+            let ppid = after.split_whitespace().nth(1)?.parse().ok()?;
+            Some((pid, ppid))
+        })
+        .collect();
+    let mut tree = vec![root];
+    let mut i = 0;
+    while i < tree.len() {
+        let parent = tree[i];
+        tree.extend(parents.iter().filter(|(_, pp)| *pp == parent).map(|(p, _)| *p));
+        i += 1;
+    }
+    tree.iter()
+        .filter_map(|pid| {
+            let rollup = std::fs::read_to_string(format!("/proc/{pid}/smaps_rollup")).ok()?;
+            let line = rollup.lines().find(|l| l.starts_with("Pss:"))?;
+            line.split_whitespace().nth(1)?.parse::<u64>().ok()
+        })
+        .sum()
 }
 
 /// Starts this process's peak RSS over from its current RSS (Linux: `5` to `clear_refs`), so

@@ -285,6 +285,48 @@ pub const PROXY_URL: Setting = Setting {
     kind: Kind::Text { default: "unset" },
 };
 
+pub const RENDER: Setting = Setting {
+    name: "KRAWLR_RENDER",
+    shown_default: "`auto` when a Chromium is found, else `off`",
+    doc: "`auto` renders in headless Chromium only the pages that need their scripts, `always` every page, `off` none",
+    kind: Kind::Text { default: "auto" },
+};
+
+pub const CHROMIUM: Setting = Setting {
+    name: "KRAWLR_CHROMIUM",
+    shown_default: "the first of `chromium`, `chromium-browser`, `google-chrome` on `PATH`",
+    doc: "the Chromium (or Chrome) executable that renders pages",
+    kind: Kind::Text { default: "unset" },
+};
+
+pub const RENDER_CONCURRENCY: Setting = Setting {
+    name: "KRAWLR_RENDER_CONCURRENCY",
+    shown_default: "2",
+    doc: "pages rendered at once (browser tabs per process)",
+    kind: Kind::Count { default: 2, min: 1, max: 64 },
+};
+
+pub const RENDER_TIMEOUT_SECONDS: Setting = Setting {
+    name: "KRAWLR_RENDER_TIMEOUT_SECONDS",
+    shown_default: "20",
+    doc: "one page's rendering, its requests included",
+    kind: Kind::Seconds { default: 20.0, min: 1.0, max: 300.0 },
+};
+
+pub const RENDER_MAX_REQUESTS: Setting = Setting {
+    name: "KRAWLR_RENDER_MAX_REQUESTS",
+    shown_default: "150",
+    doc: "requests one rendered page may make (images, fonts, media and styles are never fetched)",
+    kind: Kind::Count { default: 150, min: 1, max: 10000 },
+};
+
+pub const RENDER_MAX_BYTES: Setting = Setting {
+    name: "KRAWLR_RENDER_MAX_BYTES",
+    shown_default: "10 MiB",
+    doc: "bytes one rendered page's requests may bring, all together",
+    kind: Kind::Count { default: 10485760, min: 65536, max: 1073741824 },
+};
+
 pub const NEWS_FEED_URL: Setting = Setting {
     name: "KRAWLR_NEWS_FEED_URL",
     shown_default: "unset",
@@ -555,6 +597,12 @@ pub const ALL: &[&Setting] = &[
     &CRAWL_TIMEOUT_SECONDS,
     &ROBOTS_TTL_SECONDS,
     &PROXY_URL,
+    &RENDER,
+    &CHROMIUM,
+    &RENDER_CONCURRENCY,
+    &RENDER_TIMEOUT_SECONDS,
+    &RENDER_MAX_REQUESTS,
+    &RENDER_MAX_BYTES,
     &NEWS_FEED_URL,
     &SEC_WWW_URL,
     &SEC_DATA_URL,

@@ -84,6 +84,7 @@ pub struct Settings {
     pub queue: QueueSettings,
     pub worker: WorkerSettings,
     pub fetch: FetchSettings,
+    pub render: RenderSettings,
     pub sec: SecSettings,
     pub webhooks: WebhookSettings,
     /// The enrichment model, when one is configured.
@@ -221,6 +222,31 @@ fn parse_schedule(raw: &str) -> Option<Vec<Duration>> {
         .filter(|s| (1..=50).contains(&s.len()))
 }
 
+/// Which pages are rendered in a browser before they are read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum RenderMode {
+    /// Only the pages that show their content once their scripts run.
+    Auto,
+    /// Every page.
+    Always,
+    Off,
+}
+
+/// The headless browser that renders script-built pages.
+#[derive(Debug, Clone)]
+pub struct RenderSettings {
+    pub mode: RenderMode,
+    /// The browser's executable; `None` when none was found (rendering is then off).
+    pub chromium: Option<PathBuf>,
+    /// Why rendering is off when it was not asked to be.
+    pub unavailable: Option<String>,
+    pub concurrency: usize,
+    pub timeout: Duration,
+    pub max_requests: usize,
+    pub max_bytes: usize,
+}
+
 /// An OpenAI-compatible chat-completions endpoint.
 #[derive(Debug, Clone)]
 pub struct LlmSettings {
@@ -286,6 +312,7 @@ impl Settings {
         let queue = queue(&env)?;
         let worker = worker(&env, &queue)?;
         let fetch = fetch(&env)?;
+        let render = render(&env)?;
         let sec = sec(&env)?;
         let llm = match env.get(&LLM_BASE_URL) {
             None => None,
@@ -355,6 +382,7 @@ impl Settings {
             queue,
             worker,
             fetch,
+            render,
             sec,
             webhooks,
             llm,
@@ -483,6 +511,45 @@ fn fetch(env: &Vars) -> Result<FetchSettings, ConfigError> {
         },
     };
     Ok(fetch)
+}
+
+fn render(env: &Vars) -> Result<RenderSettings, ConfigError> {
+    let asked = match env.get(&RENDER).unwrap_or("auto") {
+        "auto" => RenderMode::Auto,
+        "always" => RenderMode::Always,
+        "off" => RenderMode::Off,
+        other => return Err(env.invalid(&RENDER, other, "expected auto, always or off")),
+    };
+    let chromium = match env.get(&CHROMIUM) {
+        Some(path) => Some(PathBuf::from(path)),
+        None => ["chromium", "chromium-browser", "google-chrome", "google-chrome-stable"]
+            .iter()
+            .find_map(|name| on_path(name)),
+    };
+    let (mode, unavailable) = match (&chromium, asked) {
+        (_, RenderMode::Off) => (RenderMode::Off, None),
+        (Some(path), mode) if path.is_file() => (mode, None),
+        // Asked for by name, a missing browser is a mistake to say at start, not a silent `off`.
+        (_, RenderMode::Always) => {
+            return Err(env.invalid(&RENDER, "always", "no Chromium found: install one or set KRAWLR_CHROMIUM"));
+        }
+        (Some(path), _) => (RenderMode::Off, Some(format!("the Chromium at {} does not exist", path.display()))),
+        (None, _) => (RenderMode::Off, Some("no Chromium was found (set KRAWLR_CHROMIUM)".to_string())),
+    };
+    Ok(RenderSettings {
+        mode,
+        chromium,
+        unavailable,
+        concurrency: env.count(&RENDER_CONCURRENCY)?,
+        timeout: env.seconds(&RENDER_TIMEOUT_SECONDS)?,
+        max_requests: env.count(&RENDER_MAX_REQUESTS)?,
+        max_bytes: env.count(&RENDER_MAX_BYTES)?,
+    })
+}
+
+/// An executable named `name` in a directory of `PATH`.
+fn on_path(name: &str) -> Option<PathBuf> {
+    std::env::split_paths(&std::env::var_os("PATH")?).map(|dir| dir.join(name)).find(|path| path.is_file())
 }
 
 fn sec(env: &Vars) -> Result<SecSettings, ConfigError> {

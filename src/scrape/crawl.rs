@@ -4,7 +4,7 @@
 //! bytes and time. Only the homepage's host and its `www.` twin are crawled; every URL is
 //! fetched once.
 
-use super::cpu::CpuPool;
+use super::Scraper;
 use super::fetch::{FetchError, Fetcher, Response};
 use super::page::PageFacts;
 use super::tech::Technology;
@@ -161,6 +161,8 @@ pub struct CrawledPage {
     pub technologies: Vec<Technology>,
     /// Content, a bot wall, or a page that needs its scripts to show its content.
     pub verdict: Verdict,
+    /// What rendering the page in a browser took, when it was rendered before it was read.
+    pub rendered: Option<super::render::Rendering>,
 }
 
 impl CrawledPage {
@@ -170,8 +172,11 @@ impl CrawledPage {
         let html = page.text();
         let facts = super::page::analyze(&html, &page.url);
         let technologies = super::tech::detect_page(&html, &page.headers, &facts);
-        let visible = facts.text.chars().filter(|c| !c.is_whitespace()).count();
-        let verdict = super::wall::classify(page.status, &page.headers, &html, visible);
+        let mut verdict = super::wall::classify(page.status, &page.headers, &html, facts.visible_chars);
+        // A shell that embeds its content as data was read from it, as a browser would show it.
+        if matches!(verdict, Verdict::JsRequired(_)) && facts.embedded_chars() >= super::wall::SHELL_TEXT {
+            verdict = Verdict::Content;
+        }
         CrawledPage {
             url: page.url,
             page_type,
@@ -181,6 +186,7 @@ impl CrawledPage {
             facts,
             technologies,
             verdict,
+            rendered: None,
         }
     }
 }
@@ -288,14 +294,10 @@ fn unescape(s: &str) -> String {
 }
 
 /// Crawls from an already fetched and read homepage. The page and byte caps are checked before
-/// each fetch starts, the time cap bounds every fetch, and pages are read on `cpu`.
-pub async fn crawl(
-    fetcher: &Fetcher,
-    cpu: &CpuPool,
-    home: CrawledPage,
-    home_headers: HeaderMap,
-    limits: Limits,
-) -> Crawl {
+/// each fetch starts, the time cap bounds every fetch, and pages are read on the scraper's CPU
+/// pool (rendered first when they need it).
+pub async fn crawl(scraper: &Scraper, home: CrawledPage, home_headers: HeaderMap, limits: Limits) -> Crawl {
+    let (fetcher, cpu) = (&scraper.fetcher, &scraper.cpu);
     let host = home.url.host_str().unwrap_or_default().to_string();
     let mut seen: HashSet<String> = HashSet::from([home.url.to_string()]);
     let mut queue: Vec<Url> = links(&home.facts, &home.url, &host);
@@ -337,7 +339,7 @@ pub async fn crawl(
     let depth = |u: &Url| u.path_segments().map_or(0, |s| s.filter(|p| !p.is_empty()).count());
     queue.sort_by_key(|u| (PageType::of(u).rank(), depth(u)));
     queue.truncate(limits.max_pages.saturating_sub(1));
-    fetch_into(&mut crawl, &mut bytes, fetcher, cpu, queue, limits).await;
+    fetch_into(&mut crawl, &mut bytes, scraper, queue, limits).await;
 
     // One level deeper where the site keeps what a report tells: the items a press, news or
     // investor index lists (its releases), newest first as the index orders them, in the pages
@@ -353,20 +355,14 @@ pub async fn crawl(
         .filter(|u| seen.insert(u.to_string()))
         .take(left)
         .collect();
-    fetch_into(&mut crawl, &mut bytes, fetcher, cpu, items, limits).await;
+    fetch_into(&mut crawl, &mut bytes, scraper, items, limits).await;
     crawl
 }
 
 /// Fetches `queue` into `crawl`, as many at once as one host allows. Bytes are counted as pages
 /// arrive; once the budget is spent, or the time is up, no further fetch starts.
-async fn fetch_into(
-    crawl: &mut Crawl,
-    bytes: &mut usize,
-    fetcher: &Fetcher,
-    cpu: &CpuPool,
-    queue: Vec<Url>,
-    limits: Limits,
-) {
+async fn fetch_into(crawl: &mut Crawl, bytes: &mut usize, scraper: &Scraper, queue: Vec<Url>, limits: Limits) {
+    let fetcher = &scraper.fetcher;
     let spent = std::sync::atomic::AtomicUsize::new(*bytes);
     let spent = &spent;
     let fetches = futures_util::stream::iter(queue).map(|url| async move {
@@ -380,7 +376,7 @@ async fn fetch_into(
             Ok(page) if page.is_html() => {
                 spent.fetch_add(page.body.len(), std::sync::atomic::Ordering::Relaxed);
                 let page_type = PageType::of(&page.url);
-                Ok(cpu.run(move || CrawledPage::read(page, page_type)).await)
+                Ok(super::render::read(scraper, page, page_type).await)
             }
             Ok(page) => Err(Skipped::Failed(format!("not HTML ({})", page.content_type().unwrap_or("no type")))),
             Err(Some(FetchError::Blocked { wall, .. })) => Err(Skipped::Blocked(wall)),

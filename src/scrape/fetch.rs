@@ -308,6 +308,56 @@ impl Fetcher {
         Err(FetchError::TooManyRedirects { url: start.to_string(), max: self.settings.max_redirects })
     }
 
+    /// One request as a browser made it (any method, its headers and body), through the
+    /// address guard and the host limits but without robots.txt (which rules pages, not the
+    /// scripts and data a page loads) and without following redirects: a redirect is answered
+    /// as such, and its next hop comes back as a request of its own. krawlr's user agent is
+    /// sent, never the browser's.
+    pub async fn exchange(
+        &self,
+        method: &str,
+        url: &Url,
+        headers: &[(String, String)],
+        body: Option<Vec<u8>>,
+        cap: usize,
+    ) -> Result<Response, FetchError> {
+        const NOT_FORWARDED: &[&str] =
+            &["host", "user-agent", "connection", "content-length", "accept-encoding", "cookie", "transfer-encoding"];
+        let started = Instant::now();
+        self.net.vet(url).await?;
+        let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap_or(reqwest::Method::GET);
+        let _permit = self.hosts.enter(url.host_str().unwrap_or_default(), None).await;
+        let mut request = self.net.client.request(method, url.clone());
+        for (name, value) in headers.iter().filter(|(n, _)| !NOT_FORWARDED.contains(&n.to_ascii_lowercase().as_str())) {
+            // A header no HTTP client would send is left out rather than failing the request.
+            if let (Ok(name), Ok(value)) = (
+                reqwest::header::HeaderName::from_bytes(name.as_bytes()),
+                reqwest::header::HeaderValue::from_str(value),
+            ) {
+                request = request.header(name, value);
+            }
+        }
+        if let Some(body) = body {
+            request = request.body(body);
+        }
+        let exchange = async {
+            let mut response = request.send().await.map_err(|e| crate::net::classify(url, e))?;
+            let (body, truncated) = read_capped(&mut response, cap).await.map_err(|e| crate::net::classify(url, e))?;
+            Ok(Response {
+                url: url.clone(),
+                status: response.status().as_u16(),
+                headers: response.headers().clone(),
+                body,
+                truncated,
+                elapsed: started.elapsed(),
+            })
+        };
+        match tokio::time::timeout(self.settings.total_timeout, exchange).await {
+            Ok(result) => result,
+            Err(_) => Err(NetError::Timeout { url: url.to_string() }.into()),
+        }
+    }
+
     /// Whether `url`'s origin serves a robots.txt, and the sitemaps it names.
     pub async fn robots_info(&self, url: &Url) -> Result<(bool, Vec<String>), FetchError> {
         let cell = self.robots_for(url).await?;

@@ -17,6 +17,8 @@ pub struct Statement {
 const BEFORE_YEAR: &[&str] = &[
     "founded in",
     "founded",
+    "founding year",
+    "year founded",
     "established in",
     "established",
     "incorporated in",
@@ -103,7 +105,12 @@ pub fn statements(lines: &[Line]) -> Vec<Statement> {
 /// The year a sentence says something was founded in.
 fn year_in(sentence: &str) -> Option<i32> {
     let lower = sentence.to_lowercase();
-    let words: Vec<&str> = lower.split(|c: char| c.is_whitespace() || c == ',').filter(|w| !w.is_empty()).collect();
+    // A label's colon is no word of its own ("Founded: 2011").
+    let words: Vec<&str> = lower
+        .split(|c: char| c.is_whitespace() || c == ',')
+        .map(|w| w.trim_end_matches(':'))
+        .filter(|w| !w.is_empty())
+        .collect();
     let year_at = |i: usize| -> Option<i32> {
         let w = words.get(i)?.trim_end_matches(['.', ')', ';', ':']);
         (w.len() == 4 && w.bytes().all(|b| b.is_ascii_digit())).then(|| w.parse().ok()).flatten()
@@ -170,6 +177,9 @@ mod tests {
         for (text, year) in [
             ("Acme was founded in 2011 in Austin.", 2011),
             ("Established 1998. Family owned.", 1998),
+            ("Founded: 2011", 2011),
+            ("Year founded: 2011", 2011),
+            ("Founding year: 2011", 2011),
             ("Serving customers since 2004", 2004),
             ("Die Firma wurde 1998 gegründet.", 1998),
             ("Gegründet 1972 in Stuttgart", 1972),

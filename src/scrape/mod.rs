@@ -9,6 +9,7 @@ pub mod cpu;
 pub mod crawl;
 pub mod dates;
 pub mod edgar;
+pub mod embedded;
 pub mod enrich;
 pub mod fetch;
 pub mod founding;
@@ -21,6 +22,7 @@ pub mod news;
 pub mod page;
 pub mod phones;
 pub mod profile;
+pub mod render;
 pub mod report;
 pub mod structured;
 pub mod tech;
@@ -71,10 +73,15 @@ pub struct Scraper {
     pub llm: Option<(reqwest::Client, crate::config::LlmSettings)>,
     /// Where pages are parsed and read.
     pub cpu: cpu::CpuPool,
+    /// Where pages that need their scripts are rendered.
+    pub browser: crate::browser::Browser,
 }
 
 impl Scraper {
     pub fn new(settings: &crate::config::Settings) -> Result<Scraper, reqwest::Error> {
+        if let Some(reason) = &settings.render.unavailable {
+            tracing::warn!("rendering is off: {reason}; pages that need their scripts are read without them");
+        }
         Ok(Scraper {
             fetcher: Fetcher::new(settings.fetch.clone())?,
             edgar: edgar::Edgar::new(&settings.sec, settings.fetch.proxy.as_ref())?,
@@ -86,12 +93,13 @@ impl Scraper {
                 None => None,
             },
             cpu: cpu::CpuPool::per_core(),
+            browser: crate::browser::Browser::new(settings.render.clone()),
         })
     }
 }
 
-/// What of the site the crawl could read.
-fn coverage(crawled: &Crawl) -> report::Coverage {
+/// What of the site the crawl could read, and how.
+fn coverage(crawled: &Crawl, browser: &crate::browser::Browser) -> report::Coverage {
     let js_required: Vec<report::ShellPage> = crawled
         .pages
         .iter()
@@ -102,16 +110,50 @@ fn coverage(crawled: &Crawl) -> report::Coverage {
             _ => None,
         })
         .collect();
+    let rendered: Vec<report::RenderedPage> = crawled
+        .pages
+        .iter()
+        .filter_map(|p| {
+            let r = p.rendered.as_ref()?;
+            Some(report::RenderedPage {
+                url: p.url.to_string(),
+                requests: r.requests,
+                bytes: r.bytes,
+                elapsed_ms: u64::try_from(r.elapsed.as_millis()).unwrap_or(u64::MAX),
+                timed_out: r.timed_out,
+                refused: r
+                    .refused
+                    .iter()
+                    .map(|(url, reason)| report::RefusedRequest { url: url.clone(), reason: reason.clone() })
+                    .collect(),
+            })
+        })
+        .collect();
+    let embedded_data = crawled
+        .pages
+        .iter()
+        .filter(|p| !p.facts.embedded.is_empty())
+        .map(|p| report::EmbeddedPage { url: p.url.to_string(), sources: p.facts.embedded.clone() })
+        .collect();
+    let mode = browser.mode();
     let note = (!js_required.is_empty()).then(|| {
+        let why = match (mode, browser.unavailable()) {
+            (crate::config::RenderMode::Off, Some(reason)) => format!("rendering is off: {reason}"),
+            (crate::config::RenderMode::Off, None) => "rendering is off (KRAWLR_RENDER=off)".to_string(),
+            _ => "rendering them failed (each page's evidence says why)".to_string(),
+        };
         format!(
-            "{} of the pages read show their content only once their scripts run, and krawlr does not run page \
-             scripts: what those pages hold is missing from this report",
+            "{} of the pages read show their content only once their scripts run, and {why}: what those pages \
+             hold is missing from this report",
             js_required.len()
         )
     });
     report::Coverage {
         pages_read: crawled.pages.len(),
-        pages_rendered: 0,
+        pages_rendered: rendered.len(),
+        rendering: Some(mode),
+        rendered,
+        embedded_data,
         blocked: crawled
             .blocked
             .iter()
@@ -185,7 +227,7 @@ impl<'a> Run<'a> {
             });
         }
         let headers = page.headers.clone();
-        let home = self.scraper.cpu.run(move || CrawledPage::read(page, crawl::PageType::Home)).await;
+        let home = render::read(self.scraper, page, crawl::PageType::Home).await;
         // A wall served as the homepage (a captcha answered with 200): nothing of it is the
         // company's, and trying again would meet it again.
         if let wall::Verdict::Blocked(wall) = home.verdict {
@@ -214,9 +256,9 @@ impl<'a> Run<'a> {
             max_bytes: settings.crawl_max_bytes,
             deadline: std::time::Instant::now() + settings.crawl_timeout,
         };
-        let crawled = crawl::crawl(&self.scraper.fetcher, &self.scraper.cpu, home, home_headers, limits).await;
+        let crawled = crawl::crawl(self.scraper, home, home_headers, limits).await;
         self.report.website = Some(website::summarize(&crawled));
-        self.report.coverage = Some(coverage(&crawled));
+        self.report.coverage = Some(coverage(&crawled, &self.scraper.browser));
         if self.card.company.favicon.is_none() {
             self.probe_favicon(&crawled.pages[0].url).await;
         }

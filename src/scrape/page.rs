@@ -56,6 +56,11 @@ pub struct PageFacts {
     pub founding: Vec<Statement>,
     /// The country the page is believed to be in: its TLD's, else its language's.
     pub country: Option<String>,
+    /// Characters of text the page shows without its script, white space aside.
+    pub visible_chars: usize,
+    /// Where the page's embedded data came from, when a page with little text of its own was
+    /// read from it (`__NEXT_DATA__`, `window.__INITIAL_STATE__`…); its lines end `text`.
+    pub embedded: Vec<String>,
 }
 
 impl PageFacts {
@@ -63,12 +68,39 @@ impl PageFacts {
     pub fn main_text(&self) -> &str {
         self.meta.main_text.as_deref().unwrap_or(&self.text)
     }
+
+    /// Characters of text read from the page's embedded data, white space aside.
+    pub fn embedded_chars(&self) -> usize {
+        let all = self.text.chars().filter(|c| !c.is_whitespace()).count();
+        all.saturating_sub(self.visible_chars)
+    }
 }
+
+/// A page with less text of its own than this is also read from the data it embeds.
+const EMBEDDED_BELOW: usize = 600;
 
 pub fn analyze(html: &str, url: &Url) -> PageFacts {
     let doc = parse(html);
-    let meta = meta::from_document(&doc, url);
-    let lines = super::lines::lines(&doc);
+    let mut meta = meta::from_document(&doc, url);
+    let mut lines = super::lines::lines(&doc);
+    let visible_chars = lines.iter().map(|l| l.text.chars().filter(|c| !c.is_whitespace()).count()).sum();
+    let mut links: Vec<String> =
+        doc.select(&SEL.anchors).filter_map(|a| a.value().attr("href")).map(str::to_string).collect();
+    // A shell's content may be in the data its script draws from: read as if shown.
+    let embedded = if visible_chars < EMBEDDED_BELOW { super::embedded::read(&doc) } else { Default::default() };
+    lines.extend(embedded.lines.into_iter().map(|text| super::lines::Line { text, ..Default::default() }));
+    meta.json_ld.extend(embedded.json_ld);
+    links.extend(embedded.links);
+    for email in embedded.emails {
+        if !meta.emails.contains(&email) {
+            meta.emails.push(email);
+        }
+    }
+    for phone in embedded.phones {
+        if !meta.phones.contains(&phone) {
+            meta.phones.push(phone);
+        }
+    }
     let country = country_of(url, meta.lang.as_deref());
     let footer: Vec<_> = lines.iter().filter(|l| l.footer).cloned().collect();
     // A whole page's legal facts are read only where the card uses them (an imprint, legal,
@@ -80,8 +112,10 @@ pub fn analyze(html: &str, url: &Url) -> PageFacts {
         footer: legal::read(&footer, country),
         founding: founding::statements(&lines),
         country: country.map(str::to_string),
+        visible_chars,
+        embedded: embedded.sources,
         meta,
-        links: doc.select(&SEL.anchors).filter_map(|a| a.value().attr("href")).map(str::to_string).collect(),
+        links,
         text: lines.iter().map(|l| l.text.as_str()).collect::<Vec<_>>().join("\n"),
         title: doc.select(&SEL.title).next().map(|t| fold_whitespace(&t.text().collect::<String>())),
         logo_image: logo_image(&doc),

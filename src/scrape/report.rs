@@ -41,16 +41,54 @@ pub struct Coverage {
     pub pages_read: usize,
     /// Pages rendered in a browser (their scripts run) before they were read.
     pub pages_rendered: usize,
+    /// Which pages the worker renders: `auto` (those that need their scripts), `always`, or
+    /// `off` (turned off, or no browser found: `note` says which).
+    pub rendering: Option<crate::config::RenderMode>,
+    /// The pages rendered: what each took, and the requests refused (private addresses,
+    /// robots.txt, caps).
+    #[serde(default)]
+    pub rendered: Vec<RenderedPage>,
+    /// Pages with little text of their own that were read from the data their framework
+    /// embeds (`__NEXT_DATA__`, `window.__INITIAL_STATE__`…), without a browser.
+    #[serde(default)]
+    pub embedded_data: Vec<EmbeddedPage>,
     /// Bot walls (challenges, captchas, access denied) met instead of pages: nothing of them is
     /// in the report.
     pub blocked: Vec<BlockedPage>,
-    /// Pages whose content exists only once their scripts run: only what they show without
-    /// them was read.
+    /// Pages whose content exists only once their scripts run and that were not rendered
+    /// (rendering off or failed): only what they show without them was read.
     pub js_required: Vec<ShellPage>,
     /// Pages that could not be fetched (`website.skipped` says why).
     pub skipped: usize,
     /// What the pages that need JavaScript mean for this report, when there are any.
     pub note: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct RenderedPage {
+    pub url: String,
+    /// Requests the page made (images, fonts, media and styles are refused unfetched).
+    pub requests: usize,
+    /// Body bytes fetched for it.
+    pub bytes: usize,
+    pub elapsed_ms: u64,
+    /// The page was still busy at `KRAWLR_RENDER_TIMEOUT_SECONDS` and was read as it stood.
+    pub timed_out: bool,
+    /// Requests refused, with why.
+    pub refused: Vec<RefusedRequest>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct RefusedRequest {
+    pub url: String,
+    pub reason: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct EmbeddedPage {
+    pub url: String,
+    /// Where the data was: `__NEXT_DATA__`, `__NUXT_DATA__`, `window.__INITIAL_STATE__`…
+    pub sources: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]

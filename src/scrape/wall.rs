@@ -31,7 +31,7 @@ pub struct Wall {
 /// widgets it embeds.
 const SPARSE_TEXT: usize = 600;
 /// A shell has next to no text of its own.
-const SHELL_TEXT: usize = 200;
+pub const SHELL_TEXT: usize = 200;
 
 /// Markers of each vendor's challenge, in the markup (lower case).
 const MARKERS: &[(&str, &[&str])] = &[

@@ -48,6 +48,8 @@ impl TestEnv {
             // test serves it (`Site::sec`).
             ("KRAWLR_SEC_WWW_URL", "http://127.0.0.1:9"),
             ("KRAWLR_SEC_DATA_URL", "http://127.0.0.1:9"),
+            // Pages are read as fetched unless a test renders them (`render.rs`).
+            ("KRAWLR_RENDER", "off"),
         ]
         .iter()
         .map(|(k, v)| (k.to_string(), v.to_string()))

@@ -18,6 +18,7 @@ mod openapi;
 mod operations;
 mod processes;
 mod real_pages;
+mod render;
 mod sections;
 #[cfg(feature = "failpoints")]
 mod supervision;

@@ -1,0 +1,107 @@
+//! Reading a fetched page the way a visitor's browser shows it: a page that needs its scripts
+//! (or, with `KRAWLR_RENDER=always`, every page) is rendered in the browser (`crate::browser`) and read again
+//! from the document its scripts left. Every request the browser makes goes through the
+//! [`Fetcher`]: documents as pages (robots.txt obeyed), the rest as single guarded exchanges.
+
+use super::crawl::{CrawledPage, PageType};
+use super::fetch::{FetchError, Fetcher, Response};
+use super::wall::Verdict;
+use crate::browser::{Answer, Network, Request, Unanswered};
+use crate::config::RenderMode;
+use crate::net::NetError;
+use futures_util::future::BoxFuture;
+use std::time::Duration;
+
+/// What rendering a page took, and what of its requests was refused.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Rendering {
+    pub requests: usize,
+    pub bytes: usize,
+    /// Requests refused: the URL and why.
+    pub refused: Vec<(String, String)>,
+    pub timed_out: bool,
+    pub elapsed: Duration,
+}
+
+/// Reads `page` on the CPU pool, rendered first when the settings and the page call for it.
+pub async fn read(scraper: &super::Scraper, page: Response, page_type: PageType) -> CrawledPage {
+    let browser = &scraper.browser;
+    let document = (browser.mode() != RenderMode::Off).then(|| Answer {
+        status: page.status,
+        headers: headers_of(&page.headers),
+        body: page.body.clone(),
+    });
+    let (url, status, elapsed) = (page.url.clone(), page.status, page.elapsed);
+    let mut read = scraper.cpu.run(move || CrawledPage::read(page, page_type)).await;
+    let wanted = match (browser.mode(), &read.verdict) {
+        (_, Verdict::Blocked(_)) | (RenderMode::Off, _) => false,
+        (RenderMode::Always, _) => true,
+        (RenderMode::Auto, verdict) => matches!(verdict, Verdict::JsRequired(_)),
+    };
+    let Some(document) = document.filter(|_| wanted) else { return read };
+    match browser.render(&url, document, &Through(&scraper.fetcher)).await {
+        Ok(rendered) => {
+            let mut headers = reqwest::header::HeaderMap::new();
+            headers.insert(reqwest::header::CONTENT_TYPE, "text/html; charset=utf-8".parse().expect("static"));
+            let response = Response {
+                url: rendered.url,
+                status,
+                headers,
+                body: rendered.html.into_bytes(),
+                truncated: false,
+                elapsed: elapsed + rendered.elapsed,
+            };
+            let mut again = scraper.cpu.run(move || CrawledPage::read(response, page_type)).await;
+            // Its scripts ran: what it shows now is all it shows (a wall it turned into is still one).
+            if matches!(again.verdict, Verdict::JsRequired(_)) {
+                again.verdict = Verdict::Content;
+            }
+            again.rendered = Some(Rendering {
+                requests: rendered.requests,
+                bytes: rendered.bytes,
+                refused: rendered.refused,
+                timed_out: rendered.timed_out,
+                elapsed: rendered.elapsed,
+            });
+            again
+        }
+        Err(e) => {
+            tracing::warn!(url = %url, "rendering failed: {e}");
+            if let Verdict::JsRequired(evidence) = &mut read.verdict {
+                evidence.push(format!("rendering failed: {e}"));
+            }
+            read
+        }
+    }
+}
+
+fn headers_of(headers: &reqwest::header::HeaderMap) -> Vec<(String, String)> {
+    headers.iter().filter_map(|(k, v)| Some((k.to_string(), v.to_str().ok()?.to_string()))).collect()
+}
+
+/// The browser's network: krawlr's fetcher.
+pub struct Through<'a>(pub &'a Fetcher);
+
+impl Network for Through<'_> {
+    fn fetch(&self, request: Request) -> BoxFuture<'_, Result<Answer, Unanswered>> {
+        Box::pin(async move {
+            let fetched = if request.document {
+                // A frame or a navigation is a page: robots.txt and the fetcher's caps apply.
+                self.0.get(&request.url).await
+            } else {
+                let cap = request.cap.min(self.0.settings().max_body_bytes);
+                self.0.exchange(&request.method, &request.url, &request.headers, request.body, cap).await
+            };
+            match fetched {
+                Ok(response) => {
+                    Ok(Answer { status: response.status, headers: headers_of(&response.headers), body: response.body })
+                }
+                Err(
+                    e @ (FetchError::Net(NetError::Refused { .. } | NetError::ForbiddenAddress { .. })
+                    | FetchError::RobotsDisallowed { .. }),
+                ) => Err(Unanswered::Refused(e.to_string())),
+                Err(e) => Err(Unanswered::Failed(crate::telemetry::chain(&e))),
+            }
+        })
+    }
+}
