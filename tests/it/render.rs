@@ -256,3 +256,78 @@ async fn every_request_the_browser_makes_goes_through_the_guard() {
     }
     assert_eq!(reached.load(Ordering::SeqCst), 0, "nothing reached the private service");
 }
+
+/// `root` and every process below it (Linux `/proc`).
+fn descendants(root: u32) -> Vec<u32> {
+    let parents: Vec<(u32, u32)> = std::fs::read_dir("/proc")
+        .unwrap()
+        .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u32>().ok())
+        .filter_map(|pid| {
+            let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+            Some((pid, stat.rsplit_once(')')?.1.split_whitespace().nth(1)?.parse().ok()?))
+        })
+        .collect();
+    let mut tree = vec![root];
+    let mut i = 0;
+    while i < tree.len() {
+        let parent = tree[i];
+        tree.extend(parents.iter().filter(|(_, pp)| *pp == parent).map(|(p, _)| *p));
+        i += 1;
+    }
+    tree
+}
+
+/// Whether `pid` runs (a zombie waiting to be reaped does not).
+fn alive(pid: u32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .is_ok_and(|stat| stat.rsplit_once(')').is_some_and(|(_, rest)| !rest.trim_start().starts_with('Z')))
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_browser_that_dies_is_replaced_and_none_outlives_its_pool() {
+    let site = app_site().await;
+    let mut settings = krawlr::config::Settings::from_vars(Default::default()).unwrap().fetch;
+    settings.guard = Policy::open();
+    let fetcher = Fetcher::new(settings).unwrap();
+    let browser = Browser::new(RenderSettings {
+        mode: RenderMode::Auto,
+        chromium: Some(chromium().into()),
+        unavailable: None,
+        concurrency: 2,
+        timeout: Duration::from_secs(20),
+        max_requests: 50,
+        max_bytes: 1 << 20,
+    });
+    let url = url::Url::parse(&site.url("/")).unwrap();
+    let render = || async {
+        let document = fetcher.get(&url).await.unwrap();
+        let answer = Answer { status: 200, headers: vec![], body: document.body };
+        browser.render(&url, answer, &krawlr::scrape::render::Through(&fetcher)).await
+    };
+    assert!(render().await.unwrap().html.contains("Orbital Tea Company"));
+    let first = browser.pid().await.unwrap();
+    // The browser crashes (killed from outside): the next page gets a fresh one.
+    assert!(std::process::Command::new("kill").args(["-9", &first.to_string()]).status().unwrap().success());
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let again = render().await;
+    let again = match again {
+        Ok(page) => page,
+        // The death was noticed by this render: the one after it starts afresh.
+        Err(_) => render().await.unwrap(),
+    };
+    assert!(again.html.contains("Orbital Tea Company"));
+    let second = browser.pid().await.unwrap();
+    assert_ne!(first, second, "a new browser");
+    let tree = descendants(second);
+    assert!(tree.len() > 1, "Chromium runs helper processes: {tree:?}");
+    drop(browser);
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while tree.iter().any(|pid| alive(*pid)) {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "outlived its pool: {:?}",
+            tree.iter().filter(|p| alive(**p)).collect::<Vec<_>>()
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
