@@ -938,7 +938,7 @@ async fn render(mut settings: Settings, pages: usize, concurrency: usize) -> any
         let (scraper, url) = (&scraper, base.join(path).expect("a path"));
         async move {
             let page = scraper.fetcher.get(&url).await?;
-            let page = krawlr::scrape::render::read(scraper, page, PageType::Home).await;
+            let page = krawlr::scrape::render::read(scraper, page, PageType::Home, None).await;
             anyhow::Ok(page)
         }
     };

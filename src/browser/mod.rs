@@ -96,6 +96,8 @@ pub struct Rendered {
 pub enum RenderError {
     #[error("rendering is off")]
     Off,
+    #[error("the crawl's time budget ran out")]
+    OutOfTime,
     #[error("the browser could not be started: {0}")]
     Launch(String),
     #[error(transparent)]

@@ -376,7 +376,7 @@ async fn fetch_into(crawl: &mut Crawl, bytes: &mut usize, scraper: &Scraper, que
             Ok(page) if page.is_html() => {
                 spent.fetch_add(page.body.len(), std::sync::atomic::Ordering::Relaxed);
                 let page_type = PageType::of(&page.url);
-                Ok(super::render::read(scraper, page, page_type).await)
+                Ok(super::render::read(scraper, page, page_type, Some(limits.deadline)).await)
             }
             Ok(page) => Err(Skipped::Failed(format!("not HTML ({})", page.content_type().unwrap_or("no type")))),
             Err(Some(FetchError::Blocked { wall, .. })) => Err(Skipped::Blocked(wall)),

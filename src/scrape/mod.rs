@@ -227,7 +227,7 @@ impl<'a> Run<'a> {
             });
         }
         let headers = page.headers.clone();
-        let home = render::read(self.scraper, page, crawl::PageType::Home).await;
+        let home = render::read(self.scraper, page, crawl::PageType::Home, None).await;
         // A wall served as the homepage (a captcha answered with 200): nothing of it is the
         // company's, and trying again would meet it again.
         if let wall::Verdict::Blocked(wall) = home.verdict {

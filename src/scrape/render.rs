@@ -23,8 +23,14 @@ pub struct Rendering {
     pub elapsed: Duration,
 }
 
-/// Reads `page` on the CPU pool, rendered first when the settings and the page call for it.
-pub async fn read(scraper: &super::Scraper, page: Response, page_type: PageType) -> CrawledPage {
+/// Reads `page` on the CPU pool, rendered first when the settings and the page call for it and
+/// there is time left before `deadline` (the crawl's).
+pub async fn read(
+    scraper: &super::Scraper,
+    page: Response,
+    page_type: PageType,
+    deadline: Option<std::time::Instant>,
+) -> CrawledPage {
     let browser = &scraper.browser;
     let document = (browser.mode() != RenderMode::Off).then(|| Answer {
         status: page.status,
@@ -39,7 +45,11 @@ pub async fn read(scraper: &super::Scraper, page: Response, page_type: PageType)
         (RenderMode::Auto, verdict) => matches!(verdict, Verdict::JsRequired(_)),
     };
     let Some(document) = document.filter(|_| wanted) else { return read };
-    match browser.render(&url, document, &Through(&scraper.fetcher)).await {
+    let left = deadline.map_or(Duration::MAX, |d| d.saturating_duration_since(std::time::Instant::now()));
+    let network = Through(&scraper.fetcher);
+    let rendering = tokio::time::timeout(left, browser.render(&url, document, &network));
+    let rendered = rendering.await.unwrap_or(Err(crate::browser::RenderError::OutOfTime));
+    match rendered {
         Ok(rendered) => {
             let mut headers = reqwest::header::HeaderMap::new();
             headers.insert(reqwest::header::CONTENT_TYPE, "text/html; charset=utf-8".parse().expect("static"));
