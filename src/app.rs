@@ -124,6 +124,18 @@ pub async fn run(settings: Settings, parts: Parts) -> anyhow::Result<()> {
         });
     }
     if parts.worker {
+        // Monitors due start their runs here, in any number of processes (the store arbitrates).
+        let scheduler = crate::monitor::Scheduler::new(
+            backend.store.clone(),
+            Arc::new(relay(&backend, &settings)),
+            settings.limits.monitor_poll,
+            settings.limits.max_active_jobs,
+        );
+        let stop = shutdown.clone();
+        tasks.spawn(async move {
+            Arc::new(scheduler).run(stop).await;
+            Ok(())
+        });
         let worker = Arc::new(build_worker(&backend, &settings)?);
         let stop = shutdown.clone();
         tasks.spawn(async move {

@@ -173,6 +173,9 @@ pub struct Job {
     /// it, so that a dead letter of an earlier round cannot fail a later one.
     #[serde(default)]
     pub round: u32,
+    /// The monitor whose run this job is, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub monitor_id: Option<String>,
 }
 
 /// A running delivery's hold on its job.
@@ -220,6 +223,7 @@ impl Job {
             history: Vec::new(),
             lease: None,
             round: 0,
+            monitor_id: None,
         }
         .recorded(now)
     }
@@ -518,12 +522,15 @@ pub enum EventKind {
     Cancelled,
     #[serde(rename = "scrape.progress")]
     Progress,
+    /// A monitor's re-scrape found the report changed.
+    #[serde(rename = "report.changed")]
+    ReportChanged,
 }
 
 impl EventKind {
     /// Every kind an endpoint may ask for.
-    pub const ALL: [EventKind; 4] =
-        [EventKind::Completed, EventKind::Failed, EventKind::Cancelled, EventKind::Progress];
+    pub const ALL: [EventKind; 5] =
+        [EventKind::Completed, EventKind::Failed, EventKind::Cancelled, EventKind::Progress, EventKind::ReportChanged];
     /// What an endpoint gets when it names no events: how each job ended.
     pub const DEFAULT: [EventKind; 3] = [EventKind::Completed, EventKind::Failed, EventKind::Cancelled];
 
@@ -533,6 +540,7 @@ impl EventKind {
             EventKind::Failed => "scrape.failed",
             EventKind::Cancelled => "scrape.cancelled",
             EventKind::Progress => "scrape.progress",
+            EventKind::ReportChanged => "report.changed",
         }
     }
 
@@ -575,6 +583,13 @@ pub struct JobEvent {
     pub progress_percent: u8,
     pub error: Option<String>,
     pub timestamp: i64,
+    /// A `report.changed` event's monitor.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub monitor_id: Option<String>,
+    /// A `report.changed` event's change: its id, the jobs compared, and what was added,
+    /// removed and changed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub change: Option<serde_json::Value>,
 }
 
 impl JobEvent {
@@ -591,6 +606,8 @@ impl JobEvent {
             progress_percent: job.progress_percent,
             error: job.error.clone(),
             timestamp: job.updated_at,
+            monitor_id: None,
+            change: None,
         }
     }
 }

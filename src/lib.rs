@@ -10,6 +10,7 @@ pub mod config;
 pub mod job;
 pub mod keys;
 pub mod metrics;
+pub mod monitor;
 pub mod net;
 pub mod operations;
 pub mod outbox;

@@ -94,6 +94,24 @@ impl Relay {
         }
     }
 
+    /// Publishes an event that no job change carries (a monitor's `report.changed`) on the
+    /// completed topic, now; the caller keeps what it needs to send it again on an error.
+    pub async fn publish_event(&self, event: &crate::job::JobEvent) -> Result<(), crate::queue::QueueError> {
+        let message = OutgoingMessage {
+            data: serde_json::to_vec(event).expect("events serialize"),
+            attributes: BTreeMap::from([
+                ("job_id".to_string(), event.job_id.clone()),
+                ("event_id".to_string(), event.event_id.clone()),
+            ]),
+        };
+        let topic = self.topic(Channel::Completed);
+        if let Err(e) = self.broker.publish(topic, &[message]).await {
+            self.topology.repair(self.broker.as_ref(), &e).await;
+            return Err(e);
+        }
+        Ok(())
+    }
+
     fn topic(&self, channel: Channel) -> &str {
         match channel {
             Channel::Jobs => &self.topics.jobs,

@@ -84,6 +84,22 @@ CREATE TABLE IF NOT EXISTS webhook_deliveries (
 CREATE INDEX IF NOT EXISTS webhook_deliveries_due ON webhook_deliveries (status, next_attempt_at);
 CREATE INDEX IF NOT EXISTS webhook_deliveries_by_endpoint ON webhook_deliveries (endpoint_id, created_at);
 CREATE INDEX IF NOT EXISTS webhook_deliveries_by_status ON webhook_deliveries (status, created_at);
+CREATE TABLE IF NOT EXISTS monitors (
+    id TEXT PRIMARY KEY,
+    key_id TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    due_at INTEGER,
+    doc TEXT NOT NULL
+) STRICT;
+CREATE INDEX IF NOT EXISTS monitors_by_key ON monitors (key_id, created_at);
+CREATE INDEX IF NOT EXISTS monitors_due ON monitors (due_at);
+CREATE TABLE IF NOT EXISTS monitor_changes (
+    id TEXT PRIMARY KEY,
+    monitor_id TEXT NOT NULL,
+    detected_at INTEGER NOT NULL,
+    doc TEXT NOT NULL
+) STRICT;
+CREATE INDEX IF NOT EXISTS monitor_changes_by_monitor ON monitor_changes (monitor_id, detected_at);
 CREATE TABLE IF NOT EXISTS outbox (
     id TEXT PRIMARY KEY,
     due_at INTEGER NOT NULL,

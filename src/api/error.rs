@@ -52,6 +52,8 @@ pub enum ApiError {
     TooManyStreams { open: usize },
     #[error("this key has {count} webhook endpoints, its limit; delete one first")]
     TooManyEndpoints { count: usize },
+    #[error("this key has {count} monitors, its limit; delete one first")]
+    TooManyMonitors { count: usize },
     #[error("temporarily unavailable, try again shortly")]
     Unavailable(#[source] Box<dyn std::error::Error + Send + Sync>),
     #[error("internal error")]
@@ -78,7 +80,7 @@ impl ApiError {
             ApiError::RateLimited { .. } | ApiError::TooManyActiveJobs { .. } | ApiError::TooManyStreams { .. } => {
                 StatusCode::TOO_MANY_REQUESTS
             }
-            ApiError::TooManyEndpoints { .. } => StatusCode::CONFLICT,
+            ApiError::TooManyEndpoints { .. } | ApiError::TooManyMonitors { .. } => StatusCode::CONFLICT,
             ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -110,6 +112,7 @@ impl ApiError {
             ApiError::TooManyActiveJobs { .. } => "too_many_active_jobs",
             ApiError::TooManyStreams { .. } => "too_many_streams",
             ApiError::TooManyEndpoints { .. } => "too_many_endpoints",
+            ApiError::TooManyMonitors { .. } => "too_many_monitors",
             ApiError::Unavailable(_) => "unavailable",
             ApiError::Internal(_) => "internal",
         }

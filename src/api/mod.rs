@@ -6,6 +6,7 @@ mod error;
 pub mod health;
 mod jobs;
 mod limits;
+mod monitors;
 mod openapi;
 mod scrape;
 mod webhooks;
@@ -42,6 +43,8 @@ pub struct AppState {
     /// The most pages a job may ask for.
     pub max_pages_limit: u32,
     pub max_webhook_endpoints: usize,
+    pub max_monitors: usize,
+    pub monitor_min_interval: std::time::Duration,
     pub streams: Arc<limits::StreamSlots>,
     pub stream_lifetime: std::time::Duration,
     /// Every change of a job goes through it, with the events it sends.
@@ -73,6 +76,8 @@ impl AppState {
             max_active_jobs: settings.limits.max_active_jobs,
             max_pages_limit: settings.limits.max_pages_limit,
             max_webhook_endpoints: settings.limits.max_webhook_endpoints,
+            max_monitors: settings.limits.max_monitors,
+            monitor_min_interval: settings.limits.monitor_min_interval,
             streams: Arc::new(limits::StreamSlots::new(settings.limits.max_event_streams)),
             stream_lifetime: settings.limits.event_stream_lifetime,
         }
@@ -84,6 +89,7 @@ pub fn router(state: AppState) -> Router {
         .merge(scrape::routes())
         .merge(jobs::routes())
         .merge(webhooks::routes())
+        .merge(monitors::routes())
         .merge(health::routes())
         .route("/openapi.json", axum::routing::get(openapi::openapi_json))
         .route("/docs", axum::routing::get(openapi::docs))

@@ -52,11 +52,14 @@ impl Modify for BearerKey {
         super::jobs::list, super::jobs::batch, super::jobs::cancel, super::jobs::retry, super::jobs::events, super::jobs::queue_stats,
         super::webhooks::create, super::webhooks::list, super::webhooks::one, super::webhooks::update,
         super::webhooks::delete, super::webhooks::rotate, super::webhooks::deliveries, super::webhooks::redeliver,
+        super::monitors::create, super::monitors::list, super::monitors::one, super::monitors::update,
+        super::monitors::delete, super::monitors::changes,
         super::health::healthz, super::health::ready, super::health::metrics,
     ),
     components(schemas(ErrorBody, Report)),
     modifiers(&BearerKey),
     tags((name = "jobs", description = "Scrape jobs"), (name = "webhooks", description = "Signed event deliveries"),
+        (name = "monitors", description = "Sites re-scraped on a schedule, and what changed"),
         (name = "operations", description = "Health and metrics")),
 )]
 struct ApiDoc;

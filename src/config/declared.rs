@@ -516,6 +516,27 @@ pub const MAX_ACTIVE_JOBS_PER_KEY: Setting = Setting {
     kind: Kind::Count { default: 1000, min: 0, max: 10000000 },
 };
 
+pub const MONITOR_MIN_INTERVAL_SECONDS: Setting = Setting {
+    name: "KRAWLR_MONITOR_MIN_INTERVAL_SECONDS",
+    shown_default: "3600",
+    doc: "the shortest `interval_seconds` a monitor may ask for; less answers `422 invalid_field`",
+    kind: Kind::Seconds { default: 3600.0, min: 1.0, max: 31536000.0 },
+};
+
+pub const MONITOR_POLL_SECONDS: Setting = Setting {
+    name: "KRAWLR_MONITOR_POLL_SECONDS",
+    shown_default: "5",
+    doc: "how often each `up` or `worker` process asks the store for monitors due",
+    kind: Kind::Seconds { default: 5.0, min: 0.05, max: 3600.0 },
+};
+
+pub const MAX_MONITORS_PER_KEY: Setting = Setting {
+    name: "KRAWLR_MAX_MONITORS_PER_KEY",
+    shown_default: "100",
+    doc: "monitors a key may have; one more gets `409 too_many_monitors`",
+    kind: Kind::Count { default: 100, min: 1, max: 100000 },
+};
+
 pub const MAX_WEBHOOK_ENDPOINTS_PER_KEY: Setting = Setting {
     name: "KRAWLR_MAX_WEBHOOK_ENDPOINTS_PER_KEY",
     shown_default: "20",
@@ -631,6 +652,9 @@ pub const ALL: &[&Setting] = &[
     &RATE_LIMIT_BURST,
     &MAX_ACTIVE_JOBS_PER_KEY,
     &MAX_WEBHOOK_ENDPOINTS_PER_KEY,
+    &MAX_MONITORS_PER_KEY,
+    &MONITOR_MIN_INTERVAL_SECONDS,
+    &MONITOR_POLL_SECONDS,
     &MAX_EVENT_STREAMS_PER_KEY,
     &EVENT_STREAM_MAX_SECONDS,
     &LOG,

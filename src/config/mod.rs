@@ -171,6 +171,12 @@ pub struct LimitSettings {
     pub max_pages_limit: u32,
     /// Webhook endpoints per key.
     pub max_webhook_endpoints: usize,
+    /// Monitors per key.
+    pub max_monitors: usize,
+    /// The shortest interval a monitor may ask for.
+    pub monitor_min_interval: Duration,
+    /// How often a scheduler asks the store for due monitors.
+    pub monitor_poll: Duration,
     /// Event streams (`GET …/events`) one key may hold open at once, per api process.
     pub max_event_streams: usize,
     /// An event stream ends after this long; the client reconnects with `Last-Event-ID`.
@@ -394,6 +400,9 @@ impl Settings {
                 max_active_jobs: env.count(&MAX_ACTIVE_JOBS_PER_KEY)?,
                 max_pages_limit,
                 max_webhook_endpoints: env.count(&MAX_WEBHOOK_ENDPOINTS_PER_KEY)?,
+                max_monitors: env.count(&MAX_MONITORS_PER_KEY)?,
+                monitor_min_interval: env.seconds(&MONITOR_MIN_INTERVAL_SECONDS)?,
+                monitor_poll: env.seconds(&MONITOR_POLL_SECONDS)?,
                 max_event_streams: env.count(&MAX_EVENT_STREAMS_PER_KEY)?,
                 event_stream_lifetime: env.seconds(&EVENT_STREAM_MAX_SECONDS)?,
             },

@@ -2,12 +2,13 @@
 //! A submit inserts the job and its `scrape-jobs` message in one transaction.
 
 use super::{ApiKey, Applied, Change, Enqueue, JobCursor, Store, StoreError, Swept, Tombstone, apply_change};
-use super::{Delivery, DeliveryStatus, Endpoint};
+use super::{Delivery, DeliveryStatus, Endpoint, Monitor, MonitorChange};
 use crate::job::{Job, JobRequested, JobStatus, OutboxEntry, Transition, now_ms};
 use crate::queue::{OutgoingMessage, QueueError, embedded::publish_in};
 use crate::sqlite::{self, Db};
 use async_trait::async_trait;
 use rusqlite::{OptionalExtension, TransactionBehavior, params};
+use std::sync::Arc;
 
 /// A key's unfinished jobs, counted on every submit with a limit.
 static COUNT_ACTIVE: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
@@ -542,5 +543,90 @@ impl Store for EmbeddedStore {
     async fn list_deliveries(&self, endpoint_id: &str, limit: usize) -> Result<Vec<Delivery>, StoreError> {
         let sql = "SELECT doc FROM webhook_deliveries WHERE endpoint_id = ?1 ORDER BY created_at DESC, id LIMIT ?2";
         self.docs(sql, vec![endpoint_id.to_string().into(), (limit as i64).into()]).await
+    }
+
+    async fn create_monitor(&self, monitor: &Monitor) -> Result<(), StoreError> {
+        let mut monitor = monitor.clone();
+        monitor.settle();
+        self.db
+            .call(move |c| {
+                let inserted = c
+                    .prepare_cached(
+                        "INSERT OR IGNORE INTO monitors (id, key_id, created_at, due_at, doc) VALUES (?1, ?2, ?3, ?4, ?5)",
+                    )?
+                    .execute(params![monitor.id, monitor.key_id, monitor.created_at, monitor.due_at, encode(&monitor)])?;
+                if inserted == 0 {
+                    return Err(StoreError::Conflict(format!("monitor {}", monitor.id)));
+                }
+                Ok(())
+            })
+            .await
+    }
+
+    async fn get_monitor(&self, id: &str) -> Result<Option<Monitor>, StoreError> {
+        let sql = "SELECT doc FROM monitors WHERE id = ?1";
+        Ok(self.docs(sql, vec![id.to_string().into()]).await?.pop())
+    }
+
+    async fn list_monitors(&self, key_id: &str) -> Result<Vec<Monitor>, StoreError> {
+        let sql = "SELECT doc FROM monitors WHERE key_id = ?1 ORDER BY created_at, id";
+        self.docs(sql, vec![key_id.to_string().into()]).await
+    }
+
+    async fn update_monitor(&self, id: &str, change: Change<Monitor>) -> Result<Applied<Monitor>, StoreError> {
+        let settled: Change<Monitor> = Arc::new(move |m| {
+            let changed = change(m);
+            m.settle();
+            changed
+        });
+        self.update_doc(id, "SELECT doc FROM monitors WHERE id = ?1", settled, |tx, m| {
+            tx.prepare_cached("UPDATE monitors SET doc = ?2, due_at = ?3 WHERE id = ?1")?.execute(params![
+                m.id,
+                encode(m),
+                m.due_at
+            ])
+        })
+        .await
+    }
+
+    async fn delete_monitor(&self, id: &str) -> Result<bool, StoreError> {
+        let id = id.to_string();
+        self.db
+            .call(move |c| {
+                let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+                tx.execute("DELETE FROM monitor_changes WHERE monitor_id = ?1", [&id])?;
+                let deleted = tx.execute("DELETE FROM monitors WHERE id = ?1", [&id])?;
+                tx.commit()?;
+                Ok(deleted > 0)
+            })
+            .await
+    }
+
+    async fn due_monitors(&self, now: i64, limit: usize) -> Result<Vec<Monitor>, StoreError> {
+        let sql = "SELECT doc FROM monitors WHERE due_at <= ?1 ORDER BY due_at LIMIT ?2";
+        self.docs(sql, vec![now.into(), (limit as i64).into()]).await
+    }
+
+    async fn insert_change(&self, change: &MonitorChange) -> Result<(), StoreError> {
+        let change = change.clone();
+        self.db
+            .call(move |c| {
+                c.prepare_cached(
+                    "INSERT OR IGNORE INTO monitor_changes (id, monitor_id, detected_at, doc) VALUES (?1, ?2, ?3, ?4)",
+                )?
+                .execute(params![
+                    change.id,
+                    change.monitor_id,
+                    change.detected_at,
+                    encode(&change)
+                ])?;
+                Ok(())
+            })
+            .await
+    }
+
+    async fn list_changes(&self, monitor_id: &str, limit: usize) -> Result<Vec<MonitorChange>, StoreError> {
+        let sql = "SELECT doc FROM monitor_changes WHERE monitor_id = ?1 ORDER BY detected_at DESC, id DESC LIMIT ?2";
+        self.docs(sql, vec![monitor_id.to_string().into(), (limit as i64).into()]).await
     }
 }

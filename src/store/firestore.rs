@@ -9,7 +9,7 @@
 //! collection in the transaction that changes the job, and relayed after it (the relay of `outbox.rs`).
 
 use super::{ApiKey, Applied, Change, Enqueue, JobCursor, Store, StoreError, Swept, Tombstone, apply_change};
-use super::{Delivery, Endpoint};
+use super::{Delivery, Endpoint, Monitor, MonitorChange};
 use crate::job::{Job, JobStatus, OutboxEntry, Transition, now_ms};
 use async_trait::async_trait;
 use firestore::errors::FirestoreError;
@@ -25,6 +25,8 @@ const DELIVERIES: &str = "webhook_deliveries";
 const HOST_SLOTS: &str = "host_slots";
 const OUTBOX: &str = "outbox";
 const TOMBSTONES: &str = "tombstones";
+const MONITORS: &str = "monitors";
+const CHANGES: &str = "monitor_changes";
 
 /// The slots of one host: holder → expiry (unix ms).
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -549,6 +551,96 @@ impl Store for FirestoreStore {
             .from(DELIVERIES)
             .filter(|q| q.for_all([q.field("endpoint_id").eq(endpoint_id.clone())]))
             .order(|o| o.fields([o.field("created_at").desc()]))
+            .limit(limit.min(u32::MAX as usize) as u32)
+            .obj()
+            .query()
+            .await?)
+    }
+
+    async fn create_monitor(&self, monitor: &Monitor) -> Result<(), StoreError> {
+        let mut monitor = monitor.clone();
+        monitor.settle();
+        let _: Monitor =
+            self.db.fluent().insert().into(MONITORS).document_id(&monitor.id).object(&monitor).execute().await?;
+        Ok(())
+    }
+
+    async fn get_monitor(&self, id: &str) -> Result<Option<Monitor>, StoreError> {
+        Ok(self.db.fluent().select().by_id_in(MONITORS).obj().one(id).await?)
+    }
+
+    async fn list_monitors(&self, key_id: &str) -> Result<Vec<Monitor>, StoreError> {
+        let key_id = key_id.to_string();
+        let mut monitors: Vec<Monitor> = self
+            .db
+            .fluent()
+            .select()
+            .from(MONITORS)
+            .filter(|q| q.for_all([q.field("key_id").eq(key_id.clone())]))
+            .obj()
+            .query()
+            .await?;
+        monitors.sort_by(|a, b| (a.created_at, &a.id).cmp(&(b.created_at, &b.id)));
+        Ok(monitors)
+    }
+
+    async fn update_monitor(&self, id: &str, change: Change<Monitor>) -> Result<Applied<Monitor>, StoreError> {
+        let settled: Change<Monitor> = std::sync::Arc::new(move |m| {
+            let changed = change(m);
+            m.settle();
+            changed
+        });
+        self.update_doc(MONITORS, id, settled).await
+    }
+
+    async fn delete_monitor(&self, id: &str) -> Result<bool, StoreError> {
+        let existed = self.get_monitor(id).await?.is_some();
+        loop {
+            let changes = self.list_changes(id, 100).await?;
+            for change in &changes {
+                self.db.fluent().delete().from(CHANGES).document_id(&change.id).execute().await?;
+            }
+            if changes.len() < 100 {
+                break;
+            }
+        }
+        self.db.fluent().delete().from(MONITORS).document_id(id).execute().await?;
+        Ok(existed)
+    }
+
+    async fn due_monitors(&self, now: i64, limit: usize) -> Result<Vec<Monitor>, StoreError> {
+        Ok(self
+            .db
+            .fluent()
+            .select()
+            .from(MONITORS)
+            .filter(|q| q.for_all([q.field("due_at").less_than_or_equal(now)]))
+            .order(|o| o.fields([o.field("due_at").asc()]))
+            .limit(limit.min(u32::MAX as usize) as u32)
+            .obj()
+            .query()
+            .await?)
+    }
+
+    async fn insert_change(&self, change: &MonitorChange) -> Result<(), StoreError> {
+        let inserted: Result<MonitorChange, _> =
+            self.db.fluent().insert().into(CHANGES).document_id(&change.id).object(change).execute().await;
+        match inserted {
+            Ok(_) | Err(FirestoreError::DataConflictError(_)) => Ok(()),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Needs the composite index (monitor_id, detected_at desc) of `deploy/firestore.indexes.json`.
+    async fn list_changes(&self, monitor_id: &str, limit: usize) -> Result<Vec<MonitorChange>, StoreError> {
+        let monitor_id = monitor_id.to_string();
+        Ok(self
+            .db
+            .fluent()
+            .select()
+            .from(CHANGES)
+            .filter(|q| q.for_all([q.field("monitor_id").eq(monitor_id.clone())]))
+            .order(|o| o.fields([o.field("detected_at").desc()]))
             .limit(limit.min(u32::MAX as usize) as u32)
             .obj()
             .query()

@@ -4,8 +4,10 @@
 
 pub mod embedded;
 pub mod firestore;
+mod monitor;
 mod webhook;
 
+pub use monitor::{Changed, Diff, Entry, Monitor, MonitorChange, MonitorStatus, Validators};
 pub use webhook::{Attempt, Delivery, DeliveryStatus, Endpoint, EndpointStatus, Trigger, delivery_id};
 
 use crate::job::{Job, JobStatus, OutboxEntry, Transition};
@@ -181,4 +183,20 @@ pub trait Store: Send + Sync {
     async fn due_deliveries(&self, now: i64, limit: usize) -> Result<Vec<Delivery>, StoreError>;
     /// An endpoint's deliveries, newest first.
     async fn list_deliveries(&self, endpoint_id: &str, limit: usize) -> Result<Vec<Delivery>, StoreError>;
+
+    /// `Conflict` when the id exists.
+    async fn create_monitor(&self, monitor: &Monitor) -> Result<(), StoreError>;
+    async fn get_monitor(&self, id: &str) -> Result<Option<Monitor>, StoreError>;
+    /// A key's monitors, oldest first.
+    async fn list_monitors(&self, key_id: &str) -> Result<Vec<Monitor>, StoreError>;
+    async fn update_monitor(&self, id: &str, change: Change<Monitor>) -> Result<Applied<Monitor>, StoreError>;
+    /// `false` when it did not exist. Its changes go with it.
+    async fn delete_monitor(&self, id: &str) -> Result<bool, StoreError>;
+    /// Monitors due by `now` (unix ms), or with a run to look at, soonest first; paused ones
+    /// never.
+    async fn due_monitors(&self, now: i64, limit: usize) -> Result<Vec<Monitor>, StoreError>;
+    /// Writes the change unless its id exists (a run's change is recorded once).
+    async fn insert_change(&self, change: &MonitorChange) -> Result<(), StoreError>;
+    /// A monitor's changes, newest first.
+    async fn list_changes(&self, monitor_id: &str, limit: usize) -> Result<Vec<MonitorChange>, StoreError>;
 }

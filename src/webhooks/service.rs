@@ -150,7 +150,15 @@ impl Webhooks {
         };
         let now = now_ms();
         let mut deliveries = Vec::new();
-        if let Some(url) = job.webhook_url.as_deref().filter(|_| event.kind != EventKind::Progress) {
+        // A monitor's change goes to the monitor's webhook; the job's own to the job's.
+        let target = match (&event.kind, &event.monitor_id) {
+            (EventKind::ReportChanged, Some(monitor)) => {
+                self.store.get_monitor(monitor).await?.and_then(|m| m.webhook_url)
+            }
+            (EventKind::ReportChanged | EventKind::Progress, _) => None,
+            _ => job.webhook_url.clone(),
+        };
+        if let Some(url) = target.as_deref() {
             let (signer, _) = ensure_default_endpoint(self.store.as_ref(), &self.secrets, &job.key_id).await?;
             deliveries.push(Delivery::new(&signer, url, &event, now));
         }
@@ -433,7 +441,7 @@ impl Webhooks {
                 }
             }
         }
-        let body = serde_json::json!({
+        let mut body = serde_json::json!({
             "type": event.kind,
             "timestamp": rfc3339(event.timestamp),
             "data": {
@@ -450,6 +458,10 @@ impl Webhooks {
                 "report_omitted_bytes": report_bytes,
             }
         });
+        if event.kind == EventKind::ReportChanged {
+            body["data"]["monitor_id"] = serde_json::json!(event.monitor_id);
+            body["data"]["change"] = event.change.clone().unwrap_or_default();
+        }
         Ok(serde_json::to_vec(&body).expect("JSON values serialize"))
     }
 }

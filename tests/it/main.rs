@@ -14,6 +14,7 @@ mod helpers;
 mod hostile;
 mod jobs;
 mod layout;
+mod monitors;
 mod openapi;
 mod operations;
 mod processes;

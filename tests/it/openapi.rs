@@ -56,6 +56,12 @@ async fn the_document_is_valid_covers_every_route_and_answers_match_it() {
         ("/api/v1/webhooks/{id}/rotate-secret", "post"),
         ("/api/v1/webhooks/{id}/deliveries", "get"),
         ("/api/v1/webhooks/{id}/deliveries/{delivery_id}/redeliver", "post"),
+        ("/api/v1/monitors", "post"),
+        ("/api/v1/monitors", "get"),
+        ("/api/v1/monitors/{id}", "get"),
+        ("/api/v1/monitors/{id}", "patch"),
+        ("/api/v1/monitors/{id}", "delete"),
+        ("/api/v1/monitors/{id}/changes", "get"),
         ("/api/v1/queue/stats", "get"),
         ("/healthz", "get"),
         ("/readyz", "get"),
@@ -104,6 +110,22 @@ async fn the_document_is_valid_covers_every_route_and_answers_match_it() {
     }
     let (code, rotated) = post(&client, &format!("/api/v1/webhooks/{ep}/rotate-secret"), json!({})).await;
     conforms(&doc, "/api/v1/webhooks/{id}/rotate-secret", "post", code, &rotated);
+    let (code, monitor) =
+        post(&client, "/api/v1/monitors", json!({"url": site.url("/"), "interval_seconds": 86400})).await;
+    conforms(&doc, "/api/v1/monitors", "post", code, &monitor);
+    let mon = monitor["id"].as_str().unwrap().to_string();
+    for (path, concrete) in [
+        ("/api/v1/monitors", "/api/v1/monitors".to_string()),
+        ("/api/v1/monitors/{id}", format!("/api/v1/monitors/{mon}")),
+        ("/api/v1/monitors/{id}/changes", format!("/api/v1/monitors/{mon}/changes")),
+        ("/api/v1/monitors/{id}", "/api/v1/monitors/nope".to_string()),
+    ] {
+        let (code, body) = client.get(&concrete).await;
+        conforms(&doc, path, "get", code, &body);
+    }
+    let (code, refused) = post(&client, "/api/v1/monitors", json!({"url": site.url("/"), "interval_seconds": 1})).await;
+    assert_eq!(code, 422, "below KRAWLR_MONITOR_MIN_INTERVAL_SECONDS: {refused}");
+    conforms(&doc, "/api/v1/monitors", "post", code, &refused);
     for path in ["/healthz", "/readyz", "/api/v1/queue/stats"] {
         let (code, body) = client.get(path).await;
         conforms(&doc, path, "get", code, &body);
