@@ -1,5 +1,5 @@
 //! The command-line client of a running krawlr (`KRAWLR_URL`, `KRAWLR_API_KEY`): submit (and
-//! follow a job's live progress), status, result, the job list, cancel, retry. Errors say what to do:
+//! follow a job's live progress), status, result, the job list, cancel, retry, monitors. Errors say what to do:
 //! a server that does not answer, a refused key, the API's own message.
 
 use crate::job::Stage;
@@ -45,6 +45,36 @@ pub enum ClientCommand {
     Cancel { id: String },
     /// Run a failed or cancelled job again (a fresh round of attempts, same id)
     Retry { id: String },
+    /// Sites re-scraped on a schedule, and what changed
+    Monitors {
+        #[command(subcommand)]
+        command: MonitorCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum MonitorCommand {
+    /// Watch a site: scraped now, then every --every seconds; prints the monitor's id
+    Create {
+        url: String,
+        /// Seconds between runs (at least the server's KRAWLR_MONITOR_MIN_INTERVAL_SECONDS)
+        #[arg(long, default_value_t = 86400.0)]
+        every: f64,
+        /// Where its report.changed events go
+        #[arg(long)]
+        webhook_url: Option<String>,
+        /// A report path whose changes count (repeatable; default: all)
+        #[arg(long = "field")]
+        fields: Vec<String>,
+    },
+    /// Your monitors
+    List,
+    /// What a monitor's runs found changed, newest first (JSON)
+    Changes {
+        id: String,
+        #[arg(long)]
+        pretty: bool,
+    },
 }
 
 struct Client {
@@ -163,7 +193,45 @@ pub async fn run(command: ClientCommand) -> anyhow::Result<ExitCode> {
             println!("{id} {}", job["status"].as_str().unwrap_or_default());
             Ok(ExitCode::SUCCESS)
         }
+        ClientCommand::Monitors { command } => monitors(&client, command).await,
     }
+}
+
+async fn monitors(client: &Client, command: MonitorCommand) -> anyhow::Result<ExitCode> {
+    match command {
+        MonitorCommand::Create { url, every, webhook_url, fields } => {
+            let mut body = json!({"url": url, "interval_seconds": every, "webhook_url": webhook_url});
+            if !fields.is_empty() {
+                body["fields"] = json!(fields);
+            }
+            let monitor = client.post("/api/v1/monitors", body).await?;
+            println!("{}", monitor["id"].as_str().context("the answer has no id")?);
+        }
+        MonitorCommand::List => {
+            let (_, list) = client.get("/api/v1/monitors").await?;
+            println!(
+                "{:<36} {:<8} {:>9} {:>5} {:>7}  {:<25} URL",
+                "ID", "STATUS", "EVERY (s)", "RUNS", "CHANGES", "NEXT RUN"
+            );
+            for m in list["monitors"].as_array().into_iter().flatten() {
+                println!(
+                    "{:<36} {:<8} {:>9} {:>5} {:>7}  {:<25} {}",
+                    m["id"].as_str().unwrap_or_default(),
+                    m["status"].as_str().unwrap_or_default(),
+                    m["interval_seconds"],
+                    m["runs"],
+                    m["changes"],
+                    m["next_run_at"].as_str().unwrap_or_default(),
+                    m["url"].as_str().unwrap_or_default()
+                );
+            }
+        }
+        MonitorCommand::Changes { id, pretty } => {
+            let (_, changes) = client.get(&format!("/api/v1/monitors/{id}/changes")).await?;
+            print_json(&changes["changes"], pretty)?;
+        }
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 /// One Server-Sent Event of a job's stream (`GET /api/v1/scrape/{id}/events`).

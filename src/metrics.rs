@@ -57,7 +57,10 @@ pub struct Metrics {
     pub stage_duration: Family<StageLabels, Histogram>,
     pub jobs_finished: Family<StatusLabels, Counter>,
     pub webhook_attempts: Family<OutcomeLabels, Counter>,
+    /// Changes this process's monitor runs found.
+    pub monitor_changes: Counter,
     jobs: Family<StatusLabels, Gauge>,
+    monitors: Family<StatusLabels, Gauge>,
     backlog: Family<SubscriptionLabels, Gauge>,
     in_flight: Family<SubscriptionLabels, Gauge>,
     oldest_unacked: Family<SubscriptionLabels, FloatGauge>,
@@ -79,6 +82,8 @@ impl Metrics {
         });
         let jobs_finished = Family::<StatusLabels, Counter>::default();
         let webhook_attempts = Family::<OutcomeLabels, Counter>::default();
+        let monitor_changes = Counter::default();
+        let monitors = Family::<StatusLabels, Gauge>::default();
         let (jobs, backlog, in_flight, oldest_unacked, dead_lettered) =
             (Family::default(), Family::default(), Family::default(), Family::default(), Family::default());
         registry.register("http_requests", "HTTP requests answered", http_requests.clone());
@@ -91,6 +96,8 @@ impl Metrics {
             webhook_attempts.clone(),
         );
         registry.register("jobs", "Jobs in the store by status", jobs.clone());
+        registry.register("monitors", "Monitors in the store by status", monitors.clone());
+        registry.register("monitor_changes", "Changes this process's monitor runs found", monitor_changes.clone());
         registry.register("queue_backlog_messages", "Messages waiting for delivery", backlog.clone());
         registry.register("queue_in_flight_messages", "Messages leased to a consumer", in_flight.clone());
         registry.register(
@@ -110,7 +117,9 @@ impl Metrics {
             stage_duration,
             jobs_finished,
             webhook_attempts,
+            monitor_changes,
             jobs,
+            monitors,
             backlog,
             in_flight,
             oldest_unacked,
@@ -140,6 +149,14 @@ impl Metrics {
                 }
             }
             Err(e) => tracing::debug!(error = %e, "metrics: jobs by status unavailable"),
+        }
+        match store.count_monitors_by_status().await {
+            Ok(counts) => {
+                for (status, n) in counts {
+                    self.monitors.get_or_create(&StatusLabels { status: status.as_str().into() }).set(n as i64);
+                }
+            }
+            Err(e) => tracing::debug!(error = %e, "metrics: monitors by status unavailable"),
         }
         for subscription in subscriptions {
             let labels = SubscriptionLabels { subscription: subscription.to_string() };

@@ -202,6 +202,7 @@ impl Scheduler {
                 };
                 self.store.insert_change(&change).await?;
                 self.announce(&monitor, &change).await?;
+                crate::metrics::METRICS.monitor_changes.inc();
                 found = Some(change.id);
             }
         }

@@ -163,6 +163,8 @@ pub struct CrawledPage {
     pub verdict: Verdict,
     /// What rendering the page in a browser took, when it was rendered before it was read.
     pub rendered: Option<super::render::Rendering>,
+    /// The page's `ETag` and `Last-Modified` headers, as sent.
+    pub validators: HeaderMap,
 }
 
 impl CrawledPage {
@@ -170,6 +172,10 @@ impl CrawledPage {
     /// body go.
     pub fn read(page: Response, page_type: PageType) -> CrawledPage {
         let html = page.text();
+        let validators = [reqwest::header::ETAG, reqwest::header::LAST_MODIFIED]
+            .into_iter()
+            .filter_map(|name| Some((name.clone(), page.headers.get(&name)?.clone())))
+            .collect();
         let facts = super::page::analyze(&html, &page.url);
         let technologies = super::tech::detect_page(&html, &page.headers, &facts);
         let mut verdict = super::wall::classify(page.status, &page.headers, &html, facts.visible_chars);
@@ -187,6 +193,7 @@ impl CrawledPage {
             technologies,
             verdict,
             rendered: None,
+            validators,
         }
     }
 }
@@ -195,6 +202,11 @@ impl CrawledPage {
 const INDEX_CHILDREN: usize = 3;
 
 impl CrawledPage {
+    /// A validator header (`ETag`, `Last-Modified`) as the page sent it.
+    pub fn validator(&self, name: reqwest::header::HeaderName) -> Option<String> {
+        self.validators.get(name).and_then(|v| v.to_str().ok()).map(str::to_string)
+    }
+
     /// The pages below this one's path that it links to: a section index's items.
     pub fn children(&self) -> Vec<Url> {
         let own = self.url.path().trim_end_matches('/');

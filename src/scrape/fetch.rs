@@ -358,6 +358,27 @@ impl Fetcher {
         }
     }
 
+    /// Whether `url` is unchanged since it sent `etag` / `last_modified`: a conditional GET
+    /// (`If-None-Match`, `If-Modified-Since`) answered `304 Not Modified`. Anything else (a
+    /// `200`, an error, a page robots.txt now disallows, no validator to send) is "changed".
+    pub async fn not_modified(&self, url: &Url, etag: Option<&str>, last_modified: Option<&str>) -> bool {
+        let mut headers = Vec::new();
+        if let Some(etag) = etag {
+            headers.push(("if-none-match".to_string(), etag.to_string()));
+        }
+        if let Some(date) = last_modified {
+            headers.push(("if-modified-since".to_string(), date.to_string()));
+        }
+        if headers.is_empty() {
+            return false;
+        }
+        let allowed = match self.robots_for(url).await {
+            Ok(cell) => cell.get().and_then(Option::as_ref).is_none_or(|robot| robot.allowed(url.as_str())),
+            Err(_) => false,
+        };
+        allowed && self.exchange("GET", url, &headers, None, WALL_BYTES).await.is_ok_and(|r| r.status == 304)
+    }
+
     /// Whether `url`'s origin serves a robots.txt, and the sitemaps it names.
     pub async fn robots_info(&self, url: &Url) -> Result<(bool, Vec<String>), FetchError> {
         let cell = self.robots_for(url).await?;

@@ -24,6 +24,12 @@ pub struct Feed {
     #[serde(rename = "type")]
     pub mime: String,
     pub title: Option<String>,
+    /// The feed's `ETag` and `Last-Modified` when the news stage fetched it (a monitor's next
+    /// run asks whether it changed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub etag: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_modified: Option<String>,
 }
 
 pub fn icons(doc: &Html, base: &Url) -> Vec<Icon> {
@@ -71,7 +77,13 @@ pub fn feeds(doc: &Html, base: &Url) -> Vec<Feed> {
                 return None;
             }
             let url = base.join(l.value().attr("href")?.trim()).ok()?.to_string();
-            Some(Feed { url, mime, title: l.value().attr("title").map(fold_whitespace) })
+            Some(Feed {
+                url,
+                mime,
+                title: l.value().attr("title").map(fold_whitespace),
+                etag: None,
+                last_modified: None,
+            })
         })
         .collect()
 }

@@ -166,6 +166,7 @@ fn coverage(crawled: &Crawl, browser: &crate::browser::Browser) -> report::Cover
         js_required,
         skipped: crawled.failures.len(),
         note,
+        unchanged_since: None,
     }
 }
 
@@ -398,7 +399,15 @@ impl<'a> Run<'a> {
         let query = self.report.company.name.clone().unwrap_or_else(|| self.report.domain.clone());
         let external =
             self.scraper.fetcher.settings().news_feed_url.as_deref().and_then(|t| news::external_feed(t, &query));
-        let (mut items, problems) = news::collect(&self.scraper.fetcher, &self.scraper.cpu, &feeds, external).await;
+        let collected = news::collect(&self.scraper.fetcher, &self.scraper.cpu, &feeds, external).await;
+        let (mut items, problems) = (collected.items, collected.problems);
+        if let Some(website) = self.report.website.as_mut() {
+            for feed in &mut website.feeds {
+                if let Some((_, etag, modified)) = collected.validators.iter().find(|(u, _, _)| *u == feed.url) {
+                    (feed.etag, feed.last_modified) = (etag.clone(), modified.clone());
+                }
+            }
+        }
         // Press releases and news articles the crawl fetched: the dated ones are items too.
         let source = self.report.company.name.clone().unwrap_or_else(|| self.report.domain.clone());
         let pages = self.crawl.as_ref().map(|c| c.pages.as_slice()).unwrap_or_default();

@@ -108,20 +108,42 @@ pub async fn collect(
     cpu: &super::cpu::CpuPool,
     feeds: &[meta::Feed],
     external: Option<Url>,
-) -> (Vec<NewsItem>, Vec<String>) {
+) -> Collected {
     let mut items = Vec::new();
     let mut problems = Vec::new();
+    let mut validators = Vec::new();
     let urls = feeds.iter().filter_map(|f| Url::parse(&f.url).ok()).take(MAX_FEEDS).chain(external);
     for url in urls {
         match fetcher.get(&url).await {
-            Ok(page) => match cpu.run(move || parse_feed(&page.body, &page.url)).await {
-                Some(found) => items.extend(found),
-                None => problems.push(format!("{url} is not a feed")),
-            },
+            Ok(page) => {
+                let header = |name| {
+                    page.headers
+                        .get(name)
+                        .and_then(|v: &reqwest::header::HeaderValue| v.to_str().ok())
+                        .map(str::to_string)
+                };
+                validators.push((
+                    url.to_string(),
+                    header(reqwest::header::ETAG),
+                    header(reqwest::header::LAST_MODIFIED),
+                ));
+                match cpu.run(move || parse_feed(&page.body, &page.url)).await {
+                    Some(found) => items.extend(found),
+                    None => problems.push(format!("{url} is not a feed")),
+                }
+            }
             Err(e) => problems.push(e.to_string()),
         }
     }
-    (merge(items), problems)
+    Collected { items: merge(items), problems, validators }
+}
+
+/// What the feeds gave.
+pub struct Collected {
+    pub items: Vec<NewsItem>,
+    pub problems: Vec<String>,
+    /// Each feed fetched, with its `ETag` and `Last-Modified`.
+    pub validators: Vec<(String, Option<String>, Option<String>)>,
 }
 
 /// `KRAWLR_NEWS_FEED_URL` with `{query}` replaced by the company's name.

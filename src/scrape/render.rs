@@ -38,6 +38,13 @@ pub async fn read(
         body: page.body.clone(),
     });
     let (url, status, elapsed) = (page.url.clone(), page.status, page.elapsed);
+    // The document's validators stay the document's, rendered or not.
+    let mut headers = reqwest::header::HeaderMap::new();
+    for name in [reqwest::header::ETAG, reqwest::header::LAST_MODIFIED] {
+        if let Some(value) = page.headers.get(&name) {
+            headers.insert(name, value.clone());
+        }
+    }
     let mut read = scraper.cpu.run(move || CrawledPage::read(page, page_type)).await;
     let wanted = match (browser.mode(), &read.verdict) {
         (_, Verdict::Blocked(_)) | (RenderMode::Off, _) => false,
@@ -51,7 +58,6 @@ pub async fn read(
     let rendered = rendering.await.unwrap_or(Err(crate::browser::RenderError::OutOfTime));
     match rendered {
         Ok(rendered) => {
-            let mut headers = reqwest::header::HeaderMap::new();
             headers.insert(reqwest::header::CONTENT_TYPE, "text/html; charset=utf-8".parse().expect("static"));
             let response = Response {
                 url: rendered.url,

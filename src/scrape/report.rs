@@ -60,8 +60,13 @@ pub struct Coverage {
     pub js_required: Vec<ShellPage>,
     /// Pages that could not be fetched (`website.skipped` says why).
     pub skipped: usize,
-    /// What the pages that need JavaScript mean for this report, when there are any.
+    /// What the pages that need JavaScript mean for this report, when there are any; or that
+    /// the site was unchanged.
     pub note: Option<String>,
+    /// A monitor's run whose pages and feeds all answered `304 Not Modified`: the job whose
+    /// report this one repeats.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unchanged_since: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
@@ -261,6 +266,12 @@ pub struct PageSummary {
     pub bytes: u64,
     pub response_ms: u64,
     pub title: Option<String>,
+    /// The page's `ETag` and `Last-Modified`, when it sent them (a monitor's next run asks
+    /// whether it changed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub etag: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_modified: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]

@@ -2,7 +2,7 @@
 //! A submit inserts the job and its `scrape-jobs` message in one transaction.
 
 use super::{ApiKey, Applied, Change, Enqueue, JobCursor, Store, StoreError, Swept, Tombstone, apply_change};
-use super::{Delivery, DeliveryStatus, Endpoint, Monitor, MonitorChange};
+use super::{Delivery, DeliveryStatus, Endpoint, Monitor, MonitorChange, MonitorStatus};
 use crate::job::{Job, JobRequested, JobStatus, OutboxEntry, Transition, now_ms};
 use crate::queue::{OutgoingMessage, QueueError, embedded::publish_in};
 use crate::sqlite::{self, Db};
@@ -600,6 +600,21 @@ impl Store for EmbeddedStore {
                 Ok(deleted > 0)
             })
             .await
+    }
+
+    async fn count_monitors_by_status(&self) -> Result<Vec<(MonitorStatus, u64)>, StoreError> {
+        let counts: Vec<(String, i64)> = self
+            .db
+            .read(|c| {
+                c.prepare_cached("SELECT json_extract(doc, '$.status'), count(*) FROM monitors GROUP BY 1")?
+                    .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+                    .collect()
+            })
+            .await?;
+        Ok(MonitorStatus::ALL
+            .iter()
+            .map(|s| (*s, counts.iter().find(|(n, _)| n == s.as_str()).map_or(0, |(_, c)| *c as u64)))
+            .collect())
     }
 
     async fn due_monitors(&self, now: i64, limit: usize) -> Result<Vec<Monitor>, StoreError> {

@@ -9,7 +9,7 @@
 //! collection in the transaction that changes the job, and relayed after it (the relay of `outbox.rs`).
 
 use super::{ApiKey, Applied, Change, Enqueue, JobCursor, Store, StoreError, Swept, Tombstone, apply_change};
-use super::{Delivery, Endpoint, Monitor, MonitorChange};
+use super::{Delivery, Endpoint, Monitor, MonitorChange, MonitorStatus};
 use crate::job::{Job, JobStatus, OutboxEntry, Transition, now_ms};
 use async_trait::async_trait;
 use firestore::errors::FirestoreError;
@@ -83,10 +83,18 @@ async fn count_jobs<F>(db: &FirestoreDb, filter: F) -> Result<u64, FirestoreErro
 where
     F: Fn(FirestoreQueryFilterBuilder) -> Option<FirestoreQueryFilter> + Send,
 {
+    count_in(db, JOBS, filter).await
+}
+
+/// The documents of `collection` that pass `filter`, counted by an aggregation.
+async fn count_in<F>(db: &FirestoreDb, collection: &str, filter: F) -> Result<u64, FirestoreError>
+where
+    F: Fn(FirestoreQueryFilterBuilder) -> Option<FirestoreQueryFilter> + Send,
+{
     let counted: Vec<Count> = db
         .fluent()
         .select()
-        .from(JOBS)
+        .from(collection)
         .filter(filter)
         .aggregate(|a| a.fields([a.field("count").count()]))
         .obj()
@@ -606,6 +614,15 @@ impl Store for FirestoreStore {
         }
         self.db.fluent().delete().from(MONITORS).document_id(id).execute().await?;
         Ok(existed)
+    }
+
+    async fn count_monitors_by_status(&self) -> Result<Vec<(MonitorStatus, u64)>, StoreError> {
+        let mut out = Vec::new();
+        for status in MonitorStatus::ALL {
+            let name = status.as_str();
+            out.push((status, count_in(&self.db, MONITORS, |q| q.for_all([q.field("status").eq(name)])).await?));
+        }
+        Ok(out)
     }
 
     async fn due_monitors(&self, now: i64, limit: usize) -> Result<Vec<Monitor>, StoreError> {

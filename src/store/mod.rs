@@ -192,6 +192,7 @@ pub trait Store: Send + Sync {
     async fn update_monitor(&self, id: &str, change: Change<Monitor>) -> Result<Applied<Monitor>, StoreError>;
     /// `false` when it did not exist. Its changes go with it.
     async fn delete_monitor(&self, id: &str) -> Result<bool, StoreError>;
+    async fn count_monitors_by_status(&self) -> Result<Vec<(MonitorStatus, u64)>, StoreError>;
     /// Monitors due by `now` (unix ms), or with a run to look at, soonest first; paused ones
     /// never.
     async fn due_monitors(&self, now: i64, limit: usize) -> Result<Vec<Monitor>, StoreError>;

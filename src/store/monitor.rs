@@ -17,6 +17,18 @@ pub enum MonitorStatus {
     Paused,
 }
 
+impl MonitorStatus {
+    pub const ALL: [MonitorStatus; 3] = [MonitorStatus::Active, MonitorStatus::Failing, MonitorStatus::Paused];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MonitorStatus::Active => "active",
+            MonitorStatus::Failing => "failing",
+            MonitorStatus::Paused => "paused",
+        }
+    }
+}
+
 /// A page's validators from its last fetch, sent back as `If-None-Match` / `If-Modified-Since`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Validators {

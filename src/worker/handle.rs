@@ -151,6 +151,12 @@ impl Worker {
 
     /// Runs the stages, recording each before it starts.
     async fn run_stages(&self, job: &Job) -> Outcome {
+        if let Some(report) = self.unchanged(job).await {
+            if let Some(early) = self.progress(job, Stage::Saving).await {
+                return early;
+            }
+            return Outcome::Done(Box::new(report));
+        }
         let mut run = Run::new(&self.scraper, job.url.clone(), &job.options);
         for stage in STAGES {
             if stage != Stage::Starting {
@@ -170,6 +176,44 @@ impl Worker {
             return early;
         }
         Outcome::Done(Box::new(run.finish()))
+    }
+
+    /// A monitor's run of a site whose every page and feed answers `304 Not Modified` to the
+    /// validators of the last report: that report again, marked unchanged, without a crawl.
+    /// Reports with SEC figures or an external news feed are always made afresh (those sources
+    /// change without the site).
+    async fn unchanged(&self, job: &Job) -> Option<Report> {
+        let monitor = self.store.get_monitor(job.monitor_id.as_deref()?).await.ok()??;
+        let baseline: Report = serde_json::from_str(monitor.baseline.as_deref()?).ok()?;
+        let from = monitor.baseline_job_id?;
+        let fresh_elsewhere = baseline.financials.as_ref().is_some_and(|f| f.ticker.is_some())
+            || self.scraper.fetcher.settings().news_feed_url.is_some();
+        let website = baseline.website.as_ref().filter(|_| !fresh_elsewhere)?;
+        let asked: Vec<(String, Option<String>, Option<String>)> = website
+            .pages
+            .iter()
+            .map(|p| (p.url.clone(), p.etag.clone(), p.last_modified.clone()))
+            .chain(website.feeds.iter().map(|f| (f.url.clone(), f.etag.clone(), f.last_modified.clone())))
+            .collect();
+        if asked.is_empty() || asked.iter().any(|(_, etag, modified)| etag.is_none() && modified.is_none()) {
+            return None;
+        }
+        for (url, etag, modified) in &asked {
+            let url = Url::parse(url).ok()?;
+            if !self.scraper.fetcher.not_modified(&url, etag.as_deref(), modified.as_deref()).await {
+                return None;
+            }
+        }
+        info!(pages = asked.len(), since = %from, "the site answered 304 Not Modified throughout; its report stands");
+        let mut report = baseline;
+        report.scraped_at = crate::job::rfc3339(crate::job::now_ms());
+        let coverage = report.coverage.get_or_insert_with(Default::default);
+        coverage.unchanged_since = Some(from.clone());
+        coverage.note = Some(format!(
+            "unchanged since job {from}: its {} pages and feeds answered 304 Not Modified, so its report stands",
+            asked.len()
+        ));
+        Some(report)
     }
 
     /// Records the stage; `Some` when the job must stop here.

@@ -47,6 +47,39 @@ struct Changing {
     name: Arc<Mutex<String>>,
     raised: Arc<AtomicBool>,
     homepage_hits: Arc<AtomicUsize>,
+    /// Pages answered in full (`200`) and as unchanged (`304`).
+    full: Arc<AtomicUsize>,
+    not_modified: Arc<AtomicUsize>,
+}
+
+/// Gives every page an `ETag` (a hash of its body) and answers `304` to a request that names it.
+async fn etags(
+    full: Arc<AtomicUsize>,
+    not_modified: Arc<AtomicUsize>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let asked = request.headers().get("if-none-match").and_then(|v| v.to_str().ok()).map(str::to_string);
+    let response = next.run(request).await;
+    if response.status() != axum::http::StatusCode::OK {
+        return response;
+    }
+    let (mut parts, body) = response.into_parts();
+    let bytes = axum::body::to_bytes(body, usize::MAX).await.unwrap();
+    let etag = format!("\"{:x}\"", {
+        use std::hash::{Hash, Hasher};
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        bytes.hash(&mut h);
+        h.finish()
+    });
+    if asked.as_deref() == Some(etag.as_str()) {
+        not_modified.fetch_add(1, Ordering::SeqCst);
+        return (axum::http::StatusCode::NOT_MODIFIED, [("etag", etag)]).into_response();
+    }
+    full.fetch_add(1, Ordering::SeqCst);
+    parts.headers.insert("etag", etag.parse().unwrap());
+    axum::response::Response::from_parts(parts, axum::body::Body::from(bytes))
 }
 
 async fn changing_site() -> Changing {
@@ -94,6 +127,8 @@ async fn changing_site() -> Changing {
             ))
         })
     };
+    let (full, not_modified) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
+    let counters = (full.clone(), not_modified.clone());
     let site = Site::start(
         Router::new()
             .route("/", get(home))
@@ -107,10 +142,14 @@ async fn changing_site() -> Changing {
                 ),
             )
             .route("/press/launch", release("First launch", "2025-05-02T09:00:00Z", "Our first rocket flew."))
-            .route("/press/hiring", release("We are hiring", "2025-03-01T09:00:00Z", "Join the team.")),
+            .route("/press/hiring", release("We are hiring", "2025-03-01T09:00:00Z", "Join the team."))
+            .layer(axum::middleware::from_fn(move |request, next| {
+                let (full, not_modified) = counters.clone();
+                etags(full, not_modified, request, next)
+            })),
     )
     .await;
-    Changing { site, name, raised, homepage_hits }
+    Changing { site, name, raised, homepage_hits, full, not_modified }
 }
 
 async fn monitor(client: &Client, id: &str) -> Value {
@@ -165,8 +204,14 @@ async fn a_monitor_reports_what_changed_once(env: TestEnv) {
     let id = created["id"].as_str().unwrap().to_string();
     assert_eq!(created["status"], "active");
 
-    // The first run is the baseline; two more of the unchanged site send nothing.
-    wait_runs(&client, &id, 3, Duration::from_secs(60)).await;
+    // The first run is the baseline; two more of the unchanged site send nothing, and cost a
+    // 304 for each of its pages: no page is sent in full again.
+    let baseline = wait_runs(&client, &id, 1, Duration::from_secs(60)).await;
+    let full_then = site.full.load(Ordering::SeqCst);
+    wait_runs(&client, &id, baseline["runs"].as_u64().unwrap() + 2, Duration::from_secs(60)).await;
+    assert_eq!(site.full.load(Ordering::SeqCst), full_then, "an unchanged page is not sent again");
+    let not_modified = site.not_modified.load(Ordering::SeqCst);
+    assert!(not_modified >= 2 * full_then, "{not_modified} 304s for {full_then} pages over two runs");
     assert!(report_changed(&receiver, "/monitor").is_empty() && report_changed(&receiver, "/endpoint").is_empty());
     let (_, changes) = client.get(&format!("/api/v1/monitors/{id}/changes")).await;
     assert_eq!(changes["changes"], json!([]), "an unchanged re-scrape is no change");
@@ -221,6 +266,20 @@ async fn a_monitor_reports_what_changed_once(env: TestEnv) {
     let counts: Value = serde_json::from_str(stdout.trim()).unwrap();
     assert_eq!(counts["verified"], recorded.len(), "{counts}");
 
+    // The command-line client shows the same.
+    let cli = |args: &[&str]| {
+        let out = env.command(args).env("KRAWLR_URL", &base).output().unwrap();
+        assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let listed = cli(&["monitors", "list"]);
+    assert!(listed.contains(&id) && listed.contains("active"), "{listed}");
+    let printed: Value = serde_json::from_str(&cli(&["monitors", "changes", &id])).unwrap();
+    assert_eq!(printed, changes["changes"]);
+    let made = cli(&["monitors", "create", &site.site.url("/about"), "--every", "3600", "--field", "news"]);
+    let (_, made) = client.get(&format!("/api/v1/monitors/{}", made.trim())).await;
+    assert_eq!((made["interval_seconds"].as_f64(), &made["fields"]), (Some(3600.0), &json!(["news"])));
+
     // Another key sees none of it; the owner can pause and delete it.
     let other = Client::new(&base, &env.create_key("other"));
     assert_eq!(other.get(&format!("/api/v1/monitors/{id}")).await.0, 404);
@@ -243,6 +302,7 @@ async fn a_monitor_reports_what_changed_once(env: TestEnv) {
     assert_eq!(deleted.status(), 204);
     assert_eq!(client.get(&format!("/api/v1/monitors/{id}")).await.0, 404);
     assert!(site.homepage_hits.load(Ordering::SeqCst) >= 5);
+    assert!(site.full.load(Ordering::SeqCst) > full_then, "the changed site was read in full");
 }
 
 on_both_backends!(a_monitor_reports_what_changed_once);
@@ -302,3 +362,38 @@ async fn several_workers_never_run_a_due_monitor_twice(env: TestEnv) {
 }
 
 on_both_backends!(several_workers_never_run_a_due_monitor_twice);
+
+/// A site that keeps failing: each failed run puts the next off twice as long, and after three
+/// in a row the monitor is `failing`, with the last error.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_monitor_whose_site_keeps_failing_backs_off_and_is_marked_failing() {
+    let broken = Site::always(404).await;
+    let env = quick(TestEnv::new());
+    let (_up, base) = env.serve("up", "up").await;
+    let client = Client::new(&base, KEY);
+    let (code, created) =
+        post(&client, "/api/v1/monitors", json!({"url": broken.url("/"), "interval_seconds": 1})).await;
+    assert_eq!(code, 201, "{created}");
+    let id = created["id"].as_str().unwrap().to_string();
+    let started = Instant::now();
+    let failing = wait_runs(&client, &id, 3, Duration::from_secs(60)).await;
+    assert_eq!(failing["status"], "failing", "{failing}");
+    assert_eq!(failing["consecutive_failures"], 3);
+    assert!(failing["status_reason"].as_str().unwrap().contains("404"), "{failing}");
+    // Runs 2 and 3 were put off 2 s and 4 s after the failures before them.
+    assert!(started.elapsed() >= Duration::from_secs(6), "no back-off: {:?}", started.elapsed());
+    let next = failing["next_run_at"].as_str().unwrap();
+    let last = failing["last_run_at"].as_str().unwrap();
+    assert!(next > last, "{failing}");
+    // Resuming clears it.
+    let resumed = client
+        .http
+        .patch(format!("{base}/api/v1/monitors/{id}"))
+        .bearer_auth(KEY)
+        .json(&json!({"enabled": true}))
+        .send()
+        .await
+        .unwrap();
+    let resumed: Value = resumed.json().await.unwrap();
+    assert_eq!((resumed["status"].as_str(), resumed["consecutive_failures"].as_u64()), (Some("active"), Some(0)));
+}
