@@ -397,3 +397,47 @@ async fn a_monitor_whose_site_keeps_failing_backs_off_and_is_marked_failing() {
     let resumed: Value = resumed.json().await.unwrap();
     assert_eq!((resumed["status"].as_str(), resumed["consecutive_failures"].as_u64()), (Some("active"), Some(0)));
 }
+
+/// The dashboard's monitor page, in Debian's headless Chromium (playwright-core): the monitor is
+/// in the list, and its page shows the change with the old and new values.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_dashboard_shows_a_monitor_s_changes() {
+    let chromium = std::env::var("KRAWLR_TEST_CHROMIUM")
+        .expect("KRAWLR_TEST_CHROMIUM is not set: run scripts/test, which installs Chromium and playwright-core");
+    let site = changing_site().await;
+    let env = quick(TestEnv::new());
+    let (_up, base) = env.serve("up", "up").await;
+    let client = Client::new(&base, KEY);
+    let (code, created) =
+        post(&client, "/api/v1/monitors", json!({"url": site.site.url("/"), "interval_seconds": 1})).await;
+    assert_eq!(code, 201, "{created}");
+    let id = created["id"].as_str().unwrap().to_string();
+    wait_runs(&client, &id, 1, Duration::from_secs(60)).await;
+    *site.name.lock().unwrap() = "Acme Orbital".into();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while monitor(&client, &id).await["changes"] == 0 {
+        assert!(Instant::now() < deadline, "no change found");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let shot = env.dir.path().join("monitor.png");
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/browser/monitor.mjs");
+    let out = tokio::process::Command::new("node")
+        .arg(script)
+        .args([&base, KEY, &id])
+        .arg(&shot)
+        .env("CHROMIUM", &chromium)
+        .output();
+    let out = tokio::time::timeout(Duration::from_secs(90), out).await.expect("the browser run ends").unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+    let shown: Value = serde_json::from_str(stdout.trim()).unwrap();
+    assert!(shown["status"].as_str().unwrap().starts_with("active"), "{shown}");
+    let entries = &shown["changes"][0]["entries"];
+    let name = entries.as_array().unwrap().iter().find(|e| e["path"] == "company.name").expect("the name's change");
+    let text = name["text"].as_str().unwrap();
+    assert!(text.contains("Acme Rockets") && text.contains("→") && text.contains("Acme Orbital"), "{text}");
+    let png = std::fs::read(&shot).unwrap();
+    assert!(png.starts_with(b"\x89PNG") && png.len() > 10_000, "a real screenshot: {} bytes", png.len());
+    let keep = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/monitor.png");
+    let _ = std::fs::copy(&shot, keep);
+}
