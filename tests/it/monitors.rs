@@ -266,6 +266,11 @@ async fn a_monitor_reports_what_changed_once(env: TestEnv) {
     let counts: Value = serde_json::from_str(stdout.trim()).unwrap();
     assert_eq!(counts["verified"], recorded.len(), "{counts}");
 
+    // The metrics count monitors by status and the changes found.
+    let metrics = reqwest::get(format!("{base}/metrics")).await.unwrap().text().await.unwrap();
+    assert!(metrics.contains("krawlr_monitors{status=\"active\"} 1"), "{metrics}");
+    assert!(metrics.contains("krawlr_monitor_changes_total 1"), "{metrics}");
+
     // The command-line client shows the same.
     let cli = |args: &[&str]| {
         let out = env.command(args).env("KRAWLR_URL", &base).output().unwrap();

@@ -1,8 +1,9 @@
 //! The Store conformance suite: job documents, guarded transitions, results, API keys, webhook
-//! endpoints and deliveries.
+//! endpoints and deliveries, monitors and their changes.
 
 use krawlr::job::{Channel, Job, JobEvent, JobStatus, OUTBOX_GRACE_MS, Stage, Transition, now_ms};
-use krawlr::store::{ApiKey, Applied, Change, Enqueue, JobCursor, Store, StoreError};
+use krawlr::store::{ApiKey, Applied, Change, Changed, Diff, Enqueue, JobCursor, Store, StoreError};
+use krawlr::store::{Monitor, MonitorChange, MonitorStatus};
 use krawlr::webhooks::{Delivery, DeliveryStatus, Endpoint, EndpointStatus};
 use std::collections::HashSet;
 use std::sync::Arc;
@@ -455,7 +456,103 @@ pub async fn host_slots_are_shared_and_expire(store: Arc<dyn Store>) {
     store.release_host_slot(&other, "nobody").await.unwrap();
 }
 
+fn monitor(key: &str, created_at: i64, wake_at: i64, status: MonitorStatus) -> Monitor {
+    Monitor {
+        id: format!("mon_{}", uuid::Uuid::new_v4().simple()),
+        key_id: key.into(),
+        url: "https://example.com/".into(),
+        interval_ms: 60_000,
+        webhook_url: None,
+        fields: vec![],
+        status,
+        status_reason: None,
+        next_run_at: wake_at,
+        wake_at,
+        due_at: None,
+        runs: 0,
+        running: None,
+        baseline_job_id: None,
+        baseline: None,
+        pages: Default::default(),
+        consecutive_failures: 0,
+        changes: 0,
+        last_run_at: None,
+        last_change_at: None,
+        created_at,
+        updated_at: created_at,
+    }
+}
+
+pub async fn monitors_are_due_claimed_once_and_keep_their_changes(store: Arc<dyn Store>) {
+    let key = format!("key_{}", uuid::Uuid::new_v4().simple());
+    let now = now_ms();
+    let due = monitor(&key, 1, now - 1_000, MonitorStatus::Active);
+    let later = monitor(&key, 2, now + 60_000, MonitorStatus::Active);
+    let paused = monitor(&key, 3, now - 1_000, MonitorStatus::Paused);
+    for m in [&later, &due, &paused] {
+        store.create_monitor(m).await.unwrap();
+    }
+    assert!(matches!(store.create_monitor(&due).await, Err(StoreError::Conflict(_))));
+    let listed: Vec<String> = store.list_monitors(&key).await.unwrap().into_iter().map(|m| m.id).collect();
+    assert_eq!(listed, [due.id.clone(), later.id.clone(), paused.id.clone()], "a key's own, oldest first");
+    let due_ids = |found: Vec<Monitor>| found.into_iter().map(|m| m.id).collect::<HashSet<String>>();
+    let found = due_ids(store.due_monitors(now, 1000).await.unwrap());
+    assert!(found.contains(&due.id) && !found.contains(&later.id), "due by its wake-up time");
+    assert!(!found.contains(&paused.id), "a paused monitor is never due");
+
+    // Concurrent claims of one due monitor: exactly one scheduler takes it.
+    let mut tasks = Vec::new();
+    for _ in 0..8 {
+        let (store, id) = (store.clone(), due.id.clone());
+        tasks.push(tokio::spawn(async move {
+            let claim: Change<Monitor> = Arc::new(move |m| {
+                let free = m.wake_at <= now;
+                if free {
+                    m.wake_at = now + 30_000;
+                }
+                free
+            });
+            store.update_monitor(&id, claim).await.unwrap()
+        }));
+    }
+    let mut taken = 0;
+    for t in tasks {
+        taken += usize::from(matches!(t.await.unwrap(), Applied::Yes(_)));
+    }
+    assert_eq!(taken, 1, "one claim wins");
+    assert!(!due_ids(store.due_monitors(now, 1000).await.unwrap()).contains(&due.id), "a claimed monitor is not due");
+    let counts = store.count_monitors_by_status().await.unwrap();
+    let count = |s: MonitorStatus| counts.iter().find(|(x, _)| *x == s).map_or(0, |(_, n)| *n);
+    assert!(count(MonitorStatus::Active) >= 2 && count(MonitorStatus::Paused) >= 1, "{counts:?}");
+
+    // A run's change is recorded once; changes come newest first; they go with their monitor.
+    let change = |run: u64, at: i64| MonitorChange {
+        id: format!("{}-r{run}", due.id),
+        monitor_id: due.id.clone(),
+        key_id: key.clone(),
+        from_job_id: format!("{}-r{}", due.id, run - 1),
+        to_job_id: format!("{}-r{run}", due.id),
+        detected_at: at,
+        diff: Diff {
+            changed: vec![Changed { path: "company.name".into(), old: "A".into(), new: "B".into() }],
+            ..Diff::default()
+        },
+    };
+    store.insert_change(&change(2, now)).await.unwrap();
+    store.insert_change(&change(2, now + 5)).await.unwrap();
+    store.insert_change(&change(3, now + 10)).await.unwrap();
+    let changes = store.list_changes(&due.id, 10).await.unwrap();
+    let ids: Vec<&str> = changes.iter().map(|c| c.id.as_str()).collect();
+    assert_eq!(ids, [format!("{}-r3", due.id), format!("{}-r2", due.id)], "once each, newest first");
+    assert_eq!(changes[1], change(2, now), "the first record of a run's change stands");
+    assert!(store.delete_monitor(&due.id).await.unwrap());
+    assert!(!store.delete_monitor(&due.id).await.unwrap());
+    assert_eq!(store.get_monitor(&due.id).await.unwrap(), None);
+    assert!(store.list_changes(&due.id, 10).await.unwrap().is_empty(), "its changes went with it");
+}
+
 pub async fn run_all(store: Arc<dyn Store>) {
+    monitors_are_due_claimed_once_and_keep_their_changes(store.clone()).await;
     host_slots_are_shared_and_expire(store.clone()).await;
     jobs_are_listed_per_key_newest_first(store.clone()).await;
     webhook_endpoints_belong_to_a_key_and_change_atomically(store.clone()).await;
