@@ -446,3 +446,39 @@ async fn the_dashboard_shows_a_monitor_s_changes() {
     let keep = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/monitor.png");
     let _ = std::fs::copy(&shot, keep);
 }
+
+/// Scheduling lives in the store: a process killed between runs (or during one) leaves nothing
+/// behind that a fresh process cannot pick up, and no run gets a second job.
+async fn a_monitor_survives_a_restart(env: TestEnv) {
+    let site = changing_site().await;
+    let env = quick(env);
+    let (mut up, base) = env.serve("up", "up").await;
+    let client = Client::new(&base, KEY);
+    let (code, created) =
+        post(&client, "/api/v1/monitors", json!({"url": site.site.url("/"), "interval_seconds": 1})).await;
+    assert_eq!(code, 201, "{created}");
+    let id = created["id"].as_str().unwrap().to_string();
+    wait_runs(&client, &id, 2, Duration::from_secs(60)).await;
+    up.kill9();
+    let (_again, base) = env.serve("up-again", "up").await;
+    let client = Client::new(&base, KEY);
+    let before = monitor(&client, &id).await["runs"].as_u64().unwrap();
+    let after = wait_runs(&client, &id, before + 2, Duration::from_secs(60)).await;
+    let runs = after["runs"].as_u64().unwrap();
+    let (_, jobs) = client.get("/api/v1/scrape?limit=100").await;
+    let mut mine: Vec<String> = jobs["jobs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|j| j["job_id"].as_str())
+        .filter(|j| j.starts_with(&format!("{id}-r")))
+        .map(str::to_string)
+        .collect();
+    mine.sort();
+    let mut expected: Vec<String> = (1..=runs).map(|n| format!("{id}-r{n}")).collect();
+    expected.sort();
+    assert_eq!(mine, expected, "one job per run, across the restart");
+    assert_eq!(after["status"], "active", "{after}");
+}
+
+on_both_backends!(a_monitor_survives_a_restart);
