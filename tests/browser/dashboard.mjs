@@ -1,15 +1,10 @@
 // Drives the dashboard in headless Chromium: sign in, submit a fixture site, watch it complete
 // live, read the report, come back to the list, take a screenshot; cancel a job and retry it.
 // Usage: node dashboard.mjs BASE_URL API_KEY SITE_URL SCREENSHOT.png   (CHROMIUM: its path)
-import { chromium } from 'playwright-core';
+import { launch } from './launch.mjs';
 
 const [base, key, site, screenshot] = process.argv.slice(2);
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-  args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-         '--disable-component-update', '--disable-sync'],
-});
-const fail = async (why) => { console.error(why); await browser.close(); process.exit(1); };
+const { browser, fail } = await launch();
 try {
   const page = await browser.newPage({ viewport: { width: 1280, height: 1000 } });
   const errors = [];

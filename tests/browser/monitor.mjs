@@ -1,15 +1,10 @@
 // Drives the dashboard's monitor pages in headless Chromium: sign in, find the monitor in the
 // list, open it, read its timeline of changes; print what it shows as JSON.
 // Usage: node monitor.mjs BASE_URL API_KEY MONITOR_ID SCREENSHOT.png   (CHROMIUM: its path)
-import { chromium } from 'playwright-core';
+import { launch } from './launch.mjs';
 
 const [base, key, monitor, screenshot] = process.argv.slice(2);
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-  args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-         '--disable-component-update', '--disable-sync'],
-});
-const fail = async (why) => { console.error(why); await browser.close(); process.exit(1); };
+const { browser, fail } = await launch();
 try {
   const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
   const errors = [];

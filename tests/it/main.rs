@@ -1,6 +1,26 @@
 //! One integration-test binary. Tests spawn the real `krawlr` binary on 127.0.0.1:0 with a
 //! fresh data dir, against fixture sites served from this process on 127.0.0.1.
 
+/// A scenario over a [`TestEnv`], as two tests: `SCENARIO::embedded` and `SCENARIO::on_gcp`.
+macro_rules! on_both_backends {
+    ($(#[$attr:meta])* $scenario:ident) => {
+        $(#[$attr])*
+        mod $scenario {
+            use crate::helpers::TestEnv;
+
+            #[tokio::test(flavor = "multi_thread")]
+            async fn embedded() {
+                super::$scenario(TestEnv::new()).await;
+            }
+
+            #[tokio::test(flavor = "multi_thread")]
+            async fn on_gcp() {
+                super::$scenario(TestEnv::gcp()).await;
+            }
+        }
+    };
+}
+
 mod api;
 mod cli;
 mod company_sites;

@@ -4,7 +4,7 @@
 //! Webhooks library; and several worker processes never run one due monitor twice.
 
 use crate::helpers::{Client, KEY, Site, TestEnv};
-use crate::webhooks::{Receiver, post, register};
+use crate::webhooks::{Receiver, post, register, verify};
 use axum::Router;
 use axum::extract::State;
 use axum::response::Html;
@@ -13,25 +13,6 @@ use serde_json::{Value, json};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-
-/// A scenario over a [`TestEnv`], as two tests: `SCENARIO::embedded` and `SCENARIO::on_gcp`.
-macro_rules! on_both_backends {
-    ($scenario:ident) => {
-        mod $scenario {
-            use crate::helpers::TestEnv;
-
-            #[tokio::test(flavor = "multi_thread")]
-            async fn embedded() {
-                super::$scenario(TestEnv::new()).await;
-            }
-
-            #[tokio::test(flavor = "multi_thread")]
-            async fn on_gcp() {
-                super::$scenario(TestEnv::gcp()).await;
-            }
-        }
-    };
-}
 
 /// Monitors that may run every second, looked for every 100 ms; webhooks sent at once.
 fn quick(env: TestEnv) -> TestEnv {
@@ -172,6 +153,28 @@ async fn wait_runs(client: &Client, id: &str, runs: u64, within: Duration) -> Va
     }
 }
 
+/// The ids of the jobs of monitor `id`'s runs, sorted.
+async fn run_jobs(client: &Client, id: &str) -> Vec<String> {
+    let (_, jobs) = client.get("/api/v1/scrape?limit=100").await;
+    let mut mine: Vec<String> = jobs["jobs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|j| j["job_id"].as_str())
+        .filter(|j| j.starts_with(&format!("{id}-r")))
+        .map(str::to_string)
+        .collect();
+    mine.sort();
+    mine
+}
+
+/// The job ids of runs 1 to `runs`, sorted as [`run_jobs`] sorts them.
+fn one_job_per_run(id: &str, runs: u64) -> Vec<String> {
+    let mut ids: Vec<String> = (1..=runs).map(|n| format!("{id}-r{n}")).collect();
+    ids.sort();
+    ids
+}
+
 fn report_changed(receiver: &Receiver, path: &str) -> Vec<Value> {
     receiver
         .received(path)
@@ -251,20 +254,12 @@ async fn a_monitor_reports_what_changed_once(env: TestEnv) {
     }
     let mut recorded = Vec::new();
     for (path, secret) in [("/monitor", &default_secret), ("/endpoint", &endpoint_secret)] {
-        for r in receiver.received(path) {
-            let headers =
-                json!({"webhook-id": r.id, "webhook-timestamp": r.timestamp, "webhook-signature": r.signature});
-            recorded.push(json!({"secret": secret, "headers": headers, "body": r.body}));
-        }
+        recorded.extend(receiver.received(path).iter().map(|r| r.signed_with(secret)));
     }
-    let file = env.dir.path().join("changes.json");
-    std::fs::write(&file, serde_json::to_vec(&recorded).unwrap()).unwrap();
-    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/py/verify_webhooks.py");
-    let out = std::process::Command::new(&python).arg(script).arg(&file).output().unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
-    let counts: Value = serde_json::from_str(stdout.trim()).unwrap();
-    assert_eq!(counts["verified"], recorded.len(), "{counts}");
+    let counts = verify(&python, &env, &recorded);
+    for check in ["verified", "wrong_secret_rejected", "tampered_rejected", "old_rejected"] {
+        assert_eq!(counts[check], recorded.len(), "{check}: {counts}");
+    }
 
     // The metrics count monitors by status and the changes found.
     let metrics = reqwest::get(format!("{base}/metrics")).await.unwrap().text().await.unwrap();
@@ -342,24 +337,10 @@ async fn several_workers_never_run_a_due_monitor_twice(env: TestEnv) {
     }
     // Let the runs in flight finish.
     tokio::time::sleep(Duration::from_secs(4)).await;
-    let (_, jobs) = client.get("/api/v1/scrape?limit=100").await;
-    let jobs = jobs["jobs"].as_array().unwrap().clone();
     let mut runs_total = 0;
     for id in &ids {
         let runs = monitor(&client, id).await["runs"].as_u64().unwrap();
-        let mut mine: Vec<String> = jobs
-            .iter()
-            .filter_map(|j| j["job_id"].as_str().or(j["scrape_id"].as_str()).or(j["id"].as_str()))
-            .filter(|j| j.starts_with(&format!("{id}-r")))
-            .map(str::to_string)
-            .collect();
-        mine.sort();
-        let expected: Vec<String> = {
-            let mut e: Vec<String> = (1..=runs).map(|n| format!("{id}-r{n}")).collect();
-            e.sort();
-            e
-        };
-        assert_eq!(mine, expected, "one job per run of {id}");
+        assert_eq!(run_jobs(&client, id).await, one_job_per_run(id, runs), "one job per run of {id}");
         runs_total += runs as usize;
     }
     let hits = site.homepage_hits.load(Ordering::SeqCst);
@@ -465,19 +446,7 @@ async fn a_monitor_survives_a_restart(env: TestEnv) {
     let before = monitor(&client, &id).await["runs"].as_u64().unwrap();
     let after = wait_runs(&client, &id, before + 2, Duration::from_secs(60)).await;
     let runs = after["runs"].as_u64().unwrap();
-    let (_, jobs) = client.get("/api/v1/scrape?limit=100").await;
-    let mut mine: Vec<String> = jobs["jobs"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter_map(|j| j["job_id"].as_str())
-        .filter(|j| j.starts_with(&format!("{id}-r")))
-        .map(str::to_string)
-        .collect();
-    mine.sort();
-    let mut expected: Vec<String> = (1..=runs).map(|n| format!("{id}-r{n}")).collect();
-    expected.sort();
-    assert_eq!(mine, expected, "one job per run, across the restart");
+    assert_eq!(run_jobs(&client, &id).await, one_job_per_run(&id, runs), "one job per run, across the restart");
     assert_eq!(after["status"], "active", "{after}");
 }
 

@@ -15,26 +15,6 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-/// A scenario over a [`TestEnv`], as two tests: `SCENARIO::embedded` and `SCENARIO::on_gcp`.
-macro_rules! on_both_backends {
-    ($(#[$attr:meta])* $scenario:ident) => {
-        $(#[$attr])*
-        mod $scenario {
-            use crate::helpers::TestEnv;
-
-            #[tokio::test(flavor = "multi_thread")]
-            async fn embedded() {
-                super::$scenario(TestEnv::new()).await;
-            }
-
-            #[tokio::test(flavor = "multi_thread")]
-            async fn on_gcp() {
-                super::$scenario(TestEnv::gcp()).await;
-            }
-        }
-    };
-}
-
 /// Short leases, quick retries, webhooks sent at once.
 fn quick(env: TestEnv) -> TestEnv {
     let lease = if env.var("KRAWLR_ACK_DEADLINE_SECONDS").is_empty() { "2" } else { "10" };

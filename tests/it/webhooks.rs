@@ -120,6 +120,27 @@ async fn record(State(book): State<Arc<Book>>, uri: axum::http::Uri, headers: He
     response
 }
 
+impl Received {
+    /// What the third-party verifier is given of this delivery, with the secret to check it by.
+    pub fn signed_with(&self, secret: &str) -> Value {
+        let headers =
+            json!({"webhook-id": self.id, "webhook-timestamp": self.timestamp, "webhook-signature": self.signature});
+        json!({"secret": secret, "headers": headers, "body": self.body})
+    }
+}
+
+/// Runs the `standardwebhooks` package (PyPI) over `recorded` deliveries: how many it verified,
+/// and how many forgeries (wrong secret, tampered body, old timestamp) it rejected.
+pub fn verify(python: &str, env: &TestEnv, recorded: &[Value]) -> Value {
+    let file = env.dir.path().join(format!("deliveries-{}.json", uuid::Uuid::new_v4().simple()));
+    std::fs::write(&file, serde_json::to_vec(recorded).unwrap()).unwrap();
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/py/verify_webhooks.py");
+    let out = std::process::Command::new(python).arg(script).arg(&file).output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+    serde_json::from_str(stdout.trim()).unwrap()
+}
+
 /// Test settings: a compressed schedule, quick polling.
 fn env() -> TestEnv {
     TestEnv::new()
@@ -216,19 +237,9 @@ async fn deliveries_are_signed_and_a_third_party_verifier_accepts_them() {
 
     let mut recorded = Vec::new();
     for (list, secret) in [(&to_job, &default_secret), (&to_all, &endpoint_secret)] {
-        for r in list.iter() {
-            let headers =
-                json!({"webhook-id": r.id, "webhook-timestamp": r.timestamp, "webhook-signature": r.signature});
-            recorded.push(json!({"secret": secret, "headers": headers, "body": r.body}));
-        }
+        recorded.extend(list.iter().map(|r| r.signed_with(secret)));
     }
-    let file = env.dir.path().join("deliveries.json");
-    std::fs::write(&file, serde_json::to_vec(&recorded).unwrap()).unwrap();
-    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/py/verify_webhooks.py");
-    let out = std::process::Command::new(&python).arg(script).arg(&file).output().unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
-    let counts: Value = serde_json::from_str(stdout.trim()).unwrap();
+    let counts = verify(&python, &env, &recorded);
     let n = recorded.len();
     assert!(n >= 9, "{n} deliveries");
     for check in ["verified", "wrong_secret_rejected", "tampered_rejected", "old_rejected"] {
