@@ -31,6 +31,9 @@ pub const FAILING_AFTER: u32 = 3;
 const MAX_BACKOFF_MS: i64 = 7 * 24 * 3600 * 1000;
 /// Monitors taken per look.
 const BATCH: usize = 50;
+/// A report larger than this is not copied into its monitor (a Firestore document holds 1 MiB):
+/// it is read from the job's result instead, kept as long as `KRAWLR_RETENTION_DAYS`.
+const MAX_BASELINE_BYTES: usize = 512 * 1024;
 
 pub struct Scheduler {
     store: Arc<dyn Store>,
@@ -187,8 +190,7 @@ impl Scheduler {
             return Ok(Looked::Failed);
         };
         let mut found = None;
-        if let (Some(baseline), Some(from)) = (&monitor.baseline, &monitor.baseline_job_id) {
-            let old: serde_json::Value = serde_json::from_str(baseline).unwrap_or_default();
+        if let (Some(old), Some(from)) = (baseline(self.store.as_ref(), &monitor).await?, &monitor.baseline_job_id) {
             let diff = diff::diff(&old, &report, &monitor.fields);
             if !diff.is_empty() {
                 let change = MonitorChange {
@@ -206,7 +208,7 @@ impl Scheduler {
                 found = Some(change.id);
             }
         }
-        let baseline = report.to_string();
+        let baseline = Some(report.to_string()).filter(|r| r.len() <= MAX_BASELINE_BYTES);
         let changed = found.is_some();
         self.update(&monitor.id, move |m| {
             m.running = None;
@@ -215,7 +217,7 @@ impl Scheduler {
                 m.status = MonitorStatus::Active;
                 m.status_reason = None;
             }
-            m.baseline = Some(baseline.clone());
+            m.baseline = baseline.clone();
             m.baseline_job_id = Some(job_id.clone());
             if changed {
                 m.changes += 1;
@@ -255,6 +257,19 @@ impl Scheduler {
             true
         });
         self.store.update_monitor(id, change).await.map(drop)
+    }
+}
+
+/// The report the monitor's next run is compared with: kept in the monitor, or (when it was too
+/// large to keep there) its job's result. `None` before the first completed run, or once
+/// retention removed a large baseline's job (the next run then starts a new baseline).
+pub async fn baseline(store: &dyn Store, monitor: &Monitor) -> Result<Option<serde_json::Value>, StoreError> {
+    if let Some(kept) = &monitor.baseline {
+        return Ok(serde_json::from_str(kept).ok());
+    }
+    match &monitor.baseline_job_id {
+        Some(job) => store.get_result(job).await,
+        None => Ok(None),
     }
 }
 

@@ -184,7 +184,8 @@ impl Worker {
     /// change without the site).
     async fn unchanged(&self, job: &Job) -> Option<Report> {
         let monitor = self.store.get_monitor(job.monitor_id.as_deref()?).await.ok()??;
-        let baseline: Report = serde_json::from_str(monitor.baseline.as_deref()?).ok()?;
+        let baseline = crate::monitor::baseline(self.store.as_ref(), &monitor).await.ok()??;
+        let baseline: Report = serde_json::from_value(baseline).ok()?;
         let from = monitor.baseline_job_id?;
         let fresh_elsewhere = baseline.financials.as_ref().is_some_and(|f| f.ticker.is_some())
             || self.scraper.fetcher.settings().news_feed_url.is_some();
