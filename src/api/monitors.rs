@@ -192,31 +192,9 @@ pub(super) async fn create(
     if count >= state.max_monitors {
         return Err(ApiError::TooManyMonitors { count });
     }
-    let now = now_ms();
-    let monitor = Monitor {
-        id: format!("mon_{}", uuid::Uuid::new_v4().simple()),
-        key_id: caller.key_id.clone(),
-        url: url.to_string(),
-        interval_ms,
-        webhook_url,
-        fields,
-        status: MonitorStatus::Active,
-        status_reason: None,
-        next_run_at: now,
-        wake_at: now,
-        due_at: None,
-        runs: 0,
-        running: None,
-        baseline_job_id: None,
-        baseline: None,
-        pages: Default::default(),
-        consecutive_failures: 0,
-        changes: 0,
-        last_run_at: None,
-        last_change_at: None,
-        created_at: now,
-        updated_at: now,
-    };
+    let id = format!("mon_{}", uuid::Uuid::new_v4().simple());
+    let monitor =
+        Monitor { webhook_url, fields, ..Monitor::new(id, &caller.key_id, url.as_str(), interval_ms, now_ms()) };
     state.store.create_monitor(&monitor).await?;
     Ok((StatusCode::CREATED, Json(MonitorBody::of(&monitor))).into_response())
 }

@@ -7,7 +7,7 @@ pub mod firestore;
 mod monitor;
 mod webhook;
 
-pub use monitor::{Changed, Diff, Entry, Monitor, MonitorChange, MonitorStatus, Validators};
+pub use monitor::{Changed, Diff, Entry, Monitor, MonitorChange, MonitorStatus};
 pub use webhook::{Attempt, Delivery, DeliveryStatus, Endpoint, EndpointStatus, Trigger, delivery_id};
 
 use crate::job::{Job, JobStatus, OutboxEntry, Transition};

@@ -3,7 +3,6 @@
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use std::collections::BTreeMap;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
@@ -27,13 +26,6 @@ impl MonitorStatus {
             MonitorStatus::Paused => "paused",
         }
     }
-}
-
-/// A page's validators from its last fetch, sent back as `If-None-Match` / `If-Modified-Since`.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Validators {
-    pub etag: Option<String>,
-    pub last_modified: Option<String>,
 }
 
 /// A company site watched over time.
@@ -63,9 +55,6 @@ pub struct Monitor {
     /// The last completed run's job and report (JSON): what the next one is compared with.
     pub baseline_job_id: Option<String>,
     pub baseline: Option<String>,
-    /// The pages the baseline was read from, with their validators.
-    #[serde(default)]
-    pub pages: BTreeMap<String, Validators>,
     /// Runs that failed one after another.
     pub consecutive_failures: u32,
     pub changes: u64,
@@ -76,6 +65,33 @@ pub struct Monitor {
 }
 
 impl Monitor {
+    /// A new, active monitor of `url`, due at once.
+    pub fn new(id: String, key_id: &str, url: &str, interval_ms: i64, now: i64) -> Monitor {
+        Monitor {
+            id,
+            key_id: key_id.to_string(),
+            url: url.to_string(),
+            interval_ms,
+            webhook_url: None,
+            fields: Vec::new(),
+            status: MonitorStatus::Active,
+            status_reason: None,
+            next_run_at: now,
+            wake_at: now,
+            due_at: None,
+            runs: 0,
+            running: None,
+            baseline_job_id: None,
+            baseline: None,
+            consecutive_failures: 0,
+            changes: 0,
+            last_run_at: None,
+            last_change_at: None,
+            created_at: now,
+            updated_at: now,
+        }
+    }
+
     /// When a scheduler should look at it; never while paused. The stores keep it in
     /// `due_at`, which they query.
     pub fn settle(&mut self) {

@@ -457,29 +457,12 @@ pub async fn host_slots_are_shared_and_expire(store: Arc<dyn Store>) {
 }
 
 fn monitor(key: &str, created_at: i64, wake_at: i64, status: MonitorStatus) -> Monitor {
+    let id = format!("mon_{}", uuid::Uuid::new_v4().simple());
     Monitor {
-        id: format!("mon_{}", uuid::Uuid::new_v4().simple()),
-        key_id: key.into(),
-        url: "https://example.com/".into(),
-        interval_ms: 60_000,
-        webhook_url: None,
-        fields: vec![],
         status,
-        status_reason: None,
         next_run_at: wake_at,
         wake_at,
-        due_at: None,
-        runs: 0,
-        running: None,
-        baseline_job_id: None,
-        baseline: None,
-        pages: Default::default(),
-        consecutive_failures: 0,
-        changes: 0,
-        last_run_at: None,
-        last_change_at: None,
-        created_at,
-        updated_at: created_at,
+        ..Monitor::new(id, key, "https://example.com/", 60_000, created_at)
     }
 }
 
