@@ -54,6 +54,17 @@ impl Relay {
         Ok(applied)
     }
 
+    /// Writes a new job with its `scrape-jobs` message (`Store::create_job`), then publishes the
+    /// message where the store could not queue it itself: should that publish fail, a sweep
+    /// publishes it in seconds.
+    pub async fn submit(&self, job: &crate::job::Job, max_active: u64) -> Result<(), StoreError> {
+        match self.store.create_job(job, max_active).await? {
+            crate::store::Enqueue::Done => {}
+            crate::store::Enqueue::Relay(entries) => self.send(&entries).await,
+        }
+        Ok(())
+    }
+
     /// Publishes `entries` and removes them from the outbox. What cannot be published now stays
     /// there, and a sweep publishes it later.
     pub async fn send(&self, entries: &[OutboxEntry]) {

@@ -6,7 +6,7 @@ use super::openapi::{ErrorBody, Report};
 use super::{ApiError, AppState};
 use crate::job::{Job, JobOptions, JobStatus, Stage, now_ms, rfc3339};
 use crate::net::guard::Policy;
-use crate::store::{Enqueue, StoreError};
+use crate::store::StoreError;
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
@@ -146,10 +146,8 @@ pub(super) async fn enqueue(
     job.webhook_url = webhook_url;
     job.options = request.options;
     crate::failpoint!("before_create_job", |_| Err(ApiError::Unavailable("the before_create_job fault point".into())));
-    match state.store.create_job(&job, state.max_active_jobs).await {
-        Ok(Enqueue::Done) => {}
-        // Committed with the job: should this publish fail, the relay publishes it in seconds.
-        Ok(Enqueue::Relay(entries)) => state.relay.send(&entries).await,
+    match state.relay.submit(&job, state.max_active_jobs).await {
+        Ok(()) => {}
         Err(StoreError::Conflict(_)) if idempotency.is_some() => {
             let first = state.store.get_job(&job.id).await?.ok_or(ApiError::NotFound { what: "job" })?;
             if first.url != job.url || first.webhook_url != job.webhook_url || first.options != job.options {

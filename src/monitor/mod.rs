@@ -131,9 +131,8 @@ impl Scheduler {
         };
         let mut job = Job::new(job_id.clone(), monitor.key_id.clone(), url, now);
         job.monitor_id = Some(monitor.id.clone());
-        match self.store.create_job(&job, self.max_active).await {
-            Ok(crate::store::Enqueue::Done) => {}
-            Ok(crate::store::Enqueue::Relay(entries)) => self.relay.send(&entries).await,
+        match self.relay.submit(&job, self.max_active).await {
+            Ok(()) => {}
             // Started before by a scheduler that died before it marked the run.
             Err(StoreError::Conflict(_)) => {}
             Err(StoreError::TooManyActive(_)) => {
