@@ -44,17 +44,6 @@ pub struct Scheduler {
     max_active: u64,
 }
 
-/// What a look at one monitor did.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Looked {
-    Started(String),
-    Running,
-    Unchanged,
-    Changed(String),
-    Failed,
-    Deferred,
-}
-
 impl Scheduler {
     pub fn new(store: Arc<dyn Store>, relay: Arc<Relay>, poll: Duration, max_active: u64) -> Scheduler {
         Scheduler { store, relay, poll, max_active }
@@ -75,18 +64,16 @@ impl Scheduler {
     }
 
     /// One look at every monitor due by `now`.
-    pub async fn tick(&self, now: i64) -> Result<Vec<(String, Looked)>, StoreError> {
-        let mut looked = Vec::new();
+    pub async fn tick(&self, now: i64) -> Result<(), StoreError> {
         for due in self.store.due_monitors(now, BATCH).await? {
             let Some(monitor) = self.claim(&due.id, now).await? else { continue };
             let id = monitor.id.clone();
-            match self.look(monitor, now).await {
-                Ok(what) => looked.push((id, what)),
+            if let Err(e) = self.look(monitor, now).await {
                 // The claim runs out and a later look tries again.
-                Err(e) => warn!(error = %e, monitor = %id, "cannot run the monitor; it is looked at again shortly"),
+                warn!(error = %e, monitor = %id, "cannot run the monitor; it is looked at again shortly");
             }
         }
-        Ok(looked)
+        Ok(())
     }
 
     /// Takes a due monitor for this look; `None` when another scheduler was faster.
@@ -104,20 +91,20 @@ impl Scheduler {
         })
     }
 
-    async fn look(&self, monitor: Monitor, now: i64) -> Result<Looked, StoreError> {
+    async fn look(&self, monitor: Monitor, now: i64) -> Result<(), StoreError> {
         match monitor.running {
             Some(run) => self.finish(monitor, run, now).await,
             None if monitor.next_run_at <= now => self.start(monitor, now).await,
             None => {
                 let next = monitor.next_run_at;
                 self.update(&monitor.id, move |m| m.wake_at = next).await?;
-                Ok(Looked::Deferred)
+                Ok(())
             }
         }
     }
 
     /// Submits the next run's job (once, by its id) and marks the run started.
-    async fn start(&self, monitor: Monitor, now: i64) -> Result<Looked, StoreError> {
+    async fn start(&self, monitor: Monitor, now: i64) -> Result<(), StoreError> {
         let run = monitor.runs + 1;
         let job_id = monitor.job_id(run);
         let Ok(url) = url::Url::parse(&monitor.url) else {
@@ -127,7 +114,7 @@ impl Scheduler {
                 m.status_reason = Some("its URL does not parse".into());
             })
             .await?;
-            return Ok(Looked::Deferred);
+            return Ok(());
         };
         let mut job = Job::new(job_id.clone(), monitor.key_id.clone(), url, now);
         job.monitor_id = Some(monitor.id.clone());
@@ -138,7 +125,7 @@ impl Scheduler {
             Err(StoreError::TooManyActive(_)) => {
                 // The key is busy: the run waits, without counting as a failure.
                 self.update(&monitor.id, move |m| m.wake_at = now + CLAIM_MS).await?;
-                return Ok(Looked::Deferred);
+                return Ok(());
             }
             Err(e) => return Err(e),
         }
@@ -151,17 +138,17 @@ impl Scheduler {
             m.wake_at = now + CHECK_MS;
         })
         .await?;
-        Ok(Looked::Started(job_id))
+        Ok(())
     }
 
     /// Looks at a started run's job; once it is done, compares, records and closes the run.
-    async fn finish(&self, monitor: Monitor, run: u64, now: i64) -> Result<Looked, StoreError> {
+    async fn finish(&self, monitor: Monitor, run: u64, now: i64) -> Result<(), StoreError> {
         let job_id = monitor.job_id(run);
         let job = self.store.get_job(&job_id).await?;
         let status = job.as_ref().map(|j| j.status);
         if status.is_some_and(|s| !s.is_terminal()) {
             self.update(&monitor.id, move |m| m.wake_at = now + CHECK_MS).await?;
-            return Ok(Looked::Running);
+            return Ok(());
         }
         let report = match status {
             Some(JobStatus::Completed) => self.store.get_result(&job_id).await?,
@@ -186,9 +173,9 @@ impl Scheduler {
                 m.wake_at = next;
             })
             .await?;
-            return Ok(Looked::Failed);
+            return Ok(());
         };
-        let mut found = None;
+        let mut changed = false;
         if let (Some(old), Some(from)) = (baseline(self.store.as_ref(), &monitor).await?, &monitor.baseline_job_id) {
             let diff = diff::diff(&old, &report, &monitor.fields);
             if !diff.is_empty() {
@@ -204,11 +191,10 @@ impl Scheduler {
                 self.store.insert_change(&change).await?;
                 self.announce(&monitor, &change).await?;
                 crate::metrics::METRICS.monitor_changes.inc();
-                found = Some(change.id);
+                changed = true;
             }
         }
         let baseline = Some(report.to_string()).filter(|r| r.len() <= MAX_BASELINE_BYTES);
-        let changed = found.is_some();
         self.update(&monitor.id, move |m| {
             m.running = None;
             m.consecutive_failures = 0;
@@ -225,7 +211,7 @@ impl Scheduler {
             m.wake_at = m.next_run_at;
         })
         .await?;
-        Ok(found.map_or(Looked::Unchanged, Looked::Changed))
+        Ok(())
     }
 
     /// Publishes the change as `report.changed` (to the monitor's webhook and the key's
