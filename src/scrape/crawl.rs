@@ -180,7 +180,7 @@ impl CrawledPage {
         let technologies = super::tech::detect_page(&html, &page.headers, &facts);
         let mut verdict = super::wall::classify(page.status, &page.headers, &html, facts.visible_chars);
         // A shell that embeds its content as data was read from it, as a browser would show it.
-        if matches!(verdict, Verdict::JsRequired(_)) && facts.embedded_chars() >= super::wall::SHELL_TEXT {
+        if matches!(verdict, Verdict::JsRequired(_)) && facts.embedded_chars >= super::wall::SHELL_TEXT {
             verdict = Verdict::Content;
         }
         CrawledPage {

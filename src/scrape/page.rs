@@ -61,6 +61,8 @@ pub struct PageFacts {
     /// Where the page's embedded data came from, when a page with little text of its own was
     /// read from it (`__NEXT_DATA__`, `window.__INITIAL_STATE__`…); its lines end `text`.
     pub embedded: Vec<String>,
+    /// Characters of text those lines hold, white space aside.
+    pub embedded_chars: usize,
 }
 
 impl PageFacts {
@@ -68,16 +70,7 @@ impl PageFacts {
     pub fn main_text(&self) -> &str {
         self.meta.main_text.as_deref().unwrap_or(&self.text)
     }
-
-    /// Characters of text read from the page's embedded data, white space aside.
-    pub fn embedded_chars(&self) -> usize {
-        let all = self.text.chars().filter(|c| !c.is_whitespace()).count();
-        all.saturating_sub(self.visible_chars)
-    }
 }
-
-/// A page with less text of its own than this is also read from the data it embeds.
-const EMBEDDED_BELOW: usize = 600;
 
 pub fn analyze(html: &str, url: &Url) -> PageFacts {
     let doc = parse(html);
@@ -86,19 +79,19 @@ pub fn analyze(html: &str, url: &Url) -> PageFacts {
     let visible_chars = lines.iter().map(|l| l.text.chars().filter(|c| !c.is_whitespace()).count()).sum();
     let mut links: Vec<String> =
         doc.select(&SEL.anchors).filter_map(|a| a.value().attr("href")).map(str::to_string).collect();
-    // A shell's content may be in the data its script draws from: read as if shown.
-    let embedded = if visible_chars < EMBEDDED_BELOW { super::embedded::read(&doc) } else { Default::default() };
+    // A page too sparse to be content by its own text (a shell, or a wall) may hold its
+    // content in the data its script draws from: read as if shown.
+    let sparse = visible_chars < super::wall::SPARSE_TEXT;
+    let embedded = if sparse { super::embedded::read(&doc) } else { Default::default() };
+    let embedded_chars = embedded.text_len();
     lines.extend(embedded.lines.into_iter().map(|text| super::lines::Line { text, ..Default::default() }));
     meta.json_ld.extend(embedded.json_ld);
     links.extend(embedded.links);
-    for email in embedded.emails {
-        if !meta.emails.contains(&email) {
-            meta.emails.push(email);
-        }
-    }
-    for phone in embedded.phones {
-        if !meta.phones.contains(&phone) {
-            meta.phones.push(phone);
+    for (known, found) in [(&mut meta.emails, embedded.emails), (&mut meta.phones, embedded.phones)] {
+        for value in found {
+            if !known.contains(&value) {
+                known.push(value);
+            }
         }
     }
     let country = country_of(url, meta.lang.as_deref());
@@ -114,6 +107,7 @@ pub fn analyze(html: &str, url: &Url) -> PageFacts {
         country: country.map(str::to_string),
         visible_chars,
         embedded: embedded.sources,
+        embedded_chars,
         meta,
         links,
         text: lines.iter().map(|l| l.text.as_str()).collect::<Vec<_>>().join("\n"),

@@ -29,7 +29,7 @@ pub struct Wall {
 
 /// A page with less visible text than this may be a wall or a shell; more is content, whatever
 /// widgets it embeds.
-const SPARSE_TEXT: usize = 600;
+pub const SPARSE_TEXT: usize = 600;
 /// A shell has next to no text of its own.
 pub const SHELL_TEXT: usize = 200;
 
