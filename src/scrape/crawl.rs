@@ -5,7 +5,7 @@
 //! fetched once.
 
 use super::Scraper;
-use super::fetch::{FetchError, Fetcher, Response};
+use super::fetch::{FetchError, Fetcher, Response, Validators};
 use super::page::PageFacts;
 use super::tech::Technology;
 use super::wall::{Verdict, Wall};
@@ -163,19 +163,15 @@ pub struct CrawledPage {
     pub verdict: Verdict,
     /// What rendering the page in a browser took, when it was rendered before it was read.
     pub rendered: Option<super::render::Rendering>,
-    /// The page's `ETag` and `Last-Modified` headers, as sent.
-    pub validators: HeaderMap,
+    /// The document's `ETag` and `Last-Modified`, as sent (a rendered page keeps its document's).
+    pub validators: Validators,
 }
 
 impl CrawledPage {
-    /// Decodes, parses and reads `page` (CPU work: run it on the [`CpuPool`]), then lets its
-    /// body go.
-    pub fn read(page: Response, page_type: PageType) -> CrawledPage {
+    /// Decodes, parses and reads `page` (CPU work: run it on the scraper's CPU pool); only its
+    /// facts are kept, not its body.
+    pub fn read(page: &Response, page_type: PageType) -> CrawledPage {
         let html = page.text();
-        let validators = [reqwest::header::ETAG, reqwest::header::LAST_MODIFIED]
-            .into_iter()
-            .filter_map(|name| Some((name.clone(), page.headers.get(&name)?.clone())))
-            .collect();
         let facts = super::page::analyze(&html, &page.url);
         let technologies = super::tech::detect_page(&html, &page.headers, &facts);
         let mut verdict = super::wall::classify(page.status, &page.headers, &html, facts.visible_chars);
@@ -184,7 +180,7 @@ impl CrawledPage {
             verdict = Verdict::Content;
         }
         CrawledPage {
-            url: page.url,
+            url: page.url.clone(),
             page_type,
             status: page.status,
             bytes: page.body.len(),
@@ -193,7 +189,7 @@ impl CrawledPage {
             technologies,
             verdict,
             rendered: None,
-            validators,
+            validators: page.validators(),
         }
     }
 }
@@ -202,11 +198,6 @@ impl CrawledPage {
 const INDEX_CHILDREN: usize = 3;
 
 impl CrawledPage {
-    /// A validator header (`ETag`, `Last-Modified`) as the page sent it.
-    pub fn validator(&self, name: reqwest::header::HeaderName) -> Option<String> {
-        self.validators.get(name).and_then(|v| v.to_str().ok()).map(str::to_string)
-    }
-
     /// The pages below this one's path that it links to: a section index's items.
     pub fn children(&self) -> Vec<Url> {
         let own = self.url.path().trim_end_matches('/');

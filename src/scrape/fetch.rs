@@ -75,6 +75,13 @@ async fn read_capped(response: &mut reqwest::Response, cap: usize) -> Result<(Ve
     Ok((body, false))
 }
 
+/// What a response said to ask later whether it changed (`If-None-Match`, `If-Modified-Since`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Validators {
+    pub etag: Option<String>,
+    pub last_modified: Option<String>,
+}
+
 /// A fetched response with a successful status.
 #[derive(Debug, Clone)]
 pub struct Response {
@@ -105,6 +112,12 @@ impl Response {
                 head.contains("<html") || head.contains("<!doctype html")
             }
         }
+    }
+
+    /// Its `ETag` and `Last-Modified`, to ask later whether it changed.
+    pub fn validators(&self) -> Validators {
+        let header = |name| self.headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_string);
+        Validators { etag: header(reqwest::header::ETAG), last_modified: header(reqwest::header::LAST_MODIFIED) }
     }
 
     /// The body decoded to text: BOM, then the `Content-Type` charset, then a `<meta>` charset

@@ -403,8 +403,8 @@ impl<'a> Run<'a> {
         let (mut items, problems) = (collected.items, collected.problems);
         if let Some(website) = self.report.website.as_mut() {
             for feed in &mut website.feeds {
-                if let Some((_, etag, modified)) = collected.validators.iter().find(|(u, _, _)| *u == feed.url) {
-                    (feed.etag, feed.last_modified) = (etag.clone(), modified.clone());
+                if let Some((_, v)) = collected.validators.iter().find(|(u, _)| *u == feed.url) {
+                    (feed.etag, feed.last_modified) = (v.etag.clone(), v.last_modified.clone());
                 }
             }
         }

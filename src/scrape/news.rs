@@ -116,17 +116,7 @@ pub async fn collect(
     for url in urls {
         match fetcher.get(&url).await {
             Ok(page) => {
-                let header = |name| {
-                    page.headers
-                        .get(name)
-                        .and_then(|v: &reqwest::header::HeaderValue| v.to_str().ok())
-                        .map(str::to_string)
-                };
-                validators.push((
-                    url.to_string(),
-                    header(reqwest::header::ETAG),
-                    header(reqwest::header::LAST_MODIFIED),
-                ));
+                validators.push((url.to_string(), page.validators()));
                 match cpu.run(move || parse_feed(&page.body, &page.url)).await {
                     Some(found) => items.extend(found),
                     None => problems.push(format!("{url} is not a feed")),
@@ -143,7 +133,7 @@ pub struct Collected {
     pub items: Vec<NewsItem>,
     pub problems: Vec<String>,
     /// Each feed fetched, with its `ETag` and `Last-Modified`.
-    pub validators: Vec<(String, Option<String>, Option<String>)>,
+    pub validators: Vec<(String, super::fetch::Validators)>,
 }
 
 /// `KRAWLR_NEWS_FEED_URL` with `{query}` replaced by the company's name.

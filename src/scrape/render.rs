@@ -32,32 +32,24 @@ pub async fn read(
     deadline: Option<std::time::Instant>,
 ) -> CrawledPage {
     let browser = &scraper.browser;
-    let document = (browser.mode() != RenderMode::Off).then(|| Answer {
-        status: page.status,
-        headers: headers_of(&page.headers),
-        body: page.body.clone(),
-    });
-    let (url, status, elapsed) = (page.url.clone(), page.status, page.elapsed);
-    // The document's validators stay the document's, rendered or not.
-    let mut headers = reqwest::header::HeaderMap::new();
-    for name in [reqwest::header::ETAG, reqwest::header::LAST_MODIFIED] {
-        if let Some(value) = page.headers.get(&name) {
-            headers.insert(name, value.clone());
-        }
-    }
-    let mut read = scraper.cpu.run(move || CrawledPage::read(page, page_type)).await;
+    let (mut read, page) = scraper.cpu.run(move || (CrawledPage::read(&page, page_type), page)).await;
     let wanted = match (browser.mode(), &read.verdict) {
         (_, Verdict::Blocked(_)) | (RenderMode::Off, _) => false,
         (RenderMode::Always, _) => true,
         (RenderMode::Auto, verdict) => matches!(verdict, Verdict::JsRequired(_)),
     };
-    let Some(document) = document.filter(|_| wanted) else { return read };
+    if !wanted {
+        return read;
+    }
+    let (url, status, elapsed) = (page.url.clone(), page.status, page.elapsed);
+    let document = Answer { status, headers: headers_of(&page.headers), body: page.body };
     let left = deadline.map_or(Duration::MAX, |d| d.saturating_duration_since(std::time::Instant::now()));
     let network = Through(&scraper.fetcher);
     let rendering = tokio::time::timeout(left, browser.render(&url, document, &network));
     let rendered = rendering.await.unwrap_or(Err(crate::browser::RenderError::OutOfTime));
     match rendered {
         Ok(rendered) => {
+            let mut headers = reqwest::header::HeaderMap::new();
             headers.insert(reqwest::header::CONTENT_TYPE, "text/html; charset=utf-8".parse().expect("static"));
             let response = Response {
                 url: rendered.url,
@@ -67,7 +59,9 @@ pub async fn read(
                 truncated: false,
                 elapsed: elapsed + rendered.elapsed,
             };
-            let mut again = scraper.cpu.run(move || CrawledPage::read(response, page_type)).await;
+            let mut again = scraper.cpu.run(move || CrawledPage::read(&response, page_type)).await;
+            // The document's validators stay the document's.
+            again.validators = read.validators;
             // Its scripts ran: what it shows now is all it shows (a wall it turned into is still one).
             if matches!(again.verdict, Verdict::JsRequired(_)) {
                 again.verdict = Verdict::Content;

@@ -456,7 +456,7 @@ mod tests {
             truncated: false,
             elapsed: std::time::Duration::ZERO,
         };
-        CrawledPage::read(page, PageType::Home)
+        CrawledPage::read(&page, PageType::Home)
     }
 
     #[test]

@@ -73,7 +73,7 @@ fn summary(crawled: &CrawledPage, title: Option<String>) -> PageSummary {
         bytes: crawled.bytes as u64,
         response_ms: crawled.elapsed.as_millis() as u64,
         title,
-        etag: crawled.validator(reqwest::header::ETAG),
-        last_modified: crawled.validator(reqwest::header::LAST_MODIFIED),
+        etag: crawled.validators.etag.clone(),
+        last_modified: crawled.validators.last_modified.clone(),
     }
 }
