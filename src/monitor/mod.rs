@@ -277,3 +277,17 @@ fn jitter(interval_ms: i64) -> i64 {
     let spread = (interval_ms / 10).clamp(0, 300_000);
     if spread == 0 { 0 } else { rand::random_range(0..spread) }
 }
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn jitter_spreads_runs_over_a_tenth_of_the_interval_at_most_five_minutes() {
+        for _ in 0..1000 {
+            assert!((0..6_000).contains(&super::jitter(60_000)));
+            assert!((0..300_000).contains(&super::jitter(86_400_000)));
+        }
+        assert_eq!(super::jitter(5), 0);
+        let spread: std::collections::HashSet<i64> = (0..200).map(|_| super::jitter(3_600_000)).collect();
+        assert!(spread.len() > 100, "monitors made together do not fire together");
+    }
+}

@@ -469,3 +469,21 @@ pub const COMPANY_HOME: &str = r#"<!doctype html>
   <a href="tel:+1-512-555-0100">Call</a>
 </body>
 </html>"#;
+
+/// Runs `tests/browser/{script}` (playwright-core driving Debian's Chromium, both installed by
+/// `scripts/test`) with `args` and a screenshot path, within 90 s: the JSON it prints. The
+/// screenshot is a PNG, kept in `target/` to look at.
+pub async fn browser_script(script: &str, args: &[&str], shot: &std::path::Path) -> Value {
+    let chromium = std::env::var("KRAWLR_TEST_CHROMIUM")
+        .expect("KRAWLR_TEST_CHROMIUM is not set: run scripts/test, which installs Chromium and playwright-core");
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/browser").join(script);
+    let out = tokio::process::Command::new("node").arg(path).args(args).arg(shot).env("CHROMIUM", &chromium).output();
+    let out = tokio::time::timeout(Duration::from_secs(90), out).await.expect("the browser run ends").unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+    let png = std::fs::read(shot).unwrap();
+    assert!(png.starts_with(b"\x89PNG"), "a PNG screenshot");
+    let name = shot.file_name().expect("a file name");
+    let _ = std::fs::copy(shot, std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target").join(name));
+    serde_json::from_str(stdout.trim()).unwrap()
+}

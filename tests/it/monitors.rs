@@ -3,8 +3,8 @@
 //! names those fields with their old and new values, verified by the third-party Standard
 //! Webhooks library; and several worker processes never run one due monitor twice.
 
-use crate::helpers::{Client, KEY, Site, TestEnv};
-use crate::webhooks::{Receiver, post, register, verify};
+use crate::helpers::{Client, KEY, Site, TestEnv, browser_script};
+use crate::webhooks::{Receiver, patch, post, register, verify};
 use axum::Router;
 use axum::extract::State;
 use axum::response::Html;
@@ -131,6 +131,11 @@ async fn changing_site() -> Changing {
     )
     .await;
     Changing { site, name, raised, homepage_hits, full, not_modified }
+}
+
+/// Pauses (`false`) or resumes (`true`) a monitor.
+async fn enable(client: &Client, id: &str, enabled: bool) -> (u16, Value) {
+    patch(client, &format!("/api/v1/monitors/{id}"), json!({"enabled": enabled})).await
 }
 
 async fn monitor(client: &Client, id: &str) -> Value {
@@ -284,15 +289,7 @@ async fn a_monitor_reports_what_changed_once(env: TestEnv) {
     let other = Client::new(&base, &env.create_key("other"));
     assert_eq!(other.get(&format!("/api/v1/monitors/{id}")).await.0, 404);
     assert_eq!(other.get("/api/v1/monitors").await.1["monitors"], json!([]));
-    let paused = client
-        .http
-        .patch(format!("{base}/api/v1/monitors/{id}"))
-        .bearer_auth(KEY)
-        .json(&json!({"enabled": false}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(paused.status(), 200);
+    assert_eq!(enable(&client, &id, false).await.0, 200);
     let runs = monitor(&client, &id).await["runs"].as_u64().unwrap();
     tokio::time::sleep(Duration::from_secs(3)).await;
     let still = monitor(&client, &id).await;
@@ -326,14 +323,7 @@ async fn several_workers_never_run_a_due_monitor_twice(env: TestEnv) {
         wait_runs(&client, id, 3, Duration::from_secs(90)).await;
     }
     for id in &ids {
-        client
-            .http
-            .patch(format!("{base}/api/v1/monitors/{id}"))
-            .bearer_auth(KEY)
-            .json(&json!({"enabled": false}))
-            .send()
-            .await
-            .unwrap();
+        assert_eq!(enable(&client, id, false).await.0, 200);
     }
     // Let the runs in flight finish.
     tokio::time::sleep(Duration::from_secs(4)).await;
@@ -372,15 +362,7 @@ async fn a_monitor_whose_site_keeps_failing_backs_off_and_is_marked_failing() {
     let last = failing["last_run_at"].as_str().unwrap();
     assert!(next > last, "{failing}");
     // Resuming clears it.
-    let resumed = client
-        .http
-        .patch(format!("{base}/api/v1/monitors/{id}"))
-        .bearer_auth(KEY)
-        .json(&json!({"enabled": true}))
-        .send()
-        .await
-        .unwrap();
-    let resumed: Value = resumed.json().await.unwrap();
+    let (_, resumed) = enable(&client, &id, true).await;
     assert_eq!((resumed["status"].as_str(), resumed["consecutive_failures"].as_u64()), (Some("active"), Some(0)));
 }
 
@@ -388,8 +370,6 @@ async fn a_monitor_whose_site_keeps_failing_backs_off_and_is_marked_failing() {
 /// in the list, and its page shows the change with the old and new values.
 #[tokio::test(flavor = "multi_thread")]
 async fn the_dashboard_shows_a_monitor_s_changes() {
-    let chromium = std::env::var("KRAWLR_TEST_CHROMIUM")
-        .expect("KRAWLR_TEST_CHROMIUM is not set: run scripts/test, which installs Chromium and playwright-core");
     let site = changing_site().await;
     let env = quick(TestEnv::new());
     let (_up, base) = env.serve("up", "up").await;
@@ -406,26 +386,13 @@ async fn the_dashboard_shows_a_monitor_s_changes() {
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
     let shot = env.dir.path().join("monitor.png");
-    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/browser/monitor.mjs");
-    let out = tokio::process::Command::new("node")
-        .arg(script)
-        .args([&base, KEY, &id])
-        .arg(&shot)
-        .env("CHROMIUM", &chromium)
-        .output();
-    let out = tokio::time::timeout(Duration::from_secs(90), out).await.expect("the browser run ends").unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
-    let shown: Value = serde_json::from_str(stdout.trim()).unwrap();
+    let shown = browser_script("monitor.mjs", &[&base, KEY, &id], &shot).await;
     assert!(shown["status"].as_str().unwrap().starts_with("active"), "{shown}");
     let entries = &shown["changes"][0]["entries"];
     let name = entries.as_array().unwrap().iter().find(|e| e["path"] == "company.name").expect("the name's change");
     let text = name["text"].as_str().unwrap();
     assert!(text.contains("Acme Rockets") && text.contains("→") && text.contains("Acme Orbital"), "{text}");
-    let png = std::fs::read(&shot).unwrap();
-    assert!(png.starts_with(b"\x89PNG") && png.len() > 10_000, "a real screenshot: {} bytes", png.len());
-    let keep = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/monitor.png");
-    let _ = std::fs::copy(&shot, keep);
+    assert!(std::fs::read(&shot).unwrap().len() > 10_000, "a real screenshot");
 }
 
 /// Scheduling lives in the store: a process killed between runs (or during one) leaves nothing

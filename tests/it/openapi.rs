@@ -2,7 +2,7 @@
 //! `openapi-spec-validator` from PyPI) that covers every route, and real answers of the running
 //! server match the schemas it declares (checked with the `jsonschema` crate).
 
-use crate::helpers::{Client, KEY, Site, TestEnv};
+use crate::helpers::{Client, KEY, Site, TestEnv, browser_script};
 use crate::webhooks::post;
 use serde_json::{Value, json};
 use std::time::Duration;
@@ -142,29 +142,14 @@ async fn the_document_is_valid_covers_every_route_and_answers_match_it() {
 /// installs both): sign in, submit a fixture site, watch it complete, read the report.
 #[tokio::test(flavor = "multi_thread")]
 async fn the_dashboard_works_in_a_real_browser() {
-    let chromium = std::env::var("KRAWLR_TEST_CHROMIUM")
-        .expect("KRAWLR_TEST_CHROMIUM is not set: run scripts/test, which installs Chromium and playwright-core");
     let sec = Site::sec().await;
     let site = Site::company(Duration::from_millis(300)).await;
     let env = TestEnv::new().set("KRAWLR_SEC_WWW_URL", &sec.base).set("KRAWLR_SEC_DATA_URL", &sec.base);
     let (_up, base) = env.serve("up", "up").await;
     let shot = env.dir.path().join("dashboard.png");
-    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/browser/dashboard.mjs");
-    let out = tokio::process::Command::new("node")
-        .arg(script)
-        .args([&base, KEY, &site.url("/")])
-        .arg(&shot)
-        .env("CHROMIUM", &chromium)
-        .output();
-    let out = tokio::time::timeout(Duration::from_secs(90), out).await.expect("the browser run ends").unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
-    let result: Value = serde_json::from_str(stdout.trim()).unwrap();
+    let result = browser_script("dashboard.mjs", &[&base, KEY, &site.url("/")], &shot).await;
     assert_eq!(result["company"], "Acme Rockets");
-    let png = std::fs::read(&shot).unwrap();
-    assert!(png.starts_with(b"\x89PNG") && png.len() > 20_000, "a real screenshot: {} bytes", png.len());
-    let keep = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/dashboard.png");
-    let _ = std::fs::copy(&shot, keep);
+    assert!(std::fs::read(&shot).unwrap().len() > 20_000, "a real screenshot");
 }
 
 /// Schemathesis (PyPI) generates requests from `/openapi.json` — examples, boundary values,

@@ -155,6 +155,13 @@ pub async fn post(client: &Client, path: &str, body: Value) -> (u16, Value) {
     (status, res.json().await.unwrap_or(Value::Null))
 }
 
+pub async fn patch(client: &Client, path: &str, body: Value) -> (u16, Value) {
+    let res =
+        client.http.patch(format!("{}{path}", client.base)).bearer_auth(&client.key).json(&body).send().await.unwrap();
+    let status = res.status().as_u16();
+    (status, res.json().await.unwrap_or(Value::Null))
+}
+
 pub async fn register(client: &Client, url: &str, events: &[&str]) -> (String, String) {
     let (code, body) = post(client, "/api/v1/webhooks", json!({"url": url, "events": events})).await;
     assert_eq!(code, 201, "{body}");
