@@ -198,6 +198,7 @@ async fn every_request_the_browser_makes_goes_through_the_guard() {
         <img src="http://127.0.0.2:{private_port}/pixel.png">
         <iframe src="http://169.254.169.254/latest/meta-data/"></iframe>
         <iframe src="http://evil.test:{private_port}/frame"></iframe>
+        <iframe src="/members/frame"></iframe>
         <script src="http://127.0.0.2:{private_port}/steal.js"></script>
         <script>
           var out = [];
@@ -211,8 +212,18 @@ async fn every_request_the_browser_makes_goes_through_the_guard() {
         </script></body></html>"#
     );
     let inside = format!("http://127.0.0.2:{private_port}/after-redirect");
+    let members = Arc::new(AtomicUsize::new(0));
+    let members_hits = members.clone();
     let app = Router::new()
         .route("/", get(move || async move { Html(page) }))
+        .route("/robots.txt", get(|| async { "User-agent: *\nDisallow: /members/\n" }))
+        .route(
+            "/members/frame",
+            get(move || async move {
+                members_hits.fetch_add(1, Ordering::SeqCst);
+                Html("members only")
+            }),
+        )
         .route("/api/ok", get(|| async { "public-answered" }))
         .route(
             "/redirect-inside",
@@ -251,10 +262,12 @@ async fn every_request_the_browser_makes_goes_through_the_guard() {
         format!("http://evil.test:{private_port}/frame"),
         format!("http://evil.test:{private_port}/secrets"),
         format!("http://127.0.0.2:{private_port}/after-redirect"),
+        format!("http://public.test:{port}/members/frame"),
     ] {
         assert!(refused.contains(&url.as_str()), "{url} not among the refused: {:?}", rendered.refused);
     }
     assert_eq!(reached.load(Ordering::SeqCst), 0, "nothing reached the private service");
+    assert_eq!(members.load(Ordering::SeqCst), 0, "robots.txt kept the frame's page unfetched");
 }
 
 /// `root` and every process below it (Linux `/proc`).
