@@ -26,9 +26,11 @@ pub enum CdpError {
     Command { method: String, message: String },
 }
 
-/// An event the browser sent about a tab.
+/// An event the browser sent about a tab or one of its frames.
 #[derive(Debug)]
 pub struct Event {
+    /// The session it came from: the tab's, or that of a frame attached to it.
+    pub session: String,
     pub method: String,
     pub params: Value,
 }
@@ -116,6 +118,14 @@ impl Connection {
         receiver
     }
 
+    /// Routes the events of `child` (a frame attached to a tab) to the receiver of `tab`'s.
+    pub fn route(&self, child: &str, tab: &str) {
+        let mut sessions = lock(&self.sessions);
+        if let Some(sender) = sessions.get(tab).cloned() {
+            sessions.insert(child.to_string(), sender);
+        }
+    }
+
     /// Stops routing the events of `session`.
     pub fn forget(&self, session: &str) {
         lock(&self.sessions).remove(session);
@@ -153,7 +163,7 @@ impl Connection {
         let full = {
             let sessions = lock(&self.sessions);
             let Some(sender) = sessions.get(&session) else { return };
-            sender.try_send(Event { method, params }).is_err()
+            sender.try_send(Event { session: session.clone(), method, params }).is_err()
         };
         if full {
             // A tab that floods faster than it is read: its events stop, and its render ends

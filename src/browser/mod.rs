@@ -1,8 +1,9 @@
 //! Rendering pages whose content exists only once their scripts run, in a headless Chromium
 //! driven over the DevTools protocol ([`cdp`]).
 //!
-//! The browser never reaches the network itself. Every request a page makes is paused by the
-//! protocol's `Fetch` domain and handed to a [`Network`] (krawlr's fetcher, with its address
+//! The browser never reaches the network itself. Every request a page makes, its frames from
+//! other sites and its workers included (each attached paused), is paused by the protocol's
+//! `Fetch` domain and handed to a [`Network`] (krawlr's fetcher, with its address
 //! guard, host limits and caps), whose answer the browser is given; images, fonts, media and
 //! styles are refused unfetched. Behind that, the browser is started so that whatever might
 //! escape the interception finds nothing: its own name resolution answers nothing, and its
@@ -360,7 +361,7 @@ async fn in_tab(
     started: Instant,
 ) -> Result<Rendered, RenderError> {
     let tab = Some(session);
-    cdp.call(tab, "Fetch.enable", json!({"patterns": [{"urlPattern": "*", "requestStage": "Request"}]})).await?;
+    intercept(cdp, session).await?;
     cdp.call(tab, "Page.enable", json!({})).await?;
     let budget = Budget { requests: AtomicUsize::new(0), bytes: AtomicUsize::new(0), refused: Default::default() };
     let mut document = Some(document);
@@ -371,6 +372,8 @@ async fn in_tab(
     let mut loaded = false;
     let mut timed_out = false;
     let mut in_flight = FuturesUnordered::new();
+    // Frames from other sites (and workers) run as targets of their own, attached to the tab.
+    let mut frames = Vec::new();
     let mut last_activity = Instant::now();
     loop {
         let quiet_at = tokio::time::Instant::from_std(last_activity + QUIET);
@@ -388,8 +391,16 @@ async fn in_tab(
                 match event.method.as_str() {
                     "Page.loadEventFired" => loaded = true,
                     "Fetch.requestPaused" => {
-                        if let Some(answering) = answer(cdp, session, settings, &budget, event.params, url, &mut document, network) {
+                        if let Some(answering) = answer(cdp, event.session, settings, &budget, event.params, url, &mut document, network) {
                             in_flight.push(answering);
+                        }
+                    }
+                    "Target.attachedToTarget" => {
+                        if let Some(frame) = event.params["sessionId"].as_str() {
+                            // Its events join the tab's; it runs once its requests are intercepted.
+                            cdp.route(frame, session);
+                            frames.push(frame.to_string());
+                            in_flight.push(start_frame(cdp, frame.to_string()));
                         }
                     }
                     _ => {}
@@ -405,6 +416,9 @@ async fn in_tab(
     }
     // Requests still waiting are let go with the tab.
     drop(in_flight);
+    for frame in &frames {
+        cdp.forget(frame);
+    }
     let read = "({url: location.href, html: document.documentElement ? document.documentElement.outerHTML : ''})";
     let page = cdp.call(tab, "Runtime.evaluate", json!({"expression": read, "returnByValue": true})).await?;
     let value = &page["result"]["value"];
@@ -420,12 +434,34 @@ async fn in_tab(
     })
 }
 
+/// Pauses every request of the tab or frame attached as `session`, and has the frames it opens
+/// attached paused, so that none of theirs escapes either.
+async fn intercept(cdp: &Connection, session: &str) -> Result<(), CdpError> {
+    let session = Some(session);
+    cdp.call(session, "Fetch.enable", json!({"patterns": [{"urlPattern": "*", "requestStage": "Request"}]})).await?;
+    let attach = json!({"autoAttach": true, "waitForDebuggerOnStart": true, "flatten": true});
+    cdp.call(session, "Target.setAutoAttach", attach).await?;
+    Ok(())
+}
+
+/// Lets a newly attached frame (or worker) run once its requests are intercepted.
+fn start_frame(cdp: &Connection, frame: String) -> BoxFuture<'_, ()> {
+    Box::pin(async move {
+        if let Err(e) = intercept(cdp, &frame).await {
+            // A target that cannot pause its requests (a worker) still meets the browser's dead
+            // network: nothing it asks for leaves the browser.
+            tracing::debug!("a frame's requests are not intercepted: {e}");
+        }
+        drop(cdp.call(Some(&frame), "Runtime.runIfWaitingForDebugger", json!({})).await);
+    })
+}
+
 /// Decides one paused request: the page's own document from what was already fetched, a
 /// refusal, or a fetch through the network whose answer the browser is then given.
 #[allow(clippy::too_many_arguments)]
 fn answer<'a>(
     cdp: &'a Connection,
-    session: &'a str,
+    session: String,
     settings: &'a RenderSettings,
     budget: &'a Budget,
     params: Value,
@@ -439,7 +475,8 @@ fn answer<'a>(
     let kind = params["resourceType"].as_str().unwrap_or_default();
     let fail = |reason: &'static str| -> BoxFuture<'a, ()> {
         let params = json!({"requestId": id.as_str(), "errorReason": reason});
-        Box::pin(async move { drop(cdp.call(Some(session), "Fetch.failRequest", params).await) })
+        let session = session.clone();
+        Box::pin(async move { drop(cdp.call(Some(&session), "Fetch.failRequest", params).await) })
     };
     if NOT_FETCHED.contains(&kind) {
         return Some(fail("BlockedByClient"));
@@ -454,7 +491,7 @@ fn answer<'a>(
     if is_document && document.is_some() && same_document(&url, page) {
         let answer = document.take()?;
         budget.bytes.fetch_add(answer.body.len(), Ordering::Relaxed);
-        return Some(Box::pin(fulfil(cdp, session, id, answer)));
+        return Some(Box::pin(async move { fulfil(cdp, &session, id, answer).await }));
     }
     let left = settings.max_bytes.saturating_sub(budget.bytes.load(Ordering::Relaxed));
     if left == 0 {
@@ -478,16 +515,16 @@ fn answer<'a>(
         match network.fetch(request).await {
             Ok(answer) => {
                 budget.bytes.fetch_add(answer.body.len(), Ordering::Relaxed);
-                fulfil(cdp, session, id, answer).await
+                fulfil(cdp, &session, id, answer).await
             }
             Err(Unanswered::Refused(reason)) => {
                 budget.refuse(&raw_url, reason);
                 let params = json!({"requestId": id, "errorReason": "AccessDenied"});
-                drop(cdp.call(Some(session), "Fetch.failRequest", params).await)
+                drop(cdp.call(Some(&session), "Fetch.failRequest", params).await)
             }
             Err(Unanswered::Failed(_)) => {
                 let params = json!({"requestId": id, "errorReason": "Failed"});
-                drop(cdp.call(Some(session), "Fetch.failRequest", params).await)
+                drop(cdp.call(Some(&session), "Fetch.failRequest", params).await)
             }
         }
     }))

@@ -199,6 +199,7 @@ async fn every_request_the_browser_makes_goes_through_the_guard() {
         <iframe src="http://169.254.169.254/latest/meta-data/"></iframe>
         <iframe src="http://evil.test:{private_port}/frame"></iframe>
         <iframe src="/members/frame"></iframe>
+        <iframe src="http://widgets.test:{port}/widget"></iframe>
         <script src="http://127.0.0.2:{private_port}/steal.js"></script>
         <script>
           var out = [];
@@ -208,14 +209,33 @@ async fn every_request_the_browser_makes_goes_through_the_guard() {
           fetch('http://[::ffff:127.0.0.2]:{private_port}/v6').then(function () {{ done('v6-answered'); }}, function () {{ done('v6-refused'); }});
           fetch('/redirect-inside').then(function () {{ done('redirect-answered'); }}, function () {{ done('redirect-refused'); }});
           try {{ new WebSocket('ws://127.0.0.2:{private_port}/ws'); }} catch (e) {{}}
+          new Worker(URL.createObjectURL(new Blob(["fetch('http://127.0.0.2:{private_port}/from-worker'); fetch('/worker-api')"], {{type: 'text/javascript'}})));
           navigator.sendBeacon && navigator.sendBeacon('http://127.0.0.2:{private_port}/beacon', 'x');
         </script></body></html>"#
     );
     let inside = format!("http://127.0.0.2:{private_port}/after-redirect");
     let members = Arc::new(AtomicUsize::new(0));
     let members_hits = members.clone();
+    // A frame from another site runs in a process and a target of its own: its requests too.
+    let widget = format!(
+        r#"<p>widget</p><script>
+        fetch('/widget-api');
+        fetch('http://127.0.0.2:{private_port}/from-widget');
+        fetch('http://evil.test:{private_port}/from-widget');
+        </script>"#
+    );
+    let widget_api = Arc::new(AtomicUsize::new(0));
+    let widget_api_hits = widget_api.clone();
     let app = Router::new()
         .route("/", get(move || async move { Html(page) }))
+        .route("/widget", get(move || async move { Html(widget) }))
+        .route(
+            "/widget-api",
+            get(move || async move {
+                widget_api_hits.fetch_add(1, Ordering::SeqCst);
+                "widget data"
+            }),
+        )
         .route("/robots.txt", get(|| async { "User-agent: *\nDisallow: /members/\n" }))
         .route(
             "/members/frame",
@@ -233,8 +253,11 @@ async fn every_request_the_browser_makes_goes_through_the_guard() {
 
     let mut settings = krawlr::config::Settings::from_vars(Default::default()).unwrap().fetch;
     settings.guard = Policy { treat_as_public: vec!["127.0.0.1".parse().unwrap()], ..Policy::default() };
-    let fetcher =
-        Fetcher::with_lookup(settings, dns(&[("public.test", "127.0.0.1"), ("evil.test", "127.0.0.2")])).unwrap();
+    let fetcher = Fetcher::with_lookup(
+        settings,
+        dns(&[("public.test", "127.0.0.1"), ("widgets.test", "127.0.0.1"), ("evil.test", "127.0.0.2")]),
+    )
+    .unwrap();
     let browser = Browser::new(RenderSettings {
         mode: RenderMode::Always,
         chromium: Some(chromium().into()),
@@ -263,11 +286,15 @@ async fn every_request_the_browser_makes_goes_through_the_guard() {
         format!("http://evil.test:{private_port}/secrets"),
         format!("http://127.0.0.2:{private_port}/after-redirect"),
         format!("http://public.test:{port}/members/frame"),
+        format!("http://127.0.0.2:{private_port}/from-widget"),
+        format!("http://evil.test:{private_port}/from-widget"),
+        format!("http://127.0.0.2:{private_port}/from-worker"),
     ] {
         assert!(refused.contains(&url.as_str()), "{url} not among the refused: {:?}", rendered.refused);
     }
     assert_eq!(reached.load(Ordering::SeqCst), 0, "nothing reached the private service");
     assert_eq!(members.load(Ordering::SeqCst), 0, "robots.txt kept the frame's page unfetched");
+    assert_eq!(widget_api.load(Ordering::SeqCst), 1, "the other site's frame reached its own API through krawlr");
 }
 
 /// `root` and every process below it (Linux `/proc`).
