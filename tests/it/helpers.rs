@@ -177,6 +177,19 @@ impl TestEnv {
     pub fn count(&self, sql: &str) -> i64 {
         self.db().query_row(sql, [], |r| r.get(0)).unwrap()
     }
+
+    /// Waits until `sql` counts `want`, for what a process writes just after a job's status
+    /// (a site's slot is given back once its job's completion is committed); the last count if not.
+    pub async fn count_reaches(&self, sql: &str, want: i64, within: Duration) -> i64 {
+        let deadline = Instant::now() + within;
+        loop {
+            let count = self.count(sql);
+            if count == want || Instant::now() >= deadline {
+                return count;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
 }
 
 pub struct Proc {
