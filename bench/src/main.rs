@@ -1004,24 +1004,8 @@ async fn browser_mb(scraper: &krawlr::scrape::Scraper) -> f64 {
 
 /// The summed PSS (shared pages divided among their sharers) of `root` and its descendants, in KB.
 fn tree_pss_kb(root: u32) -> u64 {
-    let Ok(entries) = std::fs::read_dir("/proc") else { return 0 };
-    let parents: Vec<(u32, u32)> = entries
-        .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u32>().ok())
-        .filter_map(|pid| {
-            let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-            let after = stat.rsplit_once(')')?.1;
-            let ppid = after.split_whitespace().nth(1)?.parse().ok()?;
-            Some((pid, ppid))
-        })
-        .collect();
-    let mut tree = vec![root];
-    let mut i = 0;
-    while i < tree.len() {
-        let parent = tree[i];
-        tree.extend(parents.iter().filter(|(_, pp)| *pp == parent).map(|(p, _)| *p));
-        i += 1;
-    }
-    tree.iter()
+    krawlr::browser::process_tree(root)
+        .iter()
         .filter_map(|pid| {
             let rollup = std::fs::read_to_string(format!("/proc/{pid}/smaps_rollup")).ok()?;
             let line = rollup.lines().find(|l| l.starts_with("Pss:"))?;

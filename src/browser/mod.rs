@@ -172,6 +172,28 @@ impl Browser {
     }
 }
 
+/// `root` and every process below it, parents before children (Linux `/proc`; only `root` where
+/// it cannot be read): a browser's helper processes, for figures and operators.
+pub fn process_tree(root: u32) -> Vec<u32> {
+    let parents: Vec<(u32, u32)> = std::fs::read_dir("/proc")
+        .into_iter()
+        .flatten()
+        .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u32>().ok())
+        .filter_map(|pid| {
+            let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+            // The command name in parentheses may hold spaces: the fields after it are split.
+            Some((pid, stat.rsplit_once(')')?.1.split_whitespace().nth(1)?.parse().ok()?))
+        })
+        .collect();
+    let mut tree = vec![root];
+    let mut i = 0;
+    while let Some(&parent) = tree.get(i) {
+        tree.extend(parents.iter().filter(|(_, pp)| *pp == parent).map(|(p, _)| *p));
+        i += 1;
+    }
+    tree
+}
+
 /// One running browser: its process, its protocol connection, its throwaway profile.
 struct Chromium {
     cdp: Arc<Connection>,

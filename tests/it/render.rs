@@ -297,26 +297,6 @@ async fn every_request_the_browser_makes_goes_through_the_guard() {
     assert_eq!(widget_api.load(Ordering::SeqCst), 1, "the other site's frame reached its own API through krawlr");
 }
 
-/// `root` and every process below it (Linux `/proc`).
-fn descendants(root: u32) -> Vec<u32> {
-    let parents: Vec<(u32, u32)> = std::fs::read_dir("/proc")
-        .unwrap()
-        .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u32>().ok())
-        .filter_map(|pid| {
-            let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-            Some((pid, stat.rsplit_once(')')?.1.split_whitespace().nth(1)?.parse().ok()?))
-        })
-        .collect();
-    let mut tree = vec![root];
-    let mut i = 0;
-    while i < tree.len() {
-        let parent = tree[i];
-        tree.extend(parents.iter().filter(|(_, pp)| *pp == parent).map(|(p, _)| *p));
-        i += 1;
-    }
-    tree
-}
-
 /// Whether `pid` runs (a zombie waiting to be reaped does not).
 fn alive(pid: u32) -> bool {
     std::fs::read_to_string(format!("/proc/{pid}/stat"))
@@ -358,7 +338,7 @@ async fn a_browser_that_dies_is_replaced_and_none_outlives_its_pool() {
     assert!(again.html.contains("Orbital Tea Company"));
     let second = browser.pid().await.unwrap();
     assert_ne!(first, second, "a new browser");
-    let tree = descendants(second);
+    let tree = krawlr::browser::process_tree(second);
     assert!(tree.len() > 1, "Chromium runs helper processes: {tree:?}");
     drop(browser);
     let deadline = std::time::Instant::now() + Duration::from_secs(10);
