@@ -3,7 +3,7 @@
 
 use super::auth::Caller;
 use super::openapi::ErrorBody;
-use super::scrape::{parse_json, parse_target};
+use super::scrape::{parse_json, parse_target, parse_webhook};
 use super::{ApiError, AppState};
 use crate::job::{now_ms, rfc3339};
 use crate::store::{Applied, Change, Monitor, MonitorStatus};
@@ -183,10 +183,7 @@ pub(super) async fn create(
     let url = parse_target(request.url.as_deref(), "url", &state.guard)?;
     let seconds = request.interval_seconds.ok_or(ApiError::Missing { field: "interval_seconds" })?;
     let interval_ms = interval(seconds, &state)?;
-    let webhook_url = match request.webhook_url.as_deref().map(str::trim).filter(|u| !u.is_empty()) {
-        Some(raw) => Some(parse_target(Some(raw), "webhook_url", &state.guard)?.to_string()),
-        None => None,
-    };
+    let webhook_url = parse_webhook(request.webhook_url.as_deref(), &state.guard)?;
     let fields = fields(request.fields)?;
     let count = state.store.list_monitors(&caller.key_id).await?.len();
     if count >= state.max_monitors {
@@ -238,11 +235,8 @@ pub(super) async fn update(
     let request: UpdateRequest = parse_json(&headers, body, state.max_request_bytes)?;
     own(&state, &caller, &id).await?;
     let interval_ms = request.interval_seconds.map(|s| interval(s, &state)).transpose()?;
-    let webhook_url = match request.webhook_url.as_deref().map(str::trim) {
-        None => None,
-        Some("") => Some(None),
-        Some(raw) => Some(Some(parse_target(Some(raw), "webhook_url", &state.guard)?.to_string())),
-    };
+    // Left out keeps it; blank removes it.
+    let webhook_url = request.webhook_url.map(|raw| parse_webhook(Some(&raw), &state.guard)).transpose()?;
     let fields = request.fields.map(|f| fields(Some(f))).transpose()?;
     let enabled = request.enabled;
     let now = now_ms();

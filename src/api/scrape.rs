@@ -116,11 +116,7 @@ pub(super) async fn enqueue(
     idempotency: Option<&str>,
 ) -> Result<Submitted, ApiError> {
     let url = parse_target(request.url.as_deref(), "url", &state.guard)?;
-    // A blank webhook_url is no webhook.
-    let webhook_url = match request.webhook_url.as_deref().map(str::trim).filter(|w| !w.is_empty()) {
-        None => None,
-        Some(raw) => Some(parse_target(Some(raw), "webhook_url", &state.guard)?.to_string()),
-    };
+    let webhook_url = parse_webhook(request.webhook_url.as_deref(), &state.guard)?;
     if let Some(pages) = request.options.max_pages {
         if pages == 0 || pages > state.max_pages_limit {
             let reason = format!("must be from 1 to {} (KRAWLR_MAX_PAGES_LIMIT)", state.max_pages_limit);
@@ -194,6 +190,14 @@ pub(super) fn parse_json<T: serde::de::DeserializeOwned>(
 pub(super) fn parse_target(raw: Option<&str>, field: &'static str, guard: &Policy) -> Result<Url, ApiError> {
     let raw = raw.map(str::trim).filter(|r| !r.is_empty()).ok_or(ApiError::Missing { field })?;
     guard.target(raw).map_err(|reason| ApiError::InvalidUrl { field, reason })
+}
+
+/// A `webhook_url`, which may be left out: absent or blank is no webhook.
+pub(super) fn parse_webhook(raw: Option<&str>, guard: &Policy) -> Result<Option<String>, ApiError> {
+    match raw.map(str::trim).filter(|w| !w.is_empty()) {
+        Some(raw) => Ok(Some(parse_target(Some(raw), "webhook_url", guard)?.to_string())),
+        None => Ok(None),
+    }
 }
 
 /// The original's status document, plus timestamps.
