@@ -75,11 +75,23 @@ async fn read_capped(response: &mut reqwest::Response, cap: usize) -> Result<(Ve
     Ok((body, false))
 }
 
-/// What a response said to ask later whether it changed (`If-None-Match`, `If-Modified-Since`).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+/// What a response said to ask later whether it changed (`If-None-Match`, `If-Modified-Since`);
+/// a report keeps them beside each page and feed.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize, schemars::JsonSchema)]
 pub struct Validators {
+    /// The `ETag` it sent (a monitor's next run asks `If-None-Match`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub etag: Option<String>,
+    /// The `Last-Modified` it sent (a monitor's next run asks `If-Modified-Since`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_modified: Option<String>,
+}
+
+impl Validators {
+    /// Whether there is nothing to ask with.
+    pub fn is_empty(&self) -> bool {
+        self.etag.is_none() && self.last_modified.is_none()
+    }
 }
 
 /// A fetched response with a successful status.
@@ -371,17 +383,15 @@ impl Fetcher {
         }
     }
 
-    /// Whether `url` is unchanged since it sent `etag` / `last_modified`: a conditional GET
+    /// Whether `url` is unchanged since it sent `validators`: a conditional GET
     /// (`If-None-Match`, `If-Modified-Since`) answered `304 Not Modified`. Anything else (a
     /// `200`, an error, a page robots.txt now disallows, no validator to send) is "changed".
-    pub async fn not_modified(&self, url: &Url, etag: Option<&str>, last_modified: Option<&str>) -> bool {
-        let mut headers = Vec::new();
-        if let Some(etag) = etag {
-            headers.push(("if-none-match".to_string(), etag.to_string()));
-        }
-        if let Some(date) = last_modified {
-            headers.push(("if-modified-since".to_string(), date.to_string()));
-        }
+    pub async fn not_modified(&self, url: &Url, validators: &Validators) -> bool {
+        let headers: Vec<(String, String)> =
+            [("if-none-match", &validators.etag), ("if-modified-since", &validators.last_modified)]
+                .into_iter()
+                .filter_map(|(name, value)| Some((name.to_string(), value.clone()?)))
+                .collect();
         if headers.is_empty() {
             return false;
         }

@@ -1,5 +1,6 @@
 //! What a page's `<link>` elements declare of it: its icons and its feeds.
 
+use super::fetch::Validators;
 use super::page::fold_whitespace;
 use scraper::{Html, Selector};
 use serde::Serialize;
@@ -18,18 +19,17 @@ pub struct Icon {
     pub mime: Option<String>,
 }
 
+/// A feed the site declares (`<link rel="alternate">` with a feed's type).
 #[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize, schemars::JsonSchema)]
 pub struct Feed {
     pub url: String,
     #[serde(rename = "type")]
     pub mime: String,
     pub title: Option<String>,
-    /// The feed's `ETag` and `Last-Modified` when the news stage fetched it (a monitor's next
+    /// The feed's `etag` and `last_modified` when the news stage fetched it (a monitor's next
     /// run asks whether it changed).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub etag: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub last_modified: Option<String>,
+    #[serde(flatten)]
+    pub validators: Validators,
 }
 
 pub fn icons(doc: &Html, base: &Url) -> Vec<Icon> {
@@ -81,8 +81,7 @@ pub fn feeds(doc: &Html, base: &Url) -> Vec<Feed> {
                 url,
                 mime,
                 title: l.value().attr("title").map(fold_whitespace),
-                etag: None,
-                last_modified: None,
+                validators: Validators::default(),
             })
         })
         .collect()

@@ -404,7 +404,7 @@ impl<'a> Run<'a> {
         if let Some(website) = self.report.website.as_mut() {
             for feed in &mut website.feeds {
                 if let Some((_, v)) = collected.validators.iter().find(|(u, _)| *u == feed.url) {
-                    (feed.etag, feed.last_modified) = (v.etag.clone(), v.last_modified.clone());
+                    feed.validators = v.clone();
                 }
             }
         }

@@ -2,6 +2,7 @@
 //! empty and the stage's reason goes in `errors`.
 
 use super::crawl::PageType;
+use super::fetch::Validators;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -258,6 +259,7 @@ pub struct Website {
     pub skipped: Vec<SkippedPage>,
 }
 
+/// A page the crawl read, as the report lists it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct PageSummary {
     pub url: String,
@@ -266,12 +268,10 @@ pub struct PageSummary {
     pub bytes: u64,
     pub response_ms: u64,
     pub title: Option<String>,
-    /// The page's `ETag` and `Last-Modified`, when it sent them (a monitor's next run asks
+    /// The page's `etag` and `last_modified`, when it sent them (a monitor's next run asks
     /// whether it changed).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub etag: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub last_modified: Option<String>,
+    #[serde(flatten)]
+    pub validators: Validators,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]

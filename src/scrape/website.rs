@@ -73,7 +73,6 @@ fn summary(crawled: &CrawledPage, title: Option<String>) -> PageSummary {
         bytes: crawled.bytes as u64,
         response_ms: crawled.elapsed.as_millis() as u64,
         title,
-        etag: crawled.validators.etag.clone(),
-        last_modified: crawled.validators.last_modified.clone(),
+        validators: crawled.validators.clone(),
     }
 }

@@ -3,7 +3,7 @@
 use super::{Worker, parse_request};
 use crate::job::{Job, JobRequested, Stage, Transition};
 use crate::queue::{AckId, OutgoingMessage, ReceivedMessage};
-use crate::scrape::{Run, STAGES, ScrapeError, report::Report};
+use crate::scrape::{Run, STAGES, ScrapeError, fetch::Validators, report::Report};
 use crate::store::{Applied, StoreError};
 use futures_util::FutureExt;
 use std::time::Duration;
@@ -190,29 +190,29 @@ impl Worker {
         let fresh_elsewhere = baseline.financials.as_ref().is_some_and(|f| f.ticker.is_some())
             || self.scraper.fetcher.settings().news_feed_url.is_some();
         let website = baseline.website.as_ref().filter(|_| !fresh_elsewhere)?;
-        let asked: Vec<(String, Option<String>, Option<String>)> = website
+        let asked: Vec<(&str, &Validators)> = website
             .pages
             .iter()
-            .map(|p| (p.url.clone(), p.etag.clone(), p.last_modified.clone()))
-            .chain(website.feeds.iter().map(|f| (f.url.clone(), f.etag.clone(), f.last_modified.clone())))
+            .map(|p| (p.url.as_str(), &p.validators))
+            .chain(website.feeds.iter().map(|f| (f.url.as_str(), &f.validators)))
             .collect();
-        if asked.is_empty() || asked.iter().any(|(_, etag, modified)| etag.is_none() && modified.is_none()) {
+        if asked.is_empty() || asked.iter().any(|(_, validators)| validators.is_empty()) {
             return None;
         }
-        for (url, etag, modified) in &asked {
+        for (url, validators) in &asked {
             let url = Url::parse(url).ok()?;
-            if !self.scraper.fetcher.not_modified(&url, etag.as_deref(), modified.as_deref()).await {
+            if !self.scraper.fetcher.not_modified(&url, validators).await {
                 return None;
             }
         }
-        info!(pages = asked.len(), since = %from, "the site answered 304 Not Modified throughout; its report stands");
+        let asked = asked.len();
+        info!(pages = asked, since = %from, "the site answered 304 Not Modified throughout; its report stands");
         let mut report = baseline;
         report.scraped_at = crate::job::rfc3339(crate::job::now_ms());
         let coverage = report.coverage.get_or_insert_with(Default::default);
         coverage.unchanged_since = Some(from.clone());
         coverage.note = Some(format!(
-            "unchanged since job {from}: its {} pages and feeds answered 304 Not Modified, so its report stands",
-            asked.len()
+            "unchanged since job {from}: its {asked} pages and feeds answered 304 Not Modified, so its report stands"
         ));
         Some(report)
     }
