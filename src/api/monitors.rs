@@ -6,6 +6,7 @@ use super::openapi::ErrorBody;
 use super::scrape::{parse_json, parse_target, parse_webhook};
 use super::{ApiError, AppState};
 use crate::job::{now_ms, rfc3339};
+use crate::monitor::ChangeBody;
 use crate::store::{Applied, Change, Monitor, MonitorStatus};
 use axum::Json;
 use axum::body::Bytes;
@@ -105,20 +106,6 @@ impl MonitorBody {
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub(super) struct MonitorList {
     monitors: Vec<MonitorBody>,
-}
-
-/// One change a run found: the jobs compared, and what was added, removed and changed
-/// (`path`s such as `company.headquarters.city`, `funding.rounds[+]`, `website.technologies[-]`).
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-pub(super) struct ChangeBody {
-    id: String,
-    monitor_id: String,
-    from_job_id: String,
-    to_job_id: String,
-    detected_at: String,
-    added: Vec<crate::store::Entry>,
-    removed: Vec<crate::store::Entry>,
-    changed: Vec<crate::store::Changed>,
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -305,21 +292,6 @@ pub(super) async fn changes(
     Path(id): Path<String>,
 ) -> Result<Json<ChangeList>, ApiError> {
     own(&state, &caller, &id).await?;
-    let changes = state
-        .store
-        .list_changes(&id, MAX_CHANGES)
-        .await?
-        .into_iter()
-        .map(|c| ChangeBody {
-            id: c.id,
-            monitor_id: c.monitor_id,
-            from_job_id: c.from_job_id,
-            to_job_id: c.to_job_id,
-            detected_at: rfc3339(c.detected_at),
-            added: c.diff.added,
-            removed: c.diff.removed,
-            changed: c.diff.changed,
-        })
-        .collect();
+    let changes = state.store.list_changes(&id, MAX_CHANGES).await?.into_iter().map(ChangeBody::from).collect();
     Ok(Json(ChangeList { changes }))
 }

@@ -15,7 +15,7 @@ pub mod diff;
 
 use crate::job::{EventKind, Job, JobEvent, JobStatus, MESSAGE_SCHEMA_VERSION, now_ms, rfc3339};
 use crate::outbox::Relay;
-use crate::store::{Applied, Change, Monitor, MonitorChange, MonitorStatus, Store, StoreError};
+use crate::store::{Applied, Change, Changed, Entry, Monitor, MonitorChange, MonitorStatus, Store, StoreError};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
@@ -230,7 +230,7 @@ impl Scheduler {
             error: None,
             timestamp: change.detected_at,
             monitor_id: Some(monitor.id.clone()),
-            change: Some(change_body(change)),
+            change: Some(serde_json::to_value(ChangeBody::from(change.clone())).expect("changes serialize")),
         };
         self.relay.publish_event(&event).await.map_err(|e| StoreError::Unavailable(Box::new(e)))
     }
@@ -258,18 +258,34 @@ pub async fn baseline(store: &dyn Store, monitor: &Monitor) -> Result<Option<ser
     }
 }
 
-/// A change as events and the API show it.
-pub fn change_body(change: &MonitorChange) -> serde_json::Value {
-    serde_json::json!({
-        "id": change.id,
-        "monitor_id": change.monitor_id,
-        "from_job_id": change.from_job_id,
-        "to_job_id": change.to_job_id,
-        "detected_at": rfc3339(change.detected_at),
-        "added": change.diff.added,
-        "removed": change.diff.removed,
-        "changed": change.diff.changed,
-    })
+/// One change a run found, as events and the API show it: the jobs compared, and what was
+/// added, removed and changed (`path`s such as `company.headquarters.city`, `funding.rounds[+]`,
+/// `website.technologies[-]`).
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct ChangeBody {
+    id: String,
+    monitor_id: String,
+    from_job_id: String,
+    to_job_id: String,
+    detected_at: String,
+    added: Vec<Entry>,
+    removed: Vec<Entry>,
+    changed: Vec<Changed>,
+}
+
+impl From<MonitorChange> for ChangeBody {
+    fn from(c: MonitorChange) -> ChangeBody {
+        ChangeBody {
+            id: c.id,
+            monitor_id: c.monitor_id,
+            from_job_id: c.from_job_id,
+            to_job_id: c.to_job_id,
+            detected_at: rfc3339(c.detected_at),
+            added: c.diff.added,
+            removed: c.diff.removed,
+            changed: c.diff.changed,
+        }
+    }
 }
 
 /// Up to a tenth of the interval (at most 5 minutes), so that monitors made together spread out.
