@@ -162,7 +162,7 @@ pub struct CrawledPage {
     /// Content, a bot wall, or a page that needs its scripts to show its content.
     pub verdict: Verdict,
     /// What rendering the page in a browser took, when it was rendered before it was read.
-    pub rendered: Option<super::render::Rendering>,
+    pub rendered: Option<super::report::RenderedPage>,
     /// The document's `ETag` and `Last-Modified`, as sent (a rendered page keeps its document's).
     pub validators: Validators,
 }

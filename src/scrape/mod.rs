@@ -110,25 +110,7 @@ fn coverage(crawled: &Crawl, browser: &crate::browser::Browser) -> report::Cover
             _ => None,
         })
         .collect();
-    let rendered: Vec<report::RenderedPage> = crawled
-        .pages
-        .iter()
-        .filter_map(|p| {
-            let r = p.rendered.as_ref()?;
-            Some(report::RenderedPage {
-                url: p.url.to_string(),
-                requests: r.requests,
-                bytes: r.bytes,
-                elapsed_ms: u64::try_from(r.elapsed.as_millis()).unwrap_or(u64::MAX),
-                timed_out: r.timed_out,
-                refused: r
-                    .refused
-                    .iter()
-                    .map(|(url, reason)| report::RefusedRequest { url: url.clone(), reason: reason.clone() })
-                    .collect(),
-            })
-        })
-        .collect();
+    let rendered: Vec<report::RenderedPage> = crawled.pages.iter().filter_map(|p| p.rendered.clone()).collect();
     let embedded_data = crawled
         .pages
         .iter()

@@ -5,23 +5,13 @@
 
 use super::crawl::{CrawledPage, PageType};
 use super::fetch::{FetchError, Fetcher, Response};
+use super::report::{RefusedRequest, RenderedPage};
 use super::wall::Verdict;
 use crate::browser::{Answer, Network, Request, Unanswered};
 use crate::config::RenderMode;
 use crate::net::NetError;
 use futures_util::future::BoxFuture;
 use std::time::Duration;
-
-/// What rendering a page took, and what of its requests was refused.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Rendering {
-    pub requests: usize,
-    pub bytes: usize,
-    /// Requests refused: the URL and why.
-    pub refused: Vec<(String, String)>,
-    pub timed_out: bool,
-    pub elapsed: Duration,
-}
 
 /// Reads `page` on the CPU pool, rendered first when the settings and the page call for it and
 /// there is time left before `deadline` (the crawl's).
@@ -51,6 +41,14 @@ pub async fn read(
         Ok(rendered) => {
             let mut headers = reqwest::header::HeaderMap::new();
             headers.insert(reqwest::header::CONTENT_TYPE, "text/html; charset=utf-8".parse().expect("static"));
+            let report = RenderedPage {
+                url: rendered.url.to_string(),
+                requests: rendered.requests,
+                bytes: rendered.bytes,
+                elapsed_ms: u64::try_from(rendered.elapsed.as_millis()).unwrap_or(u64::MAX),
+                timed_out: rendered.timed_out,
+                refused: rendered.refused.into_iter().map(|(url, reason)| RefusedRequest { url, reason }).collect(),
+            };
             let response = Response {
                 url: rendered.url,
                 status,
@@ -66,13 +64,7 @@ pub async fn read(
             if matches!(again.verdict, Verdict::JsRequired(_)) {
                 again.verdict = Verdict::Content;
             }
-            again.rendered = Some(Rendering {
-                requests: rendered.requests,
-                bytes: rendered.bytes,
-                refused: rendered.refused,
-                timed_out: rendered.timed_out,
-                elapsed: rendered.elapsed,
-            });
+            again.rendered = Some(report);
             again
         }
         Err(e) => {
