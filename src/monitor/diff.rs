@@ -9,6 +9,7 @@
 
 pub use crate::store::{Changed, Diff, Entry};
 use serde_json::Value;
+use std::collections::HashSet;
 
 /// Paths that change with every scrape, or say how the report was made rather than what it
 /// says of the company.
@@ -52,13 +53,15 @@ pub fn diff(old: &Value, new: &Value, fields: &[String]) -> Diff {
             (Value::Array(a), Value::Array(b)) => {
                 let (a_ids, b_ids): (Vec<String>, Vec<String>) =
                     (a.iter().map(identity).collect(), b.iter().map(identity).collect());
+                let (in_a, in_b): (HashSet<&str>, HashSet<&str>) =
+                    (a_ids.iter().map(String::as_str).collect(), b_ids.iter().map(String::as_str).collect());
                 for (item, id) in b.iter().zip(&b_ids) {
-                    if !a_ids.contains(id) && !blank(item) {
+                    if !in_a.contains(id.as_str()) && !blank(item) {
                         push(&mut out.added, Entry { path: format!("{path}[+]"), value: item.clone() });
                     }
                 }
                 for (item, id) in a.iter().zip(&a_ids) {
-                    if !b_ids.contains(id) && !blank(item) {
+                    if !in_b.contains(id.as_str()) && !blank(item) {
                         push(&mut out.removed, Entry { path: format!("{path}[-]"), value: item.clone() });
                     }
                 }
