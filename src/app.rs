@@ -114,10 +114,10 @@ pub async fn run(settings: Settings, parts: Parts) -> anyhow::Result<()> {
                 .context("metrics server failed")
         });
     }
+    let relay = Arc::new(relay(&backend, &settings));
     if parts.api || parts.worker {
         // Publishes what a writer committed to the outbox but could not publish itself.
-        let relay = Arc::new(relay(&backend, &settings));
-        let stop = shutdown.clone();
+        let (relay, stop) = (relay.clone(), shutdown.clone());
         tasks.spawn(async move {
             relay.run(stop).await;
             Ok(())
@@ -127,7 +127,7 @@ pub async fn run(settings: Settings, parts: Parts) -> anyhow::Result<()> {
         // Monitors due start their runs here, in any number of processes (the store arbitrates).
         let scheduler = crate::monitor::Scheduler::new(
             backend.store.clone(),
-            Arc::new(relay(&backend, &settings)),
+            relay.clone(),
             settings.limits.monitor_poll,
             settings.limits.max_active_jobs,
         );
