@@ -8,7 +8,6 @@ use crate::queue::{OutgoingMessage, QueueError, embedded::publish_in};
 use crate::sqlite::{self, Db};
 use async_trait::async_trait;
 use rusqlite::{OptionalExtension, TransactionBehavior, params};
-use std::sync::Arc;
 
 /// A key's unfinished jobs, counted on every submit with a limit.
 static COUNT_ACTIVE: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
@@ -574,12 +573,7 @@ impl Store for EmbeddedStore {
     }
 
     async fn update_monitor(&self, id: &str, change: Change<Monitor>) -> Result<Applied<Monitor>, StoreError> {
-        let settled: Change<Monitor> = Arc::new(move |m| {
-            let changed = change(m);
-            m.settle();
-            changed
-        });
-        self.update_doc(id, "SELECT doc FROM monitors WHERE id = ?1", settled, |tx, m| {
+        self.update_doc(id, "SELECT doc FROM monitors WHERE id = ?1", Monitor::settled(change), |tx, m| {
             tx.prepare_cached("UPDATE monitors SET doc = ?2, due_at = ?3 WHERE id = ?1")?.execute(params![
                 m.id,
                 encode(m),

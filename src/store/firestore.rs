@@ -133,6 +133,16 @@ impl FirestoreStore {
     }
 
     /// Applies `change` to the document `id` of `collection` in a transaction.
+    /// Every document of `collection` that belongs to `key_id`, in no order.
+    async fn of_key<T>(&self, collection: &'static str, key_id: &str) -> Result<Vec<T>, StoreError>
+    where
+        T: for<'de> Deserialize<'de> + Send,
+    {
+        let key_id = key_id.to_string();
+        let query = self.db.fluent().select().from(collection);
+        Ok(query.filter(|q| q.for_all([q.field("key_id").eq(key_id.clone())])).obj().query().await?)
+    }
+
     async fn update_doc<T>(
         &self,
         collection: &'static str,
@@ -488,16 +498,7 @@ impl Store for FirestoreStore {
     }
 
     async fn list_endpoints(&self, key_id: &str) -> Result<Vec<Endpoint>, StoreError> {
-        let key_id = key_id.to_string();
-        let mut endpoints: Vec<Endpoint> = self
-            .db
-            .fluent()
-            .select()
-            .from(ENDPOINTS)
-            .filter(|q| q.for_all([q.field("key_id").eq(key_id.clone())]))
-            .obj()
-            .query()
-            .await?;
+        let mut endpoints: Vec<Endpoint> = self.of_key(ENDPOINTS, key_id).await?;
         endpoints.sort_by(|a, b| (a.created_at, &a.id).cmp(&(b.created_at, &b.id)));
         Ok(endpoints)
     }
@@ -578,27 +579,13 @@ impl Store for FirestoreStore {
     }
 
     async fn list_monitors(&self, key_id: &str) -> Result<Vec<Monitor>, StoreError> {
-        let key_id = key_id.to_string();
-        let mut monitors: Vec<Monitor> = self
-            .db
-            .fluent()
-            .select()
-            .from(MONITORS)
-            .filter(|q| q.for_all([q.field("key_id").eq(key_id.clone())]))
-            .obj()
-            .query()
-            .await?;
+        let mut monitors: Vec<Monitor> = self.of_key(MONITORS, key_id).await?;
         monitors.sort_by(|a, b| (a.created_at, &a.id).cmp(&(b.created_at, &b.id)));
         Ok(monitors)
     }
 
     async fn update_monitor(&self, id: &str, change: Change<Monitor>) -> Result<Applied<Monitor>, StoreError> {
-        let settled: Change<Monitor> = std::sync::Arc::new(move |m| {
-            let changed = change(m);
-            m.settle();
-            changed
-        });
-        self.update_doc(MONITORS, id, settled).await
+        self.update_doc(MONITORS, id, Monitor::settled(change)).await
     }
 
     async fn delete_monitor(&self, id: &str) -> Result<bool, StoreError> {

@@ -98,6 +98,16 @@ impl Monitor {
         self.due_at = (self.status != MonitorStatus::Paused).then_some(self.wake_at);
     }
 
+    /// `change`, then [`Monitor::settle`]: how both stores apply a change, so `due_at` always
+    /// follows what it derives from.
+    pub fn settled(change: super::Change<Monitor>) -> super::Change<Monitor> {
+        std::sync::Arc::new(move |m| {
+            let changed = change(m);
+            m.settle();
+            changed
+        })
+    }
+
     /// The id of run `run`'s job: the same however many processes start it, so a run has one job.
     pub fn job_id(&self, run: u64) -> String {
         format!("{}-r{run}", self.id)
