@@ -199,10 +199,32 @@ struct Chromium {
     cdp: Arc<Connection>,
     pid: u32,
     renders: AtomicUsize,
-    /// Killed when dropped.
-    _process: tokio::process::Child,
-    /// Removed when dropped, after the process.
-    _profile: tempfile::TempDir,
+    /// Killed when dropped, and its profile removed once it has let go of it (see `Drop`).
+    process: Option<tokio::process::Child>,
+    profile: Option<tempfile::TempDir>,
+}
+
+impl Drop for Chromium {
+    fn drop(&mut self) {
+        let (Some(mut process), Some(profile)) = (self.process.take(), self.profile.take()) else { return };
+        let _ = process.start_kill();
+        // Its helper processes outlive it by a moment and write into the profile meanwhile: the
+        // directory is removed once they are done, tried again for up to 5 s.
+        let cleanup = async move {
+            let _ = process.wait().await;
+            for _ in 0..50 {
+                if std::fs::remove_dir_all(profile.path()).is_ok() || !profile.path().exists() {
+                    break;
+                }
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+        };
+        // Without a runtime (the process is ending), dropping the cleanup kills the browser
+        // (`kill_on_drop`) and removes what of the profile it can.
+        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+            runtime.spawn(cleanup);
+        }
+    }
 }
 
 impl Chromium {
@@ -241,7 +263,7 @@ impl Chromium {
             .map_err(|e| RenderError::Launch(format!("{}: {e}", path.display())))?;
         let product = version["product"].as_str().unwrap_or("unknown");
         tracing::info!(pid, browser = product, "started a browser for rendering");
-        Ok(Chromium { cdp, pid, renders: AtomicUsize::new(0), _process: process, _profile: profile })
+        Ok(Chromium { cdp, pid, renders: AtomicUsize::new(0), process: Some(process), profile: Some(profile) })
     }
 }
 

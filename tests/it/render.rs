@@ -297,6 +297,13 @@ async fn every_request_the_browser_makes_goes_through_the_guard() {
     assert_eq!(widget_api.load(Ordering::SeqCst), 1, "the other site's frame reached its own API through krawlr");
 }
 
+/// The profile directory the browser `pid` was started with (`--user-data-dir`).
+fn profile_of(pid: u32) -> std::path::PathBuf {
+    let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap();
+    let flag = cmdline.split(|b| *b == 0).find_map(|arg| arg.strip_prefix(b"--user-data-dir=")).unwrap();
+    std::path::PathBuf::from(String::from_utf8(flag.to_vec()).unwrap())
+}
+
 /// Whether `pid` runs (a zombie waiting to be reaped does not).
 fn alive(pid: u32) -> bool {
     std::fs::read_to_string(format!("/proc/{pid}/stat"))
@@ -326,6 +333,8 @@ async fn a_browser_that_dies_is_replaced_and_none_outlives_its_pool() {
     };
     assert!(render().await.unwrap().html.contains("Orbital Tea Company"));
     let first = browser.pid().await.unwrap();
+    let first_profile = profile_of(first);
+    assert!(first_profile.is_dir(), "{first_profile:?}");
     // The browser crashes (killed from outside): the next page gets a fresh one.
     assert!(std::process::Command::new("kill").args(["-9", &first.to_string()]).status().unwrap().success());
     tokio::time::sleep(Duration::from_millis(300)).await;
@@ -338,6 +347,8 @@ async fn a_browser_that_dies_is_replaced_and_none_outlives_its_pool() {
     assert!(again.html.contains("Orbital Tea Company"));
     let second = browser.pid().await.unwrap();
     assert_ne!(first, second, "a new browser");
+    let second_profile = profile_of(second);
+    assert_ne!(first_profile, second_profile, "a fresh profile");
     let tree = krawlr::browser::process_tree(second);
     assert!(tree.len() > 1, "Chromium runs helper processes: {tree:?}");
     drop(browser);
@@ -349,5 +360,13 @@ async fn a_browser_that_dies_is_replaced_and_none_outlives_its_pool() {
             tree.iter().filter(|p| alive(**p)).collect::<Vec<_>>()
         );
         tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    // No profile outlives its browser: the crashed one's goes once it is replaced, the last one's
+    // with the pool (removed once the browser's helpers let go of it).
+    for profile in [&first_profile, &second_profile] {
+        while profile.exists() {
+            assert!(std::time::Instant::now() < deadline, "{profile:?} was left behind");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
     }
 }
