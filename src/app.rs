@@ -139,7 +139,10 @@ pub async fn run(settings: Settings, parts: Parts) -> anyhow::Result<()> {
         let worker = Arc::new(build_worker(&backend, &settings)?);
         let stop = shutdown.clone();
         tasks.spawn(async move {
+            let scraper = worker.scraper.clone();
             worker.run(stop).await;
+            // The process is about to end: its browser's profile goes before it does.
+            scraper.browser.close().await;
             Ok(())
         });
     }

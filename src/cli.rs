@@ -185,7 +185,13 @@ async fn scrape(settings: &Settings, raw: &str, pretty: bool) -> anyhow::Result<
         .or_else(|_| url::Url::parse(&format!("https://{raw}")))
         .with_context(|| format!("{raw} is not a URL"))?;
     let scraper = crate::scrape::Scraper::new(settings)?;
-    let mut run = Run::new(&scraper, url, &Default::default());
+    let scraped = scrape_with(&scraper, url, pretty).await;
+    scraper.browser.close().await;
+    scraped
+}
+
+async fn scrape_with(scraper: &crate::scrape::Scraper, url: url::Url, pretty: bool) -> anyhow::Result<ExitCode> {
+    let mut run = Run::new(scraper, url, &Default::default());
     // A progress line on stderr when a person is watching; nothing in pipes and logs.
     let show = std::io::IsTerminal::is_terminal(&std::io::stderr());
     let started = std::time::Instant::now();

@@ -994,6 +994,7 @@ async fn render(mut settings: Settings, pages: usize, concurrency: usize) -> any
     println!(
         "  the browser's processes, peak:  {browser_peak_mb:.0} MB PSS (idle after start: {idle_browser_mb:.0} MB)"
     );
+    scraper.browser.close().await;
     Ok(())
 }
 

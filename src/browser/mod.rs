@@ -134,6 +134,18 @@ impl Browser {
         self.running.lock().await.as_ref().map(|c| c.pid)
     }
 
+    /// Ends the running browser and waits until its profile is gone: for a process about to exit,
+    /// whose runtime would not finish what a dropped browser leaves to it. A browser that a
+    /// render still uses ends with that render.
+    pub async fn close(&self) {
+        let running = self.running.lock().await.take();
+        if let Some(mut chromium) = running.and_then(|c| Arc::try_unwrap(c).ok()) {
+            if let Some(end) = chromium.end() {
+                end.await;
+            }
+        }
+    }
+
     /// Renders `url`, whose document the caller already fetched (`document`), asking `network`
     /// for every other request the page makes.
     pub async fn render(&self, url: &Url, document: Answer, network: &dyn Network) -> Result<Rendered, RenderError> {
@@ -204,13 +216,15 @@ struct Chromium {
     profile: Option<tempfile::TempDir>,
 }
 
-impl Drop for Chromium {
-    fn drop(&mut self) {
-        let (Some(mut process), Some(profile)) = (self.process.take(), self.profile.take()) else { return };
+impl Chromium {
+    /// Kills the browser; the future then removes its profile once its helper processes, which
+    /// outlive it by a moment and write into the profile meanwhile, let go of it (tried again
+    /// for up to 5 s). Dropped unrun, it still kills the browser (`kill_on_drop`) and removes what
+    /// of the profile it can.
+    fn end(&mut self) -> Option<impl Future<Output = ()> + Send + 'static> {
+        let (mut process, profile) = (self.process.take()?, self.profile.take()?);
         let _ = process.start_kill();
-        // Its helper processes outlive it by a moment and write into the profile meanwhile: the
-        // directory is removed once they are done, tried again for up to 5 s.
-        let cleanup = async move {
+        Some(async move {
             let _ = process.wait().await;
             for _ in 0..50 {
                 if std::fs::remove_dir_all(profile.path()).is_ok() || !profile.path().exists() {
@@ -218,11 +232,16 @@ impl Drop for Chromium {
                 }
                 tokio::time::sleep(Duration::from_millis(100)).await;
             }
-        };
-        // Without a runtime (the process is ending), dropping the cleanup kills the browser
-        // (`kill_on_drop`) and removes what of the profile it can.
-        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
-            runtime.spawn(cleanup);
+        })
+    }
+}
+
+impl Drop for Chromium {
+    /// A browser replaced while the process runs is cleaned up in the background; a process
+    /// about to exit calls [`Browser::close`] instead, which waits for it.
+    fn drop(&mut self) {
+        if let (Some(end), Ok(runtime)) = (self.end(), tokio::runtime::Handle::try_current()) {
+            runtime.spawn(end);
         }
     }
 }

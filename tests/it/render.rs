@@ -75,7 +75,11 @@ fn scrape(env: &TestEnv, url: &str) -> Value {
 #[tokio::test(flavor = "multi_thread")]
 async fn an_app_only_site_is_rendered_into_its_report() {
     let site = app_site().await;
-    let env = TestEnv::new().set("KRAWLR_RENDER", "auto").set("KRAWLR_CHROMIUM", &chromium());
+    let tmp = tempfile::tempdir().unwrap();
+    let env = TestEnv::new()
+        .set("KRAWLR_RENDER", "auto")
+        .set("KRAWLR_CHROMIUM", &chromium())
+        .set("TMPDIR", tmp.path().to_str().unwrap());
     let report = {
         let (env, url) = (env, site.url("/"));
         tokio::task::spawn_blocking(move || scrape(&env, &url)).await.unwrap()
@@ -92,6 +96,13 @@ async fn an_app_only_site_is_rendered_into_its_report() {
     assert!(coverage["rendered"][0]["requests"].as_u64().unwrap() >= 3, "page, script, API: {coverage}");
     assert_eq!(coverage["js_required"], serde_json::json!([]), "rendered, so no longer missing");
     assert_eq!(site.hits(), 1, "the app's API was called once, through krawlr's fetcher");
+    // The browser's throwaway profile went before the process ended.
+    let profiles: Vec<_> = std::fs::read_dir(tmp.path())
+        .unwrap()
+        .filter_map(|e| Some(e.ok()?.file_name().to_str()?.to_string()))
+        .filter(|name| name.starts_with("krawlr-chromium-"))
+        .collect();
+    assert_eq!(profiles, Vec::<String>::new(), "left behind");
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -295,6 +306,8 @@ async fn every_request_the_browser_makes_goes_through_the_guard() {
     assert_eq!(reached.load(Ordering::SeqCst), 0, "nothing reached the private service");
     assert_eq!(members.load(Ordering::SeqCst), 0, "robots.txt kept the frame's page unfetched");
     assert_eq!(widget_api.load(Ordering::SeqCst), 1, "the other site's frame reached its own API through krawlr");
+    // As a process does before it ends: the test's runtime would not finish a dropped browser's cleanup.
+    browser.close().await;
 }
 
 /// The profile directory the browser `pid` was started with (`--user-data-dir`).
