@@ -1,19 +1,18 @@
 //! robots.txt: the first line is a path to ask about, the rest the file.
 #![no_main]
 
-use krawlr::scrape::fetch;
+use krawlr::scrape::robots::Robots;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
     let split = data.iter().position(|b| *b == b'\n').unwrap_or(data.len());
     let (path, body) = data.split_at(split);
-    if let Some(robot) = fetch::parse_robots(body) {
-        let path = String::from_utf8_lossy(path);
-        let _ = robot.allowed(&format!("https://example.com/{path}"));
-        let _ = robot.allowed(&path);
-        // Whatever Crawl-delay says (inf, 1e20, NaN, negative) is a bounded pause.
-        if let Some(delay) = robot.delay.map(fetch::crawl_delay) {
-            assert!(delay <= std::time::Duration::from_secs(10), "{delay:?}");
-        }
+    let (robots, _cost) = Robots::parse(body);
+    let path = String::from_utf8_lossy(path);
+    let _ = robots.allowed(&format!("https://example.com/{path}"));
+    let _ = robots.allowed(&path);
+    // Whatever Crawl-delay says (inf, 1e20, NaN, negative) is a bounded pause.
+    if let Some(delay) = robots.delay() {
+        assert!(delay <= std::time::Duration::from_secs(10), "{delay:?}");
     }
 });

@@ -3,6 +3,7 @@
 //! compression bomb stops at the cap), redirects followed by hand so that each hop is checked
 //! by the address guard and robots.txt, and charset decoding.
 
+use super::robots::{self, Robots};
 use crate::config::FetchSettings;
 use crate::net::{GuardedClient, Lookup, NetError, system_lookup};
 use reqwest::header::{CONTENT_TYPE, HeaderMap, LOCATION};
@@ -12,12 +13,11 @@ use std::time::{Duration, Instant};
 use tokio::sync::{OnceCell, OwnedSemaphorePermit, Semaphore};
 use url::Url;
 
-/// The token robots.txt rules are matched against.
-pub const ROBOTS_AGENT: &str = "krawlr";
-const ROBOTS_MAX_BYTES: usize = 512 * 1024;
-const MAX_CRAWL_DELAY: Duration = Duration::from_secs(10);
 /// Sites whose robots.txt rules are kept at once, the least recently used forgotten first.
 const ROBOTS_CACHED: usize = 4096;
+/// What the robots.txt rules kept may cost together (see [`Robots::parse`]); past it the least
+/// recently used are forgotten first.
+const ROBOTS_CACHED_BYTES: usize = 32 << 20;
 /// Sites whose spacing state is kept; past it, the idle ones are forgotten.
 const HOSTS_TRACKED: usize = 4096;
 
@@ -29,6 +29,8 @@ pub enum FetchError {
     Net(#[from] NetError),
     #[error("robots.txt disallows {url}")]
     RobotsDisallowed { url: String },
+    #[error("robots.txt of {url} is too costly to read: {over}")]
+    RobotsOverLimits { url: String, over: super::robots::OverLimits },
     #[error("robots.txt of {url} could not be read")]
     RobotsUnavailable {
         url: String,
@@ -207,32 +209,63 @@ impl HostGate {
     }
 }
 
-/// A robots.txt `Crawl-delay` as a pause: whatever number a site writes (`inf`, `1e20`, `NaN`,
-/// negative) becomes one from zero to [`MAX_CRAWL_DELAY`].
-pub fn crawl_delay(seconds: f32) -> Duration {
-    if seconds.is_nan() || seconds <= 0.0 {
-        return Duration::ZERO;
+/// A site's entry in the robots.txt cache: when it was made, its rules once fetched, and what
+/// they cost (0 until they are in).
+struct RobotsEntry {
+    made: Instant,
+    cell: Arc<OnceCell<Robots>>,
+    cost: usize,
+}
+
+/// Sites' robots.txt rules, bounded by count and by what they cost together.
+struct RobotsCache {
+    entries: lru::LruCache<String, RobotsEntry>,
+    cost: usize,
+}
+
+impl RobotsCache {
+    fn new() -> RobotsCache {
+        RobotsCache {
+            entries: lru::LruCache::new(std::num::NonZeroUsize::new(ROBOTS_CACHED).expect("not zero")),
+            cost: 0,
+        }
     }
-    Duration::try_from_secs_f32(seconds).map_or(MAX_CRAWL_DELAY, |d| d.min(MAX_CRAWL_DELAY))
+
+    /// The origin's cell: the one kept while fresh, else a new empty one.
+    fn cell(&mut self, origin: &str, ttl: Duration) -> Arc<OnceCell<Robots>> {
+        if let Some(entry) = self.entries.get(origin).filter(|e| e.made.elapsed() < ttl) {
+            return entry.cell.clone();
+        }
+        let cell = Arc::new(OnceCell::new());
+        let entry = RobotsEntry { made: Instant::now(), cell: cell.clone(), cost: 0 };
+        if let Some((_, old)) = self.entries.push(origin.to_string(), entry) {
+            self.cost -= old.cost;
+        }
+        cell
+    }
+
+    /// Charges `cell`'s rules to the origin (if its entry is still this cell), then forgets the
+    /// least recently used entries until the total fits.
+    fn charge(&mut self, origin: &str, cell: &Arc<OnceCell<Robots>>, cost: usize) {
+        if let Some(entry) = self.entries.get_mut(origin).filter(|e| Arc::ptr_eq(&e.cell, cell) && e.cost == 0) {
+            entry.cost = cost;
+            self.cost += cost;
+        }
+        while self.cost > ROBOTS_CACHED_BYTES {
+            let Some((_, old)) = self.entries.pop_lru() else { break };
+            self.cost -= old.cost;
+        }
+    }
 }
-
-/// A parsed robots.txt, or none (a missing file allows everything).
-pub type Robots = Option<texting_robots::Robot>;
-
-/// krawlr's rules in a robots.txt body; none when it cannot be read (which allows everything).
-pub fn parse_robots(body: &[u8]) -> Robots {
-    texting_robots::Robot::new(ROBOTS_AGENT, body).ok()
-}
-
-/// When a site's entry was made, and its rules once fetched.
-type RobotsEntry = (Instant, Arc<OnceCell<Robots>>);
 
 pub struct Fetcher {
     net: GuardedClient,
     settings: FetchSettings,
     hosts: HostGate,
-    /// Origin → (when its entry was made, its rules once fetched).
-    robots: Mutex<lru::LruCache<String, RobotsEntry>>,
+    /// Origin → its robots.txt rules.
+    robots: Mutex<RobotsCache>,
+    /// Where robots.txt files are parsed, off the async runtime.
+    pub(crate) cpu: Arc<super::cpu::CpuPool>,
 }
 
 impl Fetcher {
@@ -258,7 +291,8 @@ impl Fetcher {
                 slots: Mutex::default(),
             },
             settings,
-            robots: Mutex::new(lru::LruCache::new(std::num::NonZeroUsize::new(ROBOTS_CACHED).expect("not zero"))),
+            robots: Mutex::new(RobotsCache::new()),
+            cpu: Arc::new(super::cpu::CpuPool::per_core()),
         })
     }
 
@@ -284,13 +318,14 @@ impl Fetcher {
         for _ in 0..=self.settings.max_redirects {
             self.net.vet(&url).await?;
             let robots = if obey_robots { Some(self.robots_for(&url).await?) } else { None };
-            let rules = robots.as_deref().and_then(OnceCell::get).and_then(Option::as_ref);
-            if let Some(robot) = rules {
-                if !robot.allowed(url.as_str()) {
-                    return Err(FetchError::RobotsDisallowed { url: url.to_string() });
-                }
+            let rules = robots.as_deref().and_then(OnceCell::get);
+            if let Some(Robots::OverLimits(over)) = rules {
+                return Err(FetchError::RobotsOverLimits { url: url.to_string(), over: over.clone() });
             }
-            let crawl_delay = rules.and_then(|r| r.delay).map(crawl_delay);
+            if rules.is_some_and(|r| !r.allowed(url.as_str())) {
+                return Err(FetchError::RobotsDisallowed { url: url.to_string() });
+            }
+            let crawl_delay = rules.and_then(Robots::delay);
             let host = url.host_str().unwrap_or_default().to_string();
             let _permit = self.hosts.enter(&host, crawl_delay).await;
             let mut response =
@@ -395,42 +430,37 @@ impl Fetcher {
         if headers.is_empty() {
             return false;
         }
-        let allowed = match self.robots_for(url).await {
-            Ok(cell) => cell.get().and_then(Option::as_ref).is_none_or(|robot| robot.allowed(url.as_str())),
-            Err(_) => false,
-        };
+        let allowed = self.permits(url).await.unwrap_or(false);
         allowed && self.exchange("GET", url, &headers, None, WALL_BYTES).await.is_ok_and(|r| r.status == 304)
+    }
+
+    /// Whether robots.txt lets krawlr fetch `url` (its origin's file fetched once and kept).
+    pub async fn permits(&self, url: &Url) -> Result<bool, FetchError> {
+        Ok(self.robots_for(url).await?.get().is_some_and(|robots| robots.allowed(url.as_str())))
     }
 
     /// Whether `url`'s origin serves a robots.txt, and the sitemaps it names.
     pub async fn robots_info(&self, url: &Url) -> Result<(bool, Vec<String>), FetchError> {
         let cell = self.robots_for(url).await?;
-        Ok(match cell.get().and_then(Option::as_ref) {
-            Some(robot) => (true, robot.sitemaps.clone()),
-            None => (false, Vec::new()),
-        })
+        Ok(cell.get().map_or((false, Vec::new()), |robots| (robots.exists(), robots.sitemaps().to_vec())))
     }
 
     /// The robots.txt rules of `url`'s origin, fetched once per origin and kept.
     async fn robots_for(&self, url: &Url) -> Result<Arc<OnceCell<Robots>>, FetchError> {
         let origin = url.origin().ascii_serialization();
-        let cell = {
-            let mut cache = self.robots.lock().unwrap_or_else(|p| p.into_inner());
-            match cache.get(&origin) {
-                Some((made, cell)) if made.elapsed() < self.settings.robots_ttl => cell.clone(),
-                _ => {
-                    let cell = Arc::new(OnceCell::new());
-                    cache.put(origin.clone(), (Instant::now(), cell.clone()));
-                    cell
-                }
-            }
-        };
+        let cell = self.robots.lock().unwrap_or_else(|p| p.into_inner()).cell(&origin, self.settings.robots_ttl);
         cell.get_or_try_init(|| async {
             let robots_url = Url::parse(&format!("{origin}/robots.txt")).expect("origin + path parses");
-            match Box::pin(self.get_within_deadline(&robots_url, false, ROBOTS_MAX_BYTES)).await {
-                Ok(page) => Ok(parse_robots(&page.body)),
+            match Box::pin(self.get_within_deadline(&robots_url, false, robots::MAX_BYTES)).await {
+                Ok(page) => {
+                    let (robots, cost) = self.cpu.run(move || Robots::parse(&page.body)).await;
+                    self.robots.lock().unwrap_or_else(|p| p.into_inner()).charge(&origin, &cell, cost);
+                    Ok(robots)
+                }
                 // RFC 9309: a 4xx means there are no rules; a 5xx or no answer means "try later".
-                Err(FetchError::Status { status, .. }) if (400..500).contains(&status) && status != 429 => Ok(None),
+                Err(FetchError::Status { status, .. }) if (400..500).contains(&status) && status != 429 => {
+                    Ok(Robots::Absent)
+                }
                 Err(e) if e.is_transient() => {
                     Err(FetchError::RobotsUnavailable { url: robots_url.to_string(), source: Box::new(e) })
                 }
@@ -466,21 +496,5 @@ mod tests {
         assert!(!status(404).is_transient());
         assert!(!FetchError::Net(NetError::Unresolvable { host: "x".into() }).is_transient());
         assert!(!FetchError::RobotsDisallowed { url: "x".into() }.is_transient());
-    }
-
-    #[test]
-    fn any_crawl_delay_a_site_writes_is_a_bounded_pause() {
-        assert_eq!(crawl_delay(f32::INFINITY), MAX_CRAWL_DELAY);
-        assert_eq!(crawl_delay(1e20), MAX_CRAWL_DELAY);
-        assert_eq!(crawl_delay(f32::NAN), Duration::ZERO);
-        assert_eq!(crawl_delay(f32::NEG_INFINITY), Duration::ZERO);
-        assert_eq!(crawl_delay(-3.0), Duration::ZERO);
-        assert_eq!(crawl_delay(1.5), Duration::from_millis(1500));
-        for written in ["inf", "1e20", "NaN", "-1", "99999999999999999999999999"] {
-            let robots =
-                parse_robots(format!("User-agent: *\nCrawl-delay: {written}\nDisallow: /private\n").as_bytes());
-            let delay = robots.and_then(|r| r.delay).map(crawl_delay).unwrap_or_default();
-            assert!(delay <= MAX_CRAWL_DELAY, "{written}: {delay:?}");
-        }
     }
 }

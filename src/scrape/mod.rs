@@ -24,6 +24,7 @@ pub mod phones;
 pub mod profile;
 pub mod render;
 pub mod report;
+pub mod robots;
 pub mod structured;
 pub mod tech;
 pub mod wall;
@@ -71,8 +72,8 @@ pub struct Scraper {
     pub edgar: edgar::Edgar,
     /// The enrichment model and its client, when configured.
     pub llm: Option<(reqwest::Client, crate::config::LlmSettings)>,
-    /// Where pages are parsed and read.
-    pub cpu: cpu::CpuPool,
+    /// Where pages are parsed and read (the fetcher's robots.txt files too).
+    pub cpu: std::sync::Arc<cpu::CpuPool>,
     /// Where pages that need their scripts are rendered.
     pub browser: crate::browser::Browser,
 }
@@ -82,8 +83,10 @@ impl Scraper {
         if let Some(reason) = &settings.render.unavailable {
             tracing::warn!("rendering is off: {reason}; pages that need their scripts are read without them");
         }
+        let fetcher = Fetcher::new(settings.fetch.clone())?;
         Ok(Scraper {
-            fetcher: Fetcher::new(settings.fetch.clone())?,
+            cpu: fetcher.cpu.clone(),
+            fetcher,
             edgar: edgar::Edgar::new(&settings.sec, settings.fetch.proxy.as_ref())?,
             llm: match &settings.llm {
                 Some(llm) => {
@@ -92,7 +95,6 @@ impl Scraper {
                 }
                 None => None,
             },
-            cpu: cpu::CpuPool::per_core(),
             browser: crate::browser::Browser::new(settings.render.clone()),
         })
     }
