@@ -121,13 +121,17 @@ pub fn main(cli: Cli) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match runtime.block_on(dispatch(cli.command, settings)) {
+    let code = match runtime.block_on(dispatch(cli.command, settings)) {
         Ok(code) => code,
         Err(e) => {
             eprintln!("krawlr: {e:#}");
             ExitCode::FAILURE
         }
-    }
+    };
+    // Work still on the blocking pool (a page being read, a database call) does not hold the
+    // exit: everything that mattered was handed back or committed by now.
+    runtime.shutdown_timeout(std::time::Duration::from_secs(1));
+    code
 }
 
 async fn dispatch(command: Command, settings: Settings) -> anyhow::Result<ExitCode> {

@@ -59,6 +59,10 @@ pub struct Metrics {
     pub webhook_attempts: Family<OutcomeLabels, Counter>,
     /// Changes this process's monitor runs found.
     pub monitor_changes: Counter,
+    /// Connections the API holds open.
+    pub http_connections: Gauge,
+    /// Connections the API closed at its cap to make room, or refused there.
+    pub http_connections_shed: Counter,
     jobs: Family<StatusLabels, Gauge>,
     monitors: Family<StatusLabels, Gauge>,
     backlog: Family<SubscriptionLabels, Gauge>,
@@ -83,6 +87,7 @@ impl Metrics {
         let jobs_finished = Family::<StatusLabels, Counter>::default();
         let webhook_attempts = Family::<OutcomeLabels, Counter>::default();
         let monitor_changes = Counter::default();
+        let (http_connections, http_connections_shed) = (Gauge::default(), Counter::default());
         let monitors = Family::<StatusLabels, Gauge>::default();
         let (jobs, backlog, in_flight, oldest_unacked, dead_lettered) =
             (Family::default(), Family::default(), Family::default(), Family::default(), Family::default());
@@ -94,6 +99,12 @@ impl Metrics {
             "webhook_attempts",
             "Webhook delivery attempts by outcome (delivered, retrying, failed)",
             webhook_attempts.clone(),
+        );
+        registry.register("http_connections", "Connections the API holds open", http_connections.clone());
+        registry.register(
+            "http_connections_shed",
+            "Connections closed at the connection cap to make room, or refused there",
+            http_connections_shed.clone(),
         );
         registry.register("jobs", "Jobs in the store by status", jobs.clone());
         registry.register("monitors", "Monitors in the store by status", monitors.clone());
@@ -118,6 +129,8 @@ impl Metrics {
             jobs_finished,
             webhook_attempts,
             monitor_changes,
+            http_connections,
+            http_connections_shed,
             jobs,
             monitors,
             backlog,

@@ -241,7 +241,7 @@ pub(super) async fn batch(
 #[utoipa::path(get, path = "/api/v1/scrape/{id}/events", tag = "jobs",
     params(("id" = String, Path), ("Last-Event-ID" = Option<u32>, Header, description = "Resume after this change")),
     responses(
-        (status = 200, description = "Server-Sent Events: `id` (the change's number), `event` (`progress`, then `completed`, `failed` or `cancelled`), `data` (JSON: job_id, status, current_stage, progress_percent, error, at)", content_type = "text/event-stream", body = String),
+        (status = 200, description = "Server-Sent Events: `id` (the change's number), `event` (`progress`, then `completed`, `failed` or `cancelled`; or `reconnect` when the stream is cut short by its lifetime or the server's shutdown), `data` (JSON: job_id, status, current_stage, progress_percent, error, at)", content_type = "text/event-stream", body = String),
         (status = 401, body = ErrorBody), (status = 404, body = ErrorBody), (status = 410, description = "Removed after its retention", body = ErrorBody), (status = 429, body = ErrorBody)),
     security(("bearer" = [])))]
 pub(super) async fn events(
@@ -295,9 +295,33 @@ pub(super) async fn events(
             }
         }
     });
-    // A stream lives at most `stream_lifetime`; the client resumes with `Last-Event-ID`.
-    let changes = futures_util::StreamExt::take_until(changes, tokio::time::sleep(state.stream_lifetime));
-    Ok(Sse::new(futures_util::StreamExt::flatten(changes)).keep_alive(KeepAlive::default()))
+    // A stream lives at most `stream_lifetime`, and not past the process's shutdown; then a last
+    // `reconnect` event says why, and the client resumes with `Last-Event-ID`.
+    let (lifetime, shutdown) = (state.stream_lifetime, state.shutdown.clone());
+    let cut = std::sync::Arc::new(std::sync::OnceLock::new());
+    let stop = {
+        let cut = cut.clone();
+        async move {
+            let reason = tokio::select! {
+                _ = tokio::time::sleep(lifetime) => "the stream reached its longest lifetime",
+                _ = shutdown.cancelled() => "the server is shutting down",
+            };
+            let _ = cut.set(reason);
+        }
+    };
+    let last = futures_util::stream::once(async move { cut.get().map(|reason| Ok(reconnect(reason))) });
+    let changes = futures_util::StreamExt::flatten(futures_util::StreamExt::take_until(changes, stop));
+    let changes =
+        futures_util::StreamExt::chain(changes, futures_util::StreamExt::filter_map(last, std::future::ready));
+    Ok(Sse::new(changes).keep_alive(KeepAlive::default()))
+}
+
+/// The last event of a stream cut short: reconnect (with `Last-Event-ID`) in a second.
+fn reconnect(reason: &str) -> Event {
+    Event::default()
+        .event("reconnect")
+        .retry(std::time::Duration::from_secs(1))
+        .data(serde_json::json!({ "reason": reason, "resume_with": "Last-Event-ID" }).to_string())
 }
 
 fn event(job_id: &str, change: &JobChange) -> Event {

@@ -9,6 +9,9 @@ mod limits;
 mod monitors;
 mod openapi;
 mod scrape;
+mod serve;
+
+pub use serve::serve as serve_router;
 mod webhooks;
 
 pub use error::ApiError;
@@ -51,6 +54,10 @@ pub struct AppState {
     pub relay: Arc<crate::outbox::Relay>,
     /// `KRAWLR_RETENTION_DAYS`, to say why a removed job is gone.
     pub retention: Option<std::time::Duration>,
+    /// Cancelled when the process shuts down: event streams end (telling their clients to
+    /// reconnect) instead of holding the process.
+    pub shutdown: CancellationToken,
+    pub connections: crate::config::ConnectionSettings,
 }
 
 impl AppState {
@@ -80,6 +87,8 @@ impl AppState {
             monitor_min_interval: settings.limits.monitor_min_interval,
             streams: Arc::new(limits::StreamSlots::new(settings.limits.max_event_streams)),
             stream_lifetime: settings.limits.event_stream_lifetime,
+            shutdown: CancellationToken::new(),
+            connections: settings.connections.clone(),
         }
     }
 }
@@ -101,7 +110,10 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
-/// Serves until `shutdown` is cancelled, then finishes the requests in flight.
-pub async fn serve(listener: TcpListener, state: AppState, shutdown: CancellationToken) -> std::io::Result<()> {
-    axum::serve(listener, router(state)).with_graceful_shutdown(shutdown.cancelled_owned()).await
+/// Serves until `shutdown` is cancelled, then finishes the requests in flight within the
+/// shutdown grace period (see [`serve::serve`]).
+pub async fn serve(listener: TcpListener, mut state: AppState, shutdown: CancellationToken) -> std::io::Result<()> {
+    state.shutdown = shutdown.clone();
+    let connections = state.connections.clone();
+    serve::serve(listener, router(state), &connections, shutdown).await
 }

@@ -274,7 +274,7 @@ pub const CRAWL_TIMEOUT_SECONDS: Setting = Setting {
 pub const ROBOTS_TTL_SECONDS: Setting = Setting {
     name: "KRAWLR_ROBOTS_TTL_SECONDS",
     shown_default: "86400",
-    doc: "how long a site's robots.txt rules are kept (RFC 9309's 24 h at most; 4,096 sites at most, least recently used forgotten first)",
+    doc: "how long a site's robots.txt rules are kept (RFC 9309's 24 h at most; 4,096 sites and 32 MiB of parsed rules at most, least recently used forgotten first)",
     kind: Kind::Seconds { default: 86400.0, min: 0.0, max: 86400.0 },
 };
 
@@ -551,6 +551,27 @@ pub const MAX_EVENT_STREAMS_PER_KEY: Setting = Setting {
     kind: Kind::Count { default: 20, min: 1, max: 100000 },
 };
 
+pub const HEADER_READ_TIMEOUT_SECONDS: Setting = Setting {
+    name: "KRAWLR_HEADER_READ_TIMEOUT_SECONDS",
+    shown_default: "10",
+    doc: "a request's head must arrive within this long, counted from when the API starts waiting for it (a kept-alive connection waits as long for its next request); past it the connection is closed",
+    kind: Kind::Seconds { default: 10.0, min: 0.1, max: 3600.0 },
+};
+
+pub const IDLE_TIMEOUT_SECONDS: Setting = Setting {
+    name: "KRAWLR_IDLE_TIMEOUT_SECONDS",
+    shown_default: "60",
+    doc: "a connection on which nothing is read or written for this long (a request body trickled in, a vanished client) is closed",
+    kind: Kind::Seconds { default: 60.0, min: 0.1, max: 3600.0 },
+};
+
+pub const MAX_CONNECTIONS: Setting = Setting {
+    name: "KRAWLR_MAX_CONNECTIONS",
+    shown_default: "10000 (less when the open-files limit is lower)",
+    doc: "connections the API holds open at once (the soft open-files limit is raised to the hard one at start); at the cap, the oldest connection not inside a request is closed to make room (`krawlr_http_connections`, `krawlr_http_connections_shed_total`)",
+    kind: Kind::Count { default: 10000, min: 1, max: 1000000 },
+};
+
 pub const EVENT_STREAM_MAX_SECONDS: Setting = Setting {
     name: "KRAWLR_EVENT_STREAM_MAX_SECONDS",
     shown_default: "3600",
@@ -657,6 +678,9 @@ pub const ALL: &[&Setting] = &[
     &MONITOR_POLL_SECONDS,
     &MAX_EVENT_STREAMS_PER_KEY,
     &EVENT_STREAM_MAX_SECONDS,
+    &HEADER_READ_TIMEOUT_SECONDS,
+    &IDLE_TIMEOUT_SECONDS,
+    &MAX_CONNECTIONS,
     &LOG,
     &LOG_FORMAT,
     &URL,

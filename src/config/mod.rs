@@ -91,6 +91,8 @@ pub struct Settings {
     pub llm: Option<LlmSettings>,
     /// Largest request body the API reads.
     pub max_request_bytes: usize,
+    /// How the API treats its connections.
+    pub connections: ConnectionSettings,
     /// How often a job's event stream (`GET …/events`) reads the job.
     pub events_poll: Duration,
     pub limits: LimitSettings,
@@ -157,6 +159,16 @@ pub struct WorkerSettings {
     pub job_timeout: Duration,
     /// How long finished jobs, results and delivery logs are kept (`None`: for ever).
     pub retention: Option<Duration>,
+}
+
+/// The API's connections: how long a client may take, how many may be open.
+#[derive(Debug, Clone)]
+pub struct ConnectionSettings {
+    pub header_read_timeout: Duration,
+    pub idle_timeout: Duration,
+    pub max_connections: usize,
+    /// How long requests in flight may finish after SIGTERM (`KRAWLR_SHUTDOWN_GRACE_SECONDS`).
+    pub shutdown_grace: Duration,
 }
 
 /// What one key may do.
@@ -393,6 +405,12 @@ impl Settings {
             webhooks,
             llm,
             max_request_bytes: env.count(&MAX_REQUEST_BYTES)?,
+            connections: ConnectionSettings {
+                header_read_timeout: env.seconds(&HEADER_READ_TIMEOUT_SECONDS)?,
+                idle_timeout: env.seconds(&IDLE_TIMEOUT_SECONDS)?,
+                max_connections: env.count(&MAX_CONNECTIONS)?,
+                shutdown_grace: env.seconds(&SHUTDOWN_GRACE_SECONDS)?,
+            },
             events_poll: env.seconds(&EVENTS_POLL_SECONDS)?,
             limits: LimitSettings {
                 rate_per_second: env.number(&RATE_LIMIT_PER_SECOND)?,
