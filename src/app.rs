@@ -26,6 +26,8 @@ use tracing::info;
 pub struct Backend {
     pub broker: Arc<dyn Broker>,
     pub store: Arc<dyn Store>,
+    /// The embedded backend's database, watched for its file's loss.
+    pub db: Option<Db>,
 }
 
 pub async fn connect(settings: &Settings) -> anyhow::Result<Backend> {
@@ -36,7 +38,8 @@ pub async fn connect(settings: &Settings) -> anyhow::Result<Backend> {
             })?;
             Ok(Backend {
                 broker: Arc::new(EmbeddedBroker::new(db.clone())),
-                store: Arc::new(EmbeddedStore::new(db, settings.topics.jobs.clone())),
+                store: Arc::new(EmbeddedStore::new(db.clone(), settings.topics.jobs.clone())),
+                db: Some(db),
             })
         }
         BackendKind::Gcp => {
@@ -48,7 +51,7 @@ pub async fn connect(settings: &Settings) -> anyhow::Result<Backend> {
             let store = FirestoreStore::connect(project)
                 .await
                 .with_context(|| format!("cannot reach Firestore for project {project}"))?;
-            Ok(Backend { broker: Arc::new(broker), store: Arc::new(store) })
+            Ok(Backend { broker: Arc::new(broker), store: Arc::new(store), db: None })
         }
     }
 }
@@ -72,6 +75,17 @@ pub async fn run(settings: Settings, parts: Parts) -> anyhow::Result<()> {
     ensure_topology(&backend, &settings).await.context("cannot prepare the queue's topics and subscriptions")?;
     let shutdown = shutdown_on_signal();
     let mut tasks = tokio::task::JoinSet::new();
+    if let Some(db) = backend.db.clone() {
+        // A database file deleted under the process: stop (non-zero) rather than accept work
+        // into a file nobody will open again; a supervisor restarts krawlr on a fresh one.
+        let stop = shutdown.clone();
+        tasks.spawn(async move {
+            tokio::select! {
+                _ = db.lost() => anyhow::bail!("the database file in the data dir was deleted or replaced while in use"),
+                _ = stop.cancelled() => Ok(()),
+            }
+        });
+    }
     let secrets = if parts.api || parts.webhooks { Some(Arc::new(SecretBox::load(&settings)?)) } else { None };
     if let Some(secrets) = secrets.clone().filter(|_| parts.api) {
         ensure_first_key(&backend, &settings, &secrets).await?;
@@ -107,9 +121,9 @@ pub async fn run(settings: Settings, parts: Parts) -> anyhow::Result<()> {
             topics: Arc::new(settings.topics.clone()),
         };
         let stop = shutdown.clone();
+        let connections = settings.connections.clone();
         tasks.spawn(async move {
-            axum::serve(listener, api::health::probe_router(probe))
-                .with_graceful_shutdown(stop.cancelled_owned())
+            api::serve_router(listener, api::health::probe_router(probe), &connections, stop)
                 .await
                 .context("metrics server failed")
         });

@@ -4,8 +4,8 @@
 
 use crate::config::SqliteSync;
 use rusqlite::{Connection, OpenFlags};
-use std::path::Path;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, Weak};
 use std::time::Duration;
 use tokio::sync::Notify;
@@ -125,19 +125,138 @@ pub struct Db {
     readers: Arc<[Mutex<Connection>]>,
     next_reader: Arc<AtomicUsize>,
     published: Arc<Notify>,
+    health: Arc<Health>,
+    /// Writes waiting to be committed together (see [`Db::write_batched`]).
+    batch: Arc<Mutex<Vec<BatchedWrite>>>,
+}
+
+/// What the database file's watch has found: whether it is still the file this process opened,
+/// and whether writes reach the disk.
+struct Health {
+    path: PathBuf,
+    /// The file's device and inode when it was opened.
+    identity: (u64, u64),
+    /// The file was deleted or replaced under the process: nothing written now would ever be
+    /// read again. Final.
+    lost: AtomicBool,
+    lost_notice: Notify,
+    /// A write met a full disk or an I/O error. Writes are refused until the checkpointer has
+    /// emptied the WAL (giving its space back) and a probe write has gone through; retried
+    /// writes would otherwise grow the WAL into whatever space was freed.
+    failing: AtomicBool,
+}
+
+impl Health {
+    fn watch(path: &Path) -> std::io::Result<Health> {
+        Ok(Health {
+            identity: identity(path)?,
+            path: path.to_path_buf(),
+            lost: AtomicBool::new(false),
+            lost_notice: Notify::new(),
+            failing: AtomicBool::new(false),
+        })
+    }
+
+    /// Looks at the file again; true when it is lost (now or before).
+    fn check(&self) -> bool {
+        if self.lost.load(Ordering::Acquire) {
+            return true;
+        }
+        let now = identity(&self.path);
+        if now.as_ref().is_ok_and(|now| *now == self.identity) {
+            return false;
+        }
+        // Only a file that is gone or another file: a passing stat error (EINTR) is no loss.
+        if now.as_ref().is_err_and(|e| e.kind() != std::io::ErrorKind::NotFound) {
+            return false;
+        }
+        if !self.lost.swap(true, Ordering::AcqRel) {
+            tracing::error!(
+                path = %self.path.display(),
+                "the database file was deleted or replaced while krawlr had it open; refusing every write \
+                 (nothing written now could be read after a restart) and stopping so that a supervisor restarts \
+                 krawlr on a fresh file"
+            );
+        }
+        self.lost_notice.notify_waiters();
+        true
+    }
+
+    /// Why a read or write may not go ahead, as SQLite's own error (the API answers `503`).
+    fn refusal(&self, writing: bool) -> Option<rusqlite::Error> {
+        let refuse = |code, why: &str| {
+            Some(rusqlite::Error::SqliteFailure(rusqlite::ffi::Error::new(code), Some(why.to_string())))
+        };
+        if self.lost.load(Ordering::Acquire) {
+            return refuse(
+                rusqlite::ffi::SQLITE_CANTOPEN,
+                "the database file was deleted or replaced under this process; it is stopping",
+            );
+        }
+        if writing && self.failing.load(Ordering::Acquire) {
+            return refuse(
+                rusqlite::ffi::SQLITE_FULL,
+                "writes are failing (a full disk?); refused until one goes through",
+            );
+        }
+        None
+    }
+
+    /// Notes what a write's error says of the disk.
+    fn wrote(&self, error: Option<&rusqlite::Error>) {
+        use rusqlite::ErrorCode::{DiskFull, SystemIoFailure};
+        if let Some(code) = error.and_then(rusqlite::Error::sqlite_error_code) {
+            if matches!(code, DiskFull | SystemIoFailure) && !self.failing.swap(true, Ordering::AcqRel) {
+                tracing::error!(
+                    ?code,
+                    "a write to the database failed; refusing writes until the disk takes them again"
+                );
+            }
+        }
+    }
+}
+
+fn identity(path: &Path) -> std::io::Result<(u64, u64)> {
+    use std::os::unix::fs::MetadataExt;
+    let meta = std::fs::metadata(path)?;
+    Ok((meta.dev(), meta.ino()))
+}
+
+/// An error that may carry SQLite's own, so that the database can tell a full disk from a
+/// conflict whatever error type its callers use.
+pub trait SqliteCause {
+    fn sqlite_error(&self) -> Option<&rusqlite::Error>;
+}
+
+impl SqliteCause for rusqlite::Error {
+    fn sqlite_error(&self) -> Option<&rusqlite::Error> {
+        Some(self)
+    }
 }
 
 const READERS: usize = 4;
-const CHECKPOINT_EVERY: Duration = Duration::from_secs(1);
-/// WAL frames (pages of 4 KB) past which the checkpointer restarts the WAL: 16 MB.
-const WAL_RESTART_FRAMES: i64 = 4096;
+/// The page size of a new database file. SQLite's default of 4 KB wrote 29 KB to the WAL and
+/// back per submit.
+const PAGE_SIZE: i64 = 1024;
+/// A write that changes nothing anyone reads, to learn whether the disk takes writes again.
+const PROBE_WRITE: &str = "BEGIN IMMEDIATE; CREATE TABLE IF NOT EXISTS write_probe (at INTEGER) STRICT; \
+    DELETE FROM write_probe; INSERT INTO write_probe VALUES (unixepoch()); COMMIT;";
+const CHECKPOINT_EVERY: Duration = Duration::from_millis(250);
+/// WAL frames (pages of 4 KB) past which the checkpointer makes the WAL start over: 1 MB.
+const WAL_START_OVER_FRAMES: i64 = 256;
+/// The longest a checkpoint waits for readers or another process's writer.
+const CHECKPOINT_PATIENCE: Duration = Duration::from_millis(50);
 /// What a WAL file is cut back to when it starts over.
-const WAL_SIZE_LIMIT: i64 = 64 << 20;
+const WAL_SIZE_LIMIT: i64 = 4 << 20;
 
 fn connect(path: &Path, sync: SqliteSync) -> rusqlite::Result<Connection> {
     let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
     let conn = Connection::open_with_flags(path, flags)?;
     conn.busy_timeout(Duration::from_secs(5))?;
+    // Only a new file takes it (before WAL mode makes it one): every commit writes each page it
+    // touched whole to the WAL, and a submit touches seven (the job, its message, their
+    // indexes) with a few dozen bytes on each.
+    conn.pragma_update(None, "page_size", PAGE_SIZE)?;
     conn.pragma_update(None, "journal_mode", "WAL")?;
     let sync = match sync {
         SqliteSync::Normal => "NORMAL",
@@ -164,6 +283,7 @@ impl Db {
             )
         })?;
         let path = data_dir.join("krawlr.db");
+        set_aside_orphans(&path);
         let writer = connect(&path, sync)?;
         writer.execute_batch(&format!("BEGIN IMMEDIATE; {SCHEMA} COMMIT;"))?;
         let readers = (0..READERS)
@@ -173,34 +293,129 @@ impl Db {
                 Ok(Mutex::new(conn))
             })
             .collect::<rusqlite::Result<Vec<_>>>()?;
+        let health = Health::watch(&path).map_err(|e| {
+            rusqlite::Error::SqliteFailure(
+                rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_CANTOPEN),
+                Some(format!("cannot read {}: {e}", path.display())),
+            )
+        })?;
         let db = Db {
             writer: Arc::new(Mutex::new(writer)),
             readers: readers.into(),
             next_reader: Arc::default(),
             published: Arc::new(Notify::new()),
+            health: Arc::new(health),
+            batch: Arc::default(),
         };
-        spawn_checkpointer(connect(&path, sync)?, Arc::downgrade(&db.writer));
+        spawn_checkpointer(connect(&path, sync)?, Arc::downgrade(&db.writer), db.health.clone());
         Ok(db)
     }
 
+    /// Whether the database takes writes now: the file is still the one opened, and writes are
+    /// not failing. (Readiness.)
+    pub fn writable(&self) -> rusqlite::Result<()> {
+        self.health.check();
+        self.health.refusal(true).map_or(Ok(()), Err)
+    }
+
+    /// Resolves once the database file is found deleted or replaced; never otherwise.
+    pub async fn lost(&self) {
+        loop {
+            let notice = self.health.lost_notice.notified();
+            if self.health.lost.load(Ordering::Acquire) {
+                return;
+            }
+            notice.await;
+        }
+    }
+
     /// Runs `f` with the writing connection on the blocking pool.
+    /// Refused (SQLite's `CANTOPEN` or `FULL`, which callers answer with `503`) while the file
+    /// is lost or writes are failing.
     pub async fn call<T, E, F>(&self, f: F) -> Result<T, E>
     where
         T: Send + 'static,
-        E: Send + 'static,
+        E: Send + 'static + From<rusqlite::Error> + SqliteCause,
         F: FnOnce(&mut Connection) -> Result<T, E> + Send + 'static,
     {
-        let conn = self.writer.clone();
-        run_blocking(move || f(&mut conn.lock().unwrap_or_else(|p| p.into_inner()))).await
+        // One stat a write (about a microsecond): nothing is accepted into a deleted file.
+        self.health.check();
+        if let Some(refused) = self.health.refusal(true) {
+            return Err(refused.into());
+        }
+        let (conn, health) = (self.writer.clone(), self.health.clone());
+        run_blocking(move || {
+            let result = f(&mut conn.lock().unwrap_or_else(|p| p.into_inner()));
+            if let Err(e) = &result {
+                health.wrote(e.sqlite_error());
+            }
+            result
+        })
+        .await
+    }
+
+    /// Runs `f` inside a transaction shared with the other batched writes waiting at the same
+    /// moment (group commit): under load, many submits pay for one commit and one WAL frame per
+    /// page they share, instead of one each. `f` runs in a savepoint of its own, so that its
+    /// error undoes only its own changes; if the shared commit fails, every write in it fails.
+    /// Refused like [`Db::call`].
+    pub async fn write_batched<T, E, F>(&self, f: F) -> Result<T, E>
+    where
+        T: Send + 'static,
+        E: Send + 'static + From<rusqlite::Error> + SqliteCause,
+        F: FnOnce(&Connection) -> Result<T, E> + Send + 'static,
+    {
+        self.health.check();
+        if let Some(refused) = self.health.refusal(true) {
+            return Err(refused.into());
+        }
+        let (sender, receiver) = tokio::sync::oneshot::channel();
+        let work: BatchedWrite = Box::new(move |begun: Result<&Connection, &rusqlite::Error>| {
+            let result = match begun {
+                Ok(conn) => {
+                    let result = conn.execute_batch("SAVEPOINT batched").map_err(E::from).and_then(|()| f(conn));
+                    let undo = if result.is_ok() { "RELEASE batched" } else { "ROLLBACK TO batched; RELEASE batched" };
+                    match conn.execute_batch(undo) {
+                        Ok(()) => result,
+                        Err(e) => Err(E::from(e)),
+                    }
+                }
+                Err(e) => Err(E::from(copy_error(e))),
+            };
+            let finish: FinishBatched = Box::new(move |committed: Option<&rusqlite::Error>| {
+                let result = match (result, committed) {
+                    (Ok(_), Some(failed)) => Err(E::from(copy_error(failed))),
+                    (result, _) => result,
+                };
+                let _ = sender.send(result);
+            });
+            finish
+        });
+        self.batch.lock().unwrap_or_else(|p| p.into_inner()).push(work);
+        let (conn, batch, health) = (self.writer.clone(), self.batch.clone(), self.health.clone());
+        run_blocking(move || {
+            let conn = conn.lock().unwrap_or_else(|p| p.into_inner());
+            // Whoever takes the lock first commits everything waiting, this call's write among it
+            // unless an earlier taker has already.
+            let works = std::mem::take(&mut *batch.lock().unwrap_or_else(|p| p.into_inner()));
+            if !works.is_empty() {
+                commit_batch(&conn, works, &health);
+            }
+        })
+        .await;
+        receiver.await.unwrap_or_else(|_| Err(E::from(copy_error(&rusqlite::Error::InvalidQuery))))
     }
 
     /// Runs `f` with a read-only connection on the blocking pool.
     pub async fn read<T, E, F>(&self, f: F) -> Result<T, E>
     where
         T: Send + 'static,
-        E: Send + 'static,
+        E: Send + 'static + From<rusqlite::Error>,
         F: FnOnce(&Connection) -> Result<T, E> + Send + 'static,
     {
+        if let Some(refused) = self.health.refusal(false) {
+            return Err(refused.into());
+        }
         let readers = self.readers.clone();
         let first = self.next_reader.fetch_add(1, Ordering::Relaxed);
         run_blocking(move || {
@@ -225,25 +440,136 @@ impl Db {
     }
 }
 
+/// The writer's lock if it comes free within a few tries a millisecond apart; none otherwise.
+fn hold_briefly(writer: &Mutex<Connection>) -> Option<std::sync::MutexGuard<'_, Connection>> {
+    for _ in 0..5 {
+        match writer.try_lock() {
+            Ok(guard) => return Some(guard),
+            Err(std::sync::TryLockError::Poisoned(p)) => return Some(p.into_inner()),
+            Err(std::sync::TryLockError::WouldBlock) => std::thread::sleep(Duration::from_millis(1)),
+        }
+    }
+    None
+}
+
+/// A WAL (and its index) left without its database file (the file was deleted under a running
+/// process) is moved aside: SQLite would otherwise replay its pages into the fresh file.
+fn set_aside_orphans(path: &Path) {
+    if path.exists() {
+        return;
+    }
+    for suffix in ["-wal", "-shm"] {
+        let orphan = PathBuf::from(format!("{}{suffix}", path.display()));
+        if orphan.exists() {
+            let aside = PathBuf::from(format!("{}{suffix}.orphaned-{}", path.display(), crate::job::now_ms()));
+            match std::fs::rename(&orphan, &aside) {
+                Ok(()) => tracing::warn!(
+                    from = %orphan.display(), to = %aside.display(),
+                    "the database file is missing but its WAL is not; moved the WAL aside and starting on a fresh file"
+                ),
+                Err(e) => tracing::warn!(file = %orphan.display(), error = %e, "cannot move an orphaned WAL aside"),
+            }
+        }
+    }
+}
+
+/// One write waiting for a batch: run in the batch's transaction (or told that it could not
+/// begin), it answers how to finish once the commit's outcome is known.
+type BatchedWrite = Box<dyn FnOnce(Result<&Connection, &rusqlite::Error>) -> FinishBatched + Send>;
+type FinishBatched = Box<dyn FnOnce(Option<&rusqlite::Error>) + Send>;
+
+/// Runs `works` in one immediate transaction and tells each how the commit went.
+fn commit_batch(conn: &Connection, works: Vec<BatchedWrite>, health: &Health) {
+    let begun = conn.execute_batch("BEGIN IMMEDIATE");
+    let finishes: Vec<FinishBatched> = match &begun {
+        Ok(()) => works.into_iter().map(|work| work(Ok(conn))).collect(),
+        Err(e) => works.into_iter().map(|work| work(Err(e))).collect(),
+    };
+    let committed = match begun {
+        Ok(()) => conn.execute_batch("COMMIT").err(),
+        Err(e) => Some(e),
+    };
+    if committed.is_some() && !conn.is_autocommit() {
+        let _ = conn.execute_batch("ROLLBACK");
+    }
+    health.wrote(committed.as_ref());
+    for finish in finishes {
+        finish(committed.as_ref());
+    }
+}
+
+/// The same SQLite error again (rusqlite's errors cannot be cloned).
+fn copy_error(e: &rusqlite::Error) -> rusqlite::Error {
+    match e.sqlite_error() {
+        Some(cause) => rusqlite::Error::SqliteFailure(*cause, Some(e.to_string())),
+        None => {
+            rusqlite::Error::SqliteFailure(rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_ERROR), Some(e.to_string()))
+        }
+    }
+}
+
 async fn run_blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
     tokio::task::spawn_blocking(f).await.unwrap_or_else(|join| std::panic::resume_unwind(join.into_panic()))
 }
 
-/// Checkpoints the WAL every second, until the `Db` it serves is dropped. A passive checkpoint
-/// copies pages back without waiting for anyone, but SQLite starts the WAL file over only when
-/// no reader holds a snapshot in it, and under steady load one always does: the file grew by
-/// 2 GB in 30 s of `bench soak`. Past [`WAL_RESTART_FRAMES`], the checkpoint waits for the
-/// readers to leave the WAL (writers wait meanwhile: p99 submit latency stayed at 4 ms in
-/// `bench soak --rate 300`, where TRUNCATE took it to 28 ms) so that the next write starts the
-/// file over, and `journal_size_limit` trims what is left.
-fn spawn_checkpointer(conn: Connection, alive: Weak<Mutex<Connection>>) {
+/// Keeps the WAL short, until the `Db` it serves is dropped, without making writers wait for
+/// a whole checkpoint. SQLite starts the WAL over (at the next write) only once a checkpoint has
+/// copied every frame back and no reader is left in the WAL; under steady writes a checkpoint
+/// beside them never catches up, and the WAL grew to 90–166 MB between forced `RESTART`s whose
+/// waits went through SQLite's busy-handler sleeps in every writer. So every
+/// [`CHECKPOINT_EVERY`] a passive checkpoint copies the bulk beside the writers; then, past
+/// [`WAL_START_OVER_FRAMES`], a `RESTART` copies the few written meanwhile while this process's writers wait on
+/// its mutex: it completes, and the next write starts the WAL over (`journal_size_limit` trims
+/// the file). Measured with `krawlr-bench submit` against `krawlr up`: p99 ≤ 8 ms at 4,000
+/// submits/s, where the forced `RESTART`s gave 72 ms.
+///
+/// The same thread watches the file (see [`Health`]) and, while writes are failing, empties the
+/// WAL (`TRUNCATE`, which gives its disk space back) before it lets one probe write through.
+fn spawn_checkpointer(conn: Connection, writer: Weak<Mutex<Connection>>, health: Arc<Health>) {
+    // A checkpoint that must wait for readers or another process's writer gives up soon and
+    // copies what it can: the writers it holds wait no longer than this.
+    if let Err(e) = conn.busy_timeout(CHECKPOINT_PATIENCE) {
+        tracing::warn!(error = %e, "cannot shorten the checkpointer's busy timeout");
+    }
     let spawned = std::thread::Builder::new().name("krawlr-checkpoint".into()).spawn(move || {
-        let checkpoint =
-            |mode: &str| conn.query_row(&format!("PRAGMA wal_checkpoint({mode})"), [], |r| r.get::<_, i64>(1));
-        while alive.strong_count() > 0 {
+        // (frames in the WAL, frames copied back)
+        let checkpoint = |mode: &str| {
+            conn.query_row(&format!("PRAGMA wal_checkpoint({mode})"), [], |r| {
+                Ok((r.get::<_, i64>(1)?, r.get::<_, i64>(2)?))
+            })
+        };
+        loop {
             std::thread::sleep(CHECKPOINT_EVERY);
-            let result = checkpoint("PASSIVE")
-                .and_then(|frames| if frames >= WAL_RESTART_FRAMES { checkpoint("RESTART") } else { Ok(frames) });
+            let Some(writer) = writer.upgrade() else { return };
+            if health.check() {
+                return;
+            }
+            if health.failing.load(Ordering::Acquire) {
+                let probe = || {
+                    conn.execute_batch(PROBE_WRITE).inspect_err(|_| {
+                        let _ = conn.execute_batch("ROLLBACK");
+                    })
+                };
+                if checkpoint("TRUNCATE").is_ok() && probe().is_ok() {
+                    health.failing.store(false, Ordering::Release);
+                    tracing::info!("writes to the database go through again");
+                }
+                continue;
+            }
+            let result = checkpoint("PASSIVE").and_then(|(frames, _)| {
+                // `frames` counts those there were when it began: writes went on meanwhile.
+                if frames < WAL_START_OVER_FRAMES {
+                    return Ok(frames);
+                }
+                // The tail, with this process's writers held (they wait on a mutex, which wakes
+                // them the moment it is free, not in SQLite's busy-handler sleeps): RESTART waits
+                // briefly for readers of older snapshots, copies the rest, and leaves the WAL to
+                // start over at the next write.
+                // Never queued behind writers: when one holds the lock now (another process may
+                // hold the database's), this tail waits for the next round.
+                let Some(_writers) = hold_briefly(&writer) else { return Ok(frames) };
+                checkpoint("RESTART").map(|(frames, _)| frames)
+            });
             if let Err(e) = result {
                 tracing::warn!(error = %e, "WAL checkpoint failed; trying again");
             }

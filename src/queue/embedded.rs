@@ -28,6 +28,15 @@ impl EmbeddedBroker {
     }
 }
 
+impl sqlite::SqliteCause for QueueError {
+    fn sqlite_error(&self) -> Option<&rusqlite::Error> {
+        match self {
+            QueueError::Unavailable(source) | QueueError::Backend(source) => source.downcast_ref(),
+            _ => None,
+        }
+    }
+}
+
 impl From<rusqlite::Error> for QueueError {
     fn from(err: rusqlite::Error) -> Self {
         if sqlite::is_unavailable(&err) {
@@ -69,7 +78,7 @@ fn load_spec(tx: &rusqlite::Connection, name: &str) -> Result<SubscriptionSpec, 
 
 /// Publishes inside the caller's transaction, so that a job and its message commit together.
 pub(crate) fn publish_in(
-    tx: &Transaction,
+    tx: &rusqlite::Connection,
     topic: &str,
     messages: &[OutgoingMessage],
 ) -> Result<Vec<String>, QueueError> {
@@ -290,6 +299,13 @@ impl Broker for EmbeddedBroker {
             .await?;
         self.db.notify_published();
         Ok(())
+    }
+
+    /// Ready when the subscription answers and the database takes writes (a full disk or a
+    /// deleted file is not ready, though reads may still go on).
+    async fn ready(&self, subscription: &str) -> Result<(), QueueError> {
+        self.db.writable()?;
+        self.stats(subscription).await.map(|_| ())
     }
 
     async fn stats(&self, subscription: &str) -> Result<SubscriptionStats, QueueError> {

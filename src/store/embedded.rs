@@ -32,6 +32,15 @@ impl EmbeddedStore {
     }
 }
 
+impl sqlite::SqliteCause for StoreError {
+    fn sqlite_error(&self) -> Option<&rusqlite::Error> {
+        match self {
+            StoreError::Unavailable(source) | StoreError::Backend(source) => source.downcast_ref(),
+            _ => None,
+        }
+    }
+}
+
 impl From<rusqlite::Error> for StoreError {
     fn from(err: rusqlite::Error) -> Self {
         if sqlite::is_unavailable(&err) {
@@ -123,9 +132,9 @@ impl Store for EmbeddedStore {
     async fn create_job(&self, job: &Job, max_active: u64) -> Result<Enqueue, StoreError> {
         let (job, topic) = (job.clone(), self.jobs_topic.clone());
         let message = OutgoingMessage::json(&JobRequested::for_job(&job), &job.id);
+        // Submits come in bursts: those waiting at once are committed together.
         self.db
-            .call(move |c| {
-                let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            .write_batched(move |tx| {
                 if tx.prepare_cached("SELECT 1 FROM jobs WHERE id = ?1")?.exists([&job.id])? {
                     return Err(StoreError::Conflict(format!("job {}", job.id)));
                 }
@@ -139,8 +148,7 @@ impl Store for EmbeddedStore {
                     "INSERT INTO jobs (id, key_id, created_at, updated_at, status, doc) VALUES (?1, ?2, ?3, ?3, ?4, ?5)",
                 )?
                 .execute(params![job.id, job.key_id, job.created_at, job.status.as_str(), encode(&job)])?;
-                publish_in(&tx, &topic, &[message])?;
-                tx.commit()?;
+                publish_in(tx, &topic, &[message])?;
                 Ok(())
             })
             .await?;
