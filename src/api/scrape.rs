@@ -182,7 +182,43 @@ pub(super) fn parse_json<T: serde::de::DeserializeOwned>(
         StatusCode::PAYLOAD_TOO_LARGE => ApiError::PayloadTooLarge(limit),
         _ => ApiError::InvalidJson(rejection.body_text()),
     })?;
+    if nesting_exceeds(&body, MAX_JSON_DEPTH) {
+        return Err(ApiError::InvalidJson(format!("the JSON is nested deeper than {MAX_JSON_DEPTH} levels")));
+    }
     serde_json::from_slice(&body).map_err(|e| ApiError::InvalidJson(e.to_string()))
+}
+
+/// How deep a request's JSON may nest, anywhere in it: serde_json bounds what it reads into
+/// fields (128 levels) but skips unknown fields at any depth.
+const MAX_JSON_DEPTH: usize = 64;
+
+/// Whether `json` opens more than `max` arrays and objects inside one another (strings skipped),
+/// in one pass and no memory.
+fn nesting_exceeds(json: &[u8], max: usize) -> bool {
+    let (mut depth, mut in_string, mut escaped) = (0usize, false, false);
+    for &b in json {
+        if in_string {
+            match b {
+                _ if escaped => escaped = false,
+                b'\\' => escaped = true,
+                b'"' => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match b {
+            b'"' => in_string = true,
+            b'[' | b'{' => {
+                depth += 1;
+                if depth > max {
+                    return true;
+                }
+            }
+            b']' | b'}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    false
 }
 
 /// A company site or webhook address: http(s), a host, no credentials, not private unless
@@ -312,6 +348,17 @@ pub(super) async fn result(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn nesting_is_measured_outside_strings_only() {
+        let nested = |d: usize| format!(r#"{{"url":"x","extra":{}{}}}"#, "[".repeat(d), "]".repeat(d));
+        assert!(!nesting_exceeds(nested(MAX_JSON_DEPTH - 1).as_bytes(), MAX_JSON_DEPTH));
+        assert!(nesting_exceeds(nested(MAX_JSON_DEPTH).as_bytes(), MAX_JSON_DEPTH));
+        assert!(nesting_exceeds(nested(1_000_000).as_bytes(), MAX_JSON_DEPTH));
+        let in_strings = format!(r#"{{"a":"{}","b":"\"{}"}}"#, "[".repeat(500), "{".repeat(500));
+        assert!(!nesting_exceeds(in_strings.as_bytes(), MAX_JSON_DEPTH));
+        assert!(!nesting_exceeds(b"]]]]}}}{", 1), "stray closers do not go below zero");
+    }
 
     #[test]
     fn targets_are_normalised_and_checked() {

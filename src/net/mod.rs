@@ -28,6 +28,14 @@ pub enum NetError {
         #[source]
         source: reqwest::Error,
     },
+    /// The server answered with what is not HTTP, or with a head larger than any client reads:
+    /// asking again gets the same.
+    #[error("{url} answered with a malformed or oversized response head")]
+    BadResponse {
+        url: String,
+        #[source]
+        source: reqwest::Error,
+    },
 }
 
 /// Why the resolver refused a name; found again in the error chain of a failed request.
@@ -118,6 +126,13 @@ pub fn classify(url: &Url, err: reqwest::Error) -> NetError {
     }
     if err.is_timeout() {
         return NetError::Timeout { url: url.to_string() };
+    }
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(&err);
+    while let Some(e) = source {
+        if e.downcast_ref::<hyper::Error>().is_some_and(hyper::Error::is_parse) {
+            return NetError::BadResponse { url: url.to_string(), source: err };
+        }
+        source = e.source();
     }
     NetError::Network { url: url.to_string(), source: err }
 }

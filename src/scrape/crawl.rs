@@ -341,7 +341,8 @@ pub async fn crawl(scraper: &Scraper, home: CrawledPage, home_headers: HeaderMap
     queue.retain(|u| seen.insert(u.to_string()));
     let depth = |u: &Url| u.path_segments().map_or(0, |s| s.filter(|p| !p.is_empty()).count());
     queue.sort_by_key(|u| (PageType::of(u).rank(), depth(u)));
-    queue.truncate(limits.max_pages.saturating_sub(1));
+    // `max_pages` counts pages read: a link robots.txt disallows takes no place.
+    let queue = permitted(fetcher, queue, limits.max_pages.saturating_sub(1)).await;
     fetch_into(&mut crawl, &mut bytes, scraper, queue, limits).await;
 
     // One level deeper where the site keeps what a report tells: the items a press, news or
@@ -356,10 +357,25 @@ pub async fn crawl(scraper: &Scraper, home: CrawledPage, home_headers: HeaderMap
         .filter(|children| children.len() >= INDEX_CHILDREN)
         .flatten()
         .filter(|u| seen.insert(u.to_string()))
-        .take(left)
         .collect();
+    let items = permitted(fetcher, items, left).await;
     fetch_into(&mut crawl, &mut bytes, scraper, items, limits).await;
     crawl
+}
+
+/// The first `n` of `urls` that robots.txt does not disallow (an origin whose robots.txt cannot
+/// be read now keeps its links: their fetch says why they failed).
+async fn permitted(fetcher: &Fetcher, urls: Vec<Url>, n: usize) -> Vec<Url> {
+    let mut kept = Vec::with_capacity(n.min(urls.len()));
+    for url in urls {
+        if kept.len() >= n {
+            break;
+        }
+        if fetcher.permits(&url).await.unwrap_or(true) {
+            kept.push(url);
+        }
+    }
+    kept
 }
 
 /// Fetches `queue` into `crawl`, as many at once as one host allows. Bytes are counted as pages

@@ -117,8 +117,13 @@ pub async fn collect(
         match fetcher.get(&url).await {
             Ok(page) => {
                 validators.push((url.to_string(), page.validators()));
+                let (truncated, cap) = (page.truncated, fetcher.settings().max_body_bytes);
                 match cpu.run(move || parse_feed(&page.body, &page.url)).await {
                     Some(found) => items.extend(found),
+                    // A feed cut short is no longer well-formed XML: say what happened to it.
+                    None if truncated => {
+                        problems.push(format!("{url} is larger than the fetch cap ({cap} bytes) and was cut there"))
+                    }
                     None => problems.push(format!("{url} is not a feed")),
                 }
             }
