@@ -122,6 +122,10 @@ pub enum BenchCommand {
         url: Option<String>,
         #[arg(long)]
         key: Option<String>,
+        /// Closed loop instead: this many connections, each sending its next submit as soon as
+        /// the last is answered (`--rate` is then ignored): the rate at saturation and its latency
+        #[arg(long)]
+        connections: Option<usize>,
     },
 }
 
@@ -138,7 +142,12 @@ pub async fn run(mut settings: Settings, command: BenchCommand) -> anyhow::Resul
         BenchCommand::Crawl { pages, latency_ms, per_host, delay } => {
             crawl(settings, pages, Duration::from_millis(latency_ms), per_host, delay).await.map(drop)
         }
-        BenchCommand::Submit { rate, seconds, url, key } => submit(settings, rate, seconds, url, key).await.map(drop),
+        BenchCommand::Submit { rate, seconds, url, key, connections: None } => {
+            submit(settings, rate, seconds, url, key).await.map(drop)
+        }
+        BenchCommand::Submit { seconds, url, key, connections: Some(n), .. } => {
+            submit_closed(settings, n, seconds, url, key).await.map(drop)
+        }
         BenchCommand::Scrapes { scrapes, pages } => concurrent_scrapes(settings, scrapes, pages).await.map(drop),
         BenchCommand::Start => start_up().await.map(drop),
         BenchCommand::All { quick } => all(settings, quick).await,
@@ -1057,27 +1066,7 @@ async fn submit(
     key: Option<String>,
 ) -> anyhow::Result<SubmitFigures> {
     let stop = CancellationToken::new();
-    let (base, key) = match (url, key) {
-        (Some(url), Some(key)) => (url.trim_end_matches('/').to_string(), key),
-        _ => {
-            let backend = app::connect(&settings).await?;
-            app::ensure_topology(&backend, &settings).await?;
-            let key = krawlr::keys::create(backend.store.as_ref(), "bench").await?.secret;
-            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-            let base = format!("http://{}", listener.local_addr()?);
-            let secrets = std::sync::Arc::new(krawlr::webhooks::sign::SecretBox::load(&settings)?);
-            // The bench measures the API, not its limits: one key sends every request.
-            let mut settings = settings.clone();
-            settings.limits.rate_per_second = 0.0;
-            settings.limits.max_active_jobs = 0;
-            let state = AppState {
-                guard: Default::default(),
-                ..AppState::new(backend.store.clone(), backend.broker.clone(), &settings, secrets)
-            };
-            tokio::spawn(api::serve(listener, state, stop.clone()));
-            (base, key)
-        }
-    };
+    let (base, key) = submit_target(&settings, url, key, &stop).await?;
     let client = reqwest::Client::builder().pool_max_idle_per_host(1024).build()?;
     let endpoint = format!("{base}/api/v1/scrape/company");
     let interval = Duration::from_secs_f64(1.0 / rate.max(1) as f64);
@@ -1113,6 +1102,94 @@ async fn submit(
     let ms = |d: Duration| d.as_secs_f64() * 1000.0;
     println!(
         "submit at {rate} req/s for {seconds} s against {base}: {} requests, {errors} errors, {:.0} req/s achieved",
+        latencies.len(),
+        latencies.len() as f64 / elapsed
+    );
+    let max = ms(*latencies.last().unwrap_or(&Duration::ZERO));
+    let (p50, p99) = (ms(pct(0.50)), ms(pct(0.99)));
+    println!("latency ms: p50 {p50:.2}  p90 {:.2}  p99 {p99:.2}  max {max:.2}", ms(pct(0.90)));
+    Ok(SubmitFigures { errors, p50, p99, max })
+}
+
+/// Where submits go: `url` with `key`, or an API served in this process on the settings' backend.
+async fn submit_target(
+    settings: &Settings,
+    url: Option<String>,
+    key: Option<String>,
+    stop: &CancellationToken,
+) -> anyhow::Result<(String, String)> {
+    Ok(match (url, key) {
+        (Some(url), Some(key)) => (url.trim_end_matches('/').to_string(), key),
+        _ => {
+            let backend = app::connect(settings).await?;
+            app::ensure_topology(&backend, settings).await?;
+            let key = krawlr::keys::create(backend.store.as_ref(), "bench").await?.secret;
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+            let base = format!("http://{}", listener.local_addr()?);
+            let secrets = std::sync::Arc::new(krawlr::webhooks::sign::SecretBox::load(settings)?);
+            // The bench measures the API, not its limits: one key sends every request.
+            let mut settings = settings.clone();
+            settings.limits.rate_per_second = 0.0;
+            settings.limits.max_active_jobs = 0;
+            let state = AppState {
+                guard: Default::default(),
+                ..AppState::new(backend.store.clone(), backend.broker.clone(), &settings, secrets)
+            };
+            tokio::spawn(api::serve(listener, state, stop.clone()));
+            (base, key)
+        }
+    })
+}
+
+/// Closed-loop submits: `connections` clients, each sending its next submit when the last is
+/// answered, for `seconds`: the rate reached and its latency.
+async fn submit_closed(
+    settings: Settings,
+    connections: usize,
+    seconds: u64,
+    url: Option<String>,
+    key: Option<String>,
+) -> anyhow::Result<SubmitFigures> {
+    let stop = CancellationToken::new();
+    let (base, key) = submit_target(&settings, url, key, &stop).await?;
+    let endpoint = format!("{base}/api/v1/scrape/company");
+    let until = tokio::time::Instant::now() + Duration::from_secs(seconds);
+    let started = tokio::time::Instant::now();
+    let mut clients = tokio::task::JoinSet::new();
+    for c in 0..connections {
+        let (endpoint, key) = (endpoint.clone(), key.clone());
+        clients.spawn(async move {
+            let client = reqwest::Client::builder().pool_max_idle_per_host(1).build().expect("a client");
+            let (mut latencies, mut errors) = (Vec::new(), 0usize);
+            let mut i = 0u64;
+            while tokio::time::Instant::now() < until {
+                let sent = tokio::time::Instant::now();
+                let response = client
+                    .post(&endpoint)
+                    .bearer_auth(&key)
+                    .json(&serde_json::json!({"url": format!("https://closed{c}-{i}.example.com")}))
+                    .send()
+                    .await;
+                errors += usize::from(!matches!(&response, Ok(r) if r.status() == 202));
+                latencies.push(sent.elapsed());
+                i += 1;
+            }
+            (latencies, errors)
+        });
+    }
+    let (mut latencies, mut errors) = (Vec::new(), 0);
+    while let Some(joined) = clients.join_next().await {
+        let (l, e) = joined?;
+        latencies.extend(l);
+        errors += e;
+    }
+    let elapsed = started.elapsed().as_secs_f64();
+    stop.cancel();
+    latencies.sort();
+    let pct = |p: f64| latencies[((latencies.len() as f64 * p) as usize).min(latencies.len().saturating_sub(1))];
+    let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+    println!(
+        "closed-loop submits, {connections} connections for {seconds} s against {base}: {} requests, {errors} errors, {:.0} req/s",
         latencies.len(),
         latencies.len() as f64 / elapsed
     );

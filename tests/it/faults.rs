@@ -339,7 +339,7 @@ async fn a_full_disk_answers_503_then_service_resumes() {
         }
     }
     let _unmount = Unmount(data.clone());
-    let (_up, base) = env.serve("up", "up").await;
+    let (up, base) = env.serve("up", "up").await;
     let client = Client::new(&base, KEY);
     let first = client.submit(&site.url("/")).await;
     client.wait_status(&first, &["completed"], Duration::from_secs(20)).await;
@@ -366,7 +366,18 @@ async fn a_full_disk_answers_503_then_service_resumes() {
     }
     assert!(refused > 0, "no submit met the full disk");
     assert_eq!(client.status(&first).await["status"], "completed", "reads go on");
-    std::fs::remove_file(&filler).unwrap();
+    let (code, body) = client.get("/readyz").await;
+    assert_eq!(code, 503, "not ready while writes fail: {body}");
+    // A little space comes back (1 MB of the 8): the WAL is emptied before writes resume, so
+    // retried writes do not fill it again.
+    let file = std::fs::OpenOptions::new().write(true).open(&filler).unwrap();
+    file.set_len(file.metadata().unwrap().len().saturating_sub(1 << 20)).unwrap();
+    drop(file);
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while client.get("/readyz").await.0 != 200 {
+        assert!(std::time::Instant::now() < deadline, "never ready again after space was freed");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
     let (code, body, _) = try_submit(&client, &site.url("/?after")).await;
     assert_eq!(code, 202, "{body}");
     let id = body["scrape_id"].as_str().unwrap().to_string();
@@ -375,6 +386,18 @@ async fn a_full_disk_answers_503_then_service_resumes() {
     let stored: Vec<String> = stored_job_ids(&env);
     assert!(stored.len() as i64 > jobs, "the job after the disk came back is stored");
     all_completed_once(&env, &client, &stored, Duration::from_secs(30)).await;
+    // More work in the little space there is: the WAL is cut back rather than filling it.
+    for i in 0..5 {
+        let id = client.submit(&site.url(&format!("/?more={i}"))).await;
+        client.wait_status(&id, &["completed"], Duration::from_secs(20)).await;
+    }
+    // And a restart on that disk recovers.
+    drop(up);
+    let (_up, base) = env.serve("up-again", "up").await;
+    let client = Client::new(&base, KEY);
+    assert_eq!(client.get("/readyz").await.0, 200);
+    let id = client.submit(&site.url("/?restarted")).await;
+    client.wait_status(&id, &["completed"], Duration::from_secs(20)).await;
     println!("{refused} of 5 submits refused with 503 on a full disk; {} jobs, all completed", stored.len());
 }
 

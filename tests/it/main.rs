@@ -40,6 +40,7 @@ mod operations;
 mod processes;
 mod real_pages;
 mod render;
+mod resilience;
 mod sections;
 #[cfg(feature = "failpoints")]
 mod supervision;
