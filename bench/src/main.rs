@@ -1095,20 +1095,23 @@ async fn submit(
         latencies.push(latency);
         errors += usize::from(!ok);
     }
-    let elapsed = started.elapsed().as_secs_f64();
     stop.cancel();
+    let what = format!("submit at {rate} req/s for {seconds} s against {base}");
+    Ok(submit_figures(&what, latencies, errors, started.elapsed()))
+}
+
+/// Prints what a run of submits measured, and returns it.
+fn submit_figures(what: &str, mut latencies: Vec<Duration>, errors: usize, elapsed: Duration) -> SubmitFigures {
     latencies.sort();
-    let pct = |p: f64| latencies[((latencies.len() as f64 * p) as usize).min(latencies.len() - 1)];
-    let ms = |d: Duration| d.as_secs_f64() * 1000.0;
-    println!(
-        "submit at {rate} req/s for {seconds} s against {base}: {} requests, {errors} errors, {:.0} req/s achieved",
-        latencies.len(),
-        latencies.len() as f64 / elapsed
-    );
-    let max = ms(*latencies.last().unwrap_or(&Duration::ZERO));
+    let pct =
+        |p: f64| latencies.get(((latencies.len() as f64 * p) as usize).min(latencies.len().saturating_sub(1))).copied();
+    let ms = |d: Option<Duration>| d.unwrap_or_default().as_secs_f64() * 1000.0;
+    let rate = latencies.len() as f64 / elapsed.as_secs_f64();
+    println!("{what}: {} requests, {errors} errors, {rate:.0} req/s achieved", latencies.len());
+    let max = ms(latencies.last().copied());
     let (p50, p99) = (ms(pct(0.50)), ms(pct(0.99)));
     println!("latency ms: p50 {p50:.2}  p90 {:.2}  p99 {p99:.2}  max {max:.2}", ms(pct(0.90)));
-    Ok(SubmitFigures { errors, p50, p99, max })
+    SubmitFigures { errors, p50, p99, max }
 }
 
 /// Where submits go: `url` with `key`, or an API served in this process on the settings' backend.
@@ -1183,20 +1186,9 @@ async fn submit_closed(
         latencies.extend(l);
         errors += e;
     }
-    let elapsed = started.elapsed().as_secs_f64();
     stop.cancel();
-    latencies.sort();
-    let pct = |p: f64| latencies[((latencies.len() as f64 * p) as usize).min(latencies.len().saturating_sub(1))];
-    let ms = |d: Duration| d.as_secs_f64() * 1000.0;
-    println!(
-        "closed-loop submits, {connections} connections for {seconds} s against {base}: {} requests, {errors} errors, {:.0} req/s",
-        latencies.len(),
-        latencies.len() as f64 / elapsed
-    );
-    let max = ms(*latencies.last().unwrap_or(&Duration::ZERO));
-    let (p50, p99) = (ms(pct(0.50)), ms(pct(0.99)));
-    println!("latency ms: p50 {p50:.2}  p90 {:.2}  p99 {p99:.2}  max {max:.2}", ms(pct(0.90)));
-    Ok(SubmitFigures { errors, p50, p99, max })
+    let what = format!("closed-loop submits, {connections} connections for {seconds} s against {base}");
+    Ok(submit_figures(&what, latencies, errors, started.elapsed()))
 }
 
 /// Settings for many jobs to the one bench site: `concurrency` at once, no spacing, no per-site
