@@ -144,7 +144,7 @@ async fn dispatch(command: Command, settings: Settings) -> anyhow::Result<ExitCo
         Command::Scrape { url, pretty } => return scrape(&settings, &url, pretty).await,
         Command::Extract { file, url } => extract(&file, &url)?,
         Command::Schema => {
-            let schema = schemars::schema_for!(crate::scrape::report::Report);
+            let schema = schemars::schema_for!(crate::scrape::model::report::Report);
             println!("{}", serde_json::to_string_pretty(&schema)?);
         }
         Command::Keys { command } => keys(&settings, command).await?,
@@ -238,8 +238,8 @@ fn extract(file: &str, url: &str) -> anyhow::Result<()> {
         bytes = std::fs::read(file).with_context(|| format!("cannot read {file}"))?;
     }
     let read = std::panic::catch_unwind(|| {
-        let html = crate::scrape::fetch::decode(&bytes, None);
-        crate::scrape::meta::extract(&html, &url)
+        let html = crate::scrape::model::decode(&bytes, None);
+        crate::scrape::read::meta::extract(&html, &url)
     });
     let meta = read.map_err(|_| anyhow::anyhow!("internal error reading {file} (logged above)"))?;
     println!("{}", serde_json::to_string_pretty(&meta)?);

@@ -930,7 +930,7 @@ fn app_site() -> axum::Router {
 
 async fn render(mut settings: Settings, pages: usize, concurrency: usize) -> anyhow::Result<()> {
     use futures_util::StreamExt;
-    use krawlr::scrape::crawl::PageType;
+    use krawlr::scrape::model::PageType;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let base = url::Url::parse(&format!("http://{}/", listener.local_addr()?))?;
     tokio::spawn(async move { axum::serve(listener, app_site()).await });
@@ -947,7 +947,9 @@ async fn render(mut settings: Settings, pages: usize, concurrency: usize) -> any
         let (scraper, url) = (&scraper, base.join(path).expect("a path"));
         async move {
             let page = scraper.fetcher.get(&url).await?;
-            let page = krawlr::scrape::render::read(scraper, page, PageType::Home, None).await;
+            let page =
+                krawlr::scrape::acquire::render::read(&scraper.fetcher, &scraper.browser, page, PageType::Home, None)
+                    .await;
             anyhow::Ok(page)
         }
     };

@@ -1,7 +1,8 @@
 //! News feeds (RSS, Atom, JSON Feed) and sitemaps, as any site may serve them.
 #![no_main]
 
-use krawlr::scrape::{crawl, news};
+use krawlr::scrape::acquire::sitemaps;
+use krawlr::scrape::read::feeds;
 use libfuzzer_sys::fuzz_target;
 use std::sync::Once;
 use url::Url;
@@ -14,8 +15,8 @@ fuzz_target!(|data: &[u8]| {
     // in libfuzzer-sys's wrapper, and is reported as a crash.
     HOOK.call_once(|| std::panic::set_hook(Box::new(|info| eprintln!("{info}"))));
     let feed_url = Url::parse("https://example.com/feed.xml").unwrap();
-    if let Some(items) = news::parse_feed(data, &feed_url) {
-        let _ = news::merge(items);
+    if let Some(items) = feeds::parse_feed(data, &feed_url) {
+        let _ = feeds::merge(items);
     }
-    let _ = crawl::sitemap_locs(data);
+    let _ = sitemaps::sitemap_locs(data);
 });

@@ -1,7 +1,7 @@
 //! robots.txt: the first line is a path to ask about, the rest the file.
 #![no_main]
 
-use krawlr::scrape::robots::Robots;
+use krawlr::scrape::acquire::robots::Robots;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

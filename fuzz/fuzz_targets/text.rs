@@ -3,7 +3,8 @@
 //! every script and every letter that changes length when lower-cased is reached).
 #![no_main]
 
-use krawlr::scrape::{dates, edgar, founding, funding, legal, lines::Line, phones};
+use krawlr::scrape::facts::{founding, funding, legal, phones, ticker};
+use krawlr::scrape::read::{dates, lines::Line};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
@@ -14,7 +15,7 @@ fuzz_target!(|data: &[u8]| {
     let _ = legal::read(&lines, Some("DE"));
     let _ = legal::emails(&text);
     let _ = phones::e164(&text, Some("GB"));
-    let _ = edgar::find_ticker(&[], &[&text]);
+    let _ = ticker::find_ticker(&[], &[&text]);
     let names = ["Acme Rockets".to_string(), "İstanbul".to_string()];
     let read = funding::extract(&[funding::Announcement { text: &text, url: "https://example.com/press", date: None }], &names);
     for round in read.rounds {

@@ -3,7 +3,7 @@
 #![no_main]
 
 use krawlr::net::guard::Policy;
-use krawlr::scrape::crawl;
+use krawlr::scrape::acquire::crawl;
 use libfuzzer_sys::fuzz_target;
 use url::Url;
 

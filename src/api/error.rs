@@ -178,6 +178,20 @@ impl From<QueueError> for ApiError {
     }
 }
 
+/// Every error: `{"error": {"code": "…", "message": "…"}}`.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct ErrorBody {
+    pub error: ErrorDetail,
+}
+
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct ErrorDetail {
+    /// Stable, for programs (`invalid_url`, `rate_limited`, …).
+    pub code: String,
+    /// For people.
+    pub message: String,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -2,7 +2,7 @@
 //! submit, and each job's live progress as Server-Sent Events.
 
 use super::auth::Caller;
-use super::openapi::ErrorBody;
+use super::error::ErrorBody;
 use super::scrape::{
     StatusBody, SubmitRequest, SubmitResponse, Submitted, enqueue, idempotency_key, own_job, parse_json,
 };

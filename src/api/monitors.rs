@@ -2,7 +2,7 @@
 //! A monitor belongs to one key; another key's monitor is as unknown as a missing one.
 
 use super::auth::Caller;
-use super::openapi::ErrorBody;
+use super::error::ErrorBody;
 use super::scrape::{parse_json, parse_target, parse_webhook};
 use super::{ApiError, AppState};
 use crate::job::{now_ms, rfc3339};

@@ -2,37 +2,14 @@
 //! (utoipa), with the report's JSON Schema (schemars, the same as `krawlr schema`) folded into
 //! its components; and a small page that lists it (`GET /docs`), with no assets from elsewhere.
 
+use super::error::ErrorBody;
+use super::scrape::Report;
 use axum::Json;
 use axum::response::{Html, IntoResponse};
 use serde_json::Value;
 use std::sync::LazyLock;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
-
-/// Every error: `{"error": {"code": "…", "message": "…"}}`.
-#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
-pub struct ErrorBody {
-    pub error: ErrorDetail,
-}
-
-#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
-pub struct ErrorDetail {
-    /// Stable, for programs (`invalid_url`, `rate_limited`, …).
-    pub code: String,
-    /// For people.
-    pub message: String,
-}
-
-/// The report: its schema is the one `krawlr schema` prints, put in place by [`document`].
-pub struct Report;
-
-impl utoipa::PartialSchema for Report {
-    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
-        utoipa::openapi::ObjectBuilder::new().into()
-    }
-}
-
-impl utoipa::ToSchema for Report {}
 
 struct BearerKey;
 
@@ -70,7 +47,8 @@ pub static DOCUMENT: LazyLock<Value> = LazyLock::new(document);
 fn document() -> Value {
     let mut doc = serde_json::to_value(ApiDoc::openapi()).expect("the document serializes");
     doc["info"]["version"] = env!("CARGO_PKG_VERSION").into();
-    let mut report = serde_json::to_value(schemars::schema_for!(crate::scrape::report::Report)).expect("serializes");
+    let mut report =
+        serde_json::to_value(schemars::schema_for!(crate::scrape::model::report::Report)).expect("serializes");
     let defs = report.as_object_mut().and_then(|r| r.remove("$defs")).unwrap_or_default();
     if let Some(r) = report.as_object_mut() {
         r.remove("$schema");

@@ -2,7 +2,7 @@
 //! original's.
 
 use super::auth::Caller;
-use super::openapi::{ErrorBody, Report};
+use super::error::ErrorBody;
 use super::{ApiError, AppState};
 use crate::job::{Job, JobOptions, JobStatus, Stage, now_ms, rfc3339};
 use crate::net::guard::Policy;
@@ -344,6 +344,17 @@ pub(super) async fn result(
         }
     }
 }
+
+/// The report: its schema is the one `krawlr schema` prints, put in place by the OpenAPI document.
+pub struct Report;
+
+impl utoipa::PartialSchema for Report {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        utoipa::openapi::ObjectBuilder::new().into()
+    }
+}
+
+impl utoipa::ToSchema for Report {}
 
 #[cfg(test)]
 mod tests {

@@ -3,7 +3,7 @@
 //! `default` names the key's default signer, which signs deliveries to per-job `webhook_url`s.
 
 use super::auth::Caller;
-use super::openapi::ErrorBody;
+use super::error::ErrorBody;
 use super::scrape::{parse_json, parse_target};
 use super::{ApiError, AppState};
 use crate::job::EventKind;

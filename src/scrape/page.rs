@@ -2,11 +2,20 @@
 //! over one parsed document (`scraper::Html` cannot cross an `.await`, and parsing dominates the
 //! cost of a page), and kept as plain data for the stages.
 
-use super::founding::{self, Statement};
-use super::legal::{self, LegalFacts};
-use super::meta::{self, PageMeta};
+use crate::scrape::facts::founding;
+use crate::scrape::facts::founding::Statement;
+use crate::scrape::facts::legal;
+use crate::scrape::facts::legal::LegalFacts;
+use crate::scrape::model::report::{RenderedPage, Technology};
+use crate::scrape::model::text::fold_whitespace;
+use crate::scrape::model::{PageType, Response, Validators};
+use crate::scrape::read::meta;
+use crate::scrape::read::meta::PageMeta;
+use crate::scrape::read::wall::{self, Verdict};
+use crate::scrape::read::{framework, html, lines, tech};
 use scraper::{ElementRef, Html, Selector};
 use std::sync::LazyLock;
+use std::time::Duration;
 use url::Url;
 
 struct Selectors {
@@ -73,18 +82,18 @@ impl PageFacts {
 }
 
 pub fn analyze(html: &str, url: &Url) -> PageFacts {
-    let doc = parse(html);
+    let doc = html::parse(html);
     let mut meta = meta::from_document(&doc, url);
-    let mut lines = super::lines::lines(&doc);
+    let mut lines = lines::lines(&doc);
     let visible_chars = lines.iter().map(|l| l.text.chars().filter(|c| !c.is_whitespace()).count()).sum();
     let mut links: Vec<String> =
         doc.select(&SEL.anchors).filter_map(|a| a.value().attr("href")).map(str::to_string).collect();
     // A page too sparse to be content by its own text (a shell, or a wall) may hold its
     // content in the data its script draws from: read as if shown.
-    let sparse = visible_chars < super::wall::SPARSE_TEXT;
-    let embedded = if sparse { super::embedded::read(&doc) } else { Default::default() };
+    let sparse = visible_chars < wall::SPARSE_TEXT;
+    let embedded = if sparse { framework::read(&doc) } else { Default::default() };
     let embedded_chars = embedded.text_len();
-    lines.extend(embedded.lines.into_iter().map(|text| super::lines::Line { text, ..Default::default() }));
+    lines.extend(embedded.lines.into_iter().map(|text| lines::Line { text, ..Default::default() }));
     meta.json_ld.extend(embedded.json_ld);
     links.extend(embedded.links);
     for (known, found) in [(&mut meta.emails, embedded.emails), (&mut meta.phones, embedded.phones)] {
@@ -98,8 +107,8 @@ pub fn analyze(html: &str, url: &Url) -> PageFacts {
     let footer: Vec<_> = lines.iter().filter(|l| l.footer).cloned().collect();
     // A whole page's legal facts are read only where the card uses them (an imprint, legal,
     // contact or about page): a blog post's or product page's would be read for nothing.
-    use super::crawl::PageType::{About, Contact, Imprint, Legal};
-    let states_who = matches!(super::crawl::PageType::of(url), Imprint | Legal | Contact | About);
+    use PageType::{About, Contact, Imprint, Legal};
+    let states_who = matches!(PageType::of(url), Imprint | Legal | Contact | About);
     PageFacts {
         legal: if states_who { legal::read(&lines, country) } else { LegalFacts::default() },
         footer: legal::read(&footer, country),
@@ -175,154 +184,6 @@ pub fn country_of(url: &Url, lang: Option<&str>) -> Option<&'static str> {
         .map(|(_, country)| *country)
 }
 
-/// Open elements deeper than this end the document. Browsers build no deeper trees either
-/// (Chromium stops nesting at 512), and html5ever's tree builder scans its stack of open
-/// elements at each start tag, so a page of 200,000 nested `<div>`s would cost minutes.
-const MAX_NESTING: usize = 2_048;
-
-/// Parses a page, cut where its nesting first passes [`MAX_NESTING`].
-pub fn parse(html: &str) -> Html {
-    crate::failpoint!("page_parse");
-    Html::parse_document(&html[..nesting_cut(html.as_bytes())])
-}
-
-/// Where `html`'s element nesting, as a quick scan of its tags estimates it, first passes
-/// [`MAX_NESTING`] (always at a `<`, so a char boundary), or its length. Void elements,
-/// elements whose end tag may be left out, self-closing tags, comments and the contents of
-/// raw-text elements do not nest.
-fn nesting_cut(html: &[u8]) -> usize {
-    const FLAT: &[&[u8]] = &[
-        b"area",
-        b"base",
-        b"br",
-        b"col",
-        b"embed",
-        b"hr",
-        b"img",
-        b"input",
-        b"link",
-        b"meta",
-        b"param",
-        b"source",
-        b"track",
-        b"wbr",
-        b"p",
-        b"li",
-        b"dt",
-        b"dd",
-        b"option",
-        b"optgroup",
-        b"rp",
-        b"rt",
-        b"tr",
-        b"td",
-        b"th",
-        b"tbody",
-        b"thead",
-        b"tfoot",
-        b"colgroup",
-        b"caption",
-        b"html",
-        b"head",
-        b"body",
-    ];
-    const RAW: &[&[u8]] = &[b"script", b"style", b"textarea", b"title", b"xmp", b"noembed", b"noframes", b"plaintext"];
-    let find = |from: usize, needle: &[u8]| {
-        html.get(from..)
-            .and_then(|rest| rest.windows(needle.len()).position(|w| w.eq_ignore_ascii_case(needle)))
-            .map_or(html.len(), |at| from + at + needle.len())
-    };
-    let (mut depth, mut i) = (0usize, 0usize);
-    while let Some(at) = html.get(i..).and_then(|rest| rest.iter().position(|&b| b == b'<')) {
-        let start = i + at;
-        let rest = &html[start + 1..];
-        if rest.starts_with(b"!--") {
-            i = find(start + 4, b"-->");
-            continue;
-        }
-        let closing = rest.first() == Some(&b'/');
-        let name_at = start + 1 + usize::from(closing);
-        let name_len = html[name_at..].iter().take_while(|b| b.is_ascii_alphanumeric()).count();
-        // Every scan for a `>` moves `i` past what it read, or to the end: the walk is linear.
-        if name_len == 0 || !html[name_at].is_ascii_alphabetic() {
-            let markup = closing || rest.first().is_some_and(|b| matches!(b, b'!' | b'?'));
-            i = if markup { find(name_at, b">") } else { start + 1 };
-            continue;
-        }
-        let tag_end = find(name_at, b">");
-        let name = &html[name_at..name_at + name_len];
-        let flat = FLAT.iter().any(|f| f.eq_ignore_ascii_case(name));
-        if closing {
-            if !flat {
-                depth = depth.saturating_sub(1);
-            }
-            i = tag_end;
-            continue;
-        }
-        if RAW.iter().any(|r| r.eq_ignore_ascii_case(name)) {
-            let mut end = b"</".to_vec();
-            end.extend_from_slice(name);
-            i = find(tag_end, &end);
-            continue;
-        }
-        let self_closing = tag_end >= 2 && html.get(tag_end - 2) == Some(&b'/');
-        if !flat && !self_closing {
-            depth += 1;
-            if depth > MAX_NESTING {
-                return start;
-            }
-        }
-        i = tag_end;
-    }
-    html.len()
-}
-
-/// `text` cut into sentences: after `.`, `!` or `?` and a space, unless the full stop ends an
-/// initial or a common abbreviation (`U.S.`, `Inc.`, `Dr.`).
-pub fn sentences(text: &str) -> Vec<&str> {
-    const ABBREVIATIONS: &[&str] = &[
-        "inc", "ltd", "co", "corp", "mr", "ms", "mrs", "dr", "prof", "st", "vs", "e.g", "i.e", "etc", "no", "nr",
-        "mio", "mrd", "ca", "bzw", "inkl", "vgl", "z.b", "u.a", "d.h", "str", "tel", "abs", "mme", "sr", "sra", "dott",
-        "ing",
-    ];
-    let mut out = Vec::new();
-    let mut start = 0;
-    for (i, c) in text.char_indices() {
-        if !matches!(c, '.' | '!' | '?') || !text[i + 1..].starts_with(char::is_whitespace) {
-            continue;
-        }
-        let word = text[start..i].rsplit(char::is_whitespace).next().unwrap_or_default();
-        let last = word.rsplit('.').next().unwrap_or_default();
-        let initial = last.chars().count() == 1 && last.chars().all(char::is_uppercase);
-        if c == '.' && (initial || ABBREVIATIONS.contains(&word.to_lowercase().as_str())) {
-            continue;
-        }
-        out.push(text[start..=i].trim());
-        start = i + 1;
-    }
-    out.push(text[start..].trim());
-    out.retain(|s| !s.is_empty());
-    out
-}
-
-/// `s` with each run of white space made one space and none at either end, the way a browser
-/// lays out text.
-pub fn fold_whitespace(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    push_folded(&mut out, s);
-    out
-}
-
-/// Appends the words of `s` to `out`, one space apart and from what `out` holds already.
-fn push_folded(out: &mut String, s: &str) {
-    for word in s.split_whitespace() {
-        if !out.is_empty() {
-            out.push(' ');
-        }
-        out.push_str(word);
-    }
-}
-
 fn logo_image(doc: &Html) -> Option<String> {
     let is_logo = |img: &ElementRef| {
         ["src", "alt", "class", "id"]
@@ -335,6 +196,81 @@ fn logo_image(doc: &Html) -> Option<String> {
     };
     let logos: Vec<ElementRef> = doc.select(&SEL.images).filter(is_logo).take(20).collect();
     logos.iter().find(|i| in_header(i)).or(logos.first()).and_then(|i| i.value().attr("src")).map(str::to_string)
+}
+
+/// What the crawl keeps of a fetched page: its facts, not its bytes, so that a crawl's memory
+/// grows with what it learned rather than with the pages' sizes.
+#[derive(Debug, Clone)]
+pub struct CrawledPage {
+    /// Where the page came from, after redirects.
+    pub url: Url,
+    pub page_type: PageType,
+    pub status: u16,
+    /// The body's size as fetched.
+    pub bytes: usize,
+    pub elapsed: Duration,
+    pub facts: PageFacts,
+    /// The technologies the page shows, with their evidence.
+    pub technologies: Vec<Technology>,
+    /// Content, a bot wall, or a page that needs its scripts to show its content.
+    pub verdict: Verdict,
+    /// What rendering the page in a browser took, when it was rendered before it was read.
+    pub rendered: Option<RenderedPage>,
+    /// The document's `ETag` and `Last-Modified`, as sent (a rendered page keeps its document's).
+    pub validators: Validators,
+}
+
+impl CrawledPage {
+    /// Decodes, parses and reads `page` (CPU work: run it on the scraper's CPU pool); only its
+    /// facts are kept, not its body.
+    pub fn read(page: &Response, page_type: PageType) -> CrawledPage {
+        let html = page.text();
+        let facts = crate::scrape::page::analyze(&html, &page.url);
+        let technologies = tech::detect_page(&html, &page.headers, &facts.assets, &facts.generators);
+        let mut verdict = wall::classify(page.status, &page.headers, &html, facts.visible_chars);
+        // A shell that embeds its content as data was read from it, as a browser would show it.
+        if matches!(verdict, Verdict::JsRequired(_)) && facts.embedded_chars >= wall::SHELL_TEXT {
+            verdict = Verdict::Content;
+        }
+        CrawledPage {
+            url: page.url.clone(),
+            page_type,
+            status: page.status,
+            bytes: page.body.len(),
+            elapsed: page.elapsed,
+            facts,
+            technologies,
+            verdict,
+            rendered: None,
+            validators: page.validators(),
+        }
+    }
+}
+
+/// Links to this many pages below its own path make a page a section's index.
+pub const INDEX_CHILDREN: usize = 3;
+
+impl CrawledPage {
+    /// The pages below this one's path that it links to: a section index's items.
+    pub fn children(&self) -> Vec<Url> {
+        let own = self.url.path().trim_end_matches('/');
+        let mut children: Vec<Url> = Vec::new();
+        for href in &self.facts.links {
+            let Ok(mut url) = self.url.join(href.trim()) else { continue };
+            url.set_fragment(None);
+            let below = url.path().strip_prefix(own).is_some_and(|rest| rest.len() > 1 && rest.starts_with('/'));
+            if below && url.host_str() == self.url.host_str() && !children.contains(&url) {
+                children.push(url);
+            }
+        }
+        children
+    }
+
+    /// A section's index (a press page listing its releases) rather than an item of it: it
+    /// links to three or more pages below its own path.
+    pub fn is_index(&self) -> bool {
+        self.children().len() >= INDEX_CHILDREN
+    }
 }
 
 #[cfg(test)]
@@ -354,30 +290,7 @@ mod tests {
     }
 
     #[test]
-    fn nesting_is_cut_where_it_passes_the_bound() {
-        let deep = "<div>".repeat(MAX_NESTING + 10) + "tail";
-        let cut = nesting_cut(deep.as_bytes());
-        assert_eq!(cut, MAX_NESTING * 5, "at the first start tag past the bound");
-        for flat in [
-            "<p>a<p>b<li>c<br><img src=x><input/>".repeat(5_000),
-            "<div></div><span>x</span>".repeat(5_000),
-            format!(
-                "<script>{}</script><!-- {} --><style>{}</style>",
-                "<div>".repeat(5_000),
-                "<b>".repeat(5_000),
-                "<i>".repeat(5_000)
-            ),
-            "<x-widget/>".repeat(5_000),
-            "a < b and c<3 and <<<< and </ and <!doctype html> <? x ?>".repeat(1_000),
-            "a < b ".repeat(100_000),
-            "<diiv".to_string(),
-            "<".to_string(),
-            "</".to_string(),
-            "<!--".to_string(),
-            "<script".to_string(),
-        ] {
-            assert_eq!(nesting_cut(flat.as_bytes()), flat.len(), "{}", &flat[..flat.len().min(60)]);
-        }
+    fn a_page_nested_past_the_bound_is_read_in_time() {
         let start = std::time::Instant::now();
         let facts = analyze(
             &format!("<p>before</p>{}", "<div itemscope>".repeat(200_000)),

@@ -3,7 +3,8 @@
 use super::{Worker, parse_request};
 use crate::job::{Job, JobRequested, Stage, Transition};
 use crate::queue::{AckId, OutgoingMessage, ReceivedMessage};
-use crate::scrape::{Run, STAGES, ScrapeError, fetch::Validators, report::Report};
+use crate::scrape::model::{Validators, report::Report};
+use crate::scrape::{Run, STAGES, ScrapeError};
 use crate::store::{Applied, StoreError};
 use futures_util::FutureExt;
 use std::time::Duration;

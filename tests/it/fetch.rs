@@ -9,7 +9,7 @@ use axum::routing::get;
 use krawlr::config::Settings;
 use krawlr::net::guard::Policy;
 use krawlr::net::{Lookup, NetError};
-use krawlr::scrape::fetch::{FetchError, Fetcher};
+use krawlr::scrape::acquire::fetch::{FetchError, Fetcher};
 use std::collections::HashMap;
 use std::net::IpAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};

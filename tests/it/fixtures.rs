@@ -1,9 +1,9 @@
-//! Page metadata measured on real third-party pages (`../shared/fixtures/html-pages/`): per-field
+//! Page metadata measured on real third-party pages (`tests/fixtures/html-pages/`): per-field
 //! agreement with metascraper's expected output. Prints the table; fails below the floor set
 //! from the measured figure, so extraction can only get better.
 
-use krawlr::scrape::dates::iso_date;
-use krawlr::scrape::meta::{PageMeta, extract};
+use krawlr::scrape::read::dates::iso_date;
+use krawlr::scrape::read::meta::{PageMeta, extract};
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -13,7 +13,7 @@ use url::Url;
 const METASCRAPER_FLOOR: f64 = 0.90;
 
 fn fixtures() -> PathBuf {
-    crate::helpers::shared_fixtures("html-pages")
+    crate::helpers::fixtures("html-pages")
 }
 
 fn same_url(got: Option<&str>, want: &str) -> bool {
@@ -84,7 +84,7 @@ fn metascraper_fields_agree_on_real_pages() {
     for dir in dirs {
         let expected: Value = serde_json::from_slice(&std::fs::read(dir.join("expected.json")).unwrap()).unwrap();
         let page_url = expected["url"].as_str().unwrap();
-        let html = krawlr::scrape::fetch::decode(&std::fs::read(dir.join("page.html")).unwrap(), None);
+        let html = krawlr::scrape::model::decode(&std::fs::read(dir.join("page.html")).unwrap(), None);
         let meta = extract(&html, &Url::parse(page_url).unwrap());
         let mut checks: Vec<(String, String)> = expected["expected_exact"]
             .as_object()
@@ -125,8 +125,8 @@ fn metascraper_fields_agree_on_real_pages() {
 /// link and date agree with the upstream parser's (feed-rs's and rss-parser's) output.
 #[test]
 fn feeds_parse_like_their_upstream_parsers() {
-    use krawlr::scrape::news::parse_feed;
-    let root = crate::helpers::shared_fixtures("feeds");
+    use krawlr::scrape::read::feeds::parse_feed;
+    let root = crate::helpers::fixtures("feeds");
     let mut files: Vec<PathBuf> = Vec::new();
     let mut stack = vec![root];
     while let Some(dir) = stack.pop() {
@@ -206,14 +206,14 @@ fn same_urls(value: Value) -> Value {
 
 #[test]
 fn structured_data_agrees_with_extruct() {
-    use krawlr::scrape::structured::flatten_json_ld;
+    use krawlr::scrape::read::structured::flatten_json_ld;
     let mut dirs: Vec<_> = std::fs::read_dir(fixtures().join("extruct")).unwrap().flatten().map(|e| e.path()).collect();
     dirs.sort();
     let (mut checks, mut agreed) = (0, 0);
     for dir in dirs {
         let expected: Value = serde_json::from_slice(&std::fs::read(dir.join("expected.json")).unwrap()).unwrap();
         let base = expected["base_url"].as_str().unwrap_or("https://example.com/");
-        let html = krawlr::scrape::fetch::decode(&std::fs::read(dir.join("page.html")).unwrap(), None);
+        let html = krawlr::scrape::model::decode(&std::fs::read(dir.join("page.html")).unwrap(), None);
         let meta = extract(&html, &Url::parse(base).unwrap());
         let syntax = expected["extractor"]["syntax"].as_str().unwrap_or_default();
         let name = dir.file_name().unwrap().to_string_lossy().to_string();
@@ -295,8 +295,8 @@ fn icons_agree_with_besticon() {
             .find(|u| u.host_str() == Some(host))
             .map_or_else(|| asked.scheme().to_string(), |u| u.scheme().to_string());
         let page_url = Url::parse(&format!("{scheme}://{host}{}", response["path"].as_str().unwrap_or("/"))).unwrap();
-        let html = krawlr::scrape::fetch::decode(&std::fs::read(dir.join("page.html")).unwrap(), None);
-        let profile = krawlr::scrape::profile::extract(&html, &page_url, None);
+        let html = krawlr::scrape::model::decode(&std::fs::read(dir.join("page.html")).unwrap(), None);
+        let profile = krawlr::scrape::assemble::card::extract(&html, &page_url, None);
         let meta = extract(&html, &page_url);
         let icons: Vec<&Value> = expected["expected_icons"].as_array().unwrap().iter().collect();
         let name = dir.file_name().unwrap().to_string_lossy().to_string();
@@ -337,7 +337,7 @@ fn general_fields_agree_with_html_metadata() {
     let (mut checks, mut agreed) = (0, 0);
     for dir in dirs {
         let expected: Value = serde_json::from_slice(&std::fs::read(dir.join("expected.json")).unwrap()).unwrap();
-        let html = krawlr::scrape::fetch::decode(&std::fs::read(dir.join("page.html")).unwrap(), None);
+        let html = krawlr::scrape::model::decode(&std::fs::read(dir.join("page.html")).unwrap(), None);
         let url = Url::parse("http://example.com/turtles").unwrap();
         let facts = krawlr::scrape::page::analyze(&html, &url);
         let general = &expected["expected"]["general"];
@@ -355,7 +355,7 @@ fn general_fields_agree_with_html_metadata() {
         check("author", facts.meta.author.clone(), &general["author"]);
         check("lang", facts.meta.lang.clone(), &general["lang"]);
         let doc = scraper::Html::parse_document(&html);
-        check("canonical", krawlr::scrape::meta::link_href(&doc, "canonical"), &general["canonical"]);
+        check("canonical", krawlr::scrape::read::meta::link_href(&doc, "canonical"), &general["canonical"]);
         for (key, want) in expected["expected"]["openGraph"].as_object().into_iter().flatten() {
             if want.is_string() {
                 // html-metadata files `article:author` and the like under their bare names too.

@@ -15,10 +15,11 @@ use tempfile::TempDir;
 
 pub const KEY: &str = "kr_test_key_0123456789abcdef";
 
-/// `../shared/fixtures/NAME`: the project's shared folder lies beside the checkout.
-pub fn shared_fixtures(name: &str) -> PathBuf {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/fixtures").join(name);
-    assert!(dir.is_dir(), "{} is missing: the shared folder must lie beside the checkout", dir.display());
+/// `tests/fixtures/NAME`: real third-party material the project carries (`tests/fixtures/README.md`
+/// names each group's source, commit and licence).
+pub fn fixtures(name: &str) -> PathBuf {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(name);
+    assert!(dir.is_dir(), "{} is missing from the checkout", dir.display());
     dir
 }
 
@@ -402,10 +403,10 @@ impl Site {
         .await
     }
 
-    /// SEC EDGAR's real responses from `../shared/fixtures/sec-edgar/`.
+    /// SEC EDGAR's real responses from `tests/fixtures/sec-edgar/`.
     pub async fn sec() -> Site {
         fn dir() -> PathBuf {
-            shared_fixtures("sec-edgar")
+            fixtures("sec-edgar")
         }
         Site::start(
             Router::new()

@@ -137,7 +137,7 @@ async fn jobs_are_listed_newest_first_page_by_page() {
         assert_eq!(code, 200, "{page}");
         for job in page["jobs"].as_array().unwrap() {
             // Fixed-width times compare as strings.
-            let at = krawlr::scrape::dates::iso_date(job["created_at"].as_str().unwrap()).unwrap();
+            let at = krawlr::scrape::read::dates::iso_date(job["created_at"].as_str().unwrap()).unwrap();
             seen.push((at, job["job_id"].as_str().unwrap().to_string()));
         }
         match page["next_cursor"].as_str() {

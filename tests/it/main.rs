@@ -38,7 +38,6 @@ mod monitors;
 mod openapi;
 mod operations;
 mod processes;
-mod real_pages;
 mod render;
 mod resilience;
 mod sections;

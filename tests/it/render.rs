@@ -14,7 +14,7 @@ use krawlr::browser::{Answer, Browser};
 use krawlr::config::{RenderMode, RenderSettings};
 use krawlr::net::Lookup;
 use krawlr::net::guard::Policy;
-use krawlr::scrape::fetch::Fetcher;
+use krawlr::scrape::acquire::fetch::Fetcher;
 use serde_json::Value;
 use std::net::IpAddr;
 use std::sync::Arc;
@@ -282,7 +282,7 @@ async fn every_request_the_browser_makes_goes_through_the_guard() {
     let document = fetcher.get(&url).await.unwrap();
     let answer =
         Answer { status: 200, headers: vec![("content-type".into(), "text/html".into())], body: document.body };
-    let rendered = browser.render(&url, answer, &krawlr::scrape::render::Through(&fetcher)).await.unwrap();
+    let rendered = browser.render(&url, answer, &krawlr::scrape::acquire::render::Through(&fetcher)).await.unwrap();
 
     // Chromium resolves no name of its own: the page's own host worked only through krawlr.
     assert!(rendered.html.contains("public-answered"), "{}", rendered.html);
@@ -342,7 +342,7 @@ async fn a_browser_that_dies_is_replaced_and_none_outlives_its_pool() {
     let render = || async {
         let document = fetcher.get(&url).await.unwrap();
         let answer = Answer { status: 200, headers: vec![], body: document.body };
-        browser.render(&url, answer, &krawlr::scrape::render::Through(&fetcher)).await
+        browser.render(&url, answer, &krawlr::scrape::acquire::render::Through(&fetcher)).await
     };
     assert!(render().await.unwrap().html.contains("Orbital Tea Company"));
     let first = browser.pid().await.unwrap();

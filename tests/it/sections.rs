@@ -1,4 +1,4 @@
-//! Report sections from local sources. The financial stage against SEC EDGAR's real responses (`../shared/fixtures/sec-edgar/`)
+//! Report sections from local sources. The financial stage against SEC EDGAR's real responses (`tests/fixtures/sec-edgar/`)
 //! served on 127.0.0.1. The expected figures are the latest annual (FY, 10-K/20-F) values in
 //! those files: Snowflake's fiscal 2025 10-K (revenue $3,626,396,000, net loss $1,285,640,000)
 //! and Logistic Properties of the Americas' 2024 20-F (IFRS).

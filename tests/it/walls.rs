@@ -6,7 +6,7 @@ use axum::Router;
 use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
-use krawlr::scrape::fetch::{FetchError, Fetcher};
+use krawlr::scrape::acquire::fetch::{FetchError, Fetcher};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
@@ -94,35 +94,6 @@ async fn a_challenge_in_front_of_the_homepage_fails_the_job_as_blocked() {
     );
     tokio::time::sleep(Duration::from_millis(500)).await;
     assert_eq!(site.hits(), 2, "robots.txt and the homepage, once each");
-}
-
-/// None of the 952 real pages of `../shared/fixtures/real-pages/` (articles, company and shop
-/// pages, all fetched as content) is taken for a wall; those taken for script-built shells are
-/// printed, to be looked at.
-#[tokio::test(flavor = "multi_thread")]
-async fn no_real_page_is_taken_for_a_wall() {
-    use std::io::Read;
-    let root = crate::helpers::shared_fixtures("real-pages");
-    let index: serde_json::Value = serde_json::from_slice(&std::fs::read(root.join("cases.json")).unwrap()).unwrap();
-    let cases = index["cases"].as_array().unwrap();
-    let (mut walls, mut shells) = (Vec::new(), Vec::new());
-    for case in cases {
-        let id = case["id"].as_str().unwrap();
-        let url = url::Url::parse(case["url"].as_str().unwrap()).unwrap();
-        let gz = std::fs::read(root.join("pages").join(format!("{id}.html.gz"))).unwrap();
-        let mut bytes = Vec::new();
-        flate2::read::GzDecoder::new(&gz[..]).read_to_end(&mut bytes).unwrap();
-        let html = krawlr::scrape::fetch::decode(&bytes, None);
-        let facts = krawlr::scrape::page::analyze(&html, &url);
-        let visible = facts.text.chars().filter(|c| !c.is_whitespace()).count();
-        match krawlr::scrape::wall::classify(200, &Default::default(), &html, visible) {
-            krawlr::scrape::wall::Verdict::Blocked(wall) => walls.push(format!("{id} {url}: {wall:?}")),
-            krawlr::scrape::wall::Verdict::JsRequired(seen) => shells.push(format!("{id} {url}: {seen:?}")),
-            krawlr::scrape::wall::Verdict::Content => {}
-        }
-    }
-    println!("{} of {} real pages taken for script-built shells:\n{}", shells.len(), cases.len(), shells.join("\n"));
-    assert!(walls.is_empty(), "real pages taken for walls:\n{}", walls.join("\n"));
 }
 
 /// A site whose about page is a captcha wall served with 200, and whose app page is a shell

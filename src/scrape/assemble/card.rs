@@ -1,0 +1,557 @@
+//! The company card. Each field is offered by every place that states it — the JSON-LD
+//! Organization, the page's metadata, its links, its imprint, its footer, its text — with a
+//! [`Source`] saying where and how; a field keeps the surest offer, and an offer below
+//! [`MIN_CONFIDENCE`] is never kept. The homepage makes the first card ([`Card::from_home`]);
+//! the crawl's other pages add to it ([`Card::add_page`]); phones settle into E.164 last.
+
+use crate::scrape::facts::legal::LegalFacts;
+use crate::scrape::model::PageType;
+use crate::scrape::model::report::{Address, Company, MIN_CONFIDENCE, Registration, Source, SourceMethod};
+use crate::scrape::model::text::fold_whitespace;
+use crate::scrape::page::PageFacts;
+use crate::scrape::read::meta;
+use crate::scrape::read::meta::PageMeta;
+use serde_json::{Map, Value};
+use std::collections::BTreeMap;
+use url::Url;
+
+const ORGANIZATION_TYPES: &[&str] = &[
+    "Organization",
+    "Corporation",
+    "LocalBusiness",
+    "OnlineBusiness",
+    "OnlineStore",
+    "NGO",
+    "EducationalOrganization",
+    "GovernmentOrganization",
+    "NewsMediaOrganization",
+    "Store",
+    "ProfessionalService",
+];
+
+/// The company card in the making, with where each field came from.
+#[derive(Debug, Clone, Default)]
+pub struct Card {
+    pub company: Company,
+    /// `company.<field>` → its source, for the report's `sources`.
+    pub sources: BTreeMap<String, Source>,
+    /// The country the site is believed to be in (its TLD's or language's), for phone numbers
+    /// written without their country code.
+    country: Option<String>,
+    /// The homepage's `<title>`, whose parts may name the company once its legal name is known.
+    title: Option<String>,
+}
+
+/// Offers a value for a one-valued field: kept when the field is empty or the offer is surer,
+/// and sure enough.
+fn offer<T>(
+    slot: &mut Option<T>,
+    sources: &mut BTreeMap<String, Source>,
+    field: &str,
+    value: Option<T>,
+    source: &Source,
+) {
+    let Some(value) = value else { return };
+    let key = format!("company.{field}");
+    let surer = sources.get(&key).is_none_or(|held| source.confidence > held.confidence);
+    if source.confidence >= MIN_CONFIDENCE && (slot.is_none() || surer) {
+        *slot = Some(value);
+        sources.insert(key, source.clone());
+    }
+}
+
+/// Adds the values a list field does not hold yet; the first source that added any is kept.
+fn add(
+    list: &mut Vec<String>,
+    sources: &mut BTreeMap<String, Source>,
+    field: &str,
+    values: &[String],
+    source: &Source,
+) {
+    if source.confidence < MIN_CONFIDENCE {
+        return;
+    }
+    let before = list.len();
+    for value in values {
+        push_unique(list, value);
+    }
+    if list.len() > before {
+        sources.entry(format!("company.{field}")).or_insert_with(|| source.clone());
+    }
+}
+
+pub fn extract(html: &str, page_url: &Url, content_language: Option<&str>) -> Card {
+    Card::from_home(&crate::scrape::page::analyze(html, page_url), page_url, content_language)
+}
+
+impl Card {
+    /// The card the homepage gives.
+    pub fn from_home(facts: &PageFacts, page_url: &Url, content_language: Option<&str>) -> Card {
+        let mut card = Card {
+            company: Company {
+                domain: page_url.host_str().unwrap_or_default().trim_start_matches("www.").to_string(),
+                ..Company::default()
+            },
+            country: facts.country.clone(),
+            title: facts.title.clone(),
+            ..Card::default()
+        };
+        let url = page_url.as_str();
+        let page = &facts.meta;
+        let (c, sources) = (&mut card.company, &mut card.sources);
+        card_from_orgs(c, sources, page, page_url);
+        let meta = Source::new(url, SourceMethod::Meta);
+        // A site name is a name, not a sentence (some sites put the headline there).
+        let site_name = page.publisher.clone().filter(|p| {
+            p.split_whitespace().count() <= 6 && p.chars().count() <= 60 && !p.contains("://") && !p.starts_with("www.")
+        });
+        offer(&mut c.name, sources, "name", site_name, &meta);
+        if let Some((name, matches_domain)) = facts.title.as_deref().and_then(|t| title_name(t, &c.domain, &[])) {
+            // A title's first part is often a slogan: only a part that is the domain's name is sure.
+            let confidence = if matches_domain { 0.75 } else { 0.4 };
+            offer(&mut c.name, sources, "name", Some(name), &meta.clone().with_confidence(confidence));
+        }
+        offer(&mut c.description, sources, "description", page.description.clone(), &meta);
+        let og_logo = page.open_graph.get("logo").and_then(|v| v.first()).and_then(|u| resolve(page_url, u));
+        offer(&mut c.logo, sources, "logo", og_logo, &meta);
+        let img_logo = facts.logo_image.as_deref().and_then(|u| resolve(page_url, u));
+        offer(&mut c.logo, sources, "logo", img_logo, &meta.clone().with_confidence(0.6));
+        offer(&mut c.favicon, sources, "favicon", favicon(page), &meta);
+        let languages = languages(facts, content_language);
+        add(&mut c.languages, sources, "languages", &languages, &meta);
+        card.add_contacts(page, url);
+        card.add_legal(&facts.footer, &Source::new(url, SourceMethod::Footer));
+        card.add_founding(facts, url);
+        card
+    }
+
+    /// What another page of the site adds: its imprint facts (an imprint, legal or contact
+    /// page), its footer, its links to contacts, an Organization it declares (an about or
+    /// contact page), a founding year its about page states.
+    pub fn add_page(&mut self, facts: &PageFacts, url: &Url, page_type: PageType) {
+        use PageType::*;
+        let at = url.as_str();
+        if matches!(page_type, About | Contact | Imprint | Legal) {
+            card_from_orgs(&mut self.company, &mut self.sources, &facts.meta, url);
+        }
+        match page_type {
+            Imprint | Legal if facts.legal.identifies() => {
+                self.add_legal(&facts.legal, &Source::new(at, SourceMethod::Imprint))
+            }
+            Contact | About => self.add_legal(&facts.legal, &Source::new(at, SourceMethod::Text)),
+            _ => {}
+        }
+        self.add_legal(&facts.footer, &Source::new(at, SourceMethod::Footer));
+        // Emails and phones from the company's own pages; profiles from any page.
+        if matches!(page_type, About | Team | Contact | Imprint | Legal | Press | Investors | Careers) {
+            self.add_contacts(&facts.meta, at);
+        } else {
+            self.add_profiles(&facts.meta, &Source::new(at, SourceMethod::Link));
+        }
+        if page_type == About {
+            self.add_founding(facts, at);
+        }
+    }
+
+    fn add_contacts(&mut self, page: &PageMeta, url: &str) {
+        let link = Source::new(url, SourceMethod::Link);
+        let (c, sources) = (&mut self.company, &mut self.sources);
+        add(&mut c.emails, sources, "emails", &page.emails, &link);
+        add(&mut c.phones, sources, "phones", &page.phones, &link);
+        self.add_profiles(page, &link);
+    }
+
+    /// Profiles on networks the card has none on yet; the first source that added any is kept.
+    fn add_profiles(&mut self, page: &PageMeta, source: &Source) {
+        let before = self.company.social_profiles.len();
+        for (network, profile) in &page.social_profiles {
+            self.company.social_profiles.entry(network.clone()).or_insert_with(|| profile.clone());
+        }
+        if self.company.social_profiles.len() > before {
+            self.sources.entry("company.social_profiles".into()).or_insert_with(|| source.clone());
+        }
+    }
+
+    fn add_legal(&mut self, legal: &LegalFacts, source: &Source) {
+        let (c, sources) = (&mut self.company, &mut self.sources);
+        offer(&mut c.legal_name, sources, "legal_name", legal.legal_name.clone(), source);
+        let registration = Some(legal.registration.clone()).filter(|r| !r.is_empty());
+        offer(&mut c.registration, sources, "registration", registration, source);
+        if c.directors.is_empty() {
+            add(&mut c.directors, sources, "directors", &legal.directors, source);
+        }
+        offer(&mut c.headquarters, sources, "headquarters", legal.address.clone(), source);
+        add(&mut c.emails, sources, "emails", &legal.emails, source);
+        add(&mut c.phones, sources, "phones", &legal.phones, source);
+    }
+
+    /// A founding year the page states as the company's own (never from a quotation).
+    fn add_founding(&mut self, facts: &PageFacts, url: &str) {
+        let names = names_of(&self.company);
+        let year = facts.founding.iter().find(|s| crate::scrape::facts::founding::is_own(s, &names)).map(|s| s.year);
+        offer(
+            &mut self.company.founded_year,
+            &mut self.sources,
+            "founded_year",
+            year,
+            &Source::new(url, SourceMethod::Text),
+        );
+    }
+
+    /// What is left to settle once every page was read: a name from the homepage's title when a
+    /// part of it is the legal name (without its form, or with it), else the legal name without
+    /// its legal form; phones in E.164 for the region they were written for (the headquarters'
+    /// country, else the site's), one entry per number, numbers not valid there left out.
+    pub fn settle(&mut self) {
+        if self.company.name.is_none()
+            && let Some(legal) = self.company.legal_name.clone()
+        {
+            let source = self.sources.get("company.legal_name").cloned();
+            let bare = crate::scrape::facts::legal::without_form(&legal);
+            let from_title = self.title.as_deref().and_then(|t| title_name(t, "", &[legal.as_str(), bare.as_str()]));
+            let (name, confidence) = match from_title {
+                Some((name, true)) => (name, 0.75),
+                _ => (bare, 0.7),
+            };
+            if let Some(source) = source {
+                let source = source.with_confidence(confidence);
+                offer(&mut self.company.name, &mut self.sources, "name", Some(name), &source);
+            }
+        }
+
+        let region = self.company.headquarters.as_ref().and_then(|a| a.country_code.clone()).or(self.country.clone());
+        let mut phones: Vec<String> = Vec::new();
+        for raw in &self.company.phones {
+            if let Some(e164) = crate::scrape::facts::phones::e164(raw, region.as_deref()) {
+                push_unique(&mut phones, &e164);
+            }
+        }
+        self.company.phones = phones;
+        if self.company.phones.is_empty() {
+            self.sources.remove("company.phones");
+        }
+    }
+}
+
+/// The names a company goes by in its own text: its name, its legal name, its name's first word
+/// when that is distinctive ("Acme" of "Acme Rockets"), its domain's first label.
+pub fn names_of(company: &Company) -> Vec<String> {
+    const COMMON: &[&str] = &[
+        "the",
+        "die",
+        "der",
+        "das",
+        "les",
+        "het",
+        "los",
+        "las",
+        "first",
+        "global",
+        "united",
+        "international",
+        "american",
+        "national",
+        "general",
+        "digital",
+        "group",
+        "new",
+    ];
+    let mut names: Vec<String> = [&company.name, &company.legal_name].into_iter().flatten().cloned().collect();
+    let first = company.name.as_deref().and_then(|n| n.split_whitespace().next()).map(str::to_string);
+    names.extend(first.filter(|w| w.chars().count() >= 4 && !COMMON.contains(&w.to_lowercase().as_str())));
+    let label = company.domain.split('.').next().unwrap_or_default();
+    if label.chars().count() >= 3 && !label.chars().all(|c| c.is_ascii_digit()) {
+        names.push(label.to_string());
+    }
+    names
+}
+
+fn resolve(page_url: &Url, href: &str) -> Option<String> {
+    page_url.join(href.trim()).ok().map(|u| u.to_string())
+}
+
+/// The facts the page's Organization declares, in JSON-LD, else in microdata.
+fn card_from_orgs(c: &mut Company, sources: &mut BTreeMap<String, Source>, page: &PageMeta, page_url: &Url) {
+    let is_org = |o: &Map<String, Value>| meta::is_type(o, ORGANIZATION_TYPES);
+    if let Some(org) = page.json_ld.iter().filter_map(Value::as_object).find(|o| is_org(o)) {
+        card_from_org(c, sources, org, &Source::new(page_url.as_str(), SourceMethod::Jsonld), page_url);
+    }
+    // Microdata items are often embedded widgets (a chart credited to its source): an
+    // Organization there is the company only when its name is the site's (its domain's name or
+    // part of the page's title).
+    let squash = |s: &str| s.chars().filter(|c| c.is_alphanumeric()).collect::<String>().to_lowercase();
+    let label = squash(
+        page_url.host_str().unwrap_or_default().trim_start_matches("www.").split('.').next().unwrap_or_default(),
+    );
+    let title = squash(page.title.as_deref().unwrap_or_default());
+    let the_site_s = |o: &Map<String, Value>| {
+        o.get("name").and_then(meta::string_of).map(|n| squash(&n)).is_some_and(|n| {
+            n.len() >= 2
+                && (n == label || label.contains(&n) || (n.contains(&label) && label.len() >= 3) || title.contains(&n))
+        })
+    };
+    let microdata = page.microdata.iter().filter_map(crate::scrape::read::structured::microdata_as_json_ld);
+    if let Some(org) = microdata.filter(|o| is_org(o)).find(|o| the_site_s(o)) {
+        card_from_org(c, sources, &org, &Source::new(page_url.as_str(), SourceMethod::Microdata), page_url);
+    }
+}
+
+/// The facts an Organization declares.
+fn card_from_org(
+    c: &mut Company,
+    sources: &mut BTreeMap<String, Source>,
+    org: &Map<String, Value>,
+    ld: &Source,
+    page_url: &Url,
+) {
+    let text = |key: &str| org.get(key).and_then(meta::string_of);
+    offer(&mut c.name, sources, "name", text("name"), ld);
+    offer(&mut c.legal_name, sources, "legal_name", text("legalName"), ld);
+    if c.description.is_none() {
+        offer(&mut c.description, sources, "description", text("description"), ld);
+    }
+    let logo = org.get("logo").and_then(meta::url_of).and_then(|u| resolve(page_url, &u));
+    offer(&mut c.logo, sources, "logo", logo, ld);
+    let founded = text("foundingDate").and_then(|d| d.get(..4)?.parse().ok());
+    offer(&mut c.founded_year, sources, "founded_year", founded, ld);
+    offer(&mut c.headquarters, sources, "headquarters", org.get("address").and_then(address), ld);
+    let vat = text("vatID").map(|v| v.chars().filter(char::is_ascii_alphanumeric).collect::<String>());
+    if c.registration.is_none() && vat.is_some() {
+        let registration = Registration { vat_id: vat, ..Registration::default() };
+        offer(&mut c.registration, sources, "registration", Some(registration), ld);
+    }
+    let mut profiles = BTreeMap::new();
+    let mut emails = Vec::new();
+    let mut phones = Vec::new();
+    add_org_contacts(org, page_url, &mut profiles, &mut emails, &mut phones);
+    add(&mut c.emails, sources, "emails", &emails, ld);
+    add(&mut c.phones, sources, "phones", &phones, ld);
+    if !profiles.is_empty() {
+        // Profiles the company declares win over links in the page.
+        c.social_profiles.extend(profiles);
+        sources.insert("company.social_profiles".into(), ld.clone());
+    }
+}
+
+/// `sameAs` profiles, `email` and `telephone`.
+fn add_org_contacts(
+    org: &Map<String, Value>,
+    page_url: &Url,
+    profiles: &mut BTreeMap<String, String>,
+    emails: &mut Vec<String>,
+    phones: &mut Vec<String>,
+) {
+    let same_as = match org.get("sameAs") {
+        Some(Value::String(s)) => vec![s.clone()],
+        Some(Value::Array(a)) => a.iter().filter_map(|v| v.as_str().map(str::to_string)).collect(),
+        _ => Vec::new(),
+    };
+    for link in same_as {
+        if let Ok(url) = page_url.join(link.trim()) {
+            if let Some(network) = crate::scrape::read::contacts::social_network(&url) {
+                profiles.insert(network.to_string(), crate::scrape::read::contacts::canonical_profile(&url, network));
+            }
+        }
+    }
+    if let Some(email) = org.get("email").and_then(meta::string_of) {
+        push_unique(emails, &email.trim_start_matches("mailto:").to_lowercase());
+    }
+    if let Some(phone) = org.get("telephone").and_then(meta::string_of) {
+        push_unique(phones, &phone);
+    }
+}
+
+fn push_unique(list: &mut Vec<String>, value: &str) {
+    if !value.is_empty() && !list.iter().any(|v| v.eq_ignore_ascii_case(value)) {
+        list.push(value.to_string());
+    }
+}
+
+/// The page's language, then its `hreflang` alternates.
+fn languages(facts: &PageFacts, content_language: Option<&str>) -> Vec<String> {
+    let mut out: Vec<String> =
+        facts.meta.lang.clone().or_else(|| content_language.map(str::to_string)).into_iter().collect();
+    for lang in &facts.hreflangs {
+        if lang != "x-default" && !out.iter().any(|l| l.eq_ignore_ascii_case(lang)) {
+            out.push(lang.clone());
+        }
+    }
+    out
+}
+
+/// A `PostalAddress` (or a list of them, or one written as text) in parts.
+fn address(value: &Value) -> Option<Address> {
+    match value {
+        Value::Object(map) => {
+            let part =
+                |k: &str| map.get(k).and_then(meta::string_of).map(|s| fold_whitespace(&s)).filter(|s| !s.is_empty());
+            let country = part("addressCountry").and_then(|c| {
+                let upper = c.to_ascii_uppercase();
+                if upper.len() == 2 && upper.chars().all(|c| c.is_ascii_uppercase()) {
+                    Some(upper)
+                } else {
+                    crate::scrape::facts::address::country_named(&c).map(str::to_string)
+                }
+            });
+            let address = Address {
+                street: part("streetAddress"),
+                postal_code: part("postalCode"),
+                city: part("addressLocality"),
+                region: part("addressRegion"),
+                country_code: country,
+            };
+            (address != Address::default()).then_some(address)
+        }
+        Value::Array(items) => items.iter().find_map(address),
+        Value::String(text) => {
+            let lines: Vec<_> = text
+                .split(['\n', ';'])
+                .map(|t| crate::scrape::read::lines::Line { text: t.trim().to_string(), ..Default::default() })
+                .collect();
+            crate::scrape::facts::legal::read(&lines, None).address
+        }
+        _ => None,
+    }
+}
+
+/// The first part of the title that is not a generic word, and whether it is the company's name:
+/// the domain's name, or one of `names`.
+fn title_name(title: &str, domain: &str, names: &[&str]) -> Option<(String, bool)> {
+    let squash = |s: &str| s.chars().filter(|c| c.is_alphanumeric()).collect::<String>().to_lowercase();
+    let label = squash(domain.split('.').next().unwrap_or_default());
+    let generic = |s: &str| matches!(squash(s).as_str(), "home" | "homepage" | "welcome" | "startseite" | "accueil");
+    let parts: Vec<String> = title
+        .split(['|', '–', '—', '·', ':'])
+        .flat_map(|s| s.split(" - "))
+        .map(fold_whitespace)
+        .filter(|s| !s.is_empty() && !generic(s))
+        .collect();
+    let of_company = |s: &String| {
+        let s = squash(s);
+        let of_domain =
+            !label.is_empty() && (s == label || (s.len() >= 3 && (label.contains(&s) || s.contains(&label))));
+        of_domain || (s.len() >= 3 && names.iter().any(|n| squash(n) == s))
+    };
+    parts
+        .iter()
+        .find(|s| of_company(s))
+        .map(|s| (s.clone(), true))
+        .or_else(|| parts.first().map(|s| (s.clone(), false)))
+}
+
+/// The declared icon: the largest plain `icon`, else any icon, else an apple-touch-icon.
+fn favicon(page: &PageMeta) -> Option<String> {
+    let rank = |rel: &str| match rel {
+        "icon" => 3,
+        r if r.split(' ').any(|x| x == "icon") => 2,
+        r if r.contains("apple-touch-icon") => 1,
+        _ => 0,
+    };
+    page.icons
+        .iter()
+        .filter(|i| rank(&i.rel) > 0)
+        .max_by_key(|i| {
+            let svg = i.mime.as_deref() == Some("image/svg+xml");
+            (rank(&i.rel), i.size.unwrap_or(if svg { 1024 } else { 0 }))
+        })
+        .map(|i| i.url.clone())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn prefers_json_ld_then_meta() {
+        let html = r#"<html lang="en-US"><head><title>Payments | Acme</title>
+            <meta name="description" content="Acme builds rockets.">
+            <meta property="og:site_name" content="Acme Site">
+            <link rel="icon" href="/fav-16.png" sizes="16x16"><link rel="icon" href="/fav-32.png" sizes="32x32">
+            <script type="application/ld+json">{"@context":"https://schema.org","@graph":[
+              {"@type":"WebSite","name":"Acme Web"},
+              {"@type":"Organization","name":"Acme","legalName":"Acme, Inc.","logo":{"@type":"ImageObject","url":"/logo.svg"},
+               "foundingDate":"2011-03-01","sameAs":["https://www.linkedin.com/company/acme"],
+               "address":{"@type":"PostalAddress","addressLocality":"Berlin","addressCountry":"DE"}}]}</script>
+            </head><body><a href="https://twitter.com/intent/tweet?x">share</a><a href="https://x.com/acme">X</a>
+            <a href="mailto:hello@acme.test?subject=hi">mail</a></body></html>"#;
+        let p = extract(html, &Url::parse("https://www.acme.test/").unwrap(), None);
+        let c = p.company;
+        assert_eq!(c.name.as_deref(), Some("Acme"));
+        assert_eq!(c.legal_name.as_deref(), Some("Acme, Inc."));
+        assert_eq!(c.domain, "acme.test");
+        assert_eq!(c.description.as_deref(), Some("Acme builds rockets."));
+        assert_eq!(c.logo.as_deref(), Some("https://www.acme.test/logo.svg"));
+        assert_eq!(c.favicon.as_deref(), Some("https://www.acme.test/fav-32.png"));
+        assert_eq!(c.founded_year, Some(2011));
+        let hq = c.headquarters.unwrap();
+        assert_eq!((hq.city.as_deref(), hq.country_code.as_deref()), (Some("Berlin"), Some("DE")));
+        assert_eq!(c.emails, ["hello@acme.test"]);
+        assert_eq!(c.social_profiles["linkedin"], "https://www.linkedin.com/company/acme");
+        assert_eq!(c.social_profiles["twitter"], "https://x.com/acme");
+        assert_eq!(c.languages, ["en"]);
+        assert_eq!(p.sources["company.name"].url, "https://www.acme.test/");
+        assert_eq!(p.sources["company.name"].method, SourceMethod::Jsonld);
+        assert_eq!(p.sources["company.emails"].method, SourceMethod::Link);
+    }
+
+    #[test]
+    fn name_from_title_matches_the_domain() {
+        let html = "<title>Online payment processing for internet businesses - Stripe</title>";
+        let p = extract(html, &Url::parse("https://stripe.com/").unwrap(), None);
+        assert_eq!(p.company.name.as_deref(), Some("Stripe"));
+        assert!(p.company.logo.is_none());
+        assert!(p.company.founded_year.is_none());
+    }
+
+    #[test]
+    fn an_organization_in_microdata_counts_too() {
+        let html = r#"<title>Welcome to Acme Rockets</title><div itemscope itemtype="https://schema.org/Organization">
+            <span itemprop="name">Acme Rockets</span><span itemprop="foundingDate">2011</span>
+            <div itemprop="address" itemscope itemtype="https://schema.org/PostalAddress">
+            <span itemprop="streetAddress">1 Launch Way</span><span itemprop="addressLocality">Austin</span>
+            <span itemprop="addressRegion">TX</span><span itemprop="addressCountry">US</span></div></div>"#;
+        let p = extract(html, &Url::parse("https://example.test/").unwrap(), None);
+        assert_eq!(p.company.name.as_deref(), Some("Acme Rockets"));
+        assert_eq!(p.company.founded_year, Some(2011));
+        assert_eq!(p.company.headquarters.and_then(|a| a.street).as_deref(), Some("1 Launch Way"));
+        assert_eq!(p.sources["company.name"].method, SourceMethod::Microdata);
+        let widget = r#"<title>Forsal</title><div itemscope itemtype="https://schema.org/Organization">
+            <span itemprop="name">Statista</span></div>"#;
+        let p = extract(widget, &Url::parse("https://forsal.example/").unwrap(), None);
+        assert_eq!(p.company.name.as_deref(), Some("Forsal"), "an embedded widget's source is not the company");
+    }
+
+    #[test]
+    fn a_slogan_in_the_title_is_no_name() {
+        let html = "<title>The fastest way to ship rockets | Launch today</title>";
+        let p = extract(html, &Url::parse("https://acme.test/").unwrap(), None);
+        assert_eq!(p.company.name, None, "below the confidence threshold");
+        assert!(!p.sources.contains_key("company.name"));
+    }
+
+    #[test]
+    fn a_footer_gives_the_legal_facts_and_a_testimonial_no_founding_year() {
+        let html = r#"<html lang="de"><title>Brückner</title><body>
+            <p>Wir bauen Maschinen seit 1998.</p>
+            <blockquote>Als Familienbetrieb, gegründet 1989, vertrauen wir Brückner.</blockquote>
+            <footer><p>Brückner Maschinenbau GmbH · Invalidenstraße 42 · 10115 Berlin · Tel. 030 1234567-0</p>
+            <p>Design: <a href="mailto:hallo@pixelwerk.de">Pixelwerk</a></p></footer></body></html>"#;
+        let p = extract(html, &Url::parse("https://brueckner.de/").unwrap(), None);
+        let c = &p.company;
+        assert_eq!(c.founded_year, Some(1998));
+        assert_eq!(c.legal_name.as_deref(), Some("Brückner Maschinenbau GmbH"));
+        assert_eq!(p.sources["company.legal_name"].method, SourceMethod::Footer);
+        assert_eq!(c.headquarters.as_ref().and_then(|a| a.city.as_deref()), Some("Berlin"));
+        assert!(c.emails.is_empty(), "{:?}", c.emails);
+        let mut card = p;
+        card.settle();
+        assert_eq!(card.company.phones, ["+493012345670"]);
+    }
+
+    #[test]
+    fn invalid_json_ld_is_skipped() {
+        let html = r#"<script type="application/ld+json">{"@type": "Organization", "name": </script><title>X</title>"#;
+        let p = extract(html, &Url::parse("https://x.test/").unwrap(), None);
+        assert_eq!(p.company.name.as_deref(), Some("X"));
+    }
+}

@@ -1,0 +1,219 @@
+//! The year a company was founded, from the sentences that state one ("Acme was founded in
+//! 2011", "Wir wurden 1998 gegründet", "Fondée en 2012", "Opgericht in 2005", "Fundada en
+//! 2009", "Fondata nel 1987"). A page states many years about many things: a statement counts
+//! only when it is the company's own — it names the company or speaks as "we" — and never from
+//! a quotation (a testimonial's "founded in 1989" is its author's company).
+
+use crate::scrape::read::lines::Line;
+
+/// A sentence that states a founding year, as the page wrote it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Statement {
+    pub year: i32,
+    pub sentence: String,
+}
+
+/// Words that say "founded" and stand before the year ("founded in 2011").
+const BEFORE_YEAR: &[&str] = &[
+    "founded in",
+    "founded",
+    "founding year",
+    "year founded",
+    "established in",
+    "established",
+    "incorporated in",
+    "started in",
+    "since",
+    "gegründet im jahr",
+    "gegründet",
+    "gründung",
+    "gründungsjahr",
+    "seit",
+    "fondée en",
+    "fondé en",
+    "créée en",
+    "créé en",
+    "depuis",
+    "opgericht in",
+    "sinds",
+    "fundada en",
+    "fundado en",
+    "desde",
+    "fondata nel",
+    "fondato nel",
+    "dal",
+];
+/// Words that say "founded" and may stand a few words before "in" and the year ("we started
+/// Acme in 2017").
+const SPREAD: &[&str] = &[
+    "started",
+    "founded",
+    "established",
+    "incorporated",
+    "began",
+    "founding",
+    "gründeten",
+    "fondé",
+    "fondée",
+    "fundó",
+];
+/// Words that say "founded" and stand after the year ("1998 gegründet").
+const AFTER_YEAR: &[&str] = &["gegründet", "opgericht", "gegründet.", "opgericht."];
+
+/// Words by which a company speaks of itself.
+const FIRST_PERSON: &[&str] = &[
+    "we",
+    "we've",
+    "we're",
+    "our company",
+    "our firm",
+    "our business",
+    "wir",
+    "unser unternehmen",
+    "unsere firma",
+    "nous",
+    "notre entreprise",
+    "notre société",
+    "wij",
+    "we zijn",
+    "ons bedrijf",
+    "nosotros",
+    "nuestra empresa",
+    "noi",
+    "la nostra azienda",
+    "la nostra società",
+];
+
+/// Every founding statement in the page's own lines (quotations and footers left out).
+pub fn statements(lines: &[Line]) -> Vec<Statement> {
+    const MAX: usize = 20;
+    let this_year = time::OffsetDateTime::now_utc().year();
+    let mut out = Vec::new();
+    for line in lines.iter().filter(|l| !l.quoted && !l.footer) {
+        for sentence in line.text.split_inclusive(['.', '!', '?']) {
+            if let Some(year) = year_in(sentence).filter(|y| (1800..=this_year).contains(y)) {
+                out.push(Statement { year, sentence: sentence.trim().to_string() });
+                if out.len() >= MAX {
+                    return out;
+                }
+            }
+        }
+    }
+    out
+}
+
+/// The year a sentence says something was founded in.
+fn year_in(sentence: &str) -> Option<i32> {
+    let lower = sentence.to_lowercase();
+    // A label's colon is no word of its own ("Founded: 2011").
+    let words: Vec<&str> = lower
+        .split(|c: char| c.is_whitespace() || c == ',')
+        .map(|w| w.trim_end_matches(':'))
+        .filter(|w| !w.is_empty())
+        .collect();
+    let year_at = |i: usize| -> Option<i32> {
+        let w = words.get(i)?.trim_end_matches(['.', ')', ';', ':']);
+        (w.len() == 4 && w.bytes().all(|b| b.is_ascii_digit())).then(|| w.parse().ok()).flatten()
+    };
+    for (i, _) in words.iter().enumerate() {
+        for cue in BEFORE_YEAR {
+            let cue_words: Vec<&str> = cue.split(' ').collect();
+            if words.get(i..i + cue_words.len()) == Some(&cue_words[..]) {
+                // The year right after the cue, or after one more word ("founded in early 2011").
+                let after = i + cue_words.len();
+                if let Some(year) = year_at(after).or_else(|| year_at(after + 1)) {
+                    return Some(year);
+                }
+            }
+        }
+        // "We started Acme in 2017", "founded the company in 2011": the cue, a few words, "in".
+        if SPREAD.contains(&words[i]) {
+            let found = (i + 1..(i + 7).min(words.len()))
+                .filter(|&j| matches!(words[j], "in" | "im" | "en" | "nel"))
+                .find_map(|j| year_at(j + 1));
+            if found.is_some() {
+                return found;
+            }
+        }
+        if AFTER_YEAR.contains(&words[i].trim_end_matches(['.', '!'])) {
+            if let Some(year) = (1..=3).filter_map(|back| i.checked_sub(back)).find_map(year_at) {
+                return Some(year);
+            }
+        }
+    }
+    None
+}
+
+/// Whether the statement is the company's own: it names the company (one of `names`, whole
+/// words), speaks as "we", or is a bare label ("Founded 2011", "Seit 1998").
+pub fn is_own(statement: &Statement, names: &[String]) -> bool {
+    let lower = statement.sentence.to_lowercase();
+    let words: Vec<&str> = lower.split(|c: char| !c.is_alphanumeric() && c != '\'').filter(|w| !w.is_empty()).collect();
+    let has_phrase = |phrase: &str| {
+        let p: Vec<&str> = phrase.split(' ').collect();
+        words.windows(p.len()).any(|w| w == p.as_slice())
+    };
+    let named = names.iter().any(|n| {
+        let n = n.to_lowercase();
+        let n = n.trim();
+        n.chars().count() >= 3
+            && has_phrase(
+                &n.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()).collect::<Vec<_>>().join(" "),
+            )
+    });
+    named || FIRST_PERSON.iter().any(|p| has_phrase(p)) || words.len() <= 4
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn line(text: &str, quoted: bool) -> Line {
+        Line { text: text.into(), quoted, footer: false }
+    }
+
+    #[test]
+    fn founding_years_in_several_languages() {
+        for (text, year) in [
+            ("Acme was founded in 2011 in Austin.", 2011),
+            ("Established 1998. Family owned.", 1998),
+            ("Founded: 2011", 2011),
+            ("Year founded: 2011", 2011),
+            ("Founding year: 2011", 2011),
+            ("Serving customers since 2004", 2004),
+            ("Die Firma wurde 1998 gegründet.", 1998),
+            ("Gegründet 1972 in Stuttgart", 1972),
+            ("Fondée en 2012, Lumière édite des logiciels.", 2012),
+            ("Het bedrijf is in 2005 opgericht.", 2005),
+            ("Fundada en 2009 en Madrid.", 2009),
+            ("Fondata nel 1987 a Milano.", 1987),
+            ("We started Alpenglow Robotics in 2017 in a garage.", 2017),
+            ("Two engineers founded the company in 2011.", 2011),
+            ("Cascadia was incorporated in Washington in 1961 and has been listed since 1987.", 1961),
+        ] {
+            let found = statements(&[line(text, false)]);
+            assert_eq!(found.first().map(|s| s.year), Some(year), "{text}");
+        }
+        for text in [
+            "Since 12 months we grow",
+            "We re-established 3000 links",
+            "nothing here",
+            "Founded in 3024",
+            "We started shipping robots to customers in many countries in 2020 and 2021.",
+        ] {
+            assert!(statements(&[line(text, false)]).is_empty(), "{text}");
+        }
+    }
+
+    #[test]
+    fn only_the_company_s_own_statements_count() {
+        let names = vec!["Acme Rockets".to_string(), "acme".to_string()];
+        let own = |text: &str| is_own(&statements(&[line(text, false)])[0], &names);
+        assert!(own("Acme was founded in 2011 in Austin."));
+        assert!(own("We have been building rockets since 2011."));
+        assert!(own("Founded 2011"));
+        assert!(!own("Our customer Globex, founded in 1989, ships parts worldwide."));
+        assert!(!own("The Space Act of 1998 was established in 1998 by Congress."));
+        assert!(statements(&[line("As a family business founded in 1989, we trust Acme.", true)]).is_empty());
+    }
+}

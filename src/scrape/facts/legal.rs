@@ -1,0 +1,589 @@
+//! Company facts from where companies must state them: imprint and legal pages (Impressum,
+//! mentions légales, colofon, aviso legal, note legali, "Registered in England and Wales No. …")
+//! and footers. Read from a page's [lines](crate::scrape::read::lines), with labels in English, German,
+//! French, Dutch, Spanish and Italian: the legal name with its legal form, the register and
+//! number, the VAT id, the directors, the registered address, and the emails and phones stated
+//! there. Sections about someone else — the host, the web agency, the auditor, the transfer
+//! agent, the photographer — are read past, so that their names and addresses never become the
+//! company's.
+
+use crate::scrape::facts::address::address;
+use crate::scrape::facts::labels::{LEGAL_FORMS, LEGAL_NAME, PHONE_LABEL};
+use crate::scrape::model::report::{Address, Registration};
+use crate::scrape::read::lines::Line;
+use crate::scrape::read::parties::{segments, third_party_label};
+use regex::Regex;
+use std::sync::LazyLock;
+
+/// What one page states of the company that publishes it.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct LegalFacts {
+    /// The company's name with its legal form (`Acme Rockets GmbH`).
+    pub legal_name: Option<String>,
+    pub registration: Registration,
+    pub directors: Vec<String>,
+    pub address: Option<Address>,
+    /// Emails written in the text (de-obfuscated), outside third parties' sections.
+    pub emails: Vec<String>,
+    /// Phone numbers labelled as such (not fax), as written.
+    pub phones: Vec<String>,
+}
+
+impl LegalFacts {
+    /// Whether the page states any fact of identity (a name, a register, an id, directors).
+    pub fn identifies(&self) -> bool {
+        self.legal_name.is_some() || !self.registration.is_empty() || !self.directors.is_empty()
+    }
+}
+
+/// Reads the company's facts from a page's lines. `country` is the country the site is
+/// believed to be in (its TLD or language), for addresses that do not name theirs.
+pub fn read(lines: &[Line], country: Option<&str>) -> LegalFacts {
+    let own = own_lines(lines);
+    let joined = own.join("\n");
+    LegalFacts {
+        legal_name: own.iter().find_map(|l| legal_name(l)),
+        registration: registration(&joined),
+        directors: directors(&own),
+        address: address(&own, country),
+        emails: emails(&joined),
+        phones: phones(&joined),
+    }
+}
+
+/// The company's own text: each line's segments that stand outside a third party's section and
+/// outside quotations. A third party's label opens a section for the rest of its line, and when
+/// it stands alone as a heading, for the lines under it up to the next heading (at most six).
+fn own_lines(lines: &[Line]) -> Vec<String> {
+    const SECTION_LINES: usize = 6;
+    let mut out = Vec::new();
+    let mut section_left = 0usize;
+    for line in lines.iter().filter(|l| !l.quoted) {
+        if section_left > 0 && is_heading(&line.text) && !third_party_label(&line.text) {
+            section_left = 0;
+        }
+        if section_left > 0 {
+            section_left -= 1;
+            continue;
+        }
+        let mut kept = Vec::new();
+        for (i, segment) in segments(&line.text).enumerate() {
+            if third_party_label(segment) {
+                if i == 0 && segment.split_whitespace().count() <= 8 {
+                    section_left = SECTION_LINES;
+                }
+                break;
+            }
+            kept.push(segment);
+        }
+        if !kept.is_empty() {
+            out.push(kept.join(" | "));
+        }
+    }
+    out
+}
+
+/// A heading: a few words, no figures, no address or legal form.
+fn is_heading(text: &str) -> bool {
+    let words = text.split_whitespace().count();
+    (1..=6).contains(&words)
+        && !text.contains(|c: char| c.is_ascii_digit() || c == '@')
+        && !LEGAL_NAME.is_match(text)
+        && !text.trim_end().ends_with(',')
+}
+
+/// Words that stand before a name without being part of it.
+const NOT_NAME: &[&str] = &[
+    "copyright",
+    "impressum",
+    "imprint",
+    "anbieter",
+    "betreiber",
+    "herausgeber",
+    "die",
+    "der",
+    "das",
+    "the",
+    "la",
+    "le",
+    "les",
+    "el",
+    "il",
+    "lo",
+    "de",
+    "het",
+    "firma",
+    "société",
+    "ragione",
+    "sociale",
+    "razón",
+    "social",
+    "website",
+    "operated",
+    "published",
+    "all",
+    "rights",
+    "reserved",
+];
+
+/// The legal name a line states: `Acme Rockets GmbH`, `Acme Rockets, Inc.`.
+fn legal_name(line: &str) -> Option<String> {
+    let caps = LEGAL_NAME.captures(line)?;
+    let text = line.get(caps.get(1)?.start()..caps.get(2)?.end())?;
+    let mut words: Vec<&str> = text.split_whitespace().collect();
+    while words.len() > 1 && NOT_NAME.contains(&words[0].trim_end_matches(':').to_lowercase().as_str()) {
+        words.remove(0);
+    }
+    let name = words.join(" ");
+    (name.chars().count() <= 80).then_some(name)
+}
+
+/// A legal name without its legal form: `Brückner Maschinenbau GmbH` → `Brückner Maschinenbau`.
+pub fn without_form(name: &str) -> String {
+    static FORM_AT_END: LazyLock<Regex> =
+        LazyLock::new(|| Regex::new(&format!(r",?\s+(?:{LEGAL_FORMS})$")).expect("static regex"));
+    let bare = FORM_AT_END.replace(name.trim(), "").trim().to_string();
+    if bare.is_empty() { name.trim().to_string() } else { bare }
+}
+
+static REGISTERS: LazyLock<Vec<(Regex, &'static str)>> = LazyLock::new(|| {
+    let r = |re: &str, kind: &'static str| (Regex::new(re).expect("static regex"), kind);
+    vec![
+        // Germany: Amtsgericht Berlin-Charlottenburg, HRB 123456 B.
+        r(r"\b(HR[AB]|GnR|PR|VR)\s*(?:-?Nr\.?)?\s*:?\s*(\d{1,7}(?:\s?[A-Z]{1,2}\b)?)", "de"),
+        // Austria: Firmenbuch FN 123456a, Handelsgericht Wien.
+        r(r"\bFN\s*(\d{1,6}\s?[a-z])\b", "at"),
+        // United Kingdom: Registered in England and Wales No. 01234567.
+        r(
+            r"(?i)registered\s+in\s+(england(?:\s*(?:and|&)\s*wales)?|scotland|northern\s+ireland|wales)\b[^.\n]{0,60}?\b(?:no\.?|number|nr\.?)\s*:?\s*([A-Z]{2}\d{6}|\d{6,8})\b",
+            "uk",
+        ),
+        r(r"(?i)\bcompany\s+(?:registration\s+)?(?:no\.?|number|nr\.?)\s*:?\s*([A-Z]{2}\d{6}|\d{8})\b", "uk-number"),
+        // France: RCS Lyon 812 345 678, R.C.S. Paris B 812 345 678; SIREN, SIRET.
+        r(
+            r"\bR\.? ?C\.? ?S\.? +([\p{Lu}][\p{L}\-]+(?:[ \-][\p{Lu}][\p{L}]+)?) +(?:[AB] +)?(\d{3} ?\d{3} ?\d{3})\b",
+            "fr",
+        ),
+        r(r"\bSIRE[NT]\s*(?:n°|:)?\s*:?\s*(\d{3}\s?\d{3}\s?\d{3}(?:\s?\d{5})?)\b", "fr-siren"),
+        // Netherlands: KvK 12345678.
+        r(
+            r"(?i)\b(?:kvk|k\.v\.k\.|kamer\s+van\s+koophandel|chamber\s+of\s+commerce)(?:[\s\-]*(?:nummer|nr\.?|number|no\.?))?\s*:?\s*(\d{8})\b",
+            "nl",
+        ),
+        // Spain: Registro Mercantil de Madrid, Tomo …, Hoja M-123456.
+        r(r"Registro\s+Mercantil\s+de\s+([\p{Lu}][\p{L}]+)", "es"),
+        r(r"(?i)\bhoja\s*(?:n[º°o]\.?\s*)?:?\s*([A-Z]{1,2}-?\s?\d{3,7})\b", "es-number"),
+        // Italy: REA MI-1234567; Registro delle Imprese di Milano.
+        r(r"\bR\.?E\.?A\.?\s*(?:n\.?\s*)?:?\s*([A-Z]{2})[\s\-]*(\d{5,7})\b", "it"),
+    ]
+});
+
+static COURT: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"\b(Amtsgericht|Handelsgericht|Landesgericht) +([\p{Lu}][\p{L}\-]+(?:[ \-]\(?[\p{Lu}][\p{L}\-]+\)?)?)")
+        .expect("static regex")
+});
+
+/// The register the company is entered in, its number there, and its VAT id.
+fn registration(text: &str) -> Registration {
+    let mut out = Registration { vat_id: vat_id(text), ..Registration::default() };
+    let court = || COURT.captures(text).map(|c| format!("{} {}", &c[1], &c[2]));
+    for (re, kind) in REGISTERS.iter() {
+        let Some(c) = re.captures(text) else { continue };
+        let (register, number) = match *kind {
+            "de" => (court().or_else(|| Some("Handelsregister".into())), format!("{} {}", &c[1], &c[2])),
+            "at" => (court().or_else(|| Some("Firmenbuch".into())), format!("FN {}", c[1].replace(' ', ""))),
+            "uk" => (Some(format!("Companies House ({})", title_case(&c[1]))), c[2].to_string()),
+            "uk-number" => (Some("Companies House".into()), c[1].to_string()),
+            "fr" => (Some(format!("RCS {}", &c[1])), c[2].to_string()),
+            "fr-siren" => (Some("SIREN".into()), c[1].to_string()),
+            "nl" => (Some("KvK".into()), c[1].to_string()),
+            "es" => {
+                let number = REGISTERS
+                    .iter()
+                    .find(|(_, k)| *k == "es-number")
+                    .and_then(|(re, _)| re.captures(text))
+                    .map(|h| h[1].to_string());
+                (Some(format!("Registro Mercantil de {}", &c[1])), number.unwrap_or_default())
+            }
+            "it" => (Some(format!("REA {}", &c[1])), c[2].to_string()),
+            _ => continue,
+        };
+        out.register = register;
+        out.number = (!number.is_empty()).then_some(number);
+        break;
+    }
+    out
+}
+
+fn title_case(s: &str) -> String {
+    s.split_whitespace()
+        .map(|w| match w.to_lowercase().as_str() {
+            "and" => "and".to_string(),
+            lower => {
+                let mut chars = lower.chars();
+                chars.next().map(|c| c.to_uppercase().chain(chars).collect()).unwrap_or_default()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+static VAT_LABEL: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"(?i)\b(?:ust\.?\s?-?\s?id(?:ent)?\.?\s?-?\s?nr\.?|umsatzsteuer-?\s?identifikationsnummer|uid(?:-nr\.?)?|vat(?:\s+(?:reg(?:istration)?\.?|id|no\.?|number|nr\.?))*|(?:n°\s*(?:de\s+)?)?tva(?:\s+intra-?\s?communautaire)?|btw(?:-?\s?(?:nummer|nr\.?|id))?|(p)\.\s?iva|(partita)\s+iva|(c\.?i\.?f|n\.?i\.?f)\.?)(?:[^\p{L}\d]|$)",
+    )
+    .expect("static regex")
+});
+
+static VAT_VALUE: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"\b(?:[A-Z]{2,3}[ \-]?)?[0-9A-Z](?:[ .]?[0-9A-Z]){7,14}\b").expect("static regex"));
+
+/// The VAT id after its label, without spaces; Italian and Spanish numbers stated bare get
+/// their country's prefix.
+fn vat_id(text: &str) -> Option<String> {
+    for label in VAT_LABEL.captures_iter(text) {
+        let end = label.get(0)?.end();
+        let window: String = text.get(end..)?.chars().take(80).collect();
+        let window = window.split('\n').next().unwrap_or_default();
+        let Some(value) =
+            VAT_VALUE.find_iter(window).find(|m| m.as_str().chars().filter(char::is_ascii_digit).count() >= 7)
+        else {
+            continue;
+        };
+        let id: String = value.as_str().chars().filter(char::is_ascii_alphanumeric).collect();
+        let prefixed = id.get(..2).is_some_and(|p| p.chars().all(|c| c.is_ascii_uppercase()));
+        let id = match (prefixed, label.get(1).or(label.get(2)).is_some(), label.get(3).is_some()) {
+            (false, true, _) => format!("IT{id}"),
+            (false, _, true) => format!("ES{id}"),
+            _ => id,
+        };
+        return Some(id);
+    }
+    None
+}
+
+static DIRECTOR_LABEL: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"(?i)(?:^|\|\s*)(?:vertretungsberechtigte[rn]?\s+)?(?:geschäftsführ(?:er(?:in|innen)?|ung|ende[rn]?\s+gesellschafter(?:in)?)|vertreten\s+durch(?:\s+(?:den|die)\s+geschäftsführer(?:in)?)?|vorstand|managing\s+directors?|directors?|directeur\s+de\s+(?:la\s+)?publication|directrice\s+de\s+(?:la\s+)?publication|président(?:e)?|gérant(?:e)?s?|représentant(?:e)?\s+légal(?:e)?|statutair\s+bestuurders?|bestuurders?|directie|administrador(?:es)?(?:\s+únicos?)?|amministratore(?:\s+(?:delegato|unico))?|legale\s+rappresentante)\s*:?\s*",
+    )
+    .expect("static regex")
+});
+
+/// Titles before a name.
+const TITLES: &[&str] = &[
+    "dr.",
+    "prof.",
+    "dipl.-ing.",
+    "dipl.-kfm.",
+    "mr",
+    "mr.",
+    "ms",
+    "ms.",
+    "mrs",
+    "mrs.",
+    "m.",
+    "mme",
+    "herr",
+    "frau",
+    "dhr.",
+    "mevr.",
+    "sr.",
+    "sra.",
+    "dott.",
+    "ing.",
+];
+const PARTICLES: &[&str] = &["von", "van", "de", "der", "den", "di", "da", "la", "le", "del", "zu", "ter", "du"];
+
+/// A person's name: two to four words, each a capital (or a particle), no figures.
+fn person(raw: &str) -> Option<String> {
+    let mut words: Vec<&str> = raw.split_whitespace().collect();
+    while words.first().is_some_and(|w| TITLES.contains(&w.to_lowercase().as_str())) {
+        words.remove(0);
+    }
+    let plausible = (2..=4).contains(&words.len())
+        && words.iter().all(|w| {
+            PARTICLES.contains(w)
+                || (w.chars().next().is_some_and(char::is_uppercase)
+                    && w.chars().all(|c| c.is_alphabetic() || c == '-' || c == '\'' || c == '.'))
+        })
+        && !LEGAL_NAME.is_match(raw);
+    plausible.then(|| words.join(" "))
+}
+
+/// The people the imprint names as the company's directors or representatives.
+fn directors(own: &[String]) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for (i, line) in own.iter().enumerate() {
+        let Some(label) = DIRECTOR_LABEL.find(line) else { continue };
+        let rest = line[label.end()..].split('|').next().unwrap_or_default();
+        // The names follow on the label's line, or on the lines under a label standing alone.
+        let candidates: Vec<&str> = if rest.trim().is_empty() {
+            own.iter().skip(i + 1).take(4).map(String::as_str).take_while(|l| person_list(l).is_some()).collect()
+        } else {
+            vec![rest]
+        };
+        for names in candidates.iter().filter_map(|c| person_list(c)) {
+            for name in names {
+                if !out.contains(&name) {
+                    out.push(name);
+                }
+            }
+        }
+        if !out.is_empty() {
+            break;
+        }
+    }
+    out.truncate(10);
+    out
+}
+
+/// `Anna Schmidt, Jonas Weber und Dr. Eva Roth` → the three names; `None` unless every part is one.
+fn person_list(text: &str) -> Option<Vec<String>> {
+    static SPLIT: LazyLock<Regex> =
+        LazyLock::new(|| Regex::new(r",|;|\s+(?:und|and|et|en|y|e|&)\s+").expect("static regex"));
+    let text = text.trim().trim_end_matches('.');
+    let names: Vec<String> =
+        SPLIT.split(text).map(str::trim).filter(|s| !s.is_empty()).map(person).collect::<Option<_>>()?;
+    (!names.is_empty()).then_some(names)
+}
+
+static PHONE_NUMBER: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"^\+?[\d(][\d ()./\-\u{a0}]{5,24}\d").expect("static regex"));
+
+/// Numbers after a phone label, as written; fax numbers are not phones.
+fn phones(text: &str) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for label in PHONE_LABEL.find_iter(text) {
+        let before = text[..label.start()].to_lowercase();
+        if before.trim_end().ends_with("fax") || before.trim_end().ends_with("fax/") {
+            continue;
+        }
+        if let Some(number) = PHONE_NUMBER.find(&text[label.end()..]) {
+            let number = number.as_str().trim().to_string();
+            if !out.contains(&number) {
+                out.push(number);
+            }
+        }
+    }
+    out
+}
+
+static OBFUSCATED_AT: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)\s*[(\[{<]\s*(?:at|ät|@|arroba|chiocciola|apenstaartje)\s*[)\]}>]\s*|\s+(?:\(at\)|\[at\])\s+")
+        .expect("static regex")
+});
+static OBFUSCATED_DOT: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)\s*[(\[{<]\s*(?:dot|punkt|point|punto|punt)\s*[)\]}>]\s*").expect("static regex")
+});
+static EMAIL: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"[A-Za-z0-9][A-Za-z0-9._%+\-]*@[A-Za-z0-9](?:[A-Za-z0-9\-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9\-]*[A-Za-z0-9])?)*\.[A-Za-z]{2,24}\b")
+        .expect("static regex")
+});
+
+/// `name(at)domain.de`, `name [at] domain [dot] de` → `name@domain.de`.
+pub fn deobfuscate(text: &str) -> String {
+    let text = OBFUSCATED_AT.replace_all(text, "@");
+    OBFUSCATED_DOT.replace_all(&text, ".").into_owned()
+}
+
+/// Email addresses written in the text, de-obfuscated, lower-case.
+pub fn emails(text: &str) -> Vec<String> {
+    let text = deobfuscate(text);
+    let mut out: Vec<String> = Vec::new();
+    for m in EMAIL.find_iter(&text) {
+        let email = m.as_str().trim_end_matches('.').to_lowercase();
+        let image = [".png", ".jpg", ".jpeg", ".gif", ".svg", ".webp"].iter().any(|e| email.ends_with(e));
+        if !image && !out.contains(&email) {
+            out.push(email);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lines(texts: &[&str]) -> Vec<Line> {
+        texts.iter().map(|t| Line { text: t.to_string(), ..Line::default() }).collect()
+    }
+
+    #[test]
+    fn a_german_impressum() {
+        let facts = read(
+            &lines(&[
+                "Impressum",
+                "Angaben gemäß § 5 TMG",
+                "Brückner Maschinenbau GmbH",
+                "Invalidenstraße 42",
+                "10115 Berlin",
+                "Vertreten durch die Geschäftsführer: Dr. Anna Schmidt und Jonas Weber",
+                "Telefon: +49 (0)30 1234567-0",
+                "Telefax: +49 (0)30 1234567-9",
+                "E-Mail: info(at)brueckner-maschinen.de",
+                "Registergericht: Amtsgericht Berlin-Charlottenburg",
+                "Registernummer: HRB 123456 B",
+                "Umsatzsteuer-Identifikationsnummer gemäß § 27 a Umsatzsteuergesetz: DE 123 456 789",
+                "Webdesign und Hosting",
+                "Pixelwerk Agentur GmbH",
+                "Hafenstraße 3",
+                "20459 Hamburg",
+                "hallo@pixelwerk.de",
+                "Haftung für Inhalte",
+            ]),
+            Some("DE"),
+        );
+        assert_eq!(facts.legal_name.as_deref(), Some("Brückner Maschinenbau GmbH"));
+        assert_eq!(facts.registration.register.as_deref(), Some("Amtsgericht Berlin-Charlottenburg"));
+        assert_eq!(facts.registration.number.as_deref(), Some("HRB 123456 B"));
+        assert_eq!(facts.registration.vat_id.as_deref(), Some("DE123456789"));
+        assert_eq!(facts.directors, ["Anna Schmidt", "Jonas Weber"]);
+        let a = facts.address.unwrap();
+        assert_eq!(
+            (a.street.as_deref(), a.postal_code.as_deref(), a.city.as_deref(), a.country_code.as_deref()),
+            (Some("Invalidenstraße 42"), Some("10115"), Some("Berlin"), Some("DE"))
+        );
+        assert_eq!(facts.emails, ["info@brueckner-maschinen.de"], "the agency's address is not the company's");
+        assert_eq!(facts.phones, ["+49 (0)30 1234567-0"], "no fax");
+    }
+
+    #[test]
+    fn mentions_legales_skip_the_host() {
+        let facts = read(
+            &lines(&[
+                "Mentions légales",
+                "Éditeur du site : Lumière Logiciels SAS au capital de 10 000 €",
+                "Siège social : 12 rue de la République, 69002 Lyon, France",
+                "RCS Lyon 812 345 678 – TVA intracommunautaire : FR 12 812345678",
+                "Directeur de la publication : Marie Dupont",
+                "Contact : contact [at] lumiere-logiciels [dot] fr",
+                "Hébergeur",
+                "OVH SAS",
+                "2 rue Kellermann, 59100 Roubaix, France",
+                "Propriété intellectuelle",
+            ]),
+            Some("FR"),
+        );
+        assert_eq!(facts.legal_name.as_deref(), Some("Lumière Logiciels SAS"));
+        assert_eq!(
+            (facts.registration.register.as_deref(), facts.registration.number.as_deref()),
+            (Some("RCS Lyon"), Some("812 345 678"))
+        );
+        assert_eq!(facts.registration.vat_id.as_deref(), Some("FR12812345678"));
+        assert_eq!(facts.directors, ["Marie Dupont"]);
+        let a = facts.address.unwrap();
+        assert_eq!((a.street.as_deref(), a.city.as_deref()), (Some("12 rue de la République"), Some("Lyon")));
+        assert_eq!(facts.emails, ["contact@lumiere-logiciels.fr"]);
+    }
+
+    #[test]
+    fn a_uk_footer() {
+        let facts = read(
+            &lines(&[
+                "© 2024 Harbour Analytics Ltd. Registered in England and Wales No. 09876543.",
+                "Registered office: 1 King Street, London EC2V 8AU. VAT No. GB 123 4567 89",
+                "Auditors: Smith & Co LLP, 10 Deansgate, Manchester M3 2BW",
+            ]),
+            None,
+        );
+        assert_eq!(facts.legal_name.as_deref(), Some("Harbour Analytics Ltd."));
+        assert_eq!(facts.registration.number.as_deref(), Some("09876543"));
+        assert_eq!(facts.registration.register.as_deref(), Some("Companies House (England and Wales)"));
+        assert_eq!(facts.registration.vat_id.as_deref(), Some("GB123456789"));
+        let a = facts.address.unwrap();
+        assert_eq!(
+            (a.street.as_deref(), a.city.as_deref(), a.postal_code.as_deref(), a.country_code.as_deref()),
+            (Some("1 King Street"), Some("London"), Some("EC2V 8AU"), Some("GB"))
+        );
+    }
+
+    #[test]
+    fn dutch_spanish_italian_and_us_forms() {
+        let nl = read(
+            &lines(&[
+                "Colofon",
+                "Voorbeeld Data B.V.",
+                "Herengracht 100",
+                "1015 BS Amsterdam",
+                "KvK 12345678",
+                "BTW NL123456789B01",
+            ]),
+            None,
+        );
+        assert_eq!(nl.legal_name.as_deref(), Some("Voorbeeld Data B.V."));
+        assert_eq!(
+            (nl.registration.register.as_deref(), nl.registration.number.as_deref()),
+            (Some("KvK"), Some("12345678"))
+        );
+        assert_eq!(nl.registration.vat_id.as_deref(), Some("NL123456789B01"));
+        assert_eq!(nl.address.unwrap().city.as_deref(), Some("Amsterdam"));
+        let es = read(
+            &lines(&[
+                "Aviso legal",
+                "Razón social: Ejemplo Soluciones S.L. CIF: B12345678",
+                "Domicilio social: Calle Mayor 10, 28013 Madrid",
+                "Inscrita en el Registro Mercantil de Madrid, Tomo 1234, Folio 56, Hoja M-123456",
+            ]),
+            Some("ES"),
+        );
+        assert_eq!(es.legal_name.as_deref(), Some("Ejemplo Soluciones S.L."));
+        assert_eq!(es.registration.vat_id.as_deref(), Some("ESB12345678"));
+        assert_eq!(es.registration.register.as_deref(), Some("Registro Mercantil de Madrid"));
+        assert_eq!(es.registration.number.as_deref(), Some("M-123456"));
+        assert_eq!(es.address.unwrap().street.as_deref(), Some("Calle Mayor 10"));
+        let it = read(
+            &lines(&[
+                "Esempio Digitale S.r.l. – Sede legale: Via Roma 1, 20121 Milano (MI) – P.IVA 12345678901 – REA MI-1234567",
+            ]),
+            Some("IT"),
+        );
+        assert_eq!(it.legal_name.as_deref(), Some("Esempio Digitale S.r.l."));
+        assert_eq!(it.registration.vat_id.as_deref(), Some("IT12345678901"));
+        assert_eq!(
+            (it.registration.register.as_deref(), it.registration.number.as_deref()),
+            (Some("REA MI"), Some("1234567"))
+        );
+        let a = it.address.unwrap();
+        assert_eq!(
+            (a.city.as_deref(), a.region.as_deref(), a.country_code.as_deref()),
+            (Some("Milano"), Some("MI"), Some("IT"))
+        );
+        let suite = read(&lines(&["Northwind Labs, Inc.", "548 Market St, Suite 200, San Francisco, CA 94104"]), None);
+        assert_eq!(suite.address.unwrap().street.as_deref(), Some("548 Market St, Suite 200"));
+        let us = read(&lines(&["Northwind Labs, Inc.", "548 Market St, San Francisco, CA 94104"]), None);
+        let a = us.address.unwrap();
+        assert_eq!(
+            (
+                a.street.as_deref(),
+                a.city.as_deref(),
+                a.region.as_deref(),
+                a.postal_code.as_deref(),
+                a.country_code.as_deref()
+            ),
+            (Some("548 Market St"), Some("San Francisco"), Some("CA"), Some("94104"), Some("US"))
+        );
+        assert_eq!(us.legal_name.as_deref(), Some("Northwind Labs, Inc."));
+    }
+
+    #[test]
+    fn legal_forms_come_off() {
+        assert_eq!(without_form("Brückner Maschinenbau GmbH"), "Brückner Maschinenbau");
+        assert_eq!(without_form("Northwind Labs, Inc."), "Northwind Labs");
+        assert_eq!(without_form("Voorbeeld Data B.V."), "Voorbeeld Data");
+        assert_eq!(without_form("GmbH"), "GmbH");
+    }
+
+    #[test]
+    fn obfuscated_emails() {
+        assert_eq!(emails("name(at)domain.de"), ["name@domain.de"]);
+        assert_eq!(emails("name [at] domain [dot] co [dot] uk"), ["name@domain.co.uk"]);
+        assert_eq!(emails("Mail: Info@Example.com."), ["info@example.com"]);
+        assert_eq!(emails("logo@2x.png and at the office"), Vec::<String>::new());
+    }
+
+    #[test]
+    fn nothing_from_nothing() {
+        let facts = read(&lines(&["Welcome to our site", "We make great things since forever."]), Some("DE"));
+        assert_eq!(facts, LegalFacts::default());
+    }
+}
