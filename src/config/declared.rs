@@ -12,6 +12,22 @@ pub struct Setting {
     pub kind: Kind,
 }
 
+/// The declared default of a [`Kind::Count`] setting.
+pub const fn count_default(setting: &Setting) -> u64 {
+    match setting.kind {
+        Kind::Count { default, .. } => default,
+        _ => panic!("not a count"),
+    }
+}
+
+/// The declared default of a [`Kind::Seconds`] setting.
+pub const fn seconds_default(setting: &Setting) -> f64 {
+    match setting.kind {
+        Kind::Seconds { default, .. } => default,
+        _ => panic!("not in seconds"),
+    }
+}
+
 /// What values a setting takes.
 pub enum Kind {
     /// A duration in seconds, from `min` to `max`.
@@ -149,7 +165,8 @@ pub const RECONCILE_AFTER_SECONDS: Setting = Setting {
     name: "KRAWLR_RECONCILE_AFTER_SECONDS",
     shown_default: "ack deadline + max backoff + 60",
     doc: "an unfinished job untouched this long has its message republished",
-    kind: Kind::Seconds { default: 0.0, min: 1.0, max: 86400.0 },
+    // The margin added to the ack deadline and the longest backoff.
+    kind: Kind::Seconds { default: 60.0, min: 1.0, max: 86400.0 },
 };
 
 pub const RECONCILE_INTERVAL_SECONDS: Setting = Setting {
@@ -457,7 +474,7 @@ pub const MAX_PAGES_LIMIT: Setting = Setting {
     name: "KRAWLR_MAX_PAGES_LIMIT",
     shown_default: "200 (or `KRAWLR_MAX_PAGES` if larger)",
     doc: "the most `options.max_pages` may ask for; more answers `422 invalid_field`",
-    kind: Kind::Count { default: 0, min: 1, max: 10000 },
+    kind: Kind::Count { default: 200, min: 1, max: 10000 },
 };
 
 pub const DATA_DIR: Setting = Setting {

@@ -215,9 +215,6 @@ pub struct WebhookSettings {
     pub secret_key: Option<String>,
 }
 
-/// The Standard Webhooks schedule: at once, 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h.
-pub const DEFAULT_WEBHOOK_SCHEDULE: &str = "0s,5s,5m,30m,2h,5h,10h,10h";
-
 /// `"0s,5s,5m"`: each entry a number with `ms`, `s`, `m`, `h` or `d` (bare numbers are seconds).
 fn parse_schedule(raw: &str) -> Option<Vec<Duration>> {
     raw.split(',')
@@ -343,14 +340,14 @@ impl Settings {
             }
         };
         let webhooks = webhooks(&env)?;
-        let sqlite_sync = match env.get(&SQLITE_SYNC).unwrap_or("normal") {
+        let sqlite_sync = match env.text(&SQLITE_SYNC) {
             "normal" => SqliteSync::Normal,
             "full" => SqliteSync::Full,
             other => {
                 return Err(env.invalid(&SQLITE_SYNC, other, "expected normal or full"));
             }
         };
-        let listen_raw = env.get(&LISTEN).unwrap_or("127.0.0.1:8000");
+        let listen_raw = env.text(&LISTEN);
         let listen = listen_raw
             .parse()
             .map_err(|_| env.invalid(&LISTEN, listen_raw, "expected IP:PORT, e.g. 127.0.0.1:8000"))?;
@@ -377,7 +374,8 @@ impl Settings {
             None => None,
             Some(raw) => Some(raw.parse().map_err(|_| env.invalid(&METRICS_LISTEN, raw, "expected IP:PORT"))?),
         };
-        let max_pages_limit = env.count_or(&MAX_PAGES_LIMIT, 200u32.max(fetch.max_pages))?;
+        let max_pages_limit =
+            env.count_or(&MAX_PAGES_LIMIT, declared::count_default(&MAX_PAGES_LIMIT).max(fetch.max_pages.into()))?;
         if fetch.max_pages > max_pages_limit {
             let value = env.get(&MAX_PAGES).unwrap_or_default();
             return Err(env.invalid(&MAX_PAGES, value, "must not be above KRAWLR_MAX_PAGES_LIMIT"));
@@ -386,7 +384,7 @@ impl Settings {
             backend,
             listen,
             metrics_listen,
-            data_dir: env.string(&DATA_DIR).unwrap_or("./krawlr-data".into()).into(),
+            data_dir: env.text(&DATA_DIR).into(),
             api_key,
             gcp_project_id,
             pubsub_emulator_host: env.string(&PUBSUB_EMULATOR_HOST),
@@ -425,8 +423,8 @@ impl Settings {
                 event_stream_lifetime: env.seconds(&EVENT_STREAM_MAX_SECONDS)?,
             },
             sqlite_sync,
-            log_filter: env.string(&LOG).unwrap_or("info".into()),
-            log_json: match env.get(&LOG_FORMAT).unwrap_or("text") {
+            log_filter: env.text(&LOG).to_string(),
+            log_json: match env.text(&LOG_FORMAT) {
                 "text" => false,
                 "json" => true,
                 other => return Err(env.invalid(&LOG_FORMAT, other, "expected text or json")),
@@ -437,7 +435,7 @@ impl Settings {
 
 /// The topics and subscriptions, kept from the original.
 fn topics(env: &Vars) -> Topics {
-    let jobs = env.string(&PUBSUB_SCRAPE_JOBS_TOPIC).unwrap_or("scrape-jobs".into());
+    let jobs = env.text(&PUBSUB_SCRAPE_JOBS_TOPIC).to_string();
     let topics = Topics {
         jobs_subscription: env.string(&PUBSUB_SCRAPE_JOBS_SUBSCRIPTION).unwrap_or(format!("{jobs}-sub")),
         dead_letter: env.string(&PUBSUB_DEAD_LETTER_TOPIC).unwrap_or(format!("{jobs}-dead-letter")),
@@ -445,8 +443,8 @@ fn topics(env: &Vars) -> Topics {
             .string(&PUBSUB_DEAD_LETTER_SUBSCRIPTION)
             .unwrap_or(format!("{jobs}-dead-letter-sub")),
         redrive_subscription: String::new(),
-        progress: env.string(&PUBSUB_SCRAPE_PROGRESS_TOPIC).unwrap_or("scrape-progress".into()),
-        completed: env.string(&PUBSUB_SCRAPE_COMPLETED_TOPIC).unwrap_or("scrape-completed".into()),
+        progress: env.text(&PUBSUB_SCRAPE_PROGRESS_TOPIC).to_string(),
+        completed: env.text(&PUBSUB_SCRAPE_COMPLETED_TOPIC).to_string(),
         jobs,
         completed_subscription: String::new(),
         progress_subscription: String::new(),
@@ -471,10 +469,10 @@ fn queue(env: &Vars) -> Result<QueueSettings, ConfigError> {
         max_backoff: env.seconds(&RETRY_MAX_BACKOFF_SECONDS)?,
     };
     if queue.max_backoff < queue.min_backoff {
-        let value = env.get(&RETRY_MAX_BACKOFF_SECONDS).unwrap_or("600");
+        let value = queue.max_backoff.as_secs_f64().to_string();
         return Err(env.invalid(
             &RETRY_MAX_BACKOFF_SECONDS,
-            value,
+            &value,
             "must not be below KRAWLR_RETRY_MIN_BACKOFF_SECONDS",
         ));
     }
@@ -487,8 +485,11 @@ fn worker(env: &Vars, queue: &QueueSettings) -> Result<WorkerSettings, ConfigErr
         shutdown_grace: env.seconds(&SHUTDOWN_GRACE_SECONDS)?,
         poll_interval: env.seconds(&POLL_INTERVAL_SECONDS)?,
         // Longer than any lease plus any backoff, so a healthy job is never republished.
-        reconcile_after: env
-            .seconds_or(&RECONCILE_AFTER_SECONDS, (queue.ack_deadline + queue.max_backoff).as_secs_f64() + 60.0)?,
+        reconcile_after: env.seconds_or(
+            &RECONCILE_AFTER_SECONDS,
+            (queue.ack_deadline + queue.max_backoff).as_secs_f64()
+                + declared::seconds_default(&RECONCILE_AFTER_SECONDS),
+        )?,
         reconcile_interval: env.seconds(&RECONCILE_INTERVAL_SECONDS)?,
         jobs_per_host: env.count(&JOBS_PER_HOST)?,
         job_timeout: env.seconds(&JOB_TIMEOUT_SECONDS)?,
@@ -541,7 +542,7 @@ fn fetch(env: &Vars) -> Result<FetchSettings, ConfigError> {
 }
 
 fn render(env: &Vars) -> Result<RenderSettings, ConfigError> {
-    let asked = match env.get(&RENDER).unwrap_or("auto") {
+    let asked = match env.text(&RENDER) {
         "auto" => RenderMode::Auto,
         "always" => RenderMode::Always,
         "off" => RenderMode::Off,
@@ -581,8 +582,7 @@ fn on_path(name: &str) -> Option<PathBuf> {
 
 fn sec(env: &Vars) -> Result<SecSettings, ConfigError> {
     let sec_url = |setting: &Setting| {
-        let Kind::Text { default } = setting.kind else { unreachable!("{} is text", setting.name) };
-        let raw = env.get(setting).unwrap_or(default);
+        let raw = env.text(setting);
         url::Url::parse(raw).map_err(|_| env.invalid(setting, raw, "expected a URL"))
     };
     let sec = SecSettings {
@@ -597,7 +597,7 @@ fn sec(env: &Vars) -> Result<SecSettings, ConfigError> {
 }
 
 fn webhooks(env: &Vars) -> Result<WebhookSettings, ConfigError> {
-    let schedule_raw = env.get(&WEBHOOK_SCHEDULE).unwrap_or(DEFAULT_WEBHOOK_SCHEDULE);
+    let schedule_raw = env.text(&WEBHOOK_SCHEDULE);
     let webhooks = WebhookSettings {
         schedule: parse_schedule(schedule_raw).ok_or_else(|| {
             env.invalid(&WEBHOOK_SCHEDULE, schedule_raw, "expected 1 to 50 delays such as 0s,5s,5m,2h")
@@ -625,6 +625,12 @@ impl Vars {
 
     fn string(&self, setting: &Setting) -> Option<String> {
         self.get(setting).map(str::to_string)
+    }
+
+    /// A [`Kind::Text`] setting whose declared default is the value applied.
+    fn text(&self, setting: &Setting) -> &str {
+        let Kind::Text { default } = setting.kind else { unreachable!("{} is text", setting.name) };
+        self.get(setting).unwrap_or(default)
     }
 
     fn invalid(&self, setting: &Setting, value: &str, reason: &str) -> ConfigError {
@@ -722,6 +728,72 @@ impl Vars {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A default lives in its declaration only: `from_vars` writes none of its own (a literal
+    /// after a setting's name), and the first number the README shows is the declared one (a
+    /// default computed from other settings shows its formula with the declared term).
+    #[test]
+    fn defaults_are_written_once() {
+        let code = include_str!("mod.rs");
+        let code = &code[..code.find("#[cfg(test)]").unwrap_or(code.len())];
+        for (at, line) in code.lines().enumerate() {
+            let reads_setting = line.contains("env.get(&") || line.contains("env.string(&");
+            assert!(
+                !(reads_setting && line.contains("unwrap_or(\"")),
+                "config/mod.rs:{}: a default written beside its declaration: {line}",
+                at + 1
+            );
+            for call in ["count_or(&", "seconds_or(&"] {
+                if let Some(rest) = line.split(call).nth(1) {
+                    let default = rest.split_once(", ").map(|(_, d)| d.trim_start()).unwrap_or_default();
+                    assert!(
+                        !default.starts_with(|c: char| c.is_ascii_digit()),
+                        "config/mod.rs:{}: a literal default: {line}",
+                        at + 1
+                    );
+                }
+            }
+        }
+        let mut wrong = Vec::new();
+        for setting in declared::ALL {
+            let declared = match setting.kind {
+                Kind::Count { default, .. } => (default as f64).to_string(),
+                Kind::Seconds { default, .. } | Kind::Number { default, .. } => default.to_string(),
+                Kind::Flag { default } => default.to_string(),
+                Kind::Text { .. } => continue,
+            };
+            // The first number the README shows (a size in MiB counted in bytes).
+            let words: Vec<&str> = setting.shown_default.split([' ', '`', '(']).filter(|w| !w.is_empty()).collect();
+            let shown = words.iter().enumerate().find_map(|(i, w)| {
+                let n: f64 = w.parse().ok()?;
+                Some(if words.get(i + 1) == Some(&"MiB") { (n * 1048576.0).to_string() } else { n.to_string() })
+            });
+            if shown.as_deref() != Some(declared.as_str()) && setting.shown_default.trim_matches('`') != declared {
+                wrong.push(format!(
+                    "{}: declared {declared}, the README shows {:?}",
+                    setting.name, setting.shown_default
+                ));
+            }
+        }
+        assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+    }
+
+    /// Without settings, every setting of a plain kind applies its declared default.
+    #[test]
+    fn the_declared_defaults_are_the_applied_ones() {
+        let settings = Settings::from_vars(std::collections::HashMap::new()).unwrap();
+        assert_eq!(u64::from(settings.limits.max_pages_limit), declared::count_default(&MAX_PAGES_LIMIT));
+        assert_eq!(u64::from(settings.fetch.max_pages), declared::count_default(&MAX_PAGES));
+        assert_eq!(settings.listen.to_string(), env_text(&LISTEN));
+        assert_eq!(settings.data_dir.to_string_lossy(), env_text(&DATA_DIR));
+        assert_eq!(settings.log_filter, env_text(&LOG));
+        assert_eq!(settings.topics.jobs, env_text(&PUBSUB_SCRAPE_JOBS_TOPIC));
+    }
+
+    fn env_text(setting: &Setting) -> &'static str {
+        let Kind::Text { default } = setting.kind else { panic!("{} is text", setting.name) };
+        default
+    }
 
     fn vars(pairs: &[(&str, &str)]) -> HashMap<String, String> {
         pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
