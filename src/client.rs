@@ -2,7 +2,7 @@
 //! follow a job's live progress), status, result, the job list, cancel, retry, monitors. Errors say what to do:
 //! a server that does not answer, a refused key, the API's own message.
 
-use crate::job::Stage;
+use crate::job::{JobStatus, Stage};
 use anyhow::{Context, bail};
 use clap::Subcommand;
 use serde_json::{Value, json};
@@ -36,8 +36,8 @@ pub enum ClientCommand {
     },
     /// Your jobs, newest first
     Jobs {
-        #[arg(long)]
-        status: Option<String>,
+        #[arg(long, value_parser = job_status)]
+        status: Option<JobStatus>,
         #[arg(long, default_value_t = 20)]
         limit: usize,
     },
@@ -197,6 +197,14 @@ pub async fn run(command: ClientCommand) -> anyhow::Result<ExitCode> {
     }
 }
 
+/// `--status`: one of the job statuses, by name.
+fn job_status(name: &str) -> Result<JobStatus, String> {
+    JobStatus::parse(name).ok_or_else(|| {
+        let names: Vec<&str> = JobStatus::ALL.iter().map(|s| s.as_str()).collect();
+        format!("expected one of {}", names.join(", "))
+    })
+}
+
 async fn monitors(client: &Client, command: MonitorCommand) -> anyhow::Result<ExitCode> {
     match command {
         MonitorCommand::Create { url, every, webhook_url, fields } => {
@@ -284,8 +292,9 @@ async fn follow(client: &Client, id: &str, pretty: bool) -> anyhow::Result<ExitC
                 } else {
                     eprintln!("{line}");
                 }
-                match event.as_str() {
-                    "completed" => {
+                // A terminal event's name is the job's status (`completed`, `failed`, `cancelled`).
+                match JobStatus::parse(&event) {
+                    Some(JobStatus::Completed) => {
                         if tty {
                             eprintln!();
                         }
@@ -293,7 +302,7 @@ async fn follow(client: &Client, id: &str, pretty: bool) -> anyhow::Result<ExitC
                         print_json(&report, pretty)?;
                         return Ok(ExitCode::SUCCESS);
                     }
-                    "failed" | "cancelled" => {
+                    Some(JobStatus::Failed | JobStatus::Cancelled) => {
                         if tty {
                             eprintln!();
                         }

@@ -1,5 +1,19 @@
-//! krawlr: company website reports, asynchronously and at scale. See `DESIGN.md` in the
-//! project's shared folder for the architecture; `app` wires the parts below together.
+//! krawlr: company website reports, asynchronously and at scale. `app` wires the parts below
+//! together; arrows between modules point one way (`tests/it/layout.rs` keeps it so).
+//!
+//! - Leaves: [`job`] (statuses, stages, the guarded state machine, message bodies) and
+//!   [`config`] (typed settings, each declared once in `config::declared`).
+//! - [`net`]: the address guard and the guarded client every outside request goes through.
+//! - [`scrape`]: one company report, in layers — `model` (vocabulary) → `read` (one page) →
+//!   `facts` (company facts in text) → `page` → `acquire` (fetch, robots, crawl, render) →
+//!   `assemble` (card, website, coverage) → `sources` (EDGAR, feeds, the model) → `stages` →
+//!   `run`. [`browser`] renders the pages that need their scripts.
+//! - The seams: [`queue`] (`Broker`: SQLite or Pub/Sub) and [`store`] (`Store`: SQLite or
+//!   Firestore), on [`sqlite`] for the embedded backend.
+//! - What runs: [`worker`] (jobs), [`outbox`] (events after the commit), [`webhooks`] (signed
+//!   deliveries), [`monitor`] (re-scrapes and diffs), [`operations`] (redrive, purge), [`api`]
+//!   (HTTP), [`metrics`], [`telemetry`]; [`keys`] (API keys).
+//! - [`app`] wires them; [`cli`] is the command line, [`client`] its client of a running krawlr.
 
 pub mod api;
 pub mod app;

@@ -22,6 +22,7 @@ use cdp::{CdpError, Connection, Event};
 use futures_util::StreamExt;
 use futures_util::future::BoxFuture;
 use futures_util::stream::FuturesUnordered;
+use serde::Deserialize;
 use serde_json::{Value, json};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -451,22 +452,18 @@ async fn in_tab(
             event = events.recv() => {
                 let Some(event) = event else { return Err(CdpError::Closed.into()) };
                 last_activity = Instant::now();
-                match event.method.as_str() {
-                    "Page.loadEventFired" => loaded = true,
-                    "Fetch.requestPaused" => {
-                        if let Some(answering) = answer(cdp, event.session, settings, &budget, event.params, url, &mut document, network) {
-                            in_flight.push(answering);
-                        }
+                match TabEvent::parse(&event.method, event.params) {
+                    TabEvent::Loaded => loaded = true,
+                    TabEvent::Paused(paused) => {
+                        in_flight.push(answer(cdp, event.session, settings, &budget, paused, url, &mut document, network));
                     }
-                    "Target.attachedToTarget" => {
-                        if let Some(frame) = event.params["sessionId"].as_str() {
-                            // Its events join the tab's; it runs once its requests are intercepted.
-                            cdp.route(frame, session);
-                            frames.push(frame.to_string());
-                            in_flight.push(start_frame(cdp, frame.to_string()));
-                        }
+                    TabEvent::Attached { session: frame } => {
+                        // Its events join the tab's; it runs once its requests are intercepted.
+                        cdp.route(&frame, session);
+                        frames.push(frame.clone());
+                        in_flight.push(start_frame(cdp, frame));
                     }
-                    _ => {}
+                    TabEvent::Other => {}
                 }
             }
             Some(()) = in_flight.next(), if !in_flight.is_empty() => last_activity = Instant::now(),
@@ -527,53 +524,51 @@ fn answer<'a>(
     session: String,
     settings: &'a RenderSettings,
     budget: &'a Budget,
-    params: Value,
+    paused: Paused,
     page: &Url,
     document: &mut Option<Answer>,
     network: &'a dyn Network,
-) -> Option<BoxFuture<'a, ()>> {
-    let id = params["requestId"].as_str()?.to_string();
-    let request = &params["request"];
-    let raw_url = request["url"].as_str().unwrap_or_default();
-    let kind = params["resourceType"].as_str().unwrap_or_default();
+) -> BoxFuture<'a, ()> {
+    let Paused { request_id: id, resource_type: kind, request } = paused;
+    let raw_url = request.url.as_str();
+    let kind = kind.as_str();
     let fail = |reason: &'static str| -> BoxFuture<'a, ()> {
         let params = json!({"requestId": id.as_str(), "errorReason": reason});
         let session = session.clone();
         Box::pin(async move { drop(cdp.call(Some(&session), "Fetch.failRequest", params).await) })
     };
     if NOT_FETCHED.contains(&kind) {
-        return Some(fail("BlockedByClient"));
+        return fail("BlockedByClient");
     }
     let count = budget.requests.fetch_add(1, Ordering::Relaxed) + 1;
-    let Ok(url) = Url::parse(raw_url) else { return Some(fail("Failed")) };
+    let Ok(url) = Url::parse(raw_url) else { return fail("Failed") };
     if count > settings.max_requests {
         budget.refuse(raw_url, format!("more than {} requests", settings.max_requests));
-        return Some(fail("BlockedByClient"));
+        return fail("BlockedByClient");
     }
     let is_document = kind == "Document";
-    if is_document && document.is_some() && same_document(&url, page) {
-        let answer = document.take()?;
+    if is_document
+        && same_document(&url, page)
+        && let Some(answer) = document.take()
+    {
         budget.bytes.fetch_add(answer.body.len(), Ordering::Relaxed);
-        return Some(Box::pin(async move { fulfil(cdp, &session, id, answer).await }));
+        return Box::pin(async move { fulfil(cdp, &session, id, answer).await });
     }
     let left = settings.max_bytes.saturating_sub(budget.bytes.load(Ordering::Relaxed));
     if left == 0 {
         budget.refuse(raw_url, format!("past the {} bytes one page may fetch", settings.max_bytes));
-        return Some(fail("BlockedByClient"));
+        return fail("BlockedByClient");
     }
-    let headers = request["headers"]
-        .as_object()
-        .map(|h| h.iter().filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_string()))).collect())
-        .unwrap_or_default();
+    let headers = request.headers.iter().filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_string()))).collect();
     let request = Request {
-        method: request["method"].as_str().unwrap_or("GET").to_string(),
-        body: request["postData"].as_str().map(|b| b.as_bytes().to_vec()),
+        method: request.method.unwrap_or_else(|| "GET".to_string()),
+        body: request.post_data.map(String::into_bytes),
         url,
         headers,
         document: is_document,
         cap: left,
     };
-    Some(Box::pin(async move {
+    Box::pin(async move {
         let raw_url = request.url.to_string();
         match network.fetch(request).await {
             Ok(answer) => {
@@ -590,7 +585,53 @@ fn answer<'a>(
                 drop(cdp.call(Some(&session), "Fetch.failRequest", params).await)
             }
         }
-    }))
+    })
+}
+
+/// The protocol events a render acts on, parsed once from the browser's JSON.
+enum TabEvent {
+    /// `Page.loadEventFired`.
+    Loaded,
+    /// `Fetch.requestPaused`: a request of the tab or a frame waits for krawlr's answer.
+    Paused(Paused),
+    /// `Target.attachedToTarget`: a frame or worker joined the tab, as this session.
+    Attached { session: String },
+    /// Any other event, or one whose parameters are not what the protocol documents.
+    Other,
+}
+
+impl TabEvent {
+    fn parse(method: &str, params: Value) -> TabEvent {
+        match method {
+            "Page.loadEventFired" => TabEvent::Loaded,
+            "Fetch.requestPaused" => serde_json::from_value(params).map_or(TabEvent::Other, TabEvent::Paused),
+            "Target.attachedToTarget" => match params["sessionId"].as_str() {
+                Some(session) => TabEvent::Attached { session: session.to_string() },
+                None => TabEvent::Other,
+            },
+            _ => TabEvent::Other,
+        }
+    }
+}
+
+/// `Fetch.requestPaused`'s parameters, as far as krawlr reads them.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Paused {
+    request_id: String,
+    #[serde(default)]
+    resource_type: String,
+    #[serde(default)]
+    request: PausedRequest,
+}
+
+#[derive(Default, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+struct PausedRequest {
+    url: String,
+    method: Option<String>,
+    headers: serde_json::Map<String, Value>,
+    post_data: Option<String>,
 }
 
 /// The page's own URL, fragments aside.

@@ -4,9 +4,9 @@
 //! a nack or an expired lease makes it deliverable again; after the subscription's maximum
 //! delivery attempts it moves to the dead-letter topic.
 
+pub mod cloud_metrics;
 mod consumer;
 pub mod embedded;
-pub mod monitoring;
 pub mod pubsub;
 mod topology;
 

@@ -4,9 +4,9 @@
 //! Pub/Sub itself. With `PUBSUB_EMULATOR_HOST` set it talks plain HTTP/2 to the emulator with
 //! anonymous credentials; otherwise TLS to `pubsub.googleapis.com` with the Application
 //! Default Credentials (`GOOGLE_APPLICATION_CREDENTIALS`, workload identity, …). Queue figures
-//! come from Cloud Monitoring ([`super::monitoring`]), which Pub/Sub keeps them in.
+//! come from Cloud Monitoring ([`super::cloud_metrics`]), which Pub/Sub keeps them in.
 
-use super::monitoring::{MONITORING_URL, Monitoring};
+use super::cloud_metrics::{MONITORING_URL, Monitoring};
 use super::{
     AckId, Broker, Ensured, OutgoingMessage, Purged, QueueError, ReceivedMessage, SubscriptionSpec, SubscriptionStats,
 };

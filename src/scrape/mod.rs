@@ -1,4 +1,4 @@
-//! Scraping a company site into a [`Report`]. Knows nothing of queues, stores or HTTP serving:
+//! Scraping a company site into a [`Report`](model::report::Report). Knows nothing of queues, stores or HTTP serving:
 //! the worker drives a [`Run`] stage by stage and records progress in between, and
 //! `krawlr scrape` drives the same run in the foreground.
 

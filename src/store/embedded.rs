@@ -68,14 +68,6 @@ fn decode<T: serde::de::DeserializeOwned>(doc: &str) -> Result<T, StoreError> {
     serde_json::from_str(doc).map_err(|e| StoreError::Backend(Box::new(e)))
 }
 
-fn status_str(status: DeliveryStatus) -> &'static str {
-    match status {
-        DeliveryStatus::Pending => "pending",
-        DeliveryStatus::Delivered => "delivered",
-        DeliveryStatus::Failed => "failed",
-    }
-}
-
 impl EmbeddedStore {
     /// Documents of `sql`'s first column, decoded.
     async fn docs<T: serde::de::DeserializeOwned>(
@@ -353,9 +345,14 @@ impl Store for EmbeddedStore {
                 let deliveries = tx
                     .prepare_cached(
                         "DELETE FROM webhook_deliveries WHERE id IN (SELECT id FROM webhook_deliveries
-                         WHERE status IN ('delivered', 'failed') AND created_at < ?1 LIMIT ?2)",
+                         WHERE status IN (?3, ?4) AND created_at < ?1 LIMIT ?2)",
                     )?
-                    .execute(params![before, limit as i64])?;
+                    .execute(params![
+                        before,
+                        limit as i64,
+                        DeliveryStatus::FINISHED[0].as_str(),
+                        DeliveryStatus::FINISHED[1].as_str()
+                    ])?;
                 let tombstones = tx
                     .prepare_cached(
                         "DELETE FROM tombstones WHERE job_id IN (SELECT job_id FROM tombstones
@@ -513,7 +510,7 @@ impl Store for EmbeddedStore {
                         insert.execute(params![
                             d.id,
                             d.endpoint_id,
-                            status_str(d.status),
+                            d.status.as_str(),
                             d.next_attempt_at,
                             d.created_at,
                             encode(d)
@@ -536,15 +533,16 @@ impl Store for EmbeddedStore {
             tx.prepare_cached(
                 "UPDATE webhook_deliveries SET status = ?2, next_attempt_at = ?3, doc = ?4 WHERE id = ?1",
             )?
-            .execute(params![d.id, status_str(d.status), d.next_attempt_at, encode(d)])
+            .execute(params![d.id, d.status.as_str(), d.next_attempt_at, encode(d)])
         })
         .await
     }
 
     async fn due_deliveries(&self, now: i64, limit: usize) -> Result<Vec<Delivery>, StoreError> {
-        let sql = "SELECT doc FROM webhook_deliveries WHERE status = 'pending' AND next_attempt_at <= ?1
+        let sql = "SELECT doc FROM webhook_deliveries WHERE status = ?3 AND next_attempt_at <= ?1
                    ORDER BY next_attempt_at LIMIT ?2";
-        self.docs(sql, vec![now.into(), (limit as i64).into()]).await
+        let pending = DeliveryStatus::Pending.as_str().to_string();
+        self.docs(sql, vec![now.into(), (limit as i64).into(), pending.into()]).await
     }
 
     async fn list_deliveries(&self, endpoint_id: &str, limit: usize) -> Result<Vec<Delivery>, StoreError> {

@@ -9,7 +9,7 @@
 //! collection in the transaction that changes the job, and relayed after it (the relay of `outbox.rs`).
 
 use super::{ApiKey, Applied, Change, Enqueue, JobCursor, Store, StoreError, Swept, Tombstone, apply_change};
-use super::{Delivery, Endpoint, Monitor, MonitorChange, MonitorStatus};
+use super::{Delivery, DeliveryStatus, Endpoint, Monitor, MonitorChange, MonitorStatus};
 use crate::job::{Job, JobStatus, OutboxEntry, Transition, now_ms};
 use async_trait::async_trait;
 use firestore::errors::FirestoreError;
@@ -376,7 +376,10 @@ impl Store for FirestoreStore {
             .select()
             .from(DELIVERIES)
             .filter(|q| {
-                q.for_all([q.field("status").is_in(["delivered", "failed"]), q.field("created_at").less_than(before)])
+                q.for_all([
+                    q.field("status").is_in(DeliveryStatus::FINISHED.map(DeliveryStatus::as_str)),
+                    q.field("created_at").less_than(before),
+                ])
             })
             .limit(limit.min(u32::MAX as usize) as u32)
             .obj()
@@ -541,7 +544,10 @@ impl Store for FirestoreStore {
             .select()
             .from(DELIVERIES)
             .filter(|q| {
-                q.for_all([q.field("status").eq("pending"), q.field("next_attempt_at").less_than_or_equal(now)])
+                q.for_all([
+                    q.field("status").eq(DeliveryStatus::Pending.as_str()),
+                    q.field("next_attempt_at").less_than_or_equal(now),
+                ])
             })
             .order(|o| o.fields([o.field("next_attempt_at").asc()]))
             .limit(limit.min(u32::MAX as usize) as u32)

@@ -3,8 +3,8 @@
 //! that folder is there and reports as skipped, naming what is missing, when it is not. The
 //! fixtures the core tests need are in `tests/fixtures/`.
 
-#[allow(dead_code)]
-#[path = "../it/helpers.rs"]
+#[allow(dead_code, unused_imports)]
+#[path = "../it/helpers/mod.rs"]
 mod helpers;
 mod real_pages;
 mod walls;

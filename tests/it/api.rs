@@ -397,7 +397,7 @@ async fn failed_job_result_answers_409_with_the_reason() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn per_key_caps_on_pages_endpoints_and_event_streams_hold() {
-    use crate::webhooks::post;
+    use crate::helpers::post;
     // A homepage that answers after 5 s keeps the job running while its streams are tried.
     let site = Site::company(Duration::from_secs(5)).await;
     let env = TestEnv::new()

@@ -226,7 +226,7 @@ async fn the_client_commands_drive_a_running_server() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn the_environment_s_proxy_is_never_used() {
-    let (proxy, asked) = crate::fetch::proxy().await;
+    let (proxy, asked) = crate::helpers::proxy().await;
     let mut env = TestEnv::new().set("KRAWLR_ALLOW_PRIVATE_NETWORKS", "false").set("KRAWLR_FETCH_TIMEOUT_SECONDS", "5");
     for name in ["HTTP_PROXY", "http_proxy", "HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy"] {
         env = env.set(name, proxy.as_str());

@@ -315,21 +315,9 @@ async fn robots_rules_are_kept_for_their_ttl_then_fetched_again() {
     assert_eq!(robots.load(Ordering::SeqCst), 2, "read again once stale");
 }
 
-/// A stand-in forward proxy on 127.0.0.1: answers every request itself and records what it
-/// was asked for.
-pub async fn proxy() -> (Url, Arc<Mutex<Vec<String>>>) {
-    let asked: Arc<Mutex<Vec<String>>> = Arc::default();
-    let log = asked.clone();
-    let router = Router::new().fallback(move |request: axum::extract::Request| {
-        log.lock().unwrap().push(request.uri().to_string());
-        async { ([(header::CONTENT_TYPE, "text/html")], "<title>through the proxy</title>") }
-    });
-    (Url::parse(&serve(router).await).unwrap(), asked)
-}
-
 #[tokio::test(flavor = "multi_thread")]
 async fn a_configured_proxy_is_used_only_for_targets_the_guard_allows() {
-    let (proxy_url, asked) = proxy().await;
+    let (proxy_url, asked) = crate::helpers::proxy().await;
     let (lookup, _) = dns(&[("public.test", &[&["127.0.0.1"]]), ("intranet-db.corp.test", &[&["10.1.2.3"]])]);
     let mut settings = fetcher(|_| {}).settings().clone();
     settings.guard = Policy { treat_as_public: vec!["127.0.0.1".parse().unwrap()], ..Policy::default() };

@@ -140,7 +140,7 @@ async fn a_killed_worker_s_job_completes_and_sigterm_hands_jobs_back() {
 /// with deliveries pending loses none of them.
 #[tokio::test(flavor = "multi_thread")]
 async fn webhooks_run_as_their_own_process() {
-    use crate::webhooks::{Receiver, Reply, register, settled_log, submit_with_hook};
+    use crate::helpers::{Receiver, Reply, register, settled_log, submit_with_hook};
     let site = Site::company(Duration::ZERO).await;
     let receiver = Receiver::start().await;
     receiver.script("/endpoint", &(0..100).map(|_| Reply::Status(503)).collect::<Vec<_>>());

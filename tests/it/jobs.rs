@@ -1,8 +1,8 @@
 //! Job management: live progress over Server-Sent Events (across processes, resumable), the
 //! job list, cancellation, batch submit, idempotent submit and report reuse.
 
+use crate::helpers::post;
 use crate::helpers::{Client, KEY, Site, TestEnv};
-use crate::webhooks::post;
 use serde_json::{Value, json};
 use std::time::{Duration, Instant};
 

@@ -4,7 +4,7 @@
 //! Webhooks library; and several worker processes never run one due monitor twice.
 
 use crate::helpers::{Client, KEY, Site, TestEnv, browser_script};
-use crate::webhooks::{Receiver, patch, post, register, verify};
+use crate::helpers::{Receiver, patch, post, register, verify};
 use axum::Router;
 use axum::extract::State;
 use axum::response::Html;

@@ -2,8 +2,8 @@
 //! `openapi-spec-validator` from PyPI) that covers every route, and real answers of the running
 //! server match the schemas it declares (checked with the `jsonschema` crate).
 
+use crate::helpers::post;
 use crate::helpers::{Client, KEY, Site, TestEnv, browser_script};
-use crate::webhooks::post;
 use serde_json::{Value, json};
 use std::time::Duration;
 

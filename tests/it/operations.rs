@@ -5,7 +5,7 @@
 //! concurrent submits, retry, redrive, purge and retention.
 
 use crate::helpers::{Client, KEY, Site, TestEnv};
-use crate::webhooks::{Receiver, post};
+use crate::helpers::{Receiver, post, submit_with_hook};
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse};
@@ -27,12 +27,6 @@ fn quick(env: TestEnv) -> TestEnv {
 
 fn is_gcp(env: &TestEnv) -> bool {
     env.var("KRAWLR_BACKEND") == "gcp"
-}
-
-async fn submit_with_hook(client: &Client, url: &str, hook: &str) -> String {
-    let (code, body) = post(client, "/api/v1/scrape/company", json!({"url": url, "webhook_url": hook})).await;
-    assert_eq!(code, 202, "{body}");
-    body["scrape_id"].as_str().unwrap().to_string()
 }
 
 /// What `path` received: (event type, `webhook-id`) of each request.
@@ -237,7 +231,7 @@ async fn a_failed_job_is_retried_under_its_id_with_its_history() {
     let receiver = Receiver::start().await;
     let (_up, base) = env.serve("up", "up").await;
     let client = Client::new(&base, KEY);
-    crate::webhooks::register(&client, &receiver.url("/progress"), &["scrape.progress"]).await;
+    crate::helpers::register(&client, &receiver.url("/progress"), &["scrape.progress"]).await;
     let id = submit_with_hook(&client, &missing.url("/"), &receiver.url("/hook")).await;
     client.wait_status(&id, &["failed"], Duration::from_secs(30)).await;
     let (code, body) = post(&client, &format!("/api/v1/scrape/{id}/retry"), json!({})).await;

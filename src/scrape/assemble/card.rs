@@ -6,7 +6,7 @@
 
 use crate::scrape::facts::legal::LegalFacts;
 use crate::scrape::model::PageType;
-use crate::scrape::model::report::{Address, Company, MIN_CONFIDENCE, Registration, Source, SourceMethod};
+use crate::scrape::model::report::{Address, Company, MIN_CONFIDENCE, Registration, Source, SourceMethod, confidence};
 use crate::scrape::model::text::fold_whitespace;
 use crate::scrape::page::PageFacts;
 use crate::scrape::read::meta;
@@ -42,12 +42,28 @@ pub struct Card {
     title: Option<String>,
 }
 
+/// `offer!(company => field, sources, value, source)`: [`offer`]s `value` for `company.field`,
+/// its source kept under `company.<field>`; the field is named once.
+macro_rules! offer {
+    ($company:expr => $field:ident, $($rest:expr),+ $(,)?) => {
+        offer(&mut $company.$field, stringify!($field), $($rest),+)
+    };
+}
+
+/// `add!(company => field, sources, values, source)`: [`add`]s `values` to the list
+/// `company.field`, its source kept under `company.<field>`.
+macro_rules! add {
+    ($company:expr => $field:ident, $($rest:expr),+ $(,)?) => {
+        add(&mut $company.$field, stringify!($field), $($rest),+)
+    };
+}
+
 /// Offers a value for a one-valued field: kept when the field is empty or the offer is surer,
 /// and sure enough.
 fn offer<T>(
     slot: &mut Option<T>,
-    sources: &mut BTreeMap<String, Source>,
     field: &str,
+    sources: &mut BTreeMap<String, Source>,
     value: Option<T>,
     source: &Source,
 ) {
@@ -63,8 +79,8 @@ fn offer<T>(
 /// Adds the values a list field does not hold yet; the first source that added any is kept.
 fn add(
     list: &mut Vec<String>,
-    sources: &mut BTreeMap<String, Source>,
     field: &str,
+    sources: &mut BTreeMap<String, Source>,
     values: &[String],
     source: &Source,
 ) {
@@ -105,20 +121,20 @@ impl Card {
         let site_name = page.publisher.clone().filter(|p| {
             p.split_whitespace().count() <= 6 && p.chars().count() <= 60 && !p.contains("://") && !p.starts_with("www.")
         });
-        offer(&mut c.name, sources, "name", site_name, &meta);
+        offer!(c => name, sources, site_name, &meta);
         if let Some((name, matches_domain)) = facts.title.as_deref().and_then(|t| title_name(t, &c.domain, &[])) {
             // A title's first part is often a slogan: only a part that is the domain's name is sure.
-            let confidence = if matches_domain { 0.75 } else { 0.4 };
-            offer(&mut c.name, sources, "name", Some(name), &meta.clone().with_confidence(confidence));
+            let confidence = if matches_domain { confidence::TITLE_PART_NAMED } else { confidence::TITLE_PART };
+            offer!(c => name, sources, Some(name), &meta.clone().with_confidence(confidence));
         }
-        offer(&mut c.description, sources, "description", page.description.clone(), &meta);
+        offer!(c => description, sources, page.description.clone(), &meta);
         let og_logo = page.open_graph.get("logo").and_then(|v| v.first()).and_then(|u| resolve(page_url, u));
-        offer(&mut c.logo, sources, "logo", og_logo, &meta);
+        offer!(c => logo, sources, og_logo, &meta);
         let img_logo = facts.logo_image.as_deref().and_then(|u| resolve(page_url, u));
-        offer(&mut c.logo, sources, "logo", img_logo, &meta.clone().with_confidence(0.6));
-        offer(&mut c.favicon, sources, "favicon", favicon(page), &meta);
+        offer!(c => logo, sources, img_logo, &meta.clone().with_confidence(confidence::LOGO_IMAGE));
+        offer!(c => favicon, sources, favicon(page), &meta);
         let languages = languages(facts, content_language);
-        add(&mut c.languages, sources, "languages", &languages, &meta);
+        add!(c => languages, sources, &languages, &meta);
         card.add_contacts(page, url);
         card.add_legal(&facts.footer, &Source::new(url, SourceMethod::Footer));
         card.add_founding(facts, url);
@@ -156,8 +172,8 @@ impl Card {
     fn add_contacts(&mut self, page: &PageMeta, url: &str) {
         let link = Source::new(url, SourceMethod::Link);
         let (c, sources) = (&mut self.company, &mut self.sources);
-        add(&mut c.emails, sources, "emails", &page.emails, &link);
-        add(&mut c.phones, sources, "phones", &page.phones, &link);
+        add!(c => emails, sources, &page.emails, &link);
+        add!(c => phones, sources, &page.phones, &link);
         self.add_profiles(page, &link);
     }
 
@@ -174,25 +190,22 @@ impl Card {
 
     fn add_legal(&mut self, legal: &LegalFacts, source: &Source) {
         let (c, sources) = (&mut self.company, &mut self.sources);
-        offer(&mut c.legal_name, sources, "legal_name", legal.legal_name.clone(), source);
+        offer!(c => legal_name, sources, legal.legal_name.clone(), source);
         let registration = Some(legal.registration.clone()).filter(|r| !r.is_empty());
-        offer(&mut c.registration, sources, "registration", registration, source);
+        offer!(c => registration, sources, registration, source);
         if c.directors.is_empty() {
-            add(&mut c.directors, sources, "directors", &legal.directors, source);
+            add!(c => directors, sources, &legal.directors, source);
         }
-        offer(&mut c.headquarters, sources, "headquarters", legal.address.clone(), source);
-        add(&mut c.emails, sources, "emails", &legal.emails, source);
-        add(&mut c.phones, sources, "phones", &legal.phones, source);
+        offer!(c => headquarters, sources, legal.address.clone(), source);
+        add!(c => emails, sources, &legal.emails, source);
+        add!(c => phones, sources, &legal.phones, source);
     }
 
     /// A founding year the page states as the company's own (never from a quotation).
     fn add_founding(&mut self, facts: &PageFacts, url: &str) {
         let names = names_of(&self.company);
         let year = facts.founding.iter().find(|s| crate::scrape::facts::founding::is_own(s, &names)).map(|s| s.year);
-        offer(
-            &mut self.company.founded_year,
-            &mut self.sources,
-            "founded_year",
+        offer!(self.company => founded_year, &mut self.sources,
             year,
             &Source::new(url, SourceMethod::Text),
         );
@@ -210,12 +223,12 @@ impl Card {
             let bare = crate::scrape::facts::legal::without_form(&legal);
             let from_title = self.title.as_deref().and_then(|t| title_name(t, "", &[legal.as_str(), bare.as_str()]));
             let (name, confidence) = match from_title {
-                Some((name, true)) => (name, 0.75),
-                _ => (bare, 0.7),
+                Some((name, true)) => (name, confidence::TITLE_PART_NAMED),
+                _ => (bare, confidence::LEGAL_NAME_WITHOUT_FORM),
             };
             if let Some(source) = source {
                 let source = source.with_confidence(confidence);
-                offer(&mut self.company.name, &mut self.sources, "name", Some(name), &source);
+                offer!(self.company => name, &mut self.sources, Some(name), &source);
             }
         }
 
@@ -305,27 +318,27 @@ fn card_from_org(
     page_url: &Url,
 ) {
     let text = |key: &str| org.get(key).and_then(meta::string_of);
-    offer(&mut c.name, sources, "name", text("name"), ld);
-    offer(&mut c.legal_name, sources, "legal_name", text("legalName"), ld);
+    offer!(c => name, sources, text("name"), ld);
+    offer!(c => legal_name, sources, text("legalName"), ld);
     if c.description.is_none() {
-        offer(&mut c.description, sources, "description", text("description"), ld);
+        offer!(c => description, sources, text("description"), ld);
     }
     let logo = org.get("logo").and_then(meta::url_of).and_then(|u| resolve(page_url, &u));
-    offer(&mut c.logo, sources, "logo", logo, ld);
+    offer!(c => logo, sources, logo, ld);
     let founded = text("foundingDate").and_then(|d| d.get(..4)?.parse().ok());
-    offer(&mut c.founded_year, sources, "founded_year", founded, ld);
-    offer(&mut c.headquarters, sources, "headquarters", org.get("address").and_then(address), ld);
+    offer!(c => founded_year, sources, founded, ld);
+    offer!(c => headquarters, sources, org.get("address").and_then(address), ld);
     let vat = text("vatID").map(|v| v.chars().filter(char::is_ascii_alphanumeric).collect::<String>());
     if c.registration.is_none() && vat.is_some() {
         let registration = Registration { vat_id: vat, ..Registration::default() };
-        offer(&mut c.registration, sources, "registration", Some(registration), ld);
+        offer!(c => registration, sources, Some(registration), ld);
     }
     let mut profiles = BTreeMap::new();
     let mut emails = Vec::new();
     let mut phones = Vec::new();
     add_org_contacts(org, page_url, &mut profiles, &mut emails, &mut phones);
-    add(&mut c.emails, sources, "emails", &emails, ld);
-    add(&mut c.phones, sources, "phones", &phones, ld);
+    add!(c => emails, sources, &emails, ld);
+    add!(c => phones, sources, &phones, ld);
     if !profiles.is_empty() {
         // Profiles the company declares win over links in the page.
         c.social_profiles.extend(profiles);

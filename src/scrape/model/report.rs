@@ -227,6 +227,20 @@ impl SourceMethod {
     }
 }
 
+/// Confidences of readings surer or less sure than their method by itself.
+pub mod confidence {
+    /// A name that is the part of the homepage's title that spells the domain's name, or the
+    /// legal name: as sure as a footer.
+    pub const TITLE_PART_NAMED: f64 = 0.75;
+    /// A name that is the first part of the title and matches nothing: often a slogan, below
+    /// [`super::MIN_CONFIDENCE`], so kept only where nothing surer is found.
+    pub const TITLE_PART: f64 = 0.4;
+    /// A logo guessed from an image whose name or alt text says "logo".
+    pub const LOGO_IMAGE: f64 = 0.6;
+    /// The legal name without its legal form, taken as the name: as sure as the page's text.
+    pub const LEGAL_NAME_WITHOUT_FORM: f64 = 0.7;
+}
+
 impl Source {
     pub fn new(url: impl Into<String>, method: SourceMethod) -> Source {
         Source { url: url.into(), method, confidence: method.confidence() }
@@ -244,7 +258,7 @@ pub struct Website {
     pub pages: Vec<PageSummary>,
     /// The kinds of page found, in rank order.
     pub page_types: Vec<PageType>,
-    pub technologies: Vec<crate::scrape::model::report::Technology>,
+    pub technologies: Vec<Technology>,
     pub https: bool,
     /// The `Strict-Transport-Security` header of the homepage.
     pub hsts: Option<String>,
@@ -253,7 +267,7 @@ pub struct Website {
     pub missing_security_headers: Vec<String>,
     pub robots_txt: bool,
     pub sitemaps: Vec<String>,
-    pub feeds: Vec<crate::scrape::model::report::Feed>,
+    pub feeds: Vec<Feed>,
     pub total_bytes: u64,
     pub average_response_ms: u64,
     /// Pages that could not be fetched, with the reason.

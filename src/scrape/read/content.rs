@@ -20,6 +20,14 @@ const MIN_BODY_CHARS: usize = 200;
 const MAX_TEXT_BYTES: usize = 100_000;
 /// Nodes a walk looks at, at most.
 const NODE_BUDGET: usize = 400_000;
+/// A block with this many characters of its own, mostly not links, is a paragraph.
+const PARAGRAPH_CHARS: usize = 25;
+/// Marked containers weighed at most (a page of teasers marks hundreds).
+const MAX_MARKED: usize = 200;
+/// A marked container more than this share links is a list of links, not a body.
+const MAX_BODY_LINK_DENSITY: f64 = 0.5;
+/// A list, table or section more than this share links is a menu or a list of related links.
+const MENU_LINK_DENSITY: f64 = 0.6;
 
 /// Where pages mark their article body, most specific first.
 static BODY: LazyLock<Vec<Selector>> = LazyLock::new(|| {
@@ -220,7 +228,7 @@ pub fn main_text(doc: &Html) -> Option<String> {
 struct Held {
     text: usize,
     link: usize,
-    /// Text in paragraphs: blocks with 25 characters or more of their own, mostly not links.
+    /// Text in paragraphs: blocks with [`PARAGRAPH_CHARS`] or more of their own, mostly not links.
     para: usize,
 }
 
@@ -270,7 +278,7 @@ impl Lengths {
                     if open.block {
                         let own = open.held.text - open.in_blocks.0;
                         let own_link = open.held.link - open.in_blocks.1;
-                        if own >= 25 && own_link * 2 < own {
+                        if own >= PARAGRAPH_CHARS && own_link * 2 < own {
                             open.held.para += own;
                         }
                     }
@@ -318,8 +326,8 @@ fn container<'a>(doc: &'a Html, lengths: &Lengths) -> Option<ElementRef<'a>> {
         // Of several marked containers (a list of teasers), the one with the most text.
         let best = doc
             .select(selector)
-            .take(200)
-            .filter(|e| lengths.link_density(e.id()) < 0.5)
+            .take(MAX_MARKED)
+            .filter(|e| lengths.link_density(e.id()) < MAX_BODY_LINK_DENSITY)
             .max_by_key(|e| lengths.text(e.id()));
         if let Some(el) = best.filter(|e| kept_chars(*e, lengths) >= MIN_BODY_CHARS) {
             return Some(el);
@@ -388,7 +396,9 @@ fn dropped(el: ElementRef, root_chars: usize, lengths: &Lengths) -> bool {
         return true;
     }
     // A list or table of links (a menu, a list of related articles).
-    matches!(name, "ul" | "ol" | "dl" | "table" | "div" | "section") && lengths.link_density(el.id()) > 0.6 && !large()
+    matches!(name, "ul" | "ol" | "dl" | "table" | "div" | "section")
+        && lengths.link_density(el.id()) > MENU_LINK_DENSITY
+        && !large()
 }
 
 /// Characters the container keeps once its boilerplate is dropped.

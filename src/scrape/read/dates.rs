@@ -401,23 +401,27 @@ mod tests {
     }
 
     #[test]
-    fn dates_in_any_script_never_panic() {
-        // Each cut a byte string inside a multibyte character before.
-        for raw in [
-            "3 января, пятница",
-            "3 января 2024",
-            "2024年1月5日",
-            "2024年1月5日 金曜日",
-            "١٢ مارس ٢٠٢٤",
-            "12 مارس 2024",
-            "12. März 2024",
-            "🗓️🗓️",
-            "é",
-            "2021-02-12T16:09:42+0٠٠٠",
+    fn dates_in_any_script_are_read_or_left_alone() {
+        // Each cut a byte string inside a multibyte character before. What has a day, a month
+        // and a year is read; the rest (no year, Arabic month names, which are not read) gives
+        // no date rather than a made-up one.
+        for (raw, day) in [
+            ("3 января, пятница", None),
+            ("3 января 2024", Some("2024-01-03")),
+            ("2024年1月5日", Some("2024-01-05")),
+            ("2024年1月5日 金曜日", Some("2024-01-05")),
+            ("١٢ مارس ٢٠٢٤", None),
+            ("12 مارس 2024", None),
+            ("12. März 2024", Some("2024-03-12")),
+            ("🗓️🗓️", None),
+            ("é", None),
+            ("2021-02-12T16:09:42+0٠٠٠", Some("2021-02-12")),
         ] {
-            let _ = iso_date(raw);
-            let _ = precise_date([Some(raw.to_string()), Some(format!("{raw}:00"))]);
-            let _ = text_date(raw);
+            let iso = iso_date(raw);
+            assert_eq!(iso.as_deref().and_then(|d| d.get(..10)), day, "{raw}");
+            let precise = precise_date([Some(raw.to_string()), Some(format!("{raw}:00"))]);
+            assert_eq!(precise.as_deref().and_then(|d| d.get(..10)), day, "{raw}");
+            assert_eq!(text_date(raw).map(|d| d.to_string()).as_deref(), day, "{raw}");
         }
     }
 

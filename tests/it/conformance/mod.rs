@@ -29,7 +29,4 @@ pub fn embedded() -> Embedded {
     }
 }
 
-/// The address of an emulator that `scripts/test` started.
-pub fn emulator(var: &str) -> String {
-    std::env::var(var).unwrap_or_else(|_| panic!("{var} is not set: run scripts/test, which starts the emulators"))
-}
+pub use crate::helpers::emulator;

@@ -534,28 +534,49 @@ pub async fn monitors_are_due_claimed_once_and_keep_their_changes(store: Arc<dyn
     assert!(store.list_changes(&due.id, 10).await.unwrap().is_empty(), "its changes went with it");
 }
 
-pub async fn run_all(store: Arc<dyn Store>) {
-    monitors_are_due_claimed_once_and_keep_their_changes(store.clone()).await;
-    host_slots_are_shared_and_expire(store.clone()).await;
-    jobs_are_listed_per_key_newest_first(store.clone()).await;
-    webhook_endpoints_belong_to_a_key_and_change_atomically(store.clone()).await;
-    deliveries_are_written_once_and_due_in_order(store.clone()).await;
-    jobs_round_trip_and_ids_are_unique(store.clone()).await;
-    transitions_are_guarded(store.clone()).await;
-    retry_and_fail_record_the_reason(store.clone()).await;
-    concurrent_claims_each_get_their_own_attempt(store.clone()).await;
-    stale_jobs_are_the_unfinished_ones_left_alone(store.clone()).await;
-    a_change_and_its_events_are_written_together(store.clone()).await;
-    the_active_jobs_limit_holds_under_concurrent_submits(store.clone()).await;
-    retention_removes_finished_jobs_and_leaves_tombstones(store.clone()).await;
-    api_keys_are_found_by_hash_and_revoked(store).await;
+/// Each scenario as a test of its own on each backend: `SCENARIO::embedded` and
+/// `SCENARIO::on_emulator` (Firestore's emulator, in a project of the test's own, so that
+/// scenarios that sweep the whole store run in parallel without meeting each other's jobs).
+macro_rules! scenarios {
+    ($($scenario:ident),+ $(,)?) => {$(
+        mod $scenario {
+            #[tokio::test(flavor = "multi_thread")]
+            async fn embedded() {
+                let backend = crate::conformance::embedded();
+                backend.broker.ensure_topic(super::JOBS_TOPIC).await.unwrap();
+                super::$scenario(backend.store.clone()).await;
+            }
+
+            #[tokio::test(flavor = "multi_thread")]
+            async fn on_emulator() {
+                super::$scenario(super::firestore().await).await;
+            }
+        }
+    )+};
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn embedded_store_conforms() {
-    let backend = super::embedded();
-    backend.broker.ensure_topic(JOBS_TOPIC).await.unwrap();
-    run_all(backend.store.clone()).await;
+scenarios!(
+    monitors_are_due_claimed_once_and_keep_their_changes,
+    host_slots_are_shared_and_expire,
+    jobs_are_listed_per_key_newest_first,
+    webhook_endpoints_belong_to_a_key_and_change_atomically,
+    deliveries_are_written_once_and_due_in_order,
+    jobs_round_trip_and_ids_are_unique,
+    transitions_are_guarded,
+    retry_and_fail_record_the_reason,
+    concurrent_claims_each_get_their_own_attempt,
+    stale_jobs_are_the_unfinished_ones_left_alone,
+    a_change_and_its_events_are_written_together,
+    the_active_jobs_limit_holds_under_concurrent_submits,
+    retention_removes_finished_jobs_and_leaves_tombstones,
+    api_keys_are_found_by_hash_and_revoked,
+);
+
+/// A Firestore store on the emulator, in a fresh project.
+async fn firestore() -> Arc<dyn Store> {
+    crate::conformance::emulator("FIRESTORE_EMULATOR_HOST");
+    let project = format!("krawlr-test-{}", &uuid::Uuid::new_v4().simple().to_string()[..8]);
+    Arc::new(krawlr::store::firestore::FirestoreStore::connect(&project).await.unwrap())
 }
 
 /// The embedded store writes the job and its message in one transaction.
@@ -583,11 +604,4 @@ async fn embedded_submit_enqueues_in_the_same_transaction() {
     assert!(backend.store.create_job(&job, 0).await.is_err());
     broker.nack("jobs-sub", &pulled[0].ack_id, Some(std::time::Duration::ZERO)).await.unwrap();
     assert_eq!(broker.pull("jobs-sub", 10).await.unwrap().len(), 1, "still one message");
-}
-
-#[tokio::test(flavor = "multi_thread")]
-async fn firestore_store_conforms_on_the_emulator() {
-    super::emulator("FIRESTORE_EMULATOR_HOST");
-    let store = krawlr::store::firestore::FirestoreStore::connect("krawlr-test").await.unwrap();
-    run_all(Arc::new(store)).await;
 }

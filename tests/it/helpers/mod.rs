@@ -1,5 +1,9 @@
 //! Spawning the real binary, fixture sites on 127.0.0.1, and polling without fixed sleeps.
 
+mod receiver;
+
+pub use receiver::*;
+
 use axum::Router;
 use axum::extract::State;
 use axum::http::{StatusCode, header};
@@ -60,10 +64,6 @@ impl TestEnv {
 
     /// The gcp backend on the emulators `scripts/test` started, in a project of its own.
     pub fn gcp() -> TestEnv {
-        let emulator = |var: &str| {
-            std::env::var(var)
-                .unwrap_or_else(|_| panic!("{var} is not set: run scripts/test, which starts the emulators"))
-        };
         let project = format!("krawlr-{}", &uuid::Uuid::new_v4().simple().to_string()[..10]);
         TestEnv::new()
             .set("KRAWLR_BACKEND", "gcp")
@@ -500,4 +500,38 @@ pub async fn browser_script(script: &str, args: &[&str], shot: &std::path::Path)
     let name = shot.file_name().expect("a file name");
     let _ = std::fs::copy(shot, std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target").join(name));
     serde_json::from_str(stdout.trim()).unwrap()
+}
+
+/// The address of an emulator that `scripts/test` started.
+pub fn emulator(var: &str) -> String {
+    std::env::var(var).unwrap_or_else(|_| panic!("{var} is not set: run scripts/test, which starts the emulators"))
+}
+
+pub async fn post(client: &Client, path: &str, body: Value) -> (u16, Value) {
+    let res =
+        client.http.post(format!("{}{path}", client.base)).bearer_auth(&client.key).json(&body).send().await.unwrap();
+    let status = res.status().as_u16();
+    (status, res.json().await.unwrap_or(Value::Null))
+}
+
+pub async fn patch(client: &Client, path: &str, body: Value) -> (u16, Value) {
+    let res =
+        client.http.patch(format!("{}{path}", client.base)).bearer_auth(&client.key).json(&body).send().await.unwrap();
+    let status = res.status().as_u16();
+    (status, res.json().await.unwrap_or(Value::Null))
+}
+
+/// A stand-in forward proxy on 127.0.0.1: answers every request itself and records what it
+/// was asked for.
+pub async fn proxy() -> (url::Url, Arc<std::sync::Mutex<Vec<String>>>) {
+    let asked: Arc<std::sync::Mutex<Vec<String>>> = Arc::default();
+    let log = asked.clone();
+    let router = Router::new().fallback(move |request: axum::extract::Request| {
+        log.lock().unwrap().push(request.uri().to_string());
+        async { ([(header::CONTENT_TYPE, "text/html")], "<title>through the proxy</title>") }
+    });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+    (url::Url::parse(&base).unwrap(), asked)
 }
