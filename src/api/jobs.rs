@@ -3,9 +3,8 @@
 
 use super::auth::Caller;
 use super::error::ErrorBody;
-use super::scrape::{
-    StatusBody, SubmitRequest, SubmitResponse, Submitted, enqueue, idempotency_key, own_job, parse_json,
-};
+use super::input::{idempotency_key, parse_json};
+use super::scrape::{StatusBody, SubmitRequest, SubmitResponse, Submitted, enqueue, own_job};
 use super::{ApiError, AppState};
 use crate::job::{JobChange, JobStatus, Transition};
 use crate::store::{Applied, JobCursor};

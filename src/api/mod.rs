@@ -1,9 +1,12 @@
 //! The HTTP API of the original, on axum: submit, status and result of scrape jobs, job
-//! management and live progress, webhook endpoints and their delivery logs, health and metrics. Routes live with their resource; every error goes through [`ApiError`].
+//! management and live progress, webhook endpoints and their delivery logs, health and metrics.
+//! Routes live with their resource; what every handler reads from a request is checked in
+//! `input`, and every error goes through [`ApiError`].
 
 mod auth;
 mod error;
 pub mod health;
+mod input;
 mod jobs;
 mod limits;
 mod monitors;

@@ -3,7 +3,7 @@
 
 use super::auth::Caller;
 use super::error::ErrorBody;
-use super::scrape::{parse_json, parse_target, parse_webhook};
+use super::input::{parse_json, parse_target, parse_webhook};
 use super::{ApiError, AppState};
 use crate::job::{now_ms, rfc3339};
 use crate::monitor::ChangeBody;

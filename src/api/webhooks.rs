@@ -4,7 +4,7 @@
 
 use super::auth::Caller;
 use super::error::ErrorBody;
-use super::scrape::{parse_json, parse_target};
+use super::input::{parse_json, parse_target};
 use super::{ApiError, AppState};
 use crate::job::EventKind;
 use crate::job::{now_ms, rfc3339};

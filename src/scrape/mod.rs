@@ -1,6 +1,8 @@
-//! Scraping a company site into a [`Report`](model::report::Report). Knows nothing of queues, stores or HTTP serving:
-//! the worker drives a [`Run`] stage by stage and records progress in between, and
-//! `krawlr scrape` drives the same run in the foreground.
+//! Scraping a company site into a [`Report`](model::report::Report). Knows nothing of queues,
+//! stores or HTTP serving: the worker drives a [`Run`] stage by stage and records progress in
+//! between, and `krawlr scrape` drives the same run in the foreground. The layers, each naming
+//! only those before it (`tests/it/layout.rs` keeps the order): `model` → `read` → `facts` →
+//! `page` → `acquire` → `assemble` → `sources` → `stages` → `run`.
 
 pub mod acquire;
 pub mod assemble;

@@ -1,6 +1,6 @@
 //! Reading a fetched page the way a visitor's browser shows it: a page that needs its scripts
-//! (or, with `KRAWLR_RENDER=always`, every page) is rendered in the browser (`crate::browser`) and read again
-//! from the document its scripts left. Every request the browser makes goes through the
+//! (or, with `KRAWLR_RENDER=always`, every page) is rendered in the browser (`crate::browser`)
+//! and read again from the document its scripts left. Every request the browser makes goes through the
 //! [`Fetcher`]: documents as pages (robots.txt obeyed), the rest as single guarded exchanges.
 
 use crate::browser::{Answer, Network, Request, Unanswered};

@@ -1,11 +1,9 @@
-//! The `enrichment` stage: a summary, an industry, a business model, products, target
-//! customers and tags. With `KRAWLR_LLM_BASE_URL` (+ `_API_KEY`, `_MODEL`) set, an
-//! OpenAI-compatible chat-completions call asks for them as JSON, bounded in tokens and time,
-//! and the answer is validated; otherwise (or when that fails) a deterministic offline method
-//! reads them from the pages: an extractive summary, an industry from a keyword taxonomy,
-//! B2B/B2C cues, product page and JSON-LD product names. `method` says which. The industry is
-//! always one of a fixed list of NAICS (2022) industries, [`NAICS`]: the offline method scores
-//! their cue words, the model is given the list and must choose from it.
+//! The offline enrichment: a summary, an industry, a business model, products, target
+//! customers and tags read deterministically from the pages (the `enrichment` stage uses it
+//! without a model, or when the model's call fails; `sources::llm` is the model's call). An
+//! extractive summary, an industry from the cue words of [`NAICS`] (a fixed list of NAICS 2022
+//! industries the model must choose from too), B2B/B2C cues, product page and JSON-LD product
+//! names.
 
 use crate::scrape::model::naics::{NAICS, Naics};
 use crate::scrape::model::report::{Enrichment, Method};

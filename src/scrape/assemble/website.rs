@@ -1,5 +1,6 @@
-//! The `website` stage: the crawl, and what it shows of the site — pages and their kinds,
-//! HTTPS and security headers, robots.txt and sitemaps, feeds, response times and weights.
+//! The report's website section: what the crawl shows of the site — pages and their kinds,
+//! the technologies they show, HTTPS and security headers, robots.txt and sitemaps, feeds,
+//! response times and weights.
 
 use crate::scrape::acquire::crawl::Crawl;
 use crate::scrape::model::PageType;

@@ -1,9 +1,9 @@
 //! Company facts from where companies must state them: imprint and legal pages (Impressum,
 //! mentions légales, colofon, aviso legal, note legali, "Registered in England and Wales No. …")
-//! and footers. Read from a page's [lines](crate::scrape::read::lines), with labels in English, German,
-//! French, Dutch, Spanish and Italian: the legal name with its legal form, the register and
-//! number, the VAT id, the directors, the registered address, and the emails and phones stated
-//! there. Sections about someone else — the host, the web agency, the auditor, the transfer
+//! and footers. Read from a page's [lines](crate::scrape::read::lines), with labels in English,
+//! German, French, Dutch, Spanish and Italian: the legal name with its legal form, the register
+//! and number, the VAT id, the directors, the registered address, and the emails and phones
+//! stated there. Sections about someone else — the host, the web agency, the auditor, the transfer
 //! agent, the photographer — are read past, so that their names and addresses never become the
 //! company's.
 
