@@ -253,26 +253,9 @@ pub async fn concurrent_consumers_share_without_duplicates(broker: Arc<dyn Broke
     assert_eq!(all.len(), 300, "none delivered twice");
 }
 
-/// Each case as a test of its own on each backend: `CASE::embedded` and `CASE::on_emulator`
-/// (Pub/Sub's emulator; cases make their own topics, so they share it and run in parallel).
-macro_rules! cases {
-    ($($case:ident),+ $(,)?) => {$(
-        mod $case {
-            #[tokio::test(flavor = "multi_thread")]
-            async fn embedded() {
-                let backend = crate::conformance::embedded();
-                super::$case(backend.broker.clone()).await;
-            }
-
-            #[tokio::test(flavor = "multi_thread")]
-            async fn on_emulator() {
-                super::$case(super::pubsub().await).await;
-            }
-        }
-    )+};
-}
-
-cases!(
+scenarios!(
+    embedded: embedded,
+    emulator: pubsub;
     ensure_is_idempotent,
     unknown_names_are_errors,
     publish_fans_out_to_every_subscription,
@@ -283,6 +266,12 @@ cases!(
     after_max_attempts_a_message_is_dead_lettered,
     concurrent_consumers_share_without_duplicates,
 );
+
+/// A fresh embedded broker, with what keeps its data dir.
+async fn embedded() -> (Arc<dyn Broker>, crate::conformance::Embedded) {
+    let backend = crate::conformance::embedded();
+    (backend.broker.clone(), backend)
+}
 
 /// The emulator has no Cloud Monitoring to read a subscription's figures from.
 #[tokio::test(flavor = "multi_thread")]

@@ -534,28 +534,9 @@ pub async fn monitors_are_due_claimed_once_and_keep_their_changes(store: Arc<dyn
     assert!(store.list_changes(&due.id, 10).await.unwrap().is_empty(), "its changes went with it");
 }
 
-/// Each scenario as a test of its own on each backend: `SCENARIO::embedded` and
-/// `SCENARIO::on_emulator` (Firestore's emulator, in a project of the test's own, so that
-/// scenarios that sweep the whole store run in parallel without meeting each other's jobs).
-macro_rules! scenarios {
-    ($($scenario:ident),+ $(,)?) => {$(
-        mod $scenario {
-            #[tokio::test(flavor = "multi_thread")]
-            async fn embedded() {
-                let backend = crate::conformance::embedded();
-                backend.broker.ensure_topic(super::JOBS_TOPIC).await.unwrap();
-                super::$scenario(backend.store.clone()).await;
-            }
-
-            #[tokio::test(flavor = "multi_thread")]
-            async fn on_emulator() {
-                super::$scenario(super::firestore().await).await;
-            }
-        }
-    )+};
-}
-
 scenarios!(
+    embedded: embedded,
+    emulator: firestore;
     monitors_are_due_claimed_once_and_keep_their_changes,
     host_slots_are_shared_and_expire,
     jobs_are_listed_per_key_newest_first,
@@ -572,7 +553,15 @@ scenarios!(
     api_keys_are_found_by_hash_and_revoked,
 );
 
-/// A Firestore store on the emulator, in a fresh project.
+/// A fresh embedded store (its jobs topic made), with what keeps its data dir.
+async fn embedded() -> (Arc<dyn Store>, super::Embedded) {
+    let backend = super::embedded();
+    backend.broker.ensure_topic(JOBS_TOPIC).await.unwrap();
+    (backend.store.clone(), backend)
+}
+
+/// A Firestore store on the emulator, in a project of its own, so that scenarios that sweep the
+/// whole store run in parallel without meeting each other's jobs.
 async fn firestore() -> Arc<dyn Store> {
     crate::conformance::emulator("FIRESTORE_EMULATOR_HOST");
     let project = format!("krawlr-test-{}", &uuid::Uuid::new_v4().simple().to_string()[..8]);
