@@ -25,7 +25,7 @@ pub struct Endpoint {
     pub url: Option<String>,
     pub events: Vec<EventKind>,
     pub description: String,
-    /// Sealed by [`SecretBox`](crate::webhooks::sign::SecretBox).
+    /// Sealed by the webhook sender's `SecretBox` (`webhooks::sign`).
     pub secret: String,
     /// The secret before the last rotation, still signed with until `previous_secret_until`.
     pub previous_secret: Option<String>,
