@@ -321,3 +321,17 @@ async fn follow(client: &Client, id: &str, pretty: bool) -> anyhow::Result<ExitC
         tokio::time::sleep(Duration::from_secs(1)).await;
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_status_is_one_of_the_job_statuses_by_name() {
+        for status in JobStatus::ALL {
+            assert_eq!(job_status(status.as_str()), Ok(status));
+        }
+        let err = job_status("done").unwrap_err();
+        assert!(err.contains("queued") && err.contains("cancelled"), "{err}");
+    }
+}

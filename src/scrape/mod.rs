@@ -55,8 +55,6 @@ pub struct Scraper {
     pub edgar: sources::edgar::Edgar,
     /// The enrichment model and its client, when configured.
     pub llm: Option<(reqwest::Client, crate::config::LlmSettings)>,
-    /// Where pages are parsed and read (the fetcher's robots.txt files too).
-    pub cpu: std::sync::Arc<acquire::cpu::CpuPool>,
     /// Where pages that need their scripts are rendered.
     pub browser: crate::browser::Browser,
 }
@@ -68,7 +66,6 @@ impl Scraper {
         }
         let fetcher = Fetcher::new(settings.fetch.clone())?;
         Ok(Scraper {
-            cpu: fetcher.cpu.clone(),
             fetcher,
             edgar: sources::edgar::Edgar::new(&settings.sec, settings.fetch.proxy.as_ref())?,
             llm: match &settings.llm {

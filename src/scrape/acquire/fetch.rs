@@ -5,6 +5,7 @@
 
 use crate::config::FetchSettings;
 use crate::net::{GuardedClient, Lookup, NetError, system_lookup};
+use crate::scrape::acquire::cpu::CpuPool;
 use crate::scrape::acquire::robots;
 use crate::scrape::acquire::robots::Robots;
 use crate::scrape::model::{Response, Validators};
@@ -178,8 +179,9 @@ pub struct Fetcher {
     hosts: HostGate,
     /// Origin → its robots.txt rules.
     robots: Mutex<RobotsCache>,
-    /// Where robots.txt files are parsed, off the async runtime.
-    pub(crate) cpu: Arc<crate::scrape::acquire::cpu::CpuPool>,
+    /// Where the pages, feeds and robots.txt files it fetched are parsed and read, off the
+    /// async runtime.
+    pub(crate) cpu: CpuPool,
 }
 
 impl Fetcher {
@@ -206,7 +208,7 @@ impl Fetcher {
             },
             settings,
             robots: Mutex::new(RobotsCache::new()),
-            cpu: Arc::new(crate::scrape::acquire::cpu::CpuPool::per_core()),
+            cpu: CpuPool::per_core(),
         })
     }
 

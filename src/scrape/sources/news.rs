@@ -2,7 +2,7 @@
 //! (`KRAWLR_NEWS_FEED_URL` with a `{query}` placeholder); their items are read on the CPU pool
 //! ([`crate::scrape::read::feeds`]) and merged newest first.
 
-use crate::scrape::acquire::{cpu::CpuPool, fetch::Fetcher};
+use crate::scrape::acquire::fetch::Fetcher;
 use crate::scrape::model::Validators;
 use crate::scrape::model::report::{Feed, NewsItem};
 use crate::scrape::read::feeds::{merge, parse_feed};
@@ -12,8 +12,8 @@ use url::Url;
 const MAX_FEEDS: usize = 3;
 
 /// Reads the site's feeds and the external feed; failures are the stage's `errors`.
-/// Feeds are parsed on `cpu`, off the async runtime.
-pub async fn collect(fetcher: &Fetcher, cpu: &CpuPool, feeds: &[Feed], external: Option<Url>) -> Collected {
+/// Feeds are parsed on the fetcher's CPU pool, off the async runtime.
+pub async fn collect(fetcher: &Fetcher, feeds: &[Feed], external: Option<Url>) -> Collected {
     let mut items = Vec::new();
     let mut problems = Vec::new();
     let mut validators = Vec::new();
@@ -23,7 +23,7 @@ pub async fn collect(fetcher: &Fetcher, cpu: &CpuPool, feeds: &[Feed], external:
             Ok(page) => {
                 validators.push((url.to_string(), page.validators()));
                 let (truncated, cap) = (page.truncated, fetcher.settings().max_body_bytes);
-                match cpu.run(move || parse_feed(&page.body, &page.url)).await {
+                match fetcher.cpu.run(move || parse_feed(&page.body, &page.url)).await {
                     Some(found) => items.extend(found),
                     // A feed cut short is no longer well-formed XML: say what happened to it.
                     None if truncated => {

@@ -15,7 +15,7 @@ pub async fn run(scraper: &Scraper, gathered: &mut Gathered) {
     let feeds = report.website.as_ref().map(|w| w.feeds.clone()).unwrap_or_default();
     let query = report.company.name.clone().unwrap_or_else(|| report.domain.clone());
     let external = scraper.fetcher.settings().news_feed_url.as_deref().and_then(|t| news::external_feed(t, &query));
-    let collected = news::collect(&scraper.fetcher, &scraper.cpu, &feeds, external).await;
+    let collected = news::collect(&scraper.fetcher, &feeds, external).await;
     let (mut items, problems) = (collected.items, collected.problems);
     if let Some(website) = gathered.report.website.as_mut() {
         for feed in &mut website.feeds {
