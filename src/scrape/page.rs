@@ -12,7 +12,7 @@ use crate::scrape::model::{PageType, Response, Validators};
 use crate::scrape::read::meta;
 use crate::scrape::read::meta::PageMeta;
 use crate::scrape::read::wall::{self, Verdict};
-use crate::scrape::read::{framework, html, lines, tech};
+use crate::scrape::read::{framework, html, lines, redirect, tech};
 use scraper::{ElementRef, Html, Selector};
 use std::sync::LazyLock;
 use std::time::Duration;
@@ -72,6 +72,9 @@ pub struct PageFacts {
     pub embedded: Vec<String>,
     /// Characters of text those lines hold, white space aside.
     pub embedded_chars: usize,
+    /// Where the page sends its reader on by itself (a meta refresh; a script, on a page with
+    /// nothing to read), as written; these are among `links` too.
+    pub redirects: Vec<String>,
 }
 
 impl PageFacts {
@@ -93,6 +96,8 @@ pub fn analyze(html: &str, url: &Url) -> PageFacts {
     let sparse = visible_chars < wall::SPARSE_TEXT;
     let embedded = if sparse { framework::read(&doc) } else { Default::default() };
     let embedded_chars = embedded.text_len();
+    let redirects = redirect::targets(&doc, sparse);
+    links.extend(redirects.iter().cloned());
     lines.extend(embedded.lines.into_iter().map(|text| lines::Line { text, ..Default::default() }));
     meta.json_ld.extend(embedded.json_ld);
     links.extend(embedded.links);
@@ -110,13 +115,18 @@ pub fn analyze(html: &str, url: &Url) -> PageFacts {
     use PageType::{About, Contact, Imprint, Legal};
     let states_who = matches!(PageType::of(url), Imprint | Legal | Contact | About);
     PageFacts {
-        legal: if states_who { legal::read(&lines, country) } else { LegalFacts::default() },
+        legal: match states_who {
+            true if PageType::is_privacy(url) => legal::read_controller(&lines, country),
+            true => legal::read(&lines, country),
+            false => LegalFacts::default(),
+        },
         footer: legal::read(&footer, country),
         founding: founding::statements(&lines),
         country: country.map(str::to_string),
         visible_chars,
         embedded: embedded.sources,
         embedded_chars,
+        redirects,
         meta,
         links,
         text: lines.iter().map(|l| l.text.as_str()).collect::<Vec<_>>().join("\n"),
@@ -141,7 +151,8 @@ pub fn analyze(html: &str, url: &Url) -> PageFacts {
 }
 
 /// The country a page is believed to be in: its country-code TLD's, else its language's where
-/// one country speaks it mostly.
+/// one country speaks it mostly (German, French, Dutch, Spanish, Italian, Portuguese and
+/// English are each several countries' and say nothing alone: see [`countries_speaking`]).
 pub fn country_of(url: &Url, lang: Option<&str>) -> Option<&'static str> {
     const TLDS: &[(&str, &str)] = &[
         ("de", "DE"),
@@ -161,27 +172,63 @@ pub fn country_of(url: &Url, lang: Option<&str>) -> Option<&'static str> {
         ("fi", "FI"),
         ("pl", "PL"),
         ("pt", "PT"),
+        ("cz", "CZ"),
+        ("hu", "HU"),
+        ("gr", "GR"),
         ("us", "US"),
         ("ca", "CA"),
         ("au", "AU"),
         ("jp", "JP"),
+        ("za", "ZA"),
+        ("in", "IN"),
+        ("mx", "MX"),
     ];
     const LANGS: &[(&str, &str)] = &[
-        ("de", "DE"),
-        ("fr", "FR"),
-        ("nl", "NL"),
-        ("es", "ES"),
-        ("it", "IT"),
         ("da", "DK"),
         ("sv", "SE"),
+        ("nb", "NO"),
+        ("nn", "NO"),
+        ("no", "NO"),
+        ("fi", "FI"),
         ("pl", "PL"),
+        ("cs", "CZ"),
+        ("sk", "SK"),
+        ("hu", "HU"),
+        ("el", "GR"),
         ("ja", "JP"),
+        ("is", "IS"),
+        ("et", "EE"),
+        ("lv", "LV"),
+        ("lt", "LT"),
+        ("sl", "SI"),
+        ("hr", "HR"),
+        ("bg", "BG"),
+        ("ro", "RO"),
+        ("ko", "KR"),
     ];
     let tld = url.host_str().and_then(|h| h.rsplit('.').next()).unwrap_or_default().to_ascii_lowercase();
+    let lang = lang.map(|l| l.split(['-', '_']).next().unwrap_or_default().to_ascii_lowercase());
     TLDS.iter()
         .find(|(t, _)| *t == tld)
-        .or_else(|| LANGS.iter().find(|(l, _)| Some(*l) == lang))
+        .or_else(|| LANGS.iter().find(|(l, _)| Some(*l) == lang.as_deref()))
         .map(|(_, country)| *country)
+}
+
+/// The countries where a language of several countries is spoken as the main language, the
+/// largest first: one of them is the site's only when another clue (a postal code's format)
+/// agrees.
+pub fn countries_speaking(lang: &str) -> &'static [&'static str] {
+    match lang.split(['-', '_']).next().unwrap_or_default().to_ascii_lowercase().as_str() {
+        "de" => &["DE", "AT", "CH", "LI", "LU"],
+        "fr" => &["FR", "BE", "CH", "LU", "CA"],
+        "nl" => &["NL", "BE"],
+        "it" => &["IT", "CH"],
+        "es" => &["ES", "MX"],
+        "pt" => &["PT"],
+        "en" => &["US", "GB", "IE", "CA", "AU", "NZ", "ZA", "IN"],
+        "sv" => &["SE", "FI"],
+        _ => &[],
+    }
 }
 
 fn logo_image(doc: &Html) -> Option<String> {

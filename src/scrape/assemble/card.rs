@@ -40,6 +40,17 @@ pub struct Card {
     country: Option<String>,
     /// The homepage's `<title>`, whose parts may name the company once its legal name is known.
     title: Option<String>,
+    /// Every page's `<title>`, the homepage's first: the part most of them share is the site's name.
+    titles: Vec<String>,
+    /// Whom the pages' copyright lines name.
+    holders: Vec<String>,
+    /// The homepage's URL.
+    home: String,
+    /// The homepage's and about pages' founding statements, with their pages.
+    founding: Vec<(crate::scrape::facts::founding::Statement, String)>,
+    /// Every legal name a page stated, with how it was read and whom the page's copyright line
+    /// names beside it.
+    legal_names: Vec<(String, SourceMethod, Option<String>)>,
 }
 
 /// `offer!(company => field, sources, value, source)`: [`offer`]s `value` for `company.field`,
@@ -96,8 +107,11 @@ fn add(
     }
 }
 
+/// The card one page gives, settled.
 pub fn extract(html: &str, page_url: &Url, content_language: Option<&str>) -> Card {
-    Card::from_home(&crate::scrape::page::analyze(html, page_url), page_url, content_language)
+    let mut card = Card::from_home(&crate::scrape::page::analyze(html, page_url), page_url, content_language);
+    card.settle();
+    card
 }
 
 impl Card {
@@ -110,8 +124,10 @@ impl Card {
             },
             country: facts.country.clone(),
             title: facts.title.clone(),
+            home: page_url.to_string(),
             ..Card::default()
         };
+        card.read_names(facts);
         let url = page_url.as_str();
         let page = &facts.meta;
         let (c, sources) = (&mut card.company, &mut card.sources);
@@ -147,11 +163,15 @@ impl Card {
     pub fn add_page(&mut self, facts: &PageFacts, url: &Url, page_type: PageType) {
         use PageType::*;
         let at = url.as_str();
+        self.read_names(facts);
         if matches!(page_type, About | Contact | Imprint | Legal) {
             card_from_orgs(&mut self.company, &mut self.sources, &facts.meta, url);
         }
         match page_type {
-            Imprint | Legal if facts.legal.identifies() => {
+            // An imprint is the company's own statement, whatever it holds; a privacy policy or
+            // terms page counts where its controller's block names the company.
+            Imprint => self.add_legal(&facts.legal, &Source::new(at, SourceMethod::Imprint)),
+            Legal if facts.legal.identifies() => {
                 self.add_legal(&facts.legal, &Source::new(at, SourceMethod::Imprint))
             }
             Contact | About => self.add_legal(&facts.legal, &Source::new(at, SourceMethod::Text)),
@@ -159,13 +179,36 @@ impl Card {
         }
         self.add_legal(&facts.footer, &Source::new(at, SourceMethod::Footer));
         // Emails and phones from the company's own pages; profiles from any page.
-        if matches!(page_type, About | Team | Contact | Imprint | Legal | Press | Investors | Careers) {
+        if matches!(page_type, Team | Investors) {
+            // A page of people names their other firms' addresses too (a director's own
+            // company): only addresses at the company's own domains count there.
+            let mut meta = facts.meta.clone();
+            let own = self.email_domains();
+            meta.emails.retain(|e| e.rsplit_once('@').is_some_and(|(_, d)| own.iter().any(|o| o == d)));
+            self.add_contacts(&meta, at);
+        } else if matches!(page_type, About | Contact | Imprint | Legal | Press | Careers) {
             self.add_contacts(&facts.meta, at);
         } else {
             self.add_profiles(&facts.meta, &Source::new(at, SourceMethod::Link));
         }
         if page_type == About {
             self.add_founding(facts, at);
+        }
+    }
+
+    /// The domains the company's addresses are at: its site's and those of the emails it gave.
+    fn email_domains(&self) -> Vec<String> {
+        let mut domains = vec![self.company.domain.clone()];
+        domains.extend(self.company.emails.iter().filter_map(|e| e.rsplit_once('@')).map(|(_, d)| d.to_string()));
+        domains
+    }
+
+    /// The page's title and copyright holder, for the site's name.
+    fn read_names(&mut self, facts: &PageFacts) {
+        const MAX_TITLES: usize = 200;
+        if self.titles.len() < MAX_TITLES {
+            self.titles.extend(facts.title.clone().filter(|t| !t.is_empty()));
+            self.holders.extend(facts.footer.holder.clone().or_else(|| facts.legal.holder.clone()));
         }
     }
 
@@ -189,6 +232,9 @@ impl Card {
     }
 
     fn add_legal(&mut self, legal: &LegalFacts, source: &Source) {
+        if let Some(name) = &legal.legal_name {
+            self.legal_names.push((name.clone(), source.method, legal.holder.clone()));
+        }
         let (c, sources) = (&mut self.company, &mut self.sources);
         offer!(c => legal_name, sources, legal.legal_name.clone(), source);
         let registration = Some(legal.registration.clone()).filter(|r| !r.is_empty());
@@ -201,14 +247,23 @@ impl Card {
         add!(c => phones, sources, &legal.phones, source);
     }
 
-    /// A founding year the page states as the company's own (never from a quotation).
+    /// The page's founding statements, weighed once the company's names are known.
     fn add_founding(&mut self, facts: &PageFacts, url: &str) {
+        const MAX: usize = 100;
+        let room = MAX.saturating_sub(self.founding.len());
+        self.founding.extend(facts.founding.iter().take(room).map(|s| (s.clone(), url.to_string())));
+    }
+
+    /// The first founding year a page states as the company's own (never from a quotation).
+    fn settle_founding(&mut self) {
         let names = names_of(&self.company);
-        let year = facts.founding.iter().find(|s| crate::scrape::facts::founding::is_own(s, &names)).map(|s| s.year);
-        offer!(self.company => founded_year, &mut self.sources,
-            year,
-            &Source::new(url, SourceMethod::Text),
-        );
+        let own = self.founding.iter().find(|(s, _)| crate::scrape::facts::founding::is_own(s, &names));
+        if let Some((statement, url)) = own {
+            offer!(self.company => founded_year, &mut self.sources,
+                Some(statement.year),
+                &Source::new(url.as_str(), SourceMethod::Text),
+            );
+        }
     }
 
     /// What is left to settle once every page was read: a name from the homepage's title when a
@@ -216,6 +271,12 @@ impl Card {
     /// its legal form; phones in E.164 for the region they were written for (the headquarters'
     /// country, else the site's), one entry per number, numbers not valid there left out.
     pub fn settle(&mut self) {
+        let evidence: Vec<String> = self.holders.iter().chain(&self.company.legal_name).cloned().collect();
+        if let Some((name, confidence)) = site_name(&self.titles, &self.holders, &evidence) {
+            let source = Source::new(self.home.clone(), SourceMethod::Meta).with_confidence(confidence);
+            offer!(self.company => name, &mut self.sources, Some(name), &source);
+        }
+        self.settle_legal_name();
         if self.company.name.is_none()
             && let Some(legal) = self.company.legal_name.clone()
         {
@@ -232,7 +293,8 @@ impl Card {
             }
         }
 
-        let region = self.company.headquarters.as_ref().and_then(|a| a.country_code.clone()).or(self.country.clone());
+        self.settle_founding();
+        let region = self.settle_country();
         let mut phones: Vec<String> = Vec::new();
         for raw in &self.company.phones {
             if let Some(e164) = crate::scrape::facts::phones::e164(raw, region.as_deref()) {
@@ -244,6 +306,177 @@ impl Card {
             self.sources.remove("company.phones");
         }
     }
+}
+
+impl Card {
+    /// A legal name that shares nothing with the site's name, stated only where the page's
+    /// copyright line names it as the holder (`© Globex Holdings LLC` on a site called Acme),
+    /// is someone else's — a parent, an owner — unless an imprint or a privacy policy's
+    /// controller states it, or a copyright line names the site's name beside it (`© Acme —
+    /// Acme Trading AB`); a legal name that agrees with the site's name is taken instead.
+    fn settle_legal_name(&mut self) {
+        let (Some(name), Some(legal)) = (self.company.name.clone(), self.company.legal_name.clone()) else { return };
+        let squash = |s: &str| s.chars().filter(|c| c.is_alphanumeric()).collect::<String>().to_lowercase();
+        let agrees = |a: &str, b: &str| {
+            let (a, b) = (squash(&crate::scrape::facts::legal::without_form(a)), squash(b));
+            a.len() >= 3 && b.len() >= 3 && (a.contains(&b) || b.contains(&a))
+        };
+        let vouched = self.legal_names.iter().filter(|(n, ..)| *n == legal).any(|(_, method, holder)| {
+            *method == SourceMethod::Imprint || holder.as_deref().is_none_or(|h| agrees(h, &name) || !agrees(h, &legal))
+        });
+        if agrees(&legal, &name) || vouched {
+            return;
+        }
+        let agreeing = self.legal_names.iter().find(|(n, ..)| agrees(n, &name)).map(|(n, ..)| n.clone());
+        self.company.legal_name = agreeing;
+        if self.company.legal_name.is_none() {
+            self.sources.remove("company.legal_name");
+        }
+    }
+
+    /// The country the company is in: its headquarters' as stated; else, for headquarters read
+    /// without one, the first country that the site's clues name and the postal code's format
+    /// fits — the TLD (or a language of one country), the country codes of the numbers it
+    /// writes internationally, its VAT id's prefix, the countries of its languages — and, with
+    /// no postal code, the TLD's or the numbers' alone. Never a guess from a language alone.
+    fn settle_country(&mut self) -> Option<String> {
+        let stated = self.company.headquarters.as_ref().and_then(|a| a.country_code.clone());
+        if stated.is_some() {
+            return stated;
+        }
+        let dialled: Vec<String> = self
+            .company
+            .phones
+            .iter()
+            .filter(|p| p.trim_start_matches("tel:").trim_start().starts_with('+'))
+            .filter_map(|p| crate::scrape::facts::phones::e164(p, None))
+            .filter_map(|p| crate::scrape::facts::phones::region_of(&p))
+            .collect();
+        let vat = self.company.registration.as_ref().and_then(|r| r.vat_id.as_deref()).and_then(|v| {
+            let prefix = v.get(..2)?;
+            prefix.chars().all(|c| c.is_ascii_uppercase()).then(|| if prefix == "EL" { "GR" } else { prefix })
+        });
+        let strong: Vec<String> =
+            self.country.iter().cloned().chain(dialled).chain(vat.map(str::to_string)).collect();
+        let spoken = self.company.languages.iter().flat_map(|l| crate::scrape::page::countries_speaking(l));
+        let candidates: Vec<String> = strong.iter().cloned().chain(spoken.map(|c| c.to_string())).collect();
+        let hq = self.company.headquarters.as_mut();
+        let chosen = match hq.as_ref().and_then(|a| a.postal_code.clone()) {
+            Some(code) => {
+                candidates.into_iter().find(|c| crate::scrape::facts::address::postal_code_fits(c, &code))
+            }
+            None => strong.first().cloned(),
+        };
+        if let (Some(hq), Some(country)) = (hq, &chosen) {
+            hq.country_code = Some(country.clone());
+        }
+        chosen.or(self.country.clone())
+    }
+}
+
+/// The site's name as its pages' titles agree on it: the title part (between `|`, `-`, `–`, `—`,
+/// `·`, `:`) that the most titles hold, when at least two and half of them do; generic parts
+/// ("Home", "Kontakt") and app words ("CMS", "website") left out. Ties go to the part that
+/// the copyright holder or the legal name agrees with, then to one written like a name
+/// (capitals, no figures), then to the shorter. A holder alone, named on every page with no
+/// title to agree, is a name too, less sure.
+fn site_name(titles: &[String], holders: &[String], evidence: &[String]) -> Option<(String, f64)> {
+    const CONSENSUS: f64 = 0.72;
+    const HOLDER: f64 = 0.65;
+    let squash = |s: &str| s.chars().filter(|c| c.is_alphanumeric()).collect::<String>().to_lowercase();
+    let agrees = |a: &str, b: &str| {
+        let (a, b) = (squash(a), squash(b));
+        a.len() >= 3 && b.len() >= 3 && (a.contains(&b) || b.contains(&a))
+    };
+    let folded: Vec<String> = titles.iter().map(|t| format!(" {} ", words_of(t).join(" "))).collect();
+    let mut parts: Vec<String> = Vec::new();
+    for title in titles {
+        for part in title_parts(title) {
+            if !parts.iter().any(|p| p.to_lowercase() == part.to_lowercase()) {
+                parts.push(part);
+            }
+        }
+    }
+    let held = |part: &str| {
+        let needle = format!(" {} ", words_of(part).join(" "));
+        folded.iter().filter(|t| t.contains(&needle)).count()
+    };
+    let name_like = |part: &str| {
+        let capitals = part.split_whitespace().all(|w| {
+            w.chars().next().is_some_and(|c| !c.is_lowercase())
+                || matches!(w, "&" | "and" | "und" | "et" | "de" | "i" | "y" | "e" | "of")
+        });
+        let figures = part.chars().filter(char::is_ascii_digit).count();
+        capitals && figures <= 3
+    };
+    let best = parts
+        .iter()
+        .map(|p| {
+            let agreed = evidence.iter().any(|e| agrees(p, e));
+            (held(p), agreed, name_like(p), std::cmp::Reverse(p.split_whitespace().count()), p)
+        })
+        .max_by(|a, b| (a.0, a.1, a.2, a.3).cmp(&(b.0, b.1, b.2, b.3)));
+    if let Some((count, agreed, _, _, part)) = best
+        && count >= 2
+        && count * 2 >= titles.len()
+    {
+        // A holder that spells the same name more shortly (`acme.tirol` for `Acme Tirol CMS`
+        // once the app word is off) keeps the title's spelling.
+        return Some((part.clone(), if agreed { confidence::TITLE_PART_NAMED } else { CONSENSUS }));
+    }
+    let holder = holders.first()?;
+    let every = holders.iter().filter(|h| squash(h) == squash(holder)).count();
+    let generic = GENERIC_TITLES.contains(&squash(holder).as_str());
+    (every >= 2 && !generic && holder.split_whitespace().count() <= 5).then(|| (holder.clone(), HOLDER))
+}
+
+/// A title's words, lower-case, without punctuation.
+fn words_of(text: &str) -> Vec<String> {
+    text.split(|c: char| !c.is_alphanumeric() && c != '&').filter(|w| !w.is_empty()).map(str::to_lowercase).collect()
+}
+
+/// Titles and title parts that name no one: pages' generic names and app words.
+const GENERIC_TITLES: &[&str] = &[
+    "home", "homepage", "welcome", "startseite", "accueil", "inicio", "etusivu", "forside", "startsida", "strona",
+    "glowna", "kontakt", "contact", "contacts", "about", "aboutus", "impressum", "imprint", "datenschutz", "privacy",
+    "blog", "news", "website", "site", "untitled", "index", "default", "page", "thankyou", "danke", "tak", "404",
+    "notfound", "pagenotfound", "loading", "admin", "cms", "dashboard", "login", "app",
+];
+
+/// The parts of a title that may name the site: separated as titles separate them, with app
+/// words at either end ("CMS", "website", "official site", "welcome to") taken off, generic
+/// parts and long sentences left out.
+fn title_parts(title: &str) -> Vec<String> {
+    const ENDS: &[&str] =
+        &["cms", "website", "web site", "homepage", "home page", "official site", "official website", "site officiel"];
+    const STARTS: &[&str] = &["welcome to", "willkommen bei", "bienvenue chez", "bienvenido a", "benvenuti da"];
+    let squash = |s: &str| s.chars().filter(|c| c.is_alphanumeric()).collect::<String>().to_lowercase();
+    title
+        .split(['|', '–', '—', '·', ':', '•'])
+        .flat_map(|s| s.split(" - "))
+        .map(|part| {
+            let mut part = fold_whitespace(part);
+            for end in ENDS {
+                let lower = part.to_lowercase();
+                if lower.ends_with(&format!(" {end}")) {
+                    part.truncate(part.len() - end.len() - 1);
+                }
+            }
+            for start in STARTS {
+                if part.to_lowercase().starts_with(&format!("{start} ")) {
+                    part = part[start.len() + 1..].to_string();
+                }
+            }
+            part.trim().to_string()
+        })
+        .filter(|p| {
+            !p.is_empty()
+                && p.split_whitespace().count() <= 6
+                && p.chars().count() <= 60
+                && p.chars().any(char::is_alphabetic)
+                && !GENERIC_TITLES.contains(&squash(p).as_str())
+        })
+        .collect()
 }
 
 /// The names a company goes by in its own text: its name, its legal name, its name's first word

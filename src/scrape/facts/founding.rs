@@ -42,6 +42,38 @@ const BEFORE_YEAR: &[&str] = &[
     "fondata nel",
     "fondato nel",
     "dal",
+    "since the year",
+    "seit dem jahr",
+    "depuis l'année",
+    "desde el año",
+    "desde o ano",
+    "année de création",
+    "date de création",
+    "year of establishment",
+    "fundada em",
+    "fundado em",
+    "siden",
+    "sedan",
+    "grundlagt i",
+    "grundlagt",
+    "etablert i",
+    "etablert",
+    "grundat",
+    "grundades",
+    "grundad",
+    "perustettu vuonna",
+    "perustettu",
+    "vuodesta",
+    "od roku",
+    "założona w roku",
+    "założona w",
+    "założony w",
+    "założona",
+    "založena v roce",
+    "založena",
+    "alapítva",
+    "ημερομηνία σύστασης",
+    "έτος ίδρυσης",
 ];
 /// Words that say "founded" and may stand a few words before "in" and the year ("we started
 /// Acme in 2017").
@@ -56,9 +88,19 @@ const SPREAD: &[&str] = &[
     "fondé",
     "fondée",
     "fundó",
+    "nasce",
+    "nace",
+    "nata",
+    "nato",
+    "fundou",
+    "grundade",
+    "grundlagde",
+    "perusti",
+    "založil",
+    "założył",
 ];
 /// Words that say "founded" and stand after the year ("1998 gegründet").
-const AFTER_YEAR: &[&str] = &["gegründet", "opgericht", "gegründet.", "opgericht."];
+const AFTER_YEAR: &[&str] = &["gegründet", "opgericht", "óta", "alapítva", "perustettu"];
 
 /// Words by which a company speaks of itself.
 const FIRST_PERSON: &[&str] = &[
@@ -82,6 +124,19 @@ const FIRST_PERSON: &[&str] = &[
     "noi",
     "la nostra azienda",
     "la nostra società",
+    "vi",
+    "vår",
+    "vårt",
+    "vores",
+    "my",
+    "nasza firma",
+    "naše firma",
+    "me",
+    "mi",
+    "cégünk",
+    "nós",
+    "a nossa empresa",
+    "nossa empresa",
 ];
 
 /// Every founding statement in the page's own lines (quotations and footers left out).
@@ -111,9 +166,14 @@ fn year_in(sentence: &str) -> Option<i32> {
         .map(|w| w.trim_end_matches(':'))
         .filter(|w| !w.is_empty())
         .collect();
+    // A year, or a date that ends in one (`08/01/2016`, `1.3.1998`).
     let year_at = |i: usize| -> Option<i32> {
-        let w = words.get(i)?.trim_end_matches(['.', ')', ';', ':']);
-        (w.len() == 4 && w.bytes().all(|b| b.is_ascii_digit())).then(|| w.parse().ok()).flatten()
+        let w = words.get(i)?.trim_end_matches(['.', ')', ';', ':', '!']);
+        let w = w.trim_end_matches(['-', '–']);
+        let date_year = w.rsplit(['/', '.']).next().filter(|_| w.contains(['/', '.'])).unwrap_or(w);
+        let digits = |s: &str| s.len() == 4 && s.bytes().all(|b| b.is_ascii_digit());
+        let date = w.split(['/', '.']).all(|p| !p.is_empty() && p.len() <= 4 && p.bytes().all(|b| b.is_ascii_digit()));
+        (digits(date_year) && (date_year == w || date)).then(|| date_year.parse().ok()).flatten()
     };
     for (i, _) in words.iter().enumerate() {
         for cue in BEFORE_YEAR {
@@ -129,7 +189,7 @@ fn year_in(sentence: &str) -> Option<i32> {
         // "We started Acme in 2017", "founded the company in 2011": the cue, a few words, "in".
         if SPREAD.contains(&words[i]) {
             let found = (i + 1..(i + 7).min(words.len()))
-                .filter(|&j| matches!(words[j], "in" | "im" | "en" | "nel"))
+                .filter(|&j| matches!(words[j], "in" | "im" | "en" | "nel" | "em" | "i" | "w" | "v" | "vuonna"))
                 .find_map(|j| year_at(j + 1));
             if found.is_some() {
                 return found;
@@ -145,7 +205,8 @@ fn year_in(sentence: &str) -> Option<i32> {
 }
 
 /// Whether the statement is the company's own: it names the company (one of `names`, whole
-/// words), speaks as "we", or is a bare label ("Founded 2011", "Seit 1998").
+/// words), speaks as "we", opens with its cue ("Since 2004 we …", "Od roku 1997 se …", whose
+/// subject is the speaker), or is a bare label ("Founded 2011", "Seit 1998").
 pub fn is_own(statement: &Statement, names: &[String]) -> bool {
     let lower = statement.sentence.to_lowercase();
     let words: Vec<&str> = lower.split(|c: char| !c.is_alphanumeric() && c != '\'').filter(|w| !w.is_empty()).collect();
@@ -161,7 +222,11 @@ pub fn is_own(statement: &Statement, names: &[String]) -> bool {
                 &n.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()).collect::<Vec<_>>().join(" "),
             )
     });
-    named || FIRST_PERSON.iter().any(|p| has_phrase(p)) || words.len() <= 4
+    let opens_with_cue = BEFORE_YEAR.iter().any(|cue| {
+        let cue: Vec<&str> = cue.split(|c: char| !c.is_alphanumeric() && c != '\'').collect();
+        words.len() >= cue.len() && words[..cue.len()] == cue[..]
+    });
+    named || opens_with_cue || FIRST_PERSON.iter().any(|p| has_phrase(p)) || words.len() <= 4
 }
 
 #[cfg(test)]
@@ -190,6 +255,14 @@ mod tests {
             ("We started Alpenglow Robotics in 2017 in a garage.", 2017),
             ("Two engineers founded the company in 2011.", 2011),
             ("Cascadia was incorporated in Washington in 1961 and has been listed since 1987.", 1961),
+            ("Vi som har vårt daglige virke på kennelen har drevet siden 1986.", 1986),
+            ("Od roku 1997 se zaměřujeme především na elektroinstalace.", 1997),
+            ("Desde el año 2003 proveemos capacitación empresarial.", 2003),
+            ("A Petralux Kft. 1992 óta tevékenykedik Magyarországon.", 1992),
+            ("Movilegno nace nel 1997 dall'esperienza di un artigiano.", 1997),
+            ("Ημερομηνία σύστασης 08/01/2016", 2016),
+            ("Année de création : 2007", 2007),
+            ("Firma grundades 1998 i Malmö.", 1998),
         ] {
             let found = statements(&[line(text, false)]);
             assert_eq!(found.first().map(|s| s.year), Some(year), "{text}");
@@ -212,6 +285,8 @@ mod tests {
         assert!(own("Acme was founded in 2011 in Austin."));
         assert!(own("We have been building rockets since 2011."));
         assert!(own("Founded 2011"));
+        assert!(own("Od roku 1997 se zaměřujeme především na elektroinstalace."));
+        assert!(own("Vi har drevet siden 1986 og elsker hunder."));
         assert!(!own("Our customer Globex, founded in 1989, ships parts worldwide."));
         assert!(!own("The Space Act of 1998 was established in 1998 by Congress."));
         assert!(statements(&[line("As a family business founded in 1989, we trust Acme.", true)]).is_empty());

@@ -8,7 +8,7 @@
 //! company's.
 
 use crate::scrape::facts::address::address;
-use crate::scrape::facts::labels::{LEGAL_FORMS, LEGAL_NAME, PHONE_LABEL};
+use crate::scrape::facts::labels::{LEGAL_FORMS, LEGAL_NAME, PHONE_LABEL, legal_name_span};
 use crate::scrape::model::report::{Address, Registration};
 use crate::scrape::read::lines::Line;
 use crate::scrape::read::parties::{segments, third_party_label};
@@ -27,6 +27,8 @@ pub struct LegalFacts {
     pub emails: Vec<String>,
     /// Phone numbers labelled as such (not fax), as written.
     pub phones: Vec<String>,
+    /// Whom a copyright line names as the site's holder (`© 2024 Acme GmbH` → `Acme GmbH`).
+    pub holder: Option<String>,
 }
 
 impl LegalFacts {
@@ -42,13 +44,103 @@ pub fn read(lines: &[Line], country: Option<&str>) -> LegalFacts {
     let own = own_lines(lines);
     let joined = own.join("\n");
     LegalFacts {
-        legal_name: own.iter().find_map(|l| legal_name(l)),
+        legal_name: own.iter().find_map(|l| legal_name(l, country)),
         registration: registration(&joined),
         directors: directors(&own),
         address: address(&own, country),
         emails: emails(&joined),
         phones: phones(&joined),
+        holder: own.iter().find_map(|l| copyright_holder(l)),
     }
+}
+
+static COPYRIGHT: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)(?:©|\(c\)|copyright)(?:\s*(?:©|copyright))?\s*(?:\d{4}(?:\s*[-–—/]\s*\d{2,4})?\s*,?\s*)?(?:by\s+)?(?P<holder>[^|·•;©]{2,80})")
+        .expect("static regex")
+});
+
+/// The holder a copyright line names: `© 2024 Acme GmbH. All rights reserved.` → `Acme GmbH`,
+/// `© 2012-2026 by www.acme.example` → `acme.example`. Years, "all rights reserved" and what
+/// follows a sentence's end are left out; a holder of more than six words is a sentence.
+fn copyright_holder(line: &str) -> Option<String> {
+    const RESERVED: &[&str] = &[
+        "all rights",
+        "alle rechte",
+        "tous droits",
+        "todos los derechos",
+        "tutti i diritti",
+        "alle rettigheder",
+        "alle rettigheter",
+        "alla rättigheter",
+        "wszelkie prawa",
+        "všechna práva",
+        "minden jog",
+        "kaikki oikeudet",
+        "todos os direitos",
+    ];
+    let caps = COPYRIGHT.captures(line)?;
+    let mut holder = caps.name("holder")?.as_str().trim_start_matches(|c: char| !c.is_alphanumeric());
+    let lower = holder.to_lowercase();
+    if let Some(at) = RESERVED.iter().filter_map(|r| lower.find(r)).min() {
+        holder = holder.get(..at)?;
+    }
+    // A sentence ends at a full stop before a space (`Acme GmbH. Registered …`), a domain's dots stay.
+    if let Some(at) = holder.find(". ") {
+        holder = &holder[..at];
+    }
+    for dash in [" - ", " – ", " — "] {
+        holder = holder.split(dash).next().unwrap_or_default();
+    }
+    let holder = holder.trim().trim_end_matches([',', '.', ':']).trim();
+    let holder = holder.strip_prefix("www.").unwrap_or(holder);
+    let holder = holder.trim_end_matches(|c: char| c.is_ascii_digit() || c == ' ' || c == '-').trim();
+    let words = holder.split_whitespace().count();
+    let plausible = (1..=6).contains(&words)
+        && holder.chars().any(char::is_alphabetic)
+        && holder.chars().next().is_some_and(|c| c.is_uppercase() || c.is_ascii_digit() || c.is_lowercase())
+        && !holder.contains("://");
+    plausible.then(|| holder.to_string())
+}
+
+/// Labels of a privacy policy's controller: the one party of the policy that is the company.
+const CONTROLLER: &[&str] = &[
+    "verantwortlicher",
+    "verantwortliche stelle",
+    "verantwortlich",
+    "controller",
+    "data controller",
+    "responsable du traitement",
+    "responsable",
+    "titolare del trattamento",
+    "titolare",
+    "verwerkingsverantwoordelijke",
+    "adatkezelő",
+    "personuppgiftsansvarig",
+    "behandlingsansvarlig",
+    "dataansvarlig",
+    "rekisterinpitäjä",
+    "administrator danych",
+    "správce",
+    "responsável",
+];
+
+/// What a privacy policy states of the company: only its controller's block (the line that
+/// labels the controller and the lines under it, up to the next heading) is read, since the
+/// rest of such a page names processors, authorities and networks.
+pub fn read_controller(lines: &[Line], country: Option<&str>) -> LegalFacts {
+    const BLOCK_LINES: usize = 8;
+    let labelled = |text: &str| {
+        let lower = text.to_lowercase();
+        let words: Vec<&str> = lower.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()).collect();
+        CONTROLLER.iter().any(|label| {
+            let label: Vec<&str> = label.split(' ').collect();
+            words.iter().take(12).collect::<Vec<_>>().windows(label.len()).any(|w| w.iter().zip(&label).all(|(a, b)| *a == b))
+        })
+    };
+    let Some(at) = lines.iter().position(|l| labelled(&l.text)) else { return LegalFacts::default() };
+    let mut block = vec![lines[at].clone()];
+    block.extend(lines[at + 1..].iter().take(BLOCK_LINES).take_while(|l| !is_heading(&l.text) || l.text.len() < 3).cloned());
+    read(&block, country)
 }
 
 /// The company's own text: each line's segments that stand outside a third party's section and
@@ -90,6 +182,7 @@ fn is_heading(text: &str) -> bool {
         && !text.contains(|c: char| c.is_ascii_digit() || c == '@')
         && !LEGAL_NAME.is_match(text)
         && !text.trim_end().ends_with(',')
+        && crate::scrape::facts::address::country_named(text).is_none()
 }
 
 /// Words that stand before a name without being part of it.
@@ -124,18 +217,72 @@ const NOT_NAME: &[&str] = &[
     "all",
     "rights",
     "reserved",
+    "a",
+    "az",
+    "en",
+    "den",
+    "o",
+    "os",
+    "as",
 ];
 
-/// The legal name a line states: `Acme Rockets GmbH`, `Acme Rockets, Inc.`.
-fn legal_name(line: &str) -> Option<String> {
-    let caps = LEGAL_NAME.captures(line)?;
-    let text = line.get(caps.get(1)?.start()..caps.get(2)?.end())?;
-    let mut words: Vec<&str> = text.split_whitespace().collect();
-    while words.len() > 1 && NOT_NAME.contains(&words[0].trim_end_matches(':').to_lowercase().as_str()) {
-        words.remove(0);
+/// Words that introduce the company's name: "operated by", "published by", "un service de".
+const INTRODUCING: &[&str] = &[
+    "by", "von", "par", "door", "por", "da", "di", "från", "af", "av", "fra", "od", "name", "nom", "naam", "nombre",
+    "nome", "company", "entity", "(c)", "©",
+];
+
+/// The legal name a line states as its own subject: `Acme Rockets GmbH` at the start of the line
+/// or of one of its parts, after a label (`Betreiber:`), a copyright sign and years, or words
+/// that introduce an operator ("operated by"). A name inside a sentence about something else
+/// ("a web analytics service of Google Inc.", "hosted at Example Ltd") is someone else's.
+fn legal_name(line: &str, country: Option<&str>) -> Option<String> {
+    segments(line).find_map(|segment| {
+        LEGAL_NAME.captures_iter(segment).find_map(|caps| {
+            let (start, end) = legal_name_span(&caps)?;
+            let form_fits = caps.name("form").is_none_or(|f| form_of_the_country(f.as_str(), country));
+            if !introduces(&segment[..start]) || !form_fits {
+                return None;
+            }
+            let mut words: Vec<&str> = segment[start..end].split_whitespace().collect();
+            while words.len() > 1 && not_name(words[0]) {
+                words.remove(0);
+            }
+            let name = words.join(" ");
+            (name.chars().count() <= 80).then_some(name)
+        })
+    })
+}
+
+/// Whether a legal form may stand where the site is: the Nordic `AB` and `AS` are also a
+/// Canadian province and an English word, so they count only on a Nordic site.
+fn form_of_the_country(form: &str, country: Option<&str>) -> bool {
+    match form {
+        "AB" => matches!(country, Some("SE" | "FI")),
+        "AS" | "ASA" => matches!(country, Some("NO" | "DK")),
+        _ => true,
     }
-    let name = words.join(" ");
-    (name.chars().count() <= 80).then_some(name)
+}
+
+/// Whether the words before a name leave it the subject: a short label and its colon, then only
+/// articles, a copyright sign, years and introducing words.
+fn introduces(before: &str) -> bool {
+    let before = match before.rsplit_once(':') {
+        Some((label, rest)) if label.split_whitespace().count() <= 8 => rest,
+        _ => before,
+    };
+    before.split_whitespace().all(|w| not_name(w) || INTRODUCING.contains(&w.to_lowercase().as_str()))
+}
+
+/// A word that stands before a name without being part of it: an article, a label word, a
+/// copyright sign or a year. A word in capitals is a name's ("ALL IN HOLDINGS").
+fn not_name(word: &str) -> bool {
+    let bare = word.trim_matches(|c: char| !c.is_alphanumeric());
+    let year = !bare.is_empty() && bare.chars().all(|c| c.is_ascii_digit() || c == '-') && bare.len() >= 4;
+    let capitals = bare.chars().count() > 1 && bare.chars().all(|c| !c.is_lowercase());
+    bare.is_empty()
+        || year
+        || (!capitals && NOT_NAME.contains(&word.trim_end_matches([':', ',']).to_lowercase().as_str()))
 }
 
 /// A legal name without its legal form: `Brückner Maschinenbau GmbH` → `Brückner Maschinenbau`.
@@ -348,7 +495,7 @@ fn person_list(text: &str) -> Option<Vec<String>> {
 }
 
 static PHONE_NUMBER: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"^\+?[\d(][\d ()./\-\u{a0}]{5,24}\d").expect("static regex"));
+    LazyLock::new(|| Regex::new(r"^\+?[\d(][\d ()./\-\u{a0}]{5,40}\d").expect("static regex"));
 
 /// Numbers after a phone label, as written; fax numbers are not phones.
 fn phones(text: &str) -> Vec<String> {
@@ -358,10 +505,11 @@ fn phones(text: &str) -> Vec<String> {
         if before.trim_end().ends_with("fax") || before.trim_end().ends_with("fax/") {
             continue;
         }
-        if let Some(number) = PHONE_NUMBER.find(&text[label.end()..]) {
-            let number = number.as_str().trim().to_string();
-            if !out.contains(&number) {
-                out.push(number);
+        // `970 19 400 / 907 63 475`: two numbers under one label.
+        let Some(numbers) = PHONE_NUMBER.find(&text[label.end()..]) else { continue };
+        for number in numbers.as_str().split(" / ").map(str::trim).filter(|n| n.len() >= 6) {
+            if !out.iter().any(|n| n == number) {
+                out.push(number.to_string());
             }
         }
     }
@@ -579,6 +727,70 @@ mod tests {
         assert_eq!(emails("name [at] domain [dot] co [dot] uk"), ["name@domain.co.uk"]);
         assert_eq!(emails("Mail: Info@Example.com."), ["info@example.com"]);
         assert_eq!(emails("logo@2x.png and at the office"), Vec::<String>::new());
+    }
+
+    #[test]
+    fn copyright_lines_name_the_holder() {
+        for (line, holder) in [
+            ("© 2024 Harbour Analytics Ltd. Registered in England and Wales.", Some("Harbour Analytics Ltd")),
+            ("© 2012-2026 by www.fotobox.example", Some("fotobox.example")),
+            ("Copyright © 2019 Acme Rockets. All rights reserved.", Some("Acme Rockets")),
+            ("© Alltid Ordning — Stil & Struktur AB • Org.nr 556784-7099", Some("Alltid Ordning")),
+            ("© 2016 - Movilegno srl - Via Asolana, 26G", Some("Movilegno srl")),
+            ("Alle Rechte vorbehalten", None),
+            ("© 2024", None),
+        ] {
+            assert_eq!(copyright_holder(line).as_deref(), holder, "{line}");
+        }
+    }
+
+    #[test]
+    fn a_name_inside_someone_else_s_sentence_is_not_the_company_s() {
+        let facts = read(
+            &lines(&[
+                "Diese Website benutzt Google Analytics, einen Webanalysedienst der Google Inc. („Google“).",
+                "Auf unseren Seiten sind Plugins des sozialen Netzwerks Facebook, 1601 South California Avenue, Palo Alto, CA 94304, USA integriert. Die Facebook-Plugins erkennen Sie an dem Facebook-Logo oder dem Like-Button auf unserer Seite.",
+            ]),
+            Some("AT"),
+        );
+        assert_eq!(facts.legal_name, None);
+        assert_eq!(facts.address, None, "an address in a sentence about a network is the network's");
+        let own = read(&lines(&["Betreiber: Alpenblick Touristik GmbH", "Bitflux Communications Limited was incorporated in 2014."]), None);
+        assert_eq!(own.legal_name.as_deref(), Some("Alpenblick Touristik GmbH"));
+        for (line, name) in [
+            ("A Petralux Szolgáltató Kft. 1992 óta tevékenykedik", "Petralux Szolgáltató Kft."),
+            ("ALL IN HOLDINGS株式会社", "ALL IN HOLDINGS株式会社"),
+            ("© 2026 ALL IN HOLDINGS Co., Ltd.", "ALL IN HOLDINGS Co., Ltd."),
+            ("Lionsfield México, SA de CV", "Lionsfield México, SA de CV"),
+            ("Stil & Struktur i Åkersberga AB", "Stil & Struktur i Åkersberga AB"),
+            ("Lunatech (Pty) Ltd", "Lunatech (Pty) Ltd"),
+            ("AGRIVOLT ΜΟΝΟΠΡΟΣΩΠΗ ΙΚΕ", "AGRIVOLT ΜΟΝΟΠΡΟΣΩΠΗ ΙΚΕ"),
+            ("Ässä Golf Oy", "Ässä Golf Oy"),
+            ("Przeprowadzki Kowalski sp. z o.o.", "Przeprowadzki Kowalski sp. z o.o."),
+        ] {
+            assert_eq!(legal_name(line, Some("SE")).as_deref(), Some(name), "{line}");
+        }
+    }
+
+    #[test]
+    fn a_privacy_policy_speaks_of_the_company_only_in_its_controller_s_block() {
+        let facts = read_controller(
+            &lines(&[
+                "Datenschutzerklärung",
+                "Verantwortlicher",
+                "Alpenblick Touristik GmbH",
+                "Hauptstraße 5",
+                "6020 Innsbruck",
+                "Hosting",
+                "Wir nutzen Server der Example Hosting GmbH, Industriestraße 1, 90000 Nürnberg.",
+                "Example Analytics Ltd, 1 Dock Road, Dublin D02 XY45, Ireland",
+            ]),
+            Some("AT"),
+        );
+        assert_eq!(facts.legal_name.as_deref(), Some("Alpenblick Touristik GmbH"));
+        assert_eq!(facts.address.and_then(|a| a.city).as_deref(), Some("Innsbruck"));
+        assert_eq!(read_controller(&lines(&["Google Ireland Limited, Gordon House, Dublin 4"]), None), LegalFacts::default());
+        assert_eq!(legal_name("Grimshaw AB, T0H 1W0", None), None, "a province, not a Swedish company");
     }
 
     #[test]

@@ -28,6 +28,12 @@ pub fn e164(raw: &str, region: Option<&str>) -> Option<String> {
     number.is_valid().then(|| number.format().mode(Mode::E164).to_string())
 }
 
+/// The country (ISO 3166-1 alpha-2) an E.164 number belongs to.
+pub fn region_of(e164: &str) -> Option<String> {
+    let number = phonenumber::parse(None, e164).ok()?;
+    number.country().id().map(|id| id.as_ref().to_string())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -46,6 +52,13 @@ mod tests {
         assert_eq!(e164("(415) 555-2671", None).as_deref(), Some("+14155552671"), "the plan's own layout");
         assert_eq!(e164("415-555-2671", None).as_deref(), Some("+14155552671"));
         assert_eq!(e164("415 555 2671", None), None, "no layout of its own: no country known");
+    }
+
+    #[test]
+    fn numbers_know_their_country() {
+        assert_eq!(region_of("+436643918228").as_deref(), Some("AT"));
+        assert_eq!(region_of("+14155552671").as_deref(), Some("US"));
+        assert_eq!(region_of("0664 3918228"), None);
     }
 
     #[test]

@@ -34,7 +34,20 @@ impl PageType {
         let words: Vec<&str> = path.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()).collect();
         let has = |list: &[&str]| words.iter().any(|w| list.contains(w));
         let pair = |a: &str, b: &str| words.windows(2).any(|w| w[0] == a && w[1] == b);
-        if has(&["impressum", "imprint", "mentions", "colofon", "colophon", "aviso", "avisolegal", "notelegali"])
+        if has(&[
+            "impressum",
+            "imprint",
+            "mentions",
+            "colofon",
+            "colophon",
+            "aviso",
+            "avisolegal",
+            "notelegali",
+            "impresszum",
+            "impresum",
+            "kolofon",
+            "tiraz",
+        ])
             || pair("legal", "notice")
             || pair("note", "legali")
             || pair("legal", "disclosure")
@@ -61,11 +74,57 @@ impl PageType {
             "nosotros",
             "empresa",
             "azienda",
+            "overview",
+            "profile",
+            "history",
+            "historia",
+            "historie",
+            "geschichte",
+            "histoire",
+            "storia",
+            "om",
+            "firma",
+            "firme",
+            "firmie",
+            "firmu",
+            "spolecnosti",
+            "virksomhed",
+            "virksomheten",
+            "foretaget",
+            "yritys",
+            "meista",
+            "rolunk",
+            "cegunkrol",
+            "sobre",
+            "somos",
         ]) || pair("over", "ons")
             || pair("chi", "siamo")
+            || pair("o", "nas")
+            || pair("o", "nama")
         {
             PageType::About
-        } else if has(&["contact", "contacts", "kontakt", "locations", "offices", "contacto", "contatti", "contactez"])
+        } else if has(&[
+            "contact",
+            "contacts",
+            "kontakt",
+            "locations",
+            "offices",
+            "contacto",
+            "contactos",
+            "contatti",
+            "contactez",
+            "contato",
+            "contatos",
+            "kontakta",
+            "kontakty",
+            "yhteystiedot",
+            "yhteys",
+            "kapcsolat",
+            "elerhetoseg",
+            "elerhetosegek",
+            "epikoinonia",
+            "sijainnit",
+        ]) || words.iter().any(|w| w.strip_prefix("contact").is_some_and(|n| n.chars().all(|c| c.is_ascii_digit())))
         {
             PageType::Contact
         } else if has(&[
@@ -88,13 +147,82 @@ impl PageType {
             PageType::News
         } else if has(&["blog", "insights", "articles", "stories"]) {
             PageType::Blog
-        } else if has(&["legal", "terms", "privacy", "tos", "datenschutz", "agb", "cgv", "privacidad"]) {
+        } else if has(&[
+            "legal",
+            "terms",
+            "privacy",
+            "tos",
+            "datenschutz",
+            "datenschutzerklaerung",
+            "datenschutzerklarung",
+            "agb",
+            "cgv",
+            "privacidad",
+            "privacidade",
+            "confidentialite",
+            "cookies",
+            "cookie",
+            "gdpr",
+            "rgpd",
+            "dsgvo",
+            "riservatezza",
+            "adatvedelem",
+            "tietosuoja",
+            "tietosuojaseloste",
+            "toimitusehdot",
+            "personvern",
+            "integritetspolicy",
+            "integritet",
+            "privatlivspolitik",
+            "privatliv",
+            "villkor",
+            "vilkar",
+            "handelsbetingelser",
+            "prywatnosci",
+            "regulamin",
+            "podminky",
+            "osobnich",
+            "termos",
+            "policy",
+        ]) {
             PageType::Legal
         } else if has(&["product", "products", "features", "platform", "solutions", "services"]) {
             PageType::Product
         } else {
             PageType::Other
         }
+    }
+
+    /// Whether the path names a privacy policy (a kind of [`PageType::Legal`] page): it names
+    /// the processors a site uses, and only its controller's block speaks of the company.
+    pub fn is_privacy(url: &Url) -> bool {
+        const PRIVACY: &[&str] = &[
+            "privacy",
+            "datenschutz",
+            "datenschutzerklaerung",
+            "datenschutzerklarung",
+            "dsgvo",
+            "gdpr",
+            "rgpd",
+            "privacidad",
+            "privacidade",
+            "confidentialite",
+            "riservatezza",
+            "adatvedelem",
+            "tietosuoja",
+            "tietosuojaseloste",
+            "personvern",
+            "integritetspolicy",
+            "integritet",
+            "privatlivspolitik",
+            "privatliv",
+            "prywatnosci",
+            "osobnich",
+            "cookies",
+            "cookie",
+        ];
+        let path = url.path().to_ascii_lowercase();
+        path.split(|c: char| !c.is_alphanumeric()).any(|w| PRIVACY.contains(&w))
     }
 
     /// Lower comes first.
@@ -138,5 +266,14 @@ mod tests {
         assert_eq!(t("/ueber-uns"), PageType::About);
         assert_eq!(t("/fr/a-propos"), PageType::About);
         assert_eq!(t("/p/12345"), PageType::Other);
+        assert_eq!(t("/impresszum.html"), PageType::Imprint);
+        assert_eq!(t("/o_firme.html"), PageType::About);
+        assert_eq!(t("/om-oss"), PageType::About);
+        assert_eq!(t("/pl/o-nas"), PageType::About);
+        assert_eq!(t("/yhteystiedot.html"), PageType::Contact);
+        assert_eq!(t("/contact1.html"), PageType::Contact);
+        assert_eq!(t("/contactless-payments"), PageType::Other);
+        assert_eq!(t("/datenschutzerklaerung"), PageType::Legal);
+        assert_eq!(t("/tietosuojaseloste.html"), PageType::Legal);
     }
 }

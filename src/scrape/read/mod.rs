@@ -1,6 +1,6 @@
 //! Page reading: what one HTML page says, each reader on its own. The document parsed with its
 //! nesting cut, its lines and main content, its meta tags, links, contacts, structured data and
-//! framework payloads, its dates, whether it is a wall or a script shell, the technologies it
+//! framework payloads, where it sends its reader on, its dates, whether it is a wall or a script shell, the technologies it
 //! shows, the third parties it names, and feed documents.
 
 pub mod contacts;
@@ -13,6 +13,7 @@ pub mod lines;
 pub mod links;
 pub mod meta;
 pub mod parties;
+pub mod redirect;
 pub mod structured;
 pub mod tech;
 pub mod wall;

@@ -1,12 +1,17 @@
 //! The `profile` stage: the homepage must be reachable, allowed and HTML, or the job fails; the
-//! company card starts from what it states.
+//! company card starts from what it states. A homepage that sends its reader on by itself (a
+//! meta refresh, a script setting `location`) is followed on the site, as a browser would, and
+//! the page it lands on is the homepage.
 
 use super::Gathered;
-use crate::scrape::acquire::{fetch::FetchError, render};
+use crate::scrape::acquire::{crawl, fetch::FetchError, render};
 use crate::scrape::assemble::card::Card;
 use crate::scrape::model::PageType;
 use crate::scrape::read::wall::Verdict;
 use crate::scrape::{ScrapeError, Scraper};
+
+/// Pages a homepage may send the crawler on through, at most.
+const MAX_HOPS: usize = 3;
 
 pub async fn run(scraper: &Scraper, gathered: &mut Gathered) -> Result<(), ScrapeError> {
     let page = scraper.fetcher.get(&gathered.url).await?;
@@ -16,8 +21,20 @@ pub async fn run(scraper: &Scraper, gathered: &mut Gathered) -> Result<(), Scrap
             content_type: page.content_type().unwrap_or("none").to_string(),
         });
     }
-    let headers = page.headers.clone();
-    let home = render::read(&scraper.fetcher, &scraper.browser, page, PageType::Home, None).await;
+    let mut headers = page.headers.clone();
+    let mut home = render::read(&scraper.fetcher, &scraper.browser, page, PageType::Home, None).await;
+    for _ in 0..MAX_HOPS {
+        let host = home.url.host_str().unwrap_or_default().to_string();
+        let next = home.facts.redirects.iter().filter_map(|t| crawl::candidate(t, &home.url, &host)).next();
+        let Some(next) = next.filter(|n| *n != home.url) else { break };
+        // Where the way on fails, the page that pointed there is the homepage.
+        let Ok(page) = scraper.fetcher.get(&next).await else { break };
+        if !page.is_html() {
+            break;
+        }
+        headers = page.headers.clone();
+        home = render::read(&scraper.fetcher, &scraper.browser, page, PageType::Home, None).await;
+    }
     // A wall served as the homepage (a captcha answered with 200): nothing of it is the
     // company's, and trying again would meet it again.
     if let Verdict::Blocked(wall) = home.verdict {
