@@ -65,6 +65,8 @@ pub struct PageFacts {
     pub founding: Vec<Statement>,
     /// The country the page is believed to be in: its TLD's, else its language's.
     pub country: Option<String>,
+    /// The page's language: as its markup declares it, else as its text reads (ISO 639-1).
+    pub language: Option<String>,
     /// Characters of text the page shows without its script, white space aside.
     pub visible_chars: usize,
     /// Where the page's embedded data came from, when a page with little text of its own was
@@ -108,7 +110,8 @@ pub fn analyze(html: &str, url: &Url) -> PageFacts {
             }
         }
     }
-    let country = country_of(url, meta.lang.as_deref());
+    let language = meta.lang.clone().or_else(|| detect_language(&lines));
+    let country = country_of(url, language.as_deref());
     let footer: Vec<_> = lines.iter().filter(|l| l.footer).cloned().collect();
     // A whole page's legal facts are read only where the card uses them (an imprint, legal,
     // contact or about page): a blog post's or product page's would be read for nothing.
@@ -123,6 +126,7 @@ pub fn analyze(html: &str, url: &Url) -> PageFacts {
         footer: legal::read(&footer, country),
         founding: founding::statements(&lines),
         country: country.map(str::to_string),
+        language,
         visible_chars,
         embedded: embedded.sources,
         embedded_chars,
@@ -148,6 +152,60 @@ pub fn analyze(html: &str, url: &Url) -> PageFacts {
             .map(str::to_ascii_lowercase)
             .collect(),
     }
+}
+
+/// The language a page's text is written in, when the text says so reliably (ISO 639-1).
+fn detect_language(lines: &[lines::Line]) -> Option<String> {
+    use whatlang::Lang::*;
+    const SAMPLE_CHARS: usize = 4_000;
+    let mut sample = String::new();
+    for line in lines.iter().filter(|l| l.text.split_whitespace().count() >= 4) {
+        sample.push_str(&line.text);
+        sample.push('\n');
+        if sample.len() >= SAMPLE_CHARS {
+            break;
+        }
+    }
+    let info = whatlang::detect(&sample).filter(|i| i.is_reliable())?;
+    let code = match info.lang() {
+        Eng => "en",
+        Deu => "de",
+        Fra => "fr",
+        Nld => "nl",
+        Spa => "es",
+        Ita => "it",
+        Por => "pt",
+        Dan => "da",
+        Swe => "sv",
+        Nob => "no",
+        Fin => "fi",
+        Pol => "pl",
+        Ces => "cs",
+        Slk => "sk",
+        Hun => "hu",
+        Ell => "el",
+        Ron => "ro",
+        Bul => "bg",
+        Hrv => "hr",
+        Slv => "sl",
+        Est => "et",
+        Lav => "lv",
+        Lit => "lt",
+        Tur => "tr",
+        Rus => "ru",
+        Ukr => "uk",
+        Ara => "ar",
+        Heb => "he",
+        Jpn => "ja",
+        Kor => "ko",
+        Cmn => "zh",
+        Hin => "hi",
+        Ind => "id",
+        Vie => "vi",
+        Tha => "th",
+        _ => return None,
+    };
+    Some(code.to_string())
 }
 
 /// The country a page is believed to be in: its country-code TLD's, else its language's where

@@ -164,6 +164,7 @@ impl Card {
         use PageType::*;
         let at = url.as_str();
         self.read_names(facts);
+        self.add_language(facts);
         if matches!(page_type, About | Contact | Imprint | Legal) {
             card_from_orgs(&mut self.company, &mut self.sources, &facts.meta, url);
         }
@@ -201,6 +202,17 @@ impl Card {
         let mut domains = vec![self.company.domain.clone()];
         domains.extend(self.company.emails.iter().filter_map(|e| e.rsplit_once('@')).map(|(_, d)| d.to_string()));
         domains
+    }
+
+    /// The page's language, when the site has none of its kind yet (`en` and `en-GB` are one).
+    fn add_language(&mut self, facts: &PageFacts) {
+        let primary = |l: &str| l.split(['-', '_']).next().unwrap_or_default().to_ascii_lowercase();
+        if let Some(lang) = facts.language.as_deref()
+            && !lang.is_empty()
+            && !self.company.languages.iter().any(|l| primary(l) == primary(lang))
+        {
+            self.company.languages.push(lang.to_string());
+        }
     }
 
     /// The page's title and copyright holder, for the site's name.
@@ -616,7 +628,7 @@ fn push_unique(list: &mut Vec<String>, value: &str) {
 /// The page's language, then its `hreflang` alternates.
 fn languages(facts: &PageFacts, content_language: Option<&str>) -> Vec<String> {
     let mut out: Vec<String> =
-        facts.meta.lang.clone().or_else(|| content_language.map(str::to_string)).into_iter().collect();
+        facts.meta.lang.clone().or_else(|| content_language.map(str::to_string)).or(facts.language.clone()).into_iter().collect();
     for lang in &facts.hreflangs {
         if lang != "x-default" && !out.iter().any(|l| l.eq_ignore_ascii_case(lang)) {
             out.push(lang.clone());

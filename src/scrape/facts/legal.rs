@@ -49,7 +49,12 @@ pub fn read(lines: &[Line], country: Option<&str>) -> LegalFacts {
         directors: directors(&own),
         address: address(&own, country),
         emails: emails(&joined),
-        phones: phones(&joined),
+        phones: phones(&joined).into_iter().chain(standalone_phones(&own)).fold(Vec::new(), |mut out, p| {
+            if !out.contains(&p) {
+                out.push(p);
+            }
+            out
+        }),
         holder: own.iter().find_map(|l| copyright_holder(l)),
     }
 }
@@ -496,6 +501,25 @@ fn person_list(text: &str) -> Option<Vec<String>> {
 
 static PHONE_NUMBER: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"^\+?[\d(][\d ()./\-\u{a0}]{5,40}\d").expect("static regex"));
+
+static STANDALONE_PHONE: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"^(\+\d[\d ()./\-\u{a0}]{6,22}\d)(?:-\d)?$").expect("static regex"));
+
+/// Numbers written internationally on a line or a line's part of their own, with no label
+/// (`+420 603 788 636`; `+234 1 2714711-2`, a range of lines, is its first); not under a fax
+/// label.
+fn standalone_phones(own: &[String]) -> Vec<String> {
+    let mut out = Vec::new();
+    for (i, line) in own.iter().enumerate() {
+        let after_fax = i.checked_sub(1).is_some_and(|j| own[j].to_lowercase().trim_end_matches(':').ends_with("fax"));
+        for segment in segments(line) {
+            if let Some(c) = STANDALONE_PHONE.captures(segment).filter(|_| !after_fax) {
+                out.push(c[1].to_string());
+            }
+        }
+    }
+    out
+}
 
 /// Numbers after a phone label, as written; fax numbers are not phones.
 fn phones(text: &str) -> Vec<String> {

@@ -1,4 +1,5 @@
-//! Contacts a page links to: `mailto:` and `tel:` links, and profiles on the social networks.
+//! Contacts a page links to: `mailto:` and `tel:` links, WhatsApp chats (`wa.me/<number>`, a
+//! number the company answers), and profiles on the social networks.
 //! A link that stands by a third party's label ("Website by …", "Hosting: …") is that party's;
 //! a link in a byline, an author's box or a comment is its author's, and a profile linked from
 //! an article's text is whoever the article cites. Profiles are kept in one spelling per account.
@@ -38,6 +39,10 @@ pub fn contacts(doc: &Html, base: &Url) -> Contacts {
             if !phone.is_empty() && !meta.phones.contains(&phone) {
                 meta.phones.push(phone);
             }
+        } else if let Some(phone) = whatsapp_number(href).filter(|_| !of_a_third_party(a)) {
+            if !meta.phones.contains(&phone) {
+                meta.phones.push(phone);
+            }
         } else if let Ok(url) = base.join(href) {
             let in_article = a.ancestors().filter_map(ElementRef::wrap).any(|e| e.value().name() == "article");
             if let Some(network) = social_network(&url).filter(|_| !in_article) {
@@ -46,6 +51,21 @@ pub fn contacts(doc: &Html, base: &Url) -> Contacts {
         }
     }
     meta
+}
+
+/// The number a WhatsApp chat link opens (`https://wa.me/351928372914?text=…`,
+/// `https://api.whatsapp.com/send?phone=351928372914`), in international form.
+fn whatsapp_number(href: &str) -> Option<String> {
+    let url = Url::parse(href).ok()?;
+    let digits = match url.host_str()? {
+        "wa.me" => url.path().trim_matches('/').to_string(),
+        "api.whatsapp.com" | "wa.link" | "web.whatsapp.com" => {
+            url.query_pairs().find(|(k, _)| k == "phone").map(|(_, v)| v.into_owned())?
+        }
+        _ => return None,
+    };
+    let digits = digits.trim_start_matches('+');
+    ((8..=15).contains(&digits.len()) && digits.bytes().all(|b| b.is_ascii_digit())).then(|| format!("+{digits}"))
 }
 
 /// Whether a link belongs to a third party: the part of its block it stands in opens with a
@@ -134,4 +154,20 @@ pub fn social_network(url: &Url) -> Option<&'static str> {
         _ => return None,
     };
     Some(network)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_whatsapp_chat_is_a_number() {
+        assert_eq!(whatsapp_number("https://wa.me/351928372914?text=Ol%C3%A1").as_deref(), Some("+351928372914"));
+        assert_eq!(
+            whatsapp_number("https://api.whatsapp.com/send?phone=4915753708864").as_deref(),
+            Some("+4915753708864")
+        );
+        assert_eq!(whatsapp_number("https://wa.me/message/ABCDEF"), None);
+        assert_eq!(whatsapp_number("https://example.com/351928372914"), None);
+    }
 }
