@@ -12,7 +12,7 @@ use crate::scrape::model::{PageType, Response, Validators};
 use crate::scrape::read::meta;
 use crate::scrape::read::meta::PageMeta;
 use crate::scrape::read::wall::{self, Verdict};
-use crate::scrape::read::{framework, html, lines, redirect, tech};
+use crate::scrape::read::{framework, html, lines, listing, redirect, tech};
 use scraper::{ElementRef, Html, Selector};
 use std::sync::LazyLock;
 use std::time::Duration;
@@ -74,6 +74,9 @@ pub struct PageFacts {
     pub embedded: Vec<String>,
     /// Characters of text those lines hold, white space aside.
     pub embedded_chars: usize,
+    /// The dated items a news or press page lists (linked headings with their dates, posts its
+    /// JSON-LD declares); empty on other pages.
+    pub listed: Vec<listing::Listed>,
     /// Where the page sends its reader on by itself (a meta refresh; a script, on a page with
     /// nothing to read), as written; these are among `links` too.
     pub redirects: Vec<String>,
@@ -117,6 +120,13 @@ pub fn analyze(html: &str, url: &Url) -> PageFacts {
     // contact or about page): a blog post's or product page's would be read for nothing.
     use PageType::{About, Contact, Imprint, Legal};
     let states_who = matches!(PageType::of(url), Imprint | Legal | Contact | About);
+    let listed = match PageType::of(url) {
+        PageType::News | PageType::Press => {
+            let declared = listing::declared_items(&meta.json_ld);
+            if declared.len() >= 2 { declared } else { listing::dated_items(&doc) }
+        }
+        _ => Vec::new(),
+    };
     PageFacts {
         legal: match states_who {
             true if PageType::is_privacy(url) => legal::read_controller(&lines, country),
@@ -131,6 +141,7 @@ pub fn analyze(html: &str, url: &Url) -> PageFacts {
         embedded: embedded.sources,
         embedded_chars,
         redirects,
+        listed,
         meta,
         links,
         text: lines.iter().map(|l| l.text.as_str()).collect::<Vec<_>>().join("\n"),

@@ -1,6 +1,6 @@
 //! Page reading: what one HTML page says, each reader on its own. The document parsed with its
 //! nesting cut, its lines and main content, its meta tags, links, contacts, structured data and
-//! framework payloads, where it sends its reader on, its dates, whether it is a wall or a script shell, the technologies it
+//! framework payloads, where it sends its reader on, its dates, the dated items it lists, whether it is a wall or a script shell, the technologies it
 //! shows, the third parties it names, and feed documents.
 
 pub mod contacts;
@@ -11,6 +11,7 @@ pub mod framework;
 pub mod html;
 pub mod lines;
 pub mod links;
+pub mod listing;
 pub mod meta;
 pub mod parties;
 pub mod redirect;

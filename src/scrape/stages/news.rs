@@ -40,6 +40,25 @@ pub async fn run(scraper: &Scraper, gathered: &mut Gathered) {
             });
         }
     }
+    // What a news or press page lists without pages of their own: an item each, linked to its
+    // article, else to its place on the listing page (a text fragment, which browsers scroll to).
+    for page in gathered.pages().iter().filter(|p| matches!(p.page_type, PageType::Press | PageType::News)) {
+        for listed in &page.facts.listed {
+            let url = listed.url.as_deref().and_then(|u| page.url.join(u.trim()).ok()).unwrap_or_else(|| {
+                let mut at = page.url.clone();
+                let text: String = url::form_urlencoded::byte_serialize(listed.title.as_bytes()).collect();
+                at.set_fragment(Some(&format!(":~:text={}", text.replace('+', "%20"))));
+                at
+            });
+            items.push(NewsItem {
+                title: listed.title.clone(),
+                url: Some(url.to_string()),
+                date: Some(listed.date.clone()),
+                source: source.clone(),
+                summary: None,
+            });
+        }
+    }
     gathered.report.news = feeds::merge(items);
     for message in problems {
         gathered.note(Stage::News, message);
