@@ -165,6 +165,9 @@ impl Card {
         let at = url.as_str();
         self.read_names(facts);
         self.add_language(facts);
+        if self.country.is_none() {
+            self.country.clone_from(&facts.country);
+        }
         if matches!(page_type, About | Contact | Imprint | Legal) {
             card_from_orgs(&mut self.company, &mut self.sources, &facts.meta, url);
         }
@@ -172,9 +175,7 @@ impl Card {
             // An imprint is the company's own statement, whatever it holds; a privacy policy or
             // terms page counts where its controller's block names the company.
             Imprint => self.add_legal(&facts.legal, &Source::new(at, SourceMethod::Imprint)),
-            Legal if facts.legal.identifies() => {
-                self.add_legal(&facts.legal, &Source::new(at, SourceMethod::Imprint))
-            }
+            Legal if facts.legal.identifies() => self.add_legal(&facts.legal, &Source::new(at, SourceMethod::Imprint)),
             Contact | About => self.add_legal(&facts.legal, &Source::new(at, SourceMethod::Text)),
             _ => {}
         }
@@ -368,14 +369,21 @@ impl Card {
             let prefix = v.get(..2)?;
             prefix.chars().all(|c| c.is_ascii_uppercase()).then(|| if prefix == "EL" { "GR" } else { prefix })
         });
-        let strong: Vec<String> =
-            self.country.iter().cloned().chain(dialled).chain(vat.map(str::to_string)).collect();
-        let spoken = self.company.languages.iter().flat_map(|l| crate::scrape::page::countries_speaking(l));
-        let candidates: Vec<String> = strong.iter().cloned().chain(spoken.map(|c| c.to_string())).collect();
+        let strong: Vec<String> = self.country.iter().cloned().chain(dialled).chain(vat.map(str::to_string)).collect();
+        let spoken: Vec<&str> =
+            self.company.languages.iter().flat_map(|l| crate::scrape::page::countries_speaking(l)).copied().collect();
         let hq = self.company.headquarters.as_mut();
         let chosen = match hq.as_ref().and_then(|a| a.postal_code.clone()) {
             Some(code) => {
-                candidates.into_iter().find(|c| crate::scrape::facts::address::postal_code_fits(c, &code))
+                let fits = |c: &str| crate::scrape::facts::address::postal_code_fits(c, &code);
+                // A language's countries name one only when the code fits exactly one of them.
+                let mut by_language: Vec<&str> = spoken.iter().copied().filter(|c| fits(c)).collect();
+                by_language.dedup();
+                strong
+                    .iter()
+                    .find(|c| fits(c))
+                    .cloned()
+                    .or_else(|| (by_language.len() == 1).then(|| by_language[0].to_string()))
             }
             None => strong.first().cloned(),
         };
@@ -449,10 +457,46 @@ fn words_of(text: &str) -> Vec<String> {
 
 /// Titles and title parts that name no one: pages' generic names and app words.
 const GENERIC_TITLES: &[&str] = &[
-    "home", "homepage", "welcome", "startseite", "accueil", "inicio", "etusivu", "forside", "startsida", "strona",
-    "glowna", "kontakt", "contact", "contacts", "about", "aboutus", "impressum", "imprint", "datenschutz", "privacy",
-    "blog", "news", "website", "site", "untitled", "index", "default", "page", "thankyou", "danke", "tak", "404",
-    "notfound", "pagenotfound", "loading", "admin", "cms", "dashboard", "login", "app",
+    "home",
+    "homepage",
+    "welcome",
+    "startseite",
+    "accueil",
+    "inicio",
+    "etusivu",
+    "forside",
+    "startsida",
+    "strona",
+    "glowna",
+    "kontakt",
+    "contact",
+    "contacts",
+    "about",
+    "aboutus",
+    "impressum",
+    "imprint",
+    "datenschutz",
+    "privacy",
+    "blog",
+    "news",
+    "website",
+    "site",
+    "untitled",
+    "index",
+    "default",
+    "page",
+    "thankyou",
+    "danke",
+    "tak",
+    "404",
+    "notfound",
+    "pagenotfound",
+    "loading",
+    "admin",
+    "cms",
+    "dashboard",
+    "login",
+    "app",
 ];
 
 /// The parts of a title that may name the site: separated as titles separate them, with app
@@ -627,8 +671,14 @@ fn push_unique(list: &mut Vec<String>, value: &str) {
 
 /// The page's language, then its `hreflang` alternates.
 fn languages(facts: &PageFacts, content_language: Option<&str>) -> Vec<String> {
-    let mut out: Vec<String> =
-        facts.meta.lang.clone().or_else(|| content_language.map(str::to_string)).or(facts.language.clone()).into_iter().collect();
+    let mut out: Vec<String> = facts
+        .meta
+        .lang
+        .clone()
+        .or_else(|| content_language.map(str::to_string))
+        .or(facts.language.clone())
+        .into_iter()
+        .collect();
     for lang in &facts.hreflangs {
         if lang != "x-default" && !out.iter().any(|l| l.eq_ignore_ascii_case(lang)) {
             out.push(lang.clone());
@@ -804,6 +854,84 @@ mod tests {
         let mut card = p;
         card.settle();
         assert_eq!(card.company.phones, ["+493012345670"]);
+    }
+
+    fn page(html: &str, url: &str) -> (PageFacts, Url) {
+        let url = Url::parse(url).unwrap();
+        (crate::scrape::page::analyze(html, &url), url)
+    }
+
+    #[test]
+    fn the_site_s_name_is_what_its_titles_share() {
+        let (home, home_url) =
+            page("<title>Przeprowadzki Nowy Sącz, Stary Sącz - Kali Przeprowadzki</title>", "http://10.0.0.1/");
+        let mut card = Card::from_home(&home, &home_url, None);
+        for (title, path) in [
+            ("Cennik - Kali Przeprowadzki Nowy Sącz", "/cennik"),
+            ("Usługi - Kali Przeprowadzki Nowy Sącz", "/uslugi"),
+            ("Kontakt - Kali Przeprowadzki Nowy Sącz", "/kontakt"),
+        ] {
+            let (facts, url) = page(&format!("<title>{title}</title>"), &format!("http://10.0.0.1{path}"));
+            card.add_page(&facts, &url, PageType::of(&url));
+        }
+        card.settle();
+        assert_eq!(card.company.name.as_deref(), Some("Kali Przeprowadzki"), "held by every title");
+
+        // One title on every page: the part written like a name; app words come off.
+        let titles: Vec<String> =
+            ["Petralux - elektromos örökmécsesek", "Petralux - Elektromos örökmécsesek"].map(String::from).to_vec();
+        assert_eq!(site_name(&titles, &[], &[]).map(|(n, _)| n).as_deref(), Some("Petralux"));
+        let titles: Vec<String> = vec!["Fotobox Tirol CMS".into(); 3];
+        assert_eq!(site_name(&titles, &[], &[]).map(|(n, _)| n).as_deref(), Some("Fotobox Tirol"));
+        let titles: Vec<String> = ["Home", "About us", "Contact"].map(String::from).to_vec();
+        assert_eq!(site_name(&titles, &[], &[]), None, "nothing shared, nothing named");
+    }
+
+    #[test]
+    fn a_parent_named_only_as_the_copyright_holder_is_not_the_legal_name() {
+        let html = |title: &str| {
+            format!(
+                "<title>{title}</title><body><p>Somos Lionsfield.</p><footer><p>© Copyright Magisterial Education America, LLC</p></footer></body>"
+            )
+        };
+        let (home, home_url) = page(&html("Lionsfield | Inicio"), "http://10.0.0.1/");
+        let mut card = Card::from_home(&home, &home_url, None);
+        let (facts, url) = page(&html("Lionsfield | Contacto"), "http://10.0.0.1/contacto");
+        card.add_page(&facts, &url, PageType::Contact);
+        card.settle();
+        assert_eq!(card.company.name.as_deref(), Some("Lionsfield"));
+        assert_eq!(card.company.legal_name, None);
+        assert!(!card.sources.contains_key("company.legal_name"));
+        // Beside the site's name, the holder vouches for it.
+        let (home, home_url) = page(
+            r#"<html lang="sv"><title>Alltid Ordning</title><footer><p>© Alltid Ordning — Stil & Struktur i Åkersberga AB</p></footer></html>"#,
+            "http://10.0.0.1/",
+        );
+        let mut card = Card::from_home(&home, &home_url, Some("sv"));
+        let (facts, url) =
+            page(r#"<html lang="sv"><title>Om oss – Alltid Ordning</title></html>"#, "http://10.0.0.1/om-oss");
+        card.add_page(&facts, &url, PageType::About);
+        card.settle();
+        assert_eq!(card.company.legal_name.as_deref(), Some("Stil & Struktur i Åkersberga AB"));
+    }
+
+    #[test]
+    fn the_country_is_the_one_the_clues_and_the_postal_code_agree_on() {
+        // German, four-figure code, Austrian number: Austria, not Germany.
+        let html = r#"<html lang="de"><title>Alpenblick</title><footer><p>Alpenblick Touristik GmbH · Hauptstraße 5 · 6020 Innsbruck</p>
+            <a href="tel:+43 512 123456">Anrufen</a></footer></html>"#;
+        let p = extract(html, &Url::parse("http://10.0.0.1/").unwrap(), None);
+        let hq = p.company.headquarters.unwrap();
+        assert_eq!((hq.city.as_deref(), hq.country_code.as_deref()), (Some("Innsbruck"), Some("AT")));
+        // German and a five-figure code: only Germany writes those.
+        let html =
+            r#"<html lang="de"><footer><p>Brückner GmbH · Invalidenstraße 42 · 10115 Berlin</p></footer></html>"#;
+        let p = extract(html, &Url::parse("http://10.0.0.1/").unwrap(), None);
+        assert_eq!(p.company.headquarters.and_then(|a| a.country_code).as_deref(), Some("DE"));
+        // English and a four-figure code: no clue agrees, no country.
+        let html = r#"<html lang="en"><footer><p>Acme Ltd · 12 Harbour Road · 4000 Springfield</p></footer></html>"#;
+        let p = extract(html, &Url::parse("http://10.0.0.1/").unwrap(), None);
+        assert_eq!(p.company.headquarters.and_then(|a| a.country_code), None);
     }
 
     #[test]

@@ -115,7 +115,8 @@ pub fn country_named(text: &str) -> Option<&'static str> {
 }
 
 /// Postal codes written before the city: four or five figures, `708 00`, `33-340`, `4590-123`.
-const POSTAL_CODE: &str = r"(?:(?:D|A|CH|F|B|I|E|L|NL|FI|S|N|DK|PL|CZ|H|P)-)?(\d{4,5}|\d{3}\s\d{2}|\d{2}-\d{3}|\d{4}-\d{3})";
+const POSTAL_CODE: &str =
+    r"(?:(?:D|A|CH|F|B|I|E|L|NL|FI|S|N|DK|PL|CZ|H|P)-)?(\d{4,5}|\d{3}\s\d{2}|\d{2}-\d{3}|\d{4}-\d{3})";
 
 static POSTAL_CITY: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(&format!(r"^{POSTAL_CODE}\s+([\p{{Lu}}][\p{{L}}\-. ']*?[\p{{L}}.])(?:\s*\(([\p{{L}} .\-]{{2,30}})\))?$"))
@@ -222,7 +223,9 @@ pub(super) fn address(own: &[String], country: Option<&str>) -> Option<Address> 
             line.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()).map(str::to_lowercase).collect();
         let labelled = REGISTERED_OFFICE.iter().any(|label| {
             let label: Vec<&str> = label.split(' ').collect();
-            words.windows(label.len()).any(|w| w.iter().zip(&label).all(|(a, b)| a.starts_with(b) && a.len() <= b.len() + 2))
+            words
+                .windows(label.len())
+                .any(|w| w.iter().zip(&label).all(|(a, b)| a.starts_with(b) && a.len() <= b.len() + 2))
         });
         if !labelled && line.split_whitespace().count() > PROSE_WORDS {
             continue;
@@ -351,8 +354,30 @@ fn street_at(parts: &[(String, bool)], at: usize) -> Option<String> {
 /// Whether a would-be city is a street (`8450 Falls Of Neuse Road` is a number and a street).
 fn names_a_street(city: &str) -> bool {
     const ENDINGS: &[&str] = &[
-        "road", "rd", "street", "st", "avenue", "ave", "lane", "ln", "drive", "dr", "boulevard", "blvd", "way", "court",
-        "ct", "place", "pl", "parkway", "pkwy", "highway", "hwy", "square", "sq", "terrace",
+        "road",
+        "rd",
+        "street",
+        "st",
+        "avenue",
+        "ave",
+        "lane",
+        "ln",
+        "drive",
+        "dr",
+        "boulevard",
+        "blvd",
+        "way",
+        "court",
+        "ct",
+        "place",
+        "pl",
+        "parkway",
+        "pkwy",
+        "highway",
+        "hwy",
+        "square",
+        "sq",
+        "terrace",
     ];
     let last = city.split_whitespace().last().unwrap_or_default().trim_end_matches('.').to_lowercase();
     ENDINGS.contains(&last.as_str())
@@ -363,8 +388,30 @@ static HOUSE_NUMBER: LazyLock<Regex> =
 
 /// Words that begin a street's name in the languages whose streets are named that way.
 const STREET_WORDS: &[&str] = &[
-    "avenue", "rue", "boulevard", "bd", "chemin", "route", "place", "allée", "impasse", "quai", "via", "viale",
-    "piazza", "corso", "calle", "avenida", "paseo", "plaza", "carrer", "rua", "travessa", "largo", "ulica", "ul.",
+    "avenue",
+    "rue",
+    "boulevard",
+    "bd",
+    "chemin",
+    "route",
+    "place",
+    "allée",
+    "impasse",
+    "quai",
+    "via",
+    "viale",
+    "piazza",
+    "corso",
+    "calle",
+    "avenida",
+    "paseo",
+    "plaza",
+    "carrer",
+    "rua",
+    "travessa",
+    "largo",
+    "ulica",
+    "ul.",
 ];
 
 /// The street a part names without a number, from its street word on (`Avenue de Bastia`).

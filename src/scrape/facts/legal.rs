@@ -139,12 +139,19 @@ pub fn read_controller(lines: &[Line], country: Option<&str>) -> LegalFacts {
         let words: Vec<&str> = lower.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()).collect();
         CONTROLLER.iter().any(|label| {
             let label: Vec<&str> = label.split(' ').collect();
-            words.iter().take(12).collect::<Vec<_>>().windows(label.len()).any(|w| w.iter().zip(&label).all(|(a, b)| *a == b))
+            words
+                .iter()
+                .take(12)
+                .collect::<Vec<_>>()
+                .windows(label.len())
+                .any(|w| w.iter().zip(&label).all(|(a, b)| *a == b))
         })
     };
     let Some(at) = lines.iter().position(|l| labelled(&l.text)) else { return LegalFacts::default() };
     let mut block = vec![lines[at].clone()];
-    block.extend(lines[at + 1..].iter().take(BLOCK_LINES).take_while(|l| !is_heading(&l.text) || l.text.len() < 3).cloned());
+    block.extend(
+        lines[at + 1..].iter().take(BLOCK_LINES).take_while(|l| !is_heading(&l.text) || l.text.len() < 3).cloned(),
+    );
     read(&block, country)
 }
 
@@ -779,7 +786,13 @@ mod tests {
         );
         assert_eq!(facts.legal_name, None);
         assert_eq!(facts.address, None, "an address in a sentence about a network is the network's");
-        let own = read(&lines(&["Betreiber: Alpenblick Touristik GmbH", "Bitflux Communications Limited was incorporated in 2014."]), None);
+        let own = read(
+            &lines(&[
+                "Betreiber: Alpenblick Touristik GmbH",
+                "Bitflux Communications Limited was incorporated in 2014.",
+            ]),
+            None,
+        );
         assert_eq!(own.legal_name.as_deref(), Some("Alpenblick Touristik GmbH"));
         for (line, name) in [
             ("A Petralux Szolgáltató Kft. 1992 óta tevékenykedik", "Petralux Szolgáltató Kft."),
@@ -813,8 +826,61 @@ mod tests {
         );
         assert_eq!(facts.legal_name.as_deref(), Some("Alpenblick Touristik GmbH"));
         assert_eq!(facts.address.and_then(|a| a.city).as_deref(), Some("Innsbruck"));
-        assert_eq!(read_controller(&lines(&["Google Ireland Limited, Gordon House, Dublin 4"]), None), LegalFacts::default());
+        assert_eq!(
+            read_controller(&lines(&["Google Ireland Limited, Gordon House, Dublin 4"]), None),
+            LegalFacts::default()
+        );
         assert_eq!(legal_name("Grimshaw AB, T0H 1W0", None), None, "a province, not a Swedish company");
+    }
+
+    #[test]
+    fn postal_lines_of_more_countries() {
+        let city = |texts: &[&str]| {
+            let a = read(&lines(texts), None).address.unwrap_or_default();
+            (a.street, a.postal_code, a.city)
+        };
+        let some = |s: &str| Some(s.to_string());
+        assert_eq!(
+            city(&["Svojsíkova 1594/6", "708 00 Ostrava-Poruba"]),
+            (some("Svojsíkova 1594/6"), some("708 00"), some("Ostrava-Poruba"))
+        );
+        assert_eq!(
+            city(&["Cyganowice 161", "33-340 Stary Sącz"]),
+            (some("Cyganowice 161"), some("33-340"), some("Stary Sącz"))
+        );
+        assert_eq!(
+            city(&["Postadress: Acme i Åkersberga AB, Israel Perssons Väg 50, 184 70 Åkersberga"]),
+            (some("Israel Perssons Väg 50"), some("184 70"), some("Åkersberga"))
+        );
+        assert_eq!(
+            city(&["Domicilio: San Pedro, 24 bajo, 20304 Irún (Gipuzkoa)"]),
+            (some("San Pedro, 24 bajo"), some("20304"), some("Irún"))
+        );
+        assert_eq!(
+            city(&["Székhely és levelezési cím: 1106 Budapest, Porcelán utca 3-9."]),
+            (some("Porcelán utca 3-9"), some("1106"), some("Budapest"))
+        );
+        assert_eq!(
+            city(&["Impressum acme.example Anna Muster Clemens-Holzmeister Str.2 6020 Innsbruck"]).2,
+            some("Innsbruck")
+        );
+        assert_eq!(
+            city(&["J-Bay Surf Village, 2a Da Gama Rd, Jeffreys Bay, 6330, South Africa"]),
+            (some("2a Da Gama Rd"), some("6330"), some("Jeffreys Bay"))
+        );
+        assert_eq!(city(&["PO Box 650", "Grimshaw AB, T0H 1W0"]).2, some("Grimshaw"));
+        assert_eq!(
+            city(&[
+                "Le site est édité par Marine, dont le siège est situé Avenue de Bastia, 20137 Porto-Vecchio, France."
+            ])
+            .0,
+            some("Avenue de Bastia")
+        );
+        assert_eq!(
+            city(&["8450 Falls Of Neuse Road, Suite 202", "Raleigh, NC 27615"]).2,
+            some("Raleigh"),
+            "a street is no city"
+        );
     }
 
     #[test]

@@ -24,8 +24,15 @@ pub fn e164(raw: &str, region: Option<&str>) -> Option<String> {
         (layout && digits.len() == 10 && (raw.contains('(') || raw.matches(['-', '.']).count() == 2)).then_some("US")
     };
     let region: Option<country::Id> = region.or_else(nanp).and_then(|r| r.to_ascii_uppercase().parse().ok());
-    let number = phonenumber::parse(region, &raw).ok()?;
-    number.is_valid().then(|| number.format().mode(Mode::E164).to_string())
+    let valid = |raw: &str| {
+        let number = phonenumber::parse(region, raw).ok()?;
+        number.is_valid().then(|| number.format().mode(Mode::E164).to_string())
+    };
+    // `+44 20 7946 0018-9` is a range of lines: the first, when the whole is no number.
+    valid(&raw).or_else(|| {
+        let (first, last) = raw.rsplit_once('-')?;
+        (last.len() == 1 && last.bytes().all(|b| b.is_ascii_digit())).then(|| valid(first)).flatten()
+    })
 }
 
 /// The country (ISO 3166-1 alpha-2) an E.164 number belongs to.
@@ -52,6 +59,7 @@ mod tests {
         assert_eq!(e164("(415) 555-2671", None).as_deref(), Some("+14155552671"), "the plan's own layout");
         assert_eq!(e164("415-555-2671", None).as_deref(), Some("+14155552671"));
         assert_eq!(e164("415 555 2671", None), None, "no layout of its own: no country known");
+        assert_eq!(e164("+44 20 7946 0018-9", None).as_deref(), Some("+442079460018"), "a range of lines");
     }
 
     #[test]

@@ -47,8 +47,7 @@ impl PageType {
             "impresum",
             "kolofon",
             "tiraz",
-        ])
-            || pair("legal", "notice")
+        ]) || pair("legal", "notice")
             || pair("note", "legali")
             || pair("legal", "disclosure")
         {
@@ -124,7 +123,9 @@ impl PageType {
             "elerhetosegek",
             "epikoinonia",
             "sijainnit",
-        ]) || words.iter().any(|w| w.strip_prefix("contact").is_some_and(|n| n.chars().all(|c| c.is_ascii_digit())))
+        ]) || words
+            .iter()
+            .any(|w| w.strip_prefix("contact").is_some_and(|n| n.chars().all(|c| c.is_ascii_digit())))
         {
             PageType::Contact
         } else if has(&[

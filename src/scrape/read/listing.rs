@@ -104,7 +104,9 @@ fn marks(doc: &Html) -> Vec<Mark> {
             if own.is_empty() || !head.starts_with(|c: char| c.is_alphanumeric()) {
                 continue;
             }
-            if let Some(date) = text_date(&head).filter(|_| opens_with_date(&head)).and_then(|d| iso_date(&d.to_string())) {
+            if let Some(date) =
+                text_date(&head).filter(|_| opens_with_date(&head)).and_then(|d| iso_date(&d.to_string()))
+            {
                 out.push(Mark::Date(date));
             }
         }
@@ -167,10 +169,13 @@ mod tests {
         let items = dated_items(&Html::parse_document(html));
         let got: Vec<(&str, Option<&str>, &str)> =
             items.iter().map(|i| (i.title.as_str(), i.url.as_deref(), &i.date[..10])).collect();
-        assert_eq!(got, [
-            ("Entrepreneurship in the Making", Some("https://news.example/a"), "2014-05-05"),
-            ("Device can speed up venous access", Some("https://news.example/b"), "2014-04-29"),
-        ]);
+        assert_eq!(
+            got,
+            [
+                ("Entrepreneurship in the Making", Some("https://news.example/a"), "2014-05-05"),
+                ("Device can speed up venous access", Some("https://news.example/b"), "2014-04-29"),
+            ]
+        );
     }
 
     #[test]
@@ -181,11 +186,14 @@ mod tests {
             <div><p class="date">February 29, 2016</p><span>Investopedia</span><h4><a href="https://x.example/3">Autonomous organisations today</a></h4></div>"#;
         let items = dated_items(&Html::parse_document(html));
         let got: Vec<(&str, &str)> = items.iter().map(|i| (i.title.as_str(), &i.date[..10])).collect();
-        assert_eq!(got, [
-            ("MetaDisk GUI launched", "2016-03-22"),
-            ("Blockchain meets data", "2016-03-17"),
-            ("Autonomous organisations today", "2016-02-29")
-        ]);
+        assert_eq!(
+            got,
+            [
+                ("MetaDisk GUI launched", "2016-03-22"),
+                ("Blockchain meets data", "2016-03-17"),
+                ("Autonomous organisations today", "2016-02-29")
+            ]
+        );
     }
 
     #[test]

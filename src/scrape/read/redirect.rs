@@ -33,11 +33,8 @@ static SCRIPT_TARGET: LazyLock<Regex> = LazyLock::new(|| {
 /// The URLs the page sends its reader on to, as written, the meta refresh first. Scripts are
 /// read only when `sparse` (a page with text of its own is read where it stands).
 pub fn targets(doc: &Html, sparse: bool) -> Vec<String> {
-    let mut out: Vec<String> = doc
-        .select(&SEL.refresh)
-        .filter_map(|m| refresh_target(m.value().attr("content")?))
-        .take(1)
-        .collect();
+    let mut out: Vec<String> =
+        doc.select(&SEL.refresh).filter_map(|m| refresh_target(m.value().attr("content")?)).take(1).collect();
     if sparse {
         for script in doc.select(&SEL.scripts).take(MAX_SCRIPTS) {
             let text: String = script.text().flat_map(str::chars).take(MAX_SCRIPT_CHARS).collect();
@@ -80,9 +77,10 @@ mod tests {
     fn a_meta_refresh_sends_on() {
         let html = r#"<meta http-equiv="refresh" content="0; URL='/nl/index.html'" /><p>Redirecting…</p>"#;
         assert_eq!(targets_of(html, false), ["/nl/index.html"]);
-        assert_eq!(targets_of(r#"<meta http-equiv="Refresh" content="3;url=https://acme.test/de/">"#, false), [
-            "https://acme.test/de/"
-        ]);
+        assert_eq!(
+            targets_of(r#"<meta http-equiv="Refresh" content="3;url=https://acme.test/de/">"#, false),
+            ["https://acme.test/de/"]
+        );
         assert!(targets_of(r#"<meta http-equiv="refresh" content="300">"#, false).is_empty(), "a reload");
         assert!(targets_of(r#"<meta http-equiv="refresh" content="600; url=/">"#, false).is_empty(), "too late");
         assert!(targets_of(r#"<meta http-equiv="refresh" content="soon; url=/x">"#, false).is_empty());
