@@ -41,13 +41,13 @@ pub fn dated_items(doc: &Html) -> Vec<Listed> {
         let mut out = Vec::new();
         for (i, mark) in marks.iter().enumerate() {
             let Mark::Heading { title, url } = mark else { continue };
-            let mut around: Box<dyn Iterator<Item = &Mark>> =
-                if after { Box::new(marks[i + 1..].iter()) } else { Box::new(marks[..i].iter().rev()) };
-            let date = around.find_map(|m| match m {
-                Mark::Date(d) => Some(Some(d.clone())),
-                Mark::Heading { .. } => Some(None),
-            });
-            if let Some(Some(date)) = date {
+            // The mark next to the heading, that way: a date pairs, another heading does not.
+            let next = if after { marks.get(i + 1) } else { i.checked_sub(1).and_then(|j| marks.get(j)) };
+            let date = match next {
+                Some(Mark::Date(d)) => Some(d.clone()),
+                _ => None,
+            };
+            if let Some(date) = date {
                 out.push(Listed { title: title.clone(), url: url.clone(), date });
             }
         }
