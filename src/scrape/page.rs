@@ -117,22 +117,24 @@ pub fn analyze(html: &str, url: &Url) -> PageFacts {
     let country = country_of(url, language.as_deref());
     let footer: Vec<_> = lines.iter().filter(|l| l.footer).cloned().collect();
     // A whole page's legal facts are read only where the card uses them (an imprint, legal,
-    // contact or about page): a blog post's or product page's would be read for nothing.
-    use PageType::{About, Contact, Imprint, Legal};
-    let states_who = matches!(PageType::of(url), Imprint | Legal | Contact | About);
-    let listed = match PageType::of(url) {
-        PageType::News | PageType::Press => {
+    // contact or about page; of a privacy policy, its controller's block): a blog post's or
+    // product page's would be read for nothing. Likewise listings, on news and press pages.
+    use PageType::{About, Contact, Imprint, Legal, News, Press};
+    let page_type = PageType::of(url);
+    let legal = match page_type {
+        Legal if PageType::is_privacy(url) => legal::read_controller(&lines, country),
+        Imprint | Legal | Contact | About => legal::read(&lines, country),
+        _ => LegalFacts::default(),
+    };
+    let listed = match page_type {
+        News | Press => {
             let declared = listing::declared_items(&meta.json_ld);
             if declared.len() >= 2 { declared } else { listing::dated_items(&doc) }
         }
         _ => Vec::new(),
     };
     PageFacts {
-        legal: match states_who {
-            true if PageType::is_privacy(url) => legal::read_controller(&lines, country),
-            true => legal::read(&lines, country),
-            false => LegalFacts::default(),
-        },
+        legal,
         footer: legal::read(&footer, country),
         founding: founding::statements(&lines),
         country: country.map(str::to_string),

@@ -149,3 +149,61 @@ async fn every_company_field_names_its_source() {
     assert_eq!(method("company.name"), "meta");
     assert_eq!(method("company.founded_year"), "text");
 }
+
+/// A bare root that sends the reader on to its German root by a meta refresh, an imprint there,
+/// and a privacy policy naming its processors: the crawl continues from `/de/`, the name is
+/// what the titles share, the country the one the Austrian number and the four-figure postal
+/// code agree on, and nothing of the processors is the company's.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_redirected_root_an_imprint_and_a_privacy_policy() {
+    const NAV: &str = r#"<nav><a href="/de/impressum">Impressum</a> <a href="/de/datenschutz">Datenschutz</a></nav>"#;
+    let page =
+        |title: &str, body: &str| format!("<html><head><title>{title}</title></head><body>{NAV}{body}</body></html>");
+    let pages: Vec<(&str, String)> = vec![
+        (
+            "",
+            r#"<html><head><meta http-equiv="refresh" content="0; URL='/de/'"></head><body>Weiter…</body></html>"#
+                .into(),
+        ),
+        (
+            "de",
+            page(
+                "Start | Alpenblick Reisen",
+                "<h1>Wanderreisen in Tirol</h1><p>Wir planen Ihre Reise in die Berge.</p>",
+            ),
+        ),
+        (
+            "de/impressum",
+            page(
+                "Impressum | Alpenblick Reisen",
+                "<h1>Impressum</h1><p>Alpenblick Reisen GmbH</p><p>Hauptstraße 5</p><p>6020 Innsbruck</p>\
+                 <p>Tel.: +43 512 123456</p><p>E-Mail: office@alpenblick.example</p>",
+            ),
+        ),
+        (
+            "de/datenschutz",
+            page(
+                "Datenschutz | Alpenblick Reisen",
+                "<h1>Datenschutzerklärung</h1><h2>Verantwortlicher</h2><p>Alpenblick Reisen GmbH</p><h2>Google Analytics</h2>\
+                 <p>Google Ireland Limited</p><p>Gordon House, Barrow Street</p><p>Dublin 4, Irland</p>\
+                 <p>Diese Website benutzt Google Analytics, einen Webanalysedienst der Google Ireland Limited, \
+                 Gordon House, Barrow Street, Dublin 4, Irland, und speichert dabei Cookies auf Ihrem Rechner.</p>",
+            ),
+        ),
+    ];
+    let site = Site::start(Router::new().fallback(move |uri: Uri| {
+        let found = pages.iter().find(|(p, _)| *p == uri.path().trim_matches('/')).map(|(_, body)| body.clone());
+        async move {
+            found.map(|body| ([(header::CONTENT_TYPE, "text/html; charset=utf-8")], body)).ok_or(StatusCode::NOT_FOUND)
+        }
+    }))
+    .await;
+    let report = TestEnv::new().scrape(&site.url("/"));
+    let company = &report["company"];
+    assert_eq!(company["name"], "Alpenblick Reisen", "{company}");
+    assert_eq!(company["legal_name"], "Alpenblick Reisen GmbH", "{company}");
+    assert_eq!(company["headquarters"]["city"], "Innsbruck", "{company}");
+    assert_eq!(company["headquarters"]["country_code"], "AT", "{company}");
+    assert_eq!(company["phones"], serde_json::json!(["+43512123456"]), "{company}");
+    assert!(!company.to_string().contains("Google") && !company.to_string().contains("Dublin"), "{company}");
+}

@@ -7,7 +7,7 @@
 use crate::scrape::facts::legal::LegalFacts;
 use crate::scrape::model::PageType;
 use crate::scrape::model::report::{Address, Company, MIN_CONFIDENCE, Registration, Source, SourceMethod, confidence};
-use crate::scrape::model::text::fold_whitespace;
+use crate::scrape::model::text::{fold_whitespace, same_name, squash};
 use crate::scrape::page::PageFacts;
 use crate::scrape::read::meta;
 use crate::scrape::read::meta::PageMeta;
@@ -151,7 +151,7 @@ impl Card {
         offer!(c => favicon, sources, favicon(page), &meta);
         let languages = languages(facts, content_language);
         add!(c => languages, sources, &languages, &meta);
-        card.add_contacts(page, url);
+        card.add_contacts(page, &page.emails, url);
         card.add_legal(&facts.footer, &Source::new(url, SourceMethod::Footer));
         card.add_founding(facts, url);
         card
@@ -184,12 +184,12 @@ impl Card {
         if matches!(page_type, Team | Investors) {
             // A page of people names their other firms' addresses too (a director's own
             // company): only addresses at the company's own domains count there.
-            let mut meta = facts.meta.clone();
             let own = self.email_domains();
-            meta.emails.retain(|e| e.rsplit_once('@').is_some_and(|(_, d)| own.iter().any(|o| o == d)));
-            self.add_contacts(&meta, at);
+            let at_own = |e: &&String| e.rsplit_once('@').is_some_and(|(_, d)| own.iter().any(|o| o == d));
+            let emails: Vec<String> = facts.meta.emails.iter().filter(at_own).cloned().collect();
+            self.add_contacts(&facts.meta, &emails, at);
         } else if matches!(page_type, About | Contact | Imprint | Legal | Press | Careers) {
-            self.add_contacts(&facts.meta, at);
+            self.add_contacts(&facts.meta, &facts.meta.emails, at);
         } else {
             self.add_profiles(&facts.meta, &Source::new(at, SourceMethod::Link));
         }
@@ -225,10 +225,11 @@ impl Card {
         }
     }
 
-    fn add_contacts(&mut self, page: &PageMeta, url: &str) {
+    /// The page's linked `emails` (all of the page's, or those kept), phones and profiles.
+    fn add_contacts(&mut self, page: &PageMeta, emails: &[String], url: &str) {
         let link = Source::new(url, SourceMethod::Link);
         let (c, sources) = (&mut self.company, &mut self.sources);
-        add!(c => emails, sources, &page.emails, &link);
+        add!(c => emails, sources, emails, &link);
         add!(c => phones, sources, &page.phones, &link);
         self.add_profiles(page, &link);
     }
@@ -284,8 +285,7 @@ impl Card {
     /// its legal form; phones in E.164 for the region they were written for (the headquarters'
     /// country, else the site's), one entry per number, numbers not valid there left out.
     pub fn settle(&mut self) {
-        let evidence: Vec<String> = self.holders.iter().chain(&self.company.legal_name).cloned().collect();
-        if let Some((name, confidence)) = site_name(&self.titles, &self.holders, &evidence) {
+        if let Some((name, confidence)) = site_name(&self.titles, &self.holders, self.company.legal_name.as_deref()) {
             let source = Source::new(self.home.clone(), SourceMethod::Meta).with_confidence(confidence);
             offer!(self.company => name, &mut self.sources, Some(name), &source);
         }
@@ -329,11 +329,7 @@ impl Card {
     /// Acme Trading AB`); a legal name that agrees with the site's name is taken instead.
     fn settle_legal_name(&mut self) {
         let (Some(name), Some(legal)) = (self.company.name.clone(), self.company.legal_name.clone()) else { return };
-        let squash = |s: &str| s.chars().filter(|c| c.is_alphanumeric()).collect::<String>().to_lowercase();
-        let agrees = |a: &str, b: &str| {
-            let (a, b) = (squash(&crate::scrape::facts::legal::without_form(a)), squash(b));
-            a.len() >= 3 && b.len() >= 3 && (a.contains(&b) || b.contains(&a))
-        };
+        let agrees = |legal: &str, other: &str| same_name(&crate::scrape::facts::legal::without_form(legal), other);
         let vouched = self.legal_names.iter().filter(|(n, ..)| *n == legal).any(|(_, method, holder)| {
             *method == SourceMethod::Imprint || holder.as_deref().is_none_or(|h| agrees(h, &name) || !agrees(h, &legal))
         });
@@ -400,14 +396,9 @@ impl Card {
 /// the copyright holder or the legal name agrees with, then to one written like a name
 /// (capitals, no figures), then to the shorter. A holder alone, named on every page with no
 /// title to agree, is a name too, less sure.
-fn site_name(titles: &[String], holders: &[String], evidence: &[String]) -> Option<(String, f64)> {
+fn site_name(titles: &[String], holders: &[String], legal_name: Option<&str>) -> Option<(String, f64)> {
     const CONSENSUS: f64 = 0.72;
     const HOLDER: f64 = 0.65;
-    let squash = |s: &str| s.chars().filter(|c| c.is_alphanumeric()).collect::<String>().to_lowercase();
-    let agrees = |a: &str, b: &str| {
-        let (a, b) = (squash(a), squash(b));
-        a.len() >= 3 && b.len() >= 3 && (a.contains(&b) || b.contains(&a))
-    };
     let folded: Vec<String> = titles.iter().map(|t| format!(" {} ", words_of(t).join(" "))).collect();
     let mut parts: Vec<String> = Vec::new();
     for title in titles {
@@ -432,7 +423,7 @@ fn site_name(titles: &[String], holders: &[String], evidence: &[String]) -> Opti
     let best = parts
         .iter()
         .map(|p| {
-            let agreed = evidence.iter().any(|e| agrees(p, e));
+            let agreed = holders.iter().map(String::as_str).chain(legal_name).any(|e| same_name(p, e));
             (held(p), agreed, name_like(p), std::cmp::Reverse(p.split_whitespace().count()), p)
         })
         .max_by(|a, b| (a.0, a.1, a.2, a.3).cmp(&(b.0, b.1, b.2, b.3)));
@@ -499,6 +490,11 @@ const GENERIC_TITLES: &[&str] = &[
     "app",
 ];
 
+/// A title's parts, as titles separate them (`|`, `-`, `–`, `—`, `·`, `:`, `•`).
+fn split_title(title: &str) -> impl Iterator<Item = String> + '_ {
+    title.split(['|', '–', '—', '·', ':', '•']).flat_map(|s| s.split(" - ")).map(fold_whitespace)
+}
+
 /// The parts of a title that may name the site: separated as titles separate them, with app
 /// words at either end ("CMS", "website", "official site", "welcome to") taken off, generic
 /// parts and long sentences left out.
@@ -506,12 +502,8 @@ fn title_parts(title: &str) -> Vec<String> {
     const ENDS: &[&str] =
         &["cms", "website", "web site", "homepage", "home page", "official site", "official website", "site officiel"];
     const STARTS: &[&str] = &["welcome to", "willkommen bei", "bienvenue chez", "bienvenido a", "benvenuti da"];
-    let squash = |s: &str| s.chars().filter(|c| c.is_alphanumeric()).collect::<String>().to_lowercase();
-    title
-        .split(['|', '–', '—', '·', ':', '•'])
-        .flat_map(|s| s.split(" - "))
-        .map(|part| {
-            let mut part = fold_whitespace(part);
+    split_title(title)
+        .map(|mut part| {
             for end in ENDS {
                 let lower = part.to_lowercase();
                 if lower.ends_with(&format!(" {end}")) {
@@ -581,7 +573,6 @@ fn card_from_orgs(c: &mut Company, sources: &mut BTreeMap<String, Source>, page:
     // Microdata items are often embedded widgets (a chart credited to its source): an
     // Organization there is the company only when its name is the site's (its domain's name or
     // part of the page's title).
-    let squash = |s: &str| s.chars().filter(|c| c.is_alphanumeric()).collect::<String>().to_lowercase();
     let label = squash(
         page_url.host_str().unwrap_or_default().trim_start_matches("www.").split('.').next().unwrap_or_default(),
     );
@@ -725,15 +716,9 @@ fn address(value: &Value) -> Option<Address> {
 /// The first part of the title that is not a generic word, and whether it is the company's name:
 /// the domain's name, or one of `names`.
 fn title_name(title: &str, domain: &str, names: &[&str]) -> Option<(String, bool)> {
-    let squash = |s: &str| s.chars().filter(|c| c.is_alphanumeric()).collect::<String>().to_lowercase();
     let label = squash(domain.split('.').next().unwrap_or_default());
-    let generic = |s: &str| matches!(squash(s).as_str(), "home" | "homepage" | "welcome" | "startseite" | "accueil");
-    let parts: Vec<String> = title
-        .split(['|', '–', '—', '·', ':'])
-        .flat_map(|s| s.split(" - "))
-        .map(fold_whitespace)
-        .filter(|s| !s.is_empty() && !generic(s))
-        .collect();
+    let parts: Vec<String> =
+        split_title(title).filter(|s| !s.is_empty() && !GENERIC_TITLES.contains(&squash(s).as_str())).collect();
     let of_company = |s: &String| {
         let s = squash(s);
         let of_domain =
@@ -880,11 +865,11 @@ mod tests {
         // One title on every page: the part written like a name; app words come off.
         let titles: Vec<String> =
             ["Petralux - elektromos örökmécsesek", "Petralux - Elektromos örökmécsesek"].map(String::from).to_vec();
-        assert_eq!(site_name(&titles, &[], &[]).map(|(n, _)| n).as_deref(), Some("Petralux"));
+        assert_eq!(site_name(&titles, &[], None).map(|(n, _)| n).as_deref(), Some("Petralux"));
         let titles: Vec<String> = vec!["Fotobox Tirol CMS".into(); 3];
-        assert_eq!(site_name(&titles, &[], &[]).map(|(n, _)| n).as_deref(), Some("Fotobox Tirol"));
+        assert_eq!(site_name(&titles, &[], None).map(|(n, _)| n).as_deref(), Some("Fotobox Tirol"));
         let titles: Vec<String> = ["Home", "About us", "Contact"].map(String::from).to_vec();
-        assert_eq!(site_name(&titles, &[], &[]), None, "nothing shared, nothing named");
+        assert_eq!(site_name(&titles, &[], None), None, "nothing shared, nothing named");
     }
 
     #[test]

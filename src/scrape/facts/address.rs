@@ -12,6 +12,7 @@
 use crate::scrape::facts::labels::LEGAL_NAME;
 use crate::scrape::facts::labels::PHONE_LABEL;
 use crate::scrape::model::report::Address;
+use crate::scrape::model::text;
 use regex::Regex;
 use std::sync::LazyLock;
 
@@ -219,14 +220,9 @@ pub(super) fn address(own: &[String], country: Option<&str>) -> Option<Address> 
     // on its line.
     let mut parts: Vec<(String, bool)> = Vec::new();
     for line in own {
-        let words: Vec<String> =
-            line.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()).map(str::to_lowercase).collect();
-        let labelled = REGISTERED_OFFICE.iter().any(|label| {
-            let label: Vec<&str> = label.split(' ').collect();
-            words
-                .windows(label.len())
-                .any(|w| w.iter().zip(&label).all(|(a, b)| a.starts_with(b) && a.len() <= b.len() + 2))
-        });
+        // A label's word may run on by an ending (`responsables`, `Sitzes`).
+        let words = text::words(line);
+        let labelled = REGISTERED_OFFICE.iter().any(|label| text::has_phrase(&words, label, 2));
         if !labelled && line.split_whitespace().count() > PROSE_WORDS {
             continue;
         }

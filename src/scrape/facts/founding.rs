@@ -210,10 +210,7 @@ fn year_in(sentence: &str) -> Option<i32> {
 pub fn is_own(statement: &Statement, names: &[String]) -> bool {
     let lower = statement.sentence.to_lowercase();
     let words: Vec<&str> = lower.split(|c: char| !c.is_alphanumeric() && c != '\'').filter(|w| !w.is_empty()).collect();
-    let has_phrase = |phrase: &str| {
-        let p: Vec<&str> = phrase.split(' ').collect();
-        words.windows(p.len()).any(|w| w == p.as_slice())
-    };
+    let has_phrase = |phrase: &str| crate::scrape::model::text::has_phrase(&words, phrase, 0);
     let named = names.iter().any(|n| {
         let n = n.to_lowercase();
         let n = n.trim();

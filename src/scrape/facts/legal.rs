@@ -10,6 +10,7 @@
 use crate::scrape::facts::address::address;
 use crate::scrape::facts::labels::{LEGAL_FORMS, LEGAL_NAME, PHONE_LABEL, legal_name_span};
 use crate::scrape::model::report::{Address, Registration};
+use crate::scrape::model::text;
 use crate::scrape::read::lines::Line;
 use crate::scrape::read::parties::{segments, third_party_label};
 use regex::Regex;
@@ -49,12 +50,7 @@ pub fn read(lines: &[Line], country: Option<&str>) -> LegalFacts {
         directors: directors(&own),
         address: address(&own, country),
         emails: emails(&joined),
-        phones: phones(&joined).into_iter().chain(standalone_phones(&own)).fold(Vec::new(), |mut out, p| {
-            if !out.contains(&p) {
-                out.push(p);
-            }
-            out
-        }),
+        phones: phones(&joined, &own),
         holder: own.iter().find_map(|l| copyright_holder(l)),
     }
 }
@@ -134,18 +130,11 @@ const CONTROLLER: &[&str] = &[
 /// rest of such a page names processors, authorities and networks.
 pub fn read_controller(lines: &[Line], country: Option<&str>) -> LegalFacts {
     const BLOCK_LINES: usize = 8;
+    // The label stands among a line's first words.
     let labelled = |text: &str| {
-        let lower = text.to_lowercase();
-        let words: Vec<&str> = lower.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()).collect();
-        CONTROLLER.iter().any(|label| {
-            let label: Vec<&str> = label.split(' ').collect();
-            words
-                .iter()
-                .take(12)
-                .collect::<Vec<_>>()
-                .windows(label.len())
-                .any(|w| w.iter().zip(&label).all(|(a, b)| *a == b))
-        })
+        let words = text::words(text);
+        let head = &words[..words.len().min(12)];
+        CONTROLLER.iter().any(|label| text::has_phrase(head, label, 0))
     };
     let Some(at) = lines.iter().position(|l| labelled(&l.text)) else { return LegalFacts::default() };
     let mut block = vec![lines[at].clone()];
@@ -512,36 +501,31 @@ static PHONE_NUMBER: LazyLock<Regex> =
 static STANDALONE_PHONE: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"^(\+\d[\d ()./\-\u{a0}]{6,22}\d)(?:-\d)?$").expect("static regex"));
 
-/// Numbers written internationally on a line or a line's part of their own, with no label
-/// (`+420 603 788 636`; `+234 1 2714711-2`, a range of lines, is its first); not under a fax
-/// label.
-fn standalone_phones(own: &[String]) -> Vec<String> {
-    let mut out = Vec::new();
-    for (i, line) in own.iter().enumerate() {
+/// Numbers after a phone label in `text` (`970 19 400 / 907 63 475` is two), then numbers
+/// written internationally on a line or a line's part of their own in `own`, with no label
+/// (`+420 603 788 636`; `+234 1 2714711-2`, a range of lines, is its first), as written. Fax
+/// numbers are not phones.
+fn phones(text: &str, own: &[String]) -> Vec<String> {
+    let labelled = PHONE_LABEL
+        .find_iter(text)
+        .filter(|label| {
+            let before = text[..label.start()].to_lowercase();
+            !(before.trim_end().ends_with("fax") || before.trim_end().ends_with("fax/"))
+        })
+        .filter_map(|label| PHONE_NUMBER.find(&text[label.end()..]))
+        .flat_map(|numbers| numbers.as_str().split(" / "))
+        .map(str::trim)
+        .filter(|n| n.len() >= 6);
+    let standing = own.iter().enumerate().flat_map(|(i, line)| {
         let after_fax = i.checked_sub(1).is_some_and(|j| own[j].to_lowercase().trim_end_matches(':').ends_with("fax"));
-        for segment in segments(line) {
-            if let Some(c) = STANDALONE_PHONE.captures(segment).filter(|_| !after_fax) {
-                out.push(c[1].to_string());
-            }
-        }
-    }
-    out
-}
-
-/// Numbers after a phone label, as written; fax numbers are not phones.
-fn phones(text: &str) -> Vec<String> {
+        segments(line)
+            .filter(move |_| !after_fax)
+            .filter_map(|segment| STANDALONE_PHONE.captures(segment).and_then(|c| c.get(1)).map(|m| m.as_str()))
+    });
     let mut out: Vec<String> = Vec::new();
-    for label in PHONE_LABEL.find_iter(text) {
-        let before = text[..label.start()].to_lowercase();
-        if before.trim_end().ends_with("fax") || before.trim_end().ends_with("fax/") {
-            continue;
-        }
-        // `970 19 400 / 907 63 475`: two numbers under one label.
-        let Some(numbers) = PHONE_NUMBER.find(&text[label.end()..]) else { continue };
-        for number in numbers.as_str().split(" / ").map(str::trim).filter(|n| n.len() >= 6) {
-            if !out.iter().any(|n| n == number) {
-                out.push(number.to_string());
-            }
+    for number in labelled.chain(standing) {
+        if !out.iter().any(|n| n == number) {
+            out.push(number.to_string());
         }
     }
     out

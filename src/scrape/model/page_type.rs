@@ -24,6 +24,33 @@ pub enum PageType {
     Other,
 }
 
+/// Path words of a privacy policy (a kind of [`PageType::Legal`] page), in the languages read.
+const PRIVACY: &[&str] = &[
+    "privacy",
+    "datenschutz",
+    "datenschutzerklaerung",
+    "datenschutzerklarung",
+    "dsgvo",
+    "gdpr",
+    "rgpd",
+    "privacidad",
+    "privacidade",
+    "confidentialite",
+    "riservatezza",
+    "adatvedelem",
+    "tietosuoja",
+    "tietosuojaseloste",
+    "personvern",
+    "integritetspolicy",
+    "integritet",
+    "privatlivspolitik",
+    "privatliv",
+    "prywatnosci",
+    "osobnich",
+    "cookies",
+    "cookie",
+];
+
 impl PageType {
     /// What a path says the page is, by its words; `Other` when it says nothing.
     pub fn of(url: &Url) -> PageType {
@@ -148,44 +175,23 @@ impl PageType {
             PageType::News
         } else if has(&["blog", "insights", "articles", "stories"]) {
             PageType::Blog
-        } else if has(&[
-            "legal",
-            "terms",
-            "privacy",
-            "tos",
-            "datenschutz",
-            "datenschutzerklaerung",
-            "datenschutzerklarung",
-            "agb",
-            "cgv",
-            "privacidad",
-            "privacidade",
-            "confidentialite",
-            "cookies",
-            "cookie",
-            "gdpr",
-            "rgpd",
-            "dsgvo",
-            "riservatezza",
-            "adatvedelem",
-            "tietosuoja",
-            "tietosuojaseloste",
-            "toimitusehdot",
-            "personvern",
-            "integritetspolicy",
-            "integritet",
-            "privatlivspolitik",
-            "privatliv",
-            "villkor",
-            "vilkar",
-            "handelsbetingelser",
-            "prywatnosci",
-            "regulamin",
-            "podminky",
-            "osobnich",
-            "termos",
-            "policy",
-        ]) {
+        } else if has(PRIVACY)
+            || has(&[
+                "legal",
+                "terms",
+                "tos",
+                "agb",
+                "cgv",
+                "toimitusehdot",
+                "villkor",
+                "vilkar",
+                "handelsbetingelser",
+                "regulamin",
+                "podminky",
+                "termos",
+                "policy",
+            ])
+        {
             PageType::Legal
         } else if has(&["product", "products", "features", "platform", "solutions", "services"]) {
             PageType::Product
@@ -197,31 +203,6 @@ impl PageType {
     /// Whether the path names a privacy policy (a kind of [`PageType::Legal`] page): it names
     /// the processors a site uses, and only its controller's block speaks of the company.
     pub fn is_privacy(url: &Url) -> bool {
-        const PRIVACY: &[&str] = &[
-            "privacy",
-            "datenschutz",
-            "datenschutzerklaerung",
-            "datenschutzerklarung",
-            "dsgvo",
-            "gdpr",
-            "rgpd",
-            "privacidad",
-            "privacidade",
-            "confidentialite",
-            "riservatezza",
-            "adatvedelem",
-            "tietosuoja",
-            "tietosuojaseloste",
-            "personvern",
-            "integritetspolicy",
-            "integritet",
-            "privatlivspolitik",
-            "privatliv",
-            "prywatnosci",
-            "osobnich",
-            "cookies",
-            "cookie",
-        ];
         let path = url.path().to_ascii_lowercase();
         path.split(|c: char| !c.is_alphanumeric()).any(|w| PRIVACY.contains(&w))
     }

@@ -12,8 +12,8 @@ use serde_json::Value;
 /// Nodes looked at, at most, and items kept.
 const NODE_BUDGET: usize = 200_000;
 const MAX_ITEMS: usize = 100;
-/// A date that opens a block is read from its first characters (`May 5, 2014 - While …`).
-const DATE_PREFIX_CHARS: usize = 40;
+/// A date that opens a block is read from its first words (`May 5, 2014 - While …`).
+const OPENING_WORDS: usize = 4;
 /// Nesting of JSON-LD looked into, at most.
 const MAX_DEPTH: usize = 8;
 
@@ -100,13 +100,10 @@ fn marks(doc: &Html) -> Vec<Mark> {
                 })
                 .collect::<String>();
             let own = own.trim_start();
-            let head: String = own.chars().take(DATE_PREFIX_CHARS).collect();
-            if own.is_empty() || !head.starts_with(|c: char| c.is_alphanumeric()) {
+            if !own.starts_with(|c: char| c.is_alphanumeric()) {
                 continue;
             }
-            if let Some(date) =
-                text_date(&head).filter(|_| opens_with_date(&head)).and_then(|d| iso_date(&d.to_string()))
-            {
+            if let Some(date) = opening_date(own).and_then(|d| iso_date(&d.to_string())) {
                 out.push(Mark::Date(date));
             }
         }
@@ -114,11 +111,11 @@ fn marks(doc: &Html) -> Vec<Mark> {
     out
 }
 
-/// Whether the text's first words are its date (`March 22, 2016`, `5 May 2014 –`, `27.01.2022`),
-/// not a sentence that mentions one later.
-fn opens_with_date(head: &str) -> bool {
-    let first: String = head.split_whitespace().take(4).collect::<Vec<_>>().join(" ");
-    text_date(&first).is_some()
+/// The date a text's first words are (`March 22, 2016`, `5 May 2014 – …`, `27.01.2022`); none
+/// for a sentence that mentions one later.
+fn opening_date(text: &str) -> Option<time::Date> {
+    let first: String = text.split_whitespace().take(OPENING_WORDS).collect::<Vec<_>>().join(" ");
+    text_date(&first)
 }
 
 /// Articles a page's JSON-LD declares (a `Blog`'s `blogPost`s, an `ItemList`'s items, a

@@ -5,7 +5,7 @@
 //! source stays empty.
 
 use crate::scrape::model::report::{Feed, Icon};
-use crate::scrape::model::text::fold_whitespace;
+use crate::scrape::model::text::{fold_whitespace, squash};
 use crate::scrape::read::contacts::contacts;
 use crate::scrape::read::dates::{iso_date, precise_date, url_date};
 use crate::scrape::read::links::{best_icon, feeds, icons};
@@ -286,7 +286,6 @@ pub fn brand_in_title(title: &str, url: &Url) -> Option<String> {
     let labels = &labels[..labels.len().saturating_sub(1)];
     // Company domains often add a word to the brand: leandatainc.com, getacme.com.
     const AFFIXES: &[&str] = &["", "inc", "hq", "app", "get", "try", "corp", "group", "labs", "official"];
-    let squash = |s: &str| s.chars().filter(|c| c.is_alphanumeric()).collect::<String>().to_lowercase();
     let names = |brand: &str| {
         brand.chars().count() >= 3
             && labels.iter().any(|l| {
@@ -323,7 +322,6 @@ fn headline_of(title: &str, h1: Option<&str>, site: Option<&str>, url: &Url) -> 
             return part.trim().to_string();
         }
     }
-    let squash = |s: &str| s.chars().filter(|c| c.is_alphanumeric()).collect::<String>().to_lowercase();
     let host = url.host_str().map(squash).unwrap_or_default();
     let names_site = |part: &str| {
         let part = squash(part);
