@@ -296,11 +296,16 @@ impl Card {
             let source = self.sources.get("company.legal_name").cloned();
             let bare = crate::scrape::facts::legal::without_form(&legal);
             let from_title = self.title.as_deref().and_then(|t| title_name(t, "", &[legal.as_str(), bare.as_str()]));
-            let (name, confidence) = match from_title {
-                Some((name, true)) => (name, confidence::TITLE_PART_NAMED),
-                _ => (bare, confidence::LEGAL_NAME_WITHOUT_FORM),
+            // A legal name only a footer states, that no title of the site spells, names the
+            // site's operator (a publisher, a group) more than the site: no name from it.
+            let footer_only = source.as_ref().is_some_and(|s| s.method == SourceMethod::Footer);
+            let titled = self.titles.iter().any(|t| same_name(t, &bare));
+            let named = match from_title {
+                Some((name, true)) => Some((name, confidence::TITLE_PART_NAMED)),
+                _ if footer_only && !titled => None,
+                _ => Some((bare, confidence::LEGAL_NAME_WITHOUT_FORM)),
             };
-            if let Some(source) = source {
+            if let (Some((name, confidence)), Some(source)) = (named, source) {
                 let source = source.with_confidence(confidence);
                 offer!(self.company => name, &mut self.sources, Some(name), &source);
             }
@@ -898,6 +903,19 @@ mod tests {
         card.add_page(&facts, &url, PageType::About);
         card.settle();
         assert_eq!(card.company.legal_name.as_deref(), Some("Stil & Struktur i Åkersberga AB"));
+    }
+
+    #[test]
+    fn an_operator_only_a_footer_names_is_not_the_site_s_name() {
+        let html = r#"<html lang="pl"><title>Ceny mieszkań w 2024 roku</title><body><p>Artykuł.</p>
+            <footer><p>Wydawca: Medialny Dom sp. z o.o.</p></footer></body></html>"#;
+        let p = extract(html, &Url::parse("http://10.0.0.1/artykul").unwrap(), None);
+        assert_eq!(p.company.legal_name.as_deref(), Some("Medialny Dom sp. z o.o."));
+        assert_eq!(p.company.name, None, "the publisher, not the site");
+        let html = r#"<html lang="de"><title>Startseite - Brückner Maschinenbau</title><body><p>Text.</p>
+            <footer><p>Brückner Maschinenbau GmbH</p></footer></body></html>"#;
+        let p = extract(html, &Url::parse("http://10.0.0.1/").unwrap(), None);
+        assert_eq!(p.company.name.as_deref(), Some("Brückner Maschinenbau"), "a title spells it");
     }
 
     #[test]
