@@ -366,10 +366,12 @@ impl Card {
             .filter_map(|p| crate::scrape::facts::phones::e164(p, None))
             .filter_map(|p| crate::scrape::facts::phones::region_of(&p))
             .collect();
-        let vat = self.company.registration.as_ref().and_then(|r| r.vat_id.as_deref()).and_then(|v| {
-            let prefix = v.get(..2)?;
-            prefix.chars().all(|c| c.is_ascii_uppercase()).then(|| if prefix == "EL" { "GR" } else { prefix })
-        });
+        let vat = self
+            .company
+            .registration
+            .as_ref()
+            .and_then(|r| r.vat_id.as_deref())
+            .and_then(crate::scrape::facts::registers::country_of_vat);
         let strong: Vec<String> = self.country.iter().cloned().chain(dialled).chain(vat.map(str::to_string)).collect();
         let spoken: Vec<&str> =
             self.company.languages.iter().flat_map(|l| crate::scrape::page::countries_speaking(l)).copied().collect();
@@ -613,7 +615,7 @@ fn card_from_org(
     let founded = text("foundingDate").and_then(|d| d.get(..4)?.parse().ok());
     offer!(c => founded_year, sources, founded, ld);
     offer!(c => headquarters, sources, org.get("address").and_then(address), ld);
-    let vat = text("vatID").map(|v| v.chars().filter(char::is_ascii_alphanumeric).collect::<String>());
+    let vat = text("vatID").and_then(|v| crate::scrape::facts::registers::checked_vat_id(&v));
     if c.registration.is_none() && vat.is_some() {
         let registration = Registration { vat_id: vat, ..Registration::default() };
         offer!(c => registration, sources, Some(registration), ld);

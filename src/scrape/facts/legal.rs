@@ -9,6 +9,7 @@
 
 use crate::scrape::facts::address::address;
 use crate::scrape::facts::labels::{LEGAL_FORMS, LEGAL_NAME, PHONE_LABEL, legal_name_span};
+use crate::scrape::facts::registers;
 use crate::scrape::model::report::{Address, Registration};
 use crate::scrape::model::text;
 use crate::scrape::read::lines::Line;
@@ -46,7 +47,7 @@ pub fn read(lines: &[Line], country: Option<&str>) -> LegalFacts {
     let joined = own.join("\n");
     LegalFacts {
         legal_name: own.iter().find_map(|l| legal_name(l, country)),
-        registration: registration(&joined),
+        registration: registers::read(&joined, country),
         directors: directors(&own),
         address: address(&own, country),
         emails: emails(&joined),
@@ -294,122 +295,6 @@ pub fn without_form(name: &str) -> String {
     if bare.is_empty() { name.trim().to_string() } else { bare }
 }
 
-static REGISTERS: LazyLock<Vec<(Regex, &'static str)>> = LazyLock::new(|| {
-    let r = |re: &str, kind: &'static str| (Regex::new(re).expect("static regex"), kind);
-    vec![
-        // Germany: Amtsgericht Berlin-Charlottenburg, HRB 123456 B.
-        r(r"\b(HR[AB]|GnR|PR|VR)\s*(?:-?Nr\.?)?\s*:?\s*(\d{1,7}(?:\s?[A-Z]{1,2}\b)?)", "de"),
-        // Austria: Firmenbuch FN 123456a, Handelsgericht Wien.
-        r(r"\bFN\s*(\d{1,6}\s?[a-z])\b", "at"),
-        // United Kingdom: Registered in England and Wales No. 01234567.
-        r(
-            r"(?i)registered\s+in\s+(england(?:\s*(?:and|&)\s*wales)?|scotland|northern\s+ireland|wales)\b[^.\n]{0,60}?\b(?:no\.?|number|nr\.?)\s*:?\s*([A-Z]{2}\d{6}|\d{6,8})\b",
-            "uk",
-        ),
-        r(r"(?i)\bcompany\s+(?:registration\s+)?(?:no\.?|number|nr\.?)\s*:?\s*([A-Z]{2}\d{6}|\d{8})\b", "uk-number"),
-        // France: RCS Lyon 812 345 678, R.C.S. Paris B 812 345 678; SIREN, SIRET.
-        r(
-            r"\bR\.? ?C\.? ?S\.? +([\p{Lu}][\p{L}\-]+(?:[ \-][\p{Lu}][\p{L}]+)?) +(?:[AB] +)?(\d{3} ?\d{3} ?\d{3})\b",
-            "fr",
-        ),
-        r(r"\bSIRE[NT]\s*(?:n°|:)?\s*:?\s*(\d{3}\s?\d{3}\s?\d{3}(?:\s?\d{5})?)\b", "fr-siren"),
-        // Netherlands: KvK 12345678.
-        r(
-            r"(?i)\b(?:kvk|k\.v\.k\.|kamer\s+van\s+koophandel|chamber\s+of\s+commerce)(?:[\s\-]*(?:nummer|nr\.?|number|no\.?))?\s*:?\s*(\d{8})\b",
-            "nl",
-        ),
-        // Spain: Registro Mercantil de Madrid, Tomo …, Hoja M-123456.
-        r(r"Registro\s+Mercantil\s+de\s+([\p{Lu}][\p{L}]+)", "es"),
-        r(r"(?i)\bhoja\s*(?:n[º°o]\.?\s*)?:?\s*([A-Z]{1,2}-?\s?\d{3,7})\b", "es-number"),
-        // Italy: REA MI-1234567; Registro delle Imprese di Milano.
-        r(r"\bR\.?E\.?A\.?\s*(?:n\.?\s*)?:?\s*([A-Z]{2})[\s\-]*(\d{5,7})\b", "it"),
-    ]
-});
-
-static COURT: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"\b(Amtsgericht|Handelsgericht|Landesgericht) +([\p{Lu}][\p{L}\-]+(?:[ \-]\(?[\p{Lu}][\p{L}\-]+\)?)?)")
-        .expect("static regex")
-});
-
-/// The register the company is entered in, its number there, and its VAT id.
-fn registration(text: &str) -> Registration {
-    let mut out = Registration { vat_id: vat_id(text), ..Registration::default() };
-    let court = || COURT.captures(text).map(|c| format!("{} {}", &c[1], &c[2]));
-    for (re, kind) in REGISTERS.iter() {
-        let Some(c) = re.captures(text) else { continue };
-        let (register, number) = match *kind {
-            "de" => (court().or_else(|| Some("Handelsregister".into())), format!("{} {}", &c[1], &c[2])),
-            "at" => (court().or_else(|| Some("Firmenbuch".into())), format!("FN {}", c[1].replace(' ', ""))),
-            "uk" => (Some(format!("Companies House ({})", title_case(&c[1]))), c[2].to_string()),
-            "uk-number" => (Some("Companies House".into()), c[1].to_string()),
-            "fr" => (Some(format!("RCS {}", &c[1])), c[2].to_string()),
-            "fr-siren" => (Some("SIREN".into()), c[1].to_string()),
-            "nl" => (Some("KvK".into()), c[1].to_string()),
-            "es" => {
-                let number = REGISTERS
-                    .iter()
-                    .find(|(_, k)| *k == "es-number")
-                    .and_then(|(re, _)| re.captures(text))
-                    .map(|h| h[1].to_string());
-                (Some(format!("Registro Mercantil de {}", &c[1])), number.unwrap_or_default())
-            }
-            "it" => (Some(format!("REA {}", &c[1])), c[2].to_string()),
-            _ => continue,
-        };
-        out.register = register;
-        out.number = (!number.is_empty()).then_some(number);
-        break;
-    }
-    out
-}
-
-fn title_case(s: &str) -> String {
-    s.split_whitespace()
-        .map(|w| match w.to_lowercase().as_str() {
-            "and" => "and".to_string(),
-            lower => {
-                let mut chars = lower.chars();
-                chars.next().map(|c| c.to_uppercase().chain(chars).collect()).unwrap_or_default()
-            }
-        })
-        .collect::<Vec<_>>()
-        .join(" ")
-}
-
-static VAT_LABEL: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(
-        r"(?i)\b(?:ust\.?\s?-?\s?id(?:ent)?\.?\s?-?\s?nr\.?|umsatzsteuer-?\s?identifikationsnummer|uid(?:-nr\.?)?|vat(?:\s+(?:reg(?:istration)?\.?|id|no\.?|number|nr\.?))*|(?:n°\s*(?:de\s+)?)?tva(?:\s+intra-?\s?communautaire)?|btw(?:-?\s?(?:nummer|nr\.?|id))?|(p)\.\s?iva|(partita)\s+iva|(c\.?i\.?f|n\.?i\.?f)\.?)(?:[^\p{L}\d]|$)",
-    )
-    .expect("static regex")
-});
-
-static VAT_VALUE: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"\b(?:[A-Z]{2,3}[ \-]?)?[0-9A-Z](?:[ .]?[0-9A-Z]){7,14}\b").expect("static regex"));
-
-/// The VAT id after its label, without spaces; Italian and Spanish numbers stated bare get
-/// their country's prefix.
-fn vat_id(text: &str) -> Option<String> {
-    for label in VAT_LABEL.captures_iter(text) {
-        let end = label.get(0)?.end();
-        let window: String = text.get(end..)?.chars().take(80).collect();
-        let window = window.split('\n').next().unwrap_or_default();
-        let Some(value) =
-            VAT_VALUE.find_iter(window).find(|m| m.as_str().chars().filter(char::is_ascii_digit).count() >= 7)
-        else {
-            continue;
-        };
-        let id: String = value.as_str().chars().filter(char::is_ascii_alphanumeric).collect();
-        let prefixed = id.get(..2).is_some_and(|p| p.chars().all(|c| c.is_ascii_uppercase()));
-        let id = match (prefixed, label.get(1).or(label.get(2)).is_some(), label.get(3).is_some()) {
-            (false, true, _) => format!("IT{id}"),
-            (false, _, true) => format!("ES{id}"),
-            _ => id,
-        };
-        return Some(id);
-    }
-    None
-}
-
 static DIRECTOR_LABEL: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(
         r"(?i)(?:^|\|\s*)(?:vertretungsberechtigte[rn]?\s+)?(?:geschäftsführ(?:er(?:in|innen)?|ung|ende[rn]?\s+gesellschafter(?:in)?)|vertreten\s+durch(?:\s+(?:den|die)\s+geschäftsführer(?:in)?)?|vorstand|managing\s+directors?|directors?|directeur\s+de\s+(?:la\s+)?publication|directrice\s+de\s+(?:la\s+)?publication|président(?:e)?|gérant(?:e)?s?|représentant(?:e)?\s+légal(?:e)?|statutair\s+bestuurders?|bestuurders?|directie|administrador(?:es)?(?:\s+únicos?)?|amministratore(?:\s+(?:delegato|unico))?|legale\s+rappresentante)\s*:?\s*",
@@ -586,7 +471,7 @@ mod tests {
                 "E-Mail: info(at)brueckner-maschinen.de",
                 "Registergericht: Amtsgericht Berlin-Charlottenburg",
                 "Registernummer: HRB 123456 B",
-                "Umsatzsteuer-Identifikationsnummer gemäß § 27 a Umsatzsteuergesetz: DE 123 456 789",
+                "Umsatzsteuer-Identifikationsnummer gemäß § 27 a Umsatzsteuergesetz: DE 123 456 704",
                 "Webdesign und Hosting",
                 "Pixelwerk Agentur GmbH",
                 "Hafenstraße 3",
@@ -599,7 +484,7 @@ mod tests {
         assert_eq!(facts.legal_name.as_deref(), Some("Brückner Maschinenbau GmbH"));
         assert_eq!(facts.registration.register.as_deref(), Some("Amtsgericht Berlin-Charlottenburg"));
         assert_eq!(facts.registration.number.as_deref(), Some("HRB 123456 B"));
-        assert_eq!(facts.registration.vat_id.as_deref(), Some("DE123456789"));
+        assert_eq!(facts.registration.vat_id.as_deref(), Some("DE123456704"));
         assert_eq!(facts.directors, ["Anna Schmidt", "Jonas Weber"]);
         let a = facts.address.unwrap();
         assert_eq!(
@@ -617,7 +502,7 @@ mod tests {
                 "Mentions légales",
                 "Éditeur du site : Lumière Logiciels SAS au capital de 10 000 €",
                 "Siège social : 12 rue de la République, 69002 Lyon, France",
-                "RCS Lyon 812 345 678 – TVA intracommunautaire : FR 12 812345678",
+                "RCS Lyon 812 345 601 – TVA intracommunautaire : FR 85 812345601",
                 "Directeur de la publication : Marie Dupont",
                 "Contact : contact [at] lumiere-logiciels [dot] fr",
                 "Hébergeur",
@@ -630,9 +515,9 @@ mod tests {
         assert_eq!(facts.legal_name.as_deref(), Some("Lumière Logiciels SAS"));
         assert_eq!(
             (facts.registration.register.as_deref(), facts.registration.number.as_deref()),
-            (Some("RCS Lyon"), Some("812 345 678"))
+            (Some("RCS Lyon"), Some("812 345 601"))
         );
-        assert_eq!(facts.registration.vat_id.as_deref(), Some("FR12812345678"));
+        assert_eq!(facts.registration.vat_id.as_deref(), Some("FR85812345601"));
         assert_eq!(facts.directors, ["Marie Dupont"]);
         let a = facts.address.unwrap();
         assert_eq!((a.street.as_deref(), a.city.as_deref()), (Some("12 rue de la République"), Some("Lyon")));
@@ -644,7 +529,7 @@ mod tests {
         let facts = read(
             &lines(&[
                 "© 2024 Harbour Analytics Ltd. Registered in England and Wales No. 09876543.",
-                "Registered office: 1 King Street, London EC2V 8AU. VAT No. GB 123 4567 89",
+                "Registered office: 1 King Street, London EC2V 8AU. VAT No. GB 123 4567 27",
                 "Auditors: Smith & Co LLP, 10 Deansgate, Manchester M3 2BW",
             ]),
             None,
@@ -652,7 +537,7 @@ mod tests {
         assert_eq!(facts.legal_name.as_deref(), Some("Harbour Analytics Ltd."));
         assert_eq!(facts.registration.number.as_deref(), Some("09876543"));
         assert_eq!(facts.registration.register.as_deref(), Some("Companies House (England and Wales)"));
-        assert_eq!(facts.registration.vat_id.as_deref(), Some("GB123456789"));
+        assert_eq!(facts.registration.vat_id.as_deref(), Some("GB123456727"));
         let a = facts.address.unwrap();
         assert_eq!(
             (a.street.as_deref(), a.city.as_deref(), a.postal_code.as_deref(), a.country_code.as_deref()),
@@ -669,7 +554,7 @@ mod tests {
                 "Herengracht 100",
                 "1015 BS Amsterdam",
                 "KvK 12345678",
-                "BTW NL123456789B01",
+                "BTW NL123456708B01",
             ]),
             None,
         );
@@ -678,30 +563,30 @@ mod tests {
             (nl.registration.register.as_deref(), nl.registration.number.as_deref()),
             (Some("KvK"), Some("12345678"))
         );
-        assert_eq!(nl.registration.vat_id.as_deref(), Some("NL123456789B01"));
+        assert_eq!(nl.registration.vat_id.as_deref(), Some("NL123456708B01"));
         assert_eq!(nl.address.unwrap().city.as_deref(), Some("Amsterdam"));
         let es = read(
             &lines(&[
                 "Aviso legal",
-                "Razón social: Ejemplo Soluciones S.L. CIF: B12345678",
+                "Razón social: Ejemplo Soluciones S.L. CIF: B12345609",
                 "Domicilio social: Calle Mayor 10, 28013 Madrid",
                 "Inscrita en el Registro Mercantil de Madrid, Tomo 1234, Folio 56, Hoja M-123456",
             ]),
             Some("ES"),
         );
         assert_eq!(es.legal_name.as_deref(), Some("Ejemplo Soluciones S.L."));
-        assert_eq!(es.registration.vat_id.as_deref(), Some("ESB12345678"));
+        assert_eq!(es.registration.vat_id.as_deref(), Some("ESB12345609"));
         assert_eq!(es.registration.register.as_deref(), Some("Registro Mercantil de Madrid"));
         assert_eq!(es.registration.number.as_deref(), Some("M-123456"));
         assert_eq!(es.address.unwrap().street.as_deref(), Some("Calle Mayor 10"));
         let it = read(
             &lines(&[
-                "Esempio Digitale S.r.l. – Sede legale: Via Roma 1, 20121 Milano (MI) – P.IVA 12345678901 – REA MI-1234567",
+                "Esempio Digitale S.r.l. – Sede legale: Via Roma 1, 20121 Milano (MI) – P.IVA 12345670017 – REA MI-1234567",
             ]),
             Some("IT"),
         );
         assert_eq!(it.legal_name.as_deref(), Some("Esempio Digitale S.r.l."));
-        assert_eq!(it.registration.vat_id.as_deref(), Some("IT12345678901"));
+        assert_eq!(it.registration.vat_id.as_deref(), Some("IT12345670017"));
         assert_eq!(
             (it.registration.register.as_deref(), it.registration.number.as_deref()),
             (Some("REA MI"), Some("1234567"))

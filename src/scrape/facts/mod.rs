@@ -7,4 +7,5 @@ pub mod funding;
 pub mod labels;
 pub mod legal;
 pub mod phones;
+pub mod registers;
 pub mod ticker;
