@@ -61,6 +61,32 @@ const AUDIENCES: &[(&str, &str)] = &[
     ("investors", "investors"),
 ];
 
+/// Words after which, within three words, a cue names the company's market, not its trade.
+const MARKET_WORDS: &[&str] = &["for", "serving", "to", "across", "helping", "help"];
+
+/// Words after which, within three words, a cue names what the company makes or offers.
+const MAKE_WORDS: &[&str] = &[
+    "build",
+    "builds",
+    "make",
+    "makes",
+    "manufacture",
+    "manufactures",
+    "develop",
+    "develops",
+    "produce",
+    "produces",
+    "design",
+    "designs",
+    "sell",
+    "sells",
+    "offer",
+    "offers",
+    "provide",
+    "provides",
+    "our",
+];
+
 /// The offline method: deterministic, from the pages alone.
 pub fn heuristic(e: &Evidence) -> Enrichment {
     let all = format!("{} {}", e.description.unwrap_or_default(), e.texts.join(" ")).to_lowercase();
@@ -70,17 +96,44 @@ pub fn heuristic(e: &Evidence) -> Enrichment {
     let own: Vec<&str> = name.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()).collect();
     let words: Vec<&str> =
         all.split(|c: char| !(c.is_alphanumeric() || c == '-')).filter(|w| !w.is_empty() && !own.contains(w)).collect();
-    let mut scored: Vec<(&str, usize, Vec<&str>)> = NAICS
+    // A word a few words after "for", "serving", "to" names whom the company sells to, not what
+    // it does ("robots for warehouses and logistics centres"): it adds to a score, it is no
+    // distinct evidence of its own.
+    let market = |i: usize| words[i.saturating_sub(3)..i].iter().any(|w| MARKET_WORDS.contains(w));
+    // What the company says it makes or offers ("builds autonomous mobile robots", "our
+    // software") weighs more than what its pages mention.
+    let made = |i: usize| words[i.saturating_sub(3)..i].iter().any(|w| MAKE_WORDS.contains(w));
+    let mut scored: Vec<(&str, usize, Vec<&str>, bool)> = NAICS
         .iter()
         .map(|(code, _, keys)| {
-            let hits: Vec<&str> = keys.iter().copied().filter(|k| words.contains(k)).collect();
-            let count = words.iter().filter(|w| keys.contains(w)).count();
-            (*code, count + hits.len() * 2, hits)
+            let mut hits: Vec<&str> = Vec::new();
+            let (mut count, mut stated) = (0, false);
+            for (i, w) in words.iter().enumerate().filter(|(_, w)| keys.contains(w)) {
+                count += 1;
+                if market(i) {
+                    continue;
+                }
+                if made(i) {
+                    count += 3;
+                    stated = true;
+                }
+                if !hits.contains(w) {
+                    hits.push(w);
+                }
+            }
+            // Two cue words the company states it makes or offers, or three it mentions.
+            let enough = hits.len() >= 3 || (stated && hits.len() >= 2);
+            (*code, count + hits.len() * 2, hits, enough)
         })
-        .filter(|(_, score, hits)| *score >= 4 && hits.len() >= 2)
+        .filter(|(_, score, _, enough)| *score >= 4 && *enough)
         .collect();
     scored.sort_by_key(|s| std::cmp::Reverse(s.1));
-    let naics = scored.first().and_then(|s| Naics::of(s.0));
+    // Strong evidence only: an industry a third ahead of the next; two close ones say nothing.
+    let clear = match scored.as_slice() {
+        [first, second, ..] => first.1 * 3 >= second.1 * 4,
+        _ => true,
+    };
+    let naics = scored.first().filter(|_| clear).and_then(|s| Naics::of(s.0));
     let count = |cues: &[&str]| cues.iter().filter(|c| all.contains(*c)).count();
     let (b2b, b2c) = (count(B2B_CUES), count(B2C_CUES));
     let business_model = match (b2b, b2c) {
@@ -92,9 +145,12 @@ pub fn heuristic(e: &Evidence) -> Enrichment {
     };
     let target_customers =
         AUDIENCES.iter().filter(|(cue, _)| all.contains(cue)).map(|(_, name)| name.to_string()).take(5).collect();
-    let mut tags: Vec<String> = scored.iter().take(3).flat_map(|s| s.2.iter().map(|w| w.to_string())).collect();
-    tags.dedup();
-    tags.truncate(10);
+    let mut tags: Vec<String> = Vec::new();
+    for word in scored.iter().take(3).flat_map(|s| &s.2) {
+        if tags.len() < 10 && !tags.iter().any(|t| t == word) {
+            tags.push(word.to_string());
+        }
+    }
     Enrichment {
         summary: summary(e),
         industry: naics.as_ref().map(|n| n.title.clone()),
@@ -194,6 +250,34 @@ mod tests {
         assert!(summary.starts_with("Acme builds reusable rockets"), "{summary}");
         assert!(summary.contains("customers in the U.S. and Europe."), "not cut at an initial: {summary}");
         assert!(!summary.contains("Investors Newsroom"), "{summary}");
+    }
+
+    #[test]
+    fn an_industry_only_on_strong_evidence_and_tags_once_each() {
+        let robots = Evidence {
+            name: Some("Acme Robotics"),
+            description: Some("Acme Robotics builds autonomous mobile robots for warehouses and logistics centres."),
+            texts: vec![
+                "Our robots help warehouse teams pick orders faster. Each robot is built in our factory. \
+                 Warehouses and delivery hubs run them around the clock; the fleet connects to any warehouse system."
+                    .into(),
+            ],
+            product_names: vec![],
+        };
+        let out = heuristic(&robots);
+        assert_eq!(out.naics.as_ref().map(|n| n.code.as_str()), Some("333"), "a maker of robots: {out:?}");
+        let mut tags = out.tags.clone();
+        tags.sort();
+        tags.dedup();
+        assert_eq!(tags.len(), out.tags.len(), "distinct: {:?}", out.tags);
+        // Words of two industries in like measure: no industry.
+        let data = Evidence {
+            name: Some("Quay"),
+            description: Some("Quay turns freight and logistics data into analytics for shippers."),
+            texts: vec!["Our cloud analytics read every freight invoice and vessel position.".into()],
+            product_names: vec![],
+        };
+        assert_eq!(heuristic(&data).naics, None, "{:?}", heuristic(&data));
     }
 
     #[test]

@@ -82,10 +82,11 @@ pub const NAICS: &[(&str, &str, &[&str])] = &[
         &["car", "cars", "vehicle", "vehicles", "automotive", "ev"],
     ),
     ("517", "Telecommunications", &["telecom", "network", "5g", "mobile", "carrier", "connectivity"]),
+    ("31-33", "Manufacturing", &["manufacturing", "factory", "industrial", "production", "fabrication", "plant"]),
     (
-        "31-33",
-        "Manufacturing",
-        &["manufacturing", "factory", "industrial", "production", "machinery", "machines", "maschinen"],
+        "333",
+        "Machinery Manufacturing",
+        &["machinery", "machines", "maschinen", "robot", "robots", "robotic", "autonomous", "cnc", "equipment"],
     ),
     ("5411", "Legal Services", &["legal", "law", "lawyers", "contracts", "compliance", "attorneys"]),
 ];
