@@ -176,6 +176,9 @@ pub struct Job {
     /// The monitor whose run this job is, if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub monitor_id: Option<String>,
+    /// The company's name, once the `profile` stage has read it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub company_name: Option<String>,
 }
 
 /// A running delivery's hold on its job.
@@ -224,6 +227,7 @@ impl Job {
             lease: None,
             round: 0,
             monitor_id: None,
+            company_name: None,
         }
         .recorded(now)
     }
@@ -284,9 +288,12 @@ impl Job {
                 self.started_at.get_or_insert(now);
                 self.lease = Some(Lease { holder: holder.clone(), until: now.saturating_add(*lease_ms) });
             }
-            Transition::Progress { stage, .. } => {
+            Transition::Progress { stage, company_name, .. } => {
                 self.current_stage = *stage;
                 self.progress_percent = stage.progress_percent();
+                if company_name.is_some() {
+                    self.company_name.clone_from(company_name);
+                }
             }
             Transition::Complete { .. } => {
                 self.status = JobStatus::Completed;
@@ -379,43 +386,27 @@ pub enum Transition {
     Progress {
         attempt: u32,
         stage: Stage,
+        /// The company's name, once known.
+        company_name: Option<String>,
     },
     /// The result is stored in the same write.
-    Complete {
-        attempt: u32,
-    },
+    Complete { attempt: u32 },
     /// A transient failure; the message goes back to the queue with backoff.
-    Retry {
-        attempt: u32,
-        reason: String,
-    },
+    Retry { attempt: u32, reason: String },
     /// A permanent failure, or the last attempt.
-    Fail {
-        attempt: u32,
-        reason: String,
-    },
+    Fail { attempt: u32, reason: String },
     /// The dead-letter handler: a message of `round` used up its delivery attempts. Fails the
     /// job if it is still in that round, unfinished, and held by no live delivery.
-    DeadLettered {
-        round: u32,
-        reason: String,
-    },
+    DeadLettered { round: u32, reason: String },
     /// Shutdown handed the message back before the job finished.
-    Release {
-        attempt: u32,
-    },
+    Release { attempt: u32 },
     /// The client (or an operator's purge) cancels: a queued job never runs, a running one
     /// stops at its next stage or heartbeat.
-    Cancel {
-        reason: String,
-    },
+    Cancel { reason: String },
     /// A failed or cancelled job gets a fresh round of attempts (same id, history kept).
     Rerun,
     /// The owner's heartbeat: its lease lasts `lease_ms` more; only `updated_at` moves besides.
-    Heartbeat {
-        attempt: u32,
-        lease_ms: i64,
-    },
+    Heartbeat { attempt: u32, lease_ms: i64 },
     /// Only `updated_at` moves: the reconciler noting that it republished a job.
     Touch,
 }
@@ -642,9 +633,12 @@ mod tests {
         let mut j = job();
         assert!(j.apply(&claim("a"), 1));
         assert!(j.apply(&Transition::Heartbeat { attempt: 1, lease_ms: 100 }, 2), "a heartbeat is no change");
-        assert!(j.apply(&Transition::Progress { attempt: 1, stage: Stage::News }, 3));
+        assert!(j.apply(&Transition::Progress { attempt: 1, stage: Stage::News, company_name: None }, 3));
         assert!(j.apply(&Transition::cancel_by_client(), 4));
-        assert!(!j.apply(&Transition::Progress { attempt: 1, stage: Stage::Saving }, 5), "a cancelled job stops");
+        assert!(
+            !j.apply(&Transition::Progress { attempt: 1, stage: Stage::Saving, company_name: None }, 5),
+            "a cancelled job stops"
+        );
         assert!(!j.apply(&claim("b"), 6), "and never runs again");
         let seen: Vec<(u32, JobStatus, Stage)> = j.history.iter().map(|c| (c.seq, c.status, c.current_stage)).collect();
         assert_eq!(
@@ -681,7 +675,7 @@ mod tests {
         assert!(j.apply(&claim("a"), 1));
         assert!(j.apply(&claim("b"), 200));
         assert_eq!(j.attempt, 2);
-        let stale = Transition::Progress { attempt: 1, stage: Stage::News };
+        let stale = Transition::Progress { attempt: 1, stage: Stage::News, company_name: None };
         assert!(!j.apply(&stale, 201));
         assert!(!j.apply(&Transition::Complete { attempt: 1 }, 201));
         let beat = |attempt| Transition::Heartbeat { attempt, lease_ms: 100 };

@@ -163,6 +163,9 @@ pub(super) struct StatusBody {
     current_stage: Stage,
     duration_seconds: i64,
     url: String,
+    /// The company's name, once the `profile` stage has read it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    company_name: Option<String>,
     attempts: u32,
     error: Option<String>,
     created_at: String,
@@ -182,6 +185,7 @@ impl StatusBody {
             current_stage: job.current_stage,
             duration_seconds: (end - job.created_at).max(0) / 1000,
             url: job.url.to_string(),
+            company_name: job.company_name.clone(),
             attempts: job.attempt,
             error: job.error.clone(),
             created_at: rfc3339(job.created_at),

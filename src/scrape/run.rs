@@ -40,6 +40,11 @@ impl<'a> Run<'a> {
         Ok(())
     }
 
+    /// The company's name, once the `profile` stage has read it.
+    pub fn company_name(&self) -> Option<String> {
+        self.gathered.report.company.name.clone()
+    }
+
     pub fn finish(mut self) -> Report {
         self.gathered.report.scraped_at = rfc3339(crate::job::now_ms());
         self.gathered.report

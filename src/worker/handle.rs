@@ -153,7 +153,7 @@ impl Worker {
     /// Runs the stages, recording each before it starts.
     async fn run_stages(&self, job: &Job) -> Outcome {
         if let Some(report) = self.unchanged(job).await {
-            if let Some(early) = self.progress(job, Stage::Saving).await {
+            if let Some(early) = self.progress(job, Stage::Saving, report.company.name.clone()).await {
                 return early;
             }
             return Outcome::Done(Box::new(report));
@@ -161,7 +161,7 @@ impl Worker {
         let mut run = Run::new(&self.scraper, job.url.clone(), &job.options);
         for stage in STAGES {
             if stage != Stage::Starting {
-                if let Some(early) = self.progress(job, stage).await {
+                if let Some(early) = self.progress(job, stage, run.company_name()).await {
                     return early;
                 }
             }
@@ -173,7 +173,7 @@ impl Worker {
                 return Outcome::Failed(e);
             }
         }
-        if let Some(early) = self.progress(job, Stage::Saving).await {
+        if let Some(early) = self.progress(job, Stage::Saving, run.company_name()).await {
             return early;
         }
         Outcome::Done(Box::new(run.finish()))
@@ -218,9 +218,9 @@ impl Worker {
         Some(report)
     }
 
-    /// Records the stage; `Some` when the job must stop here.
-    async fn progress(&self, job: &Job, stage: Stage) -> Option<Outcome> {
-        let t = Transition::Progress { attempt: job.attempt, stage };
+    /// Records the stage (and the company's name, once known); `Some` when the job must stop here.
+    async fn progress(&self, job: &Job, stage: Stage, company_name: Option<String>) -> Option<Outcome> {
+        let t = Transition::Progress { attempt: job.attempt, stage, company_name };
         match self.relay.transition(&job.id, &t, None).await {
             Ok(Applied::Yes(_)) => {
                 debug!(%stage, "stage");

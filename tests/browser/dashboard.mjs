@@ -42,11 +42,19 @@ try {
   }
   const revenue = await page.textContent('#financials');
   if (!/revenue/i.test(revenue)) await fail(`financial table: ${revenue}`);
+  // Amounts exact, not rounded to "$20M".
+  const funding = await page.textContent('#funding');
+  if (!funding.includes('$20,000,000')) await fail(`funding: ${funding}`);
+  // Every stage applied to this listed company: none is marked not applicable.
+  if (await page.$('#job-stages span.na')) await fail('a stage of a listed company is marked not applicable');
   await page.screenshot({ path: screenshot, fullPage: true });
 
   // The list shows the job, completed, and the queue's health.
   await page.click('header h1 a');
   await page.waitForSelector('#jobs tbody tr td.status.completed', { timeout: 10000 });
+  // The list names the company, once known, above its address.
+  const row = await page.textContent('#jobs tbody tr:has(td.status.completed)');
+  if (!row.includes('Acme Rockets')) await fail(`the job list shows ${row}`);
   await page.waitForSelector('#queue tbody tr', { timeout: 10000 });
 
   // Cancel a job from its page, then retry it there: it runs again, under the same id, to its report.

@@ -69,8 +69,9 @@ async fn no_ticker_means_no_financials_and_a_reason() {
         Site::start(Router::new().route("/", get(|| async { Html("<title>Private Co</title><p>Hello.</p>") }))).await;
     let report = TestEnv::new().scrape(&site.url("/"));
     assert_eq!(report["financials"], Value::Null);
-    let reason = report["errors"].as_array().unwrap().iter().find(|e| e["stage"] == "financial").unwrap();
+    let reason = report["not_applicable"].as_array().unwrap().iter().find(|e| e["stage"] == "financial").unwrap();
     assert!(reason["message"].as_str().unwrap().contains("no stock ticker"), "{reason}");
+    assert!(report["errors"].as_array().unwrap().iter().all(|e| e["stage"] != "financial"), "not a failure");
 }
 
 /// An undeclared /favicon.ico counts only if the site really serves an image there.

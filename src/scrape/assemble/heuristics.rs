@@ -91,11 +91,10 @@ const MAKE_WORDS: &[&str] = &[
 pub fn heuristic(e: &Evidence) -> Enrichment {
     let all = format!("{} {}", e.description.unwrap_or_default(), e.texts.join(" ")).to_lowercase();
     // The company's own name says nothing of its industry ("Harbour Analytics" is no analytics
-    // firm by its name alone).
+    // firm by its name alone) unless the company says it makes what it is named after.
     let name = e.name.unwrap_or_default().to_lowercase();
     let own: Vec<&str> = name.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()).collect();
-    let words: Vec<&str> =
-        all.split(|c: char| !(c.is_alphanumeric() || c == '-')).filter(|w| !w.is_empty() && !own.contains(w)).collect();
+    let words: Vec<&str> = all.split(|c: char| !(c.is_alphanumeric() || c == '-')).filter(|w| !w.is_empty()).collect();
     // A word a few words after "for", "serving", "to" names whom the company sells to, not what
     // it does ("robots for warehouses and logistics centres"): it adds to a score, it is no
     // distinct evidence of its own.
@@ -109,6 +108,9 @@ pub fn heuristic(e: &Evidence) -> Enrichment {
             let mut hits: Vec<&str> = Vec::new();
             let (mut count, mut stated) = (0, false);
             for (i, w) in words.iter().enumerate().filter(|(_, w)| keys.contains(w)) {
+                if own.contains(w) && !made(i) {
+                    continue;
+                }
                 count += 1;
                 if market(i) {
                     continue;

@@ -28,7 +28,12 @@ pub struct Report {
     /// Where each fact came from, keyed by the fact's path (`company.name`,
     /// `company.headquarters`, `funding`): the page, how it was read, and how sure that is.
     pub sources: BTreeMap<String, Source>,
+    /// Stages that failed or found less than they looked for, with why.
     pub errors: Vec<StageError>,
+    /// Stages that had nothing to do for this company, with why (no stock ticker on a private
+    /// company's site): not failures.
+    #[serde(default)]
+    pub not_applicable: Vec<StageError>,
     /// What of the site could be read: the pages read, and those that were bot walls or needed
     /// JavaScript.
     pub coverage: Option<Coverage>,

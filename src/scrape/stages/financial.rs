@@ -17,7 +17,7 @@ pub async fn run(scraper: &Scraper, gathered: &mut Gathered) {
     let found = find_ticker(&json_ld, &texts);
     let Some((ticker, exchange)) = found else {
         let message = "no stock ticker found on the site (a private company, or one that does not say)".into();
-        gathered.note(Stage::Financial, message);
+        gathered.not_applicable(Stage::Financial, message);
         return;
     };
     let mut financials = Financials { ticker: Some(ticker.clone()), exchange, ..Default::default() };
@@ -32,7 +32,9 @@ pub async fn run(scraper: &Scraper, gathered: &mut Gathered) {
             gathered.report.sources.insert("financials".into(), Source::new(source.as_str(), SourceMethod::Edgar));
             financials.source = Some(source);
         }
-        Ok(None) => gathered.note(Stage::Financial, format!("SEC EDGAR lists no ticker {ticker}")),
+        Ok(None) => {
+            gathered.not_applicable(Stage::Financial, format!("SEC EDGAR lists no ticker {ticker} (not a US filer)"))
+        }
         Err(e) => gathered.note(Stage::Financial, e.to_string()),
     }
     gathered.report.financials = Some(financials);

@@ -43,6 +43,11 @@ impl Gathered {
         self.report.errors.push(StageError { stage, message });
     }
 
+    /// Records why `stage` had nothing to do for this company.
+    pub fn not_applicable(&mut self, stage: Stage, message: String) {
+        self.report.not_applicable.push(StageError { stage, message });
+    }
+
     /// The card as the report shows it.
     pub fn show_card(&mut self) {
         self.report.company = self.card.company.clone();

@@ -47,11 +47,17 @@ pub async fn transitions_are_guarded(store: Arc<dyn Store>) {
     let second = applied(store.transition(&job.id, &claim("a"), None).await.unwrap());
     assert_eq!(second.attempt, 2, "the holder's own delivery may claim again");
 
-    let stale = Transition::Progress { attempt: 1, stage: Stage::News };
+    let stale = Transition::Progress { attempt: 1, stage: Stage::News, company_name: None };
     assert!(matches!(store.transition(&job.id, &stale, None).await.unwrap(), Applied::No(_)));
-    let fresh = Transition::Progress { attempt: 2, stage: Stage::Financial };
+    let fresh = Transition::Progress { attempt: 2, stage: Stage::Financial, company_name: Some("Acme".into()) };
     let now = applied(store.transition(&job.id, &fresh, None).await.unwrap());
     assert_eq!((now.current_stage, now.progress_percent), (Stage::Financial, 50));
+    assert_eq!(now.company_name.as_deref(), Some("Acme"), "the name the profile stage read");
+    let later = Transition::Progress { attempt: 2, stage: Stage::News, company_name: None };
+    let kept = applied(store.transition(&job.id, &later, None).await.unwrap());
+    assert_eq!(kept.company_name.as_deref(), Some("Acme"), "kept by a later stage that names none");
+    let stored = store.get_job(&job.id).await.unwrap().unwrap();
+    assert_eq!(stored.company_name.as_deref(), Some("Acme"), "and stored");
 
     let report = serde_json::json!({"company": {"name": "Example"}});
     let stale_complete = Transition::Complete { attempt: 1 };
