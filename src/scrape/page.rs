@@ -89,10 +89,29 @@ impl PageFacts {
     }
 }
 
+/// The lines of the page's footer: those inside `<footer>` or an element its class calls so.
+/// A page that marks none (utility-class layouts) still ends in one: its lines from a few above
+/// the copyright line among its last ones to its end.
+fn footer_lines(lines: &[lines::Line]) -> Vec<lines::Line> {
+    const LAST: usize = 30;
+    const ABOVE: usize = 15;
+    let marked: Vec<_> = lines.iter().filter(|l| l.footer).cloned().collect();
+    if !marked.is_empty() {
+        return marked;
+    }
+    let tail = lines.len().saturating_sub(LAST);
+    let copyright = lines[tail..].iter().position(|l| {
+        let lower = l.text.to_lowercase();
+        lower.contains('©') || lower.contains("copyright") || lower.contains("(c) 20")
+    });
+    copyright.map_or_else(Vec::new, |at| lines[(tail + at).saturating_sub(ABOVE)..].to_vec())
+}
+
 pub fn analyze(html: &str, url: &Url) -> PageFacts {
     let doc = html::parse(html);
     let mut meta = meta::from_document(&doc, url);
     let mut lines = lines::lines(&doc);
+    let footer = footer_lines(&lines);
     let visible_chars = lines.iter().map(|l| l.text.chars().filter(|c| !c.is_whitespace()).count()).sum();
     let mut links: Vec<String> =
         doc.select(&SEL.anchors).filter_map(|a| a.value().attr("href")).map(str::to_string).collect();
@@ -115,7 +134,6 @@ pub fn analyze(html: &str, url: &Url) -> PageFacts {
     }
     let language = meta.lang.clone().or_else(|| detect_language(&lines));
     let country = country_of(url, language.as_deref());
-    let footer: Vec<_> = lines.iter().filter(|l| l.footer).cloned().collect();
     // A whole page's legal facts are read only where the card uses them (an imprint, legal,
     // contact or about page; of a privacy policy, its controller's block): a blog post's or
     // product page's would be read for nothing. Likewise listings, on news and press pages.
@@ -405,6 +423,22 @@ mod tests {
         let html = "<p>  one<b>two</b>\n three </p><p>four</p>";
         let text = analyze(html, &Url::parse("https://acme.test/").unwrap()).text;
         assert_eq!(text, "one two three\nfour", "text nodes are words apart, blocks lines apart");
+    }
+
+    #[test]
+    fn a_footer_no_markup_names_is_found_by_its_copyright_line() {
+        let body: String = (1..=40).map(|i| format!("<p>Our work, part {i}.</p>")).collect();
+        let html = format!(
+            r#"<html lang="en"><body><div class="mt-8">{body}</div><div class="grid gap-4">
+            <p>100Starlings Ltd Company Number: 09479495</p><p>Registered in England and Wales</p>
+            <p>© 2023 100Starlings Ltd. All rights reserved.</p></div></body></html>"#
+        );
+        let facts = analyze(&html, &Url::parse("https://acme.test/").unwrap());
+        assert_eq!(facts.footer.legal_name.as_deref(), Some("100Starlings Ltd"));
+        assert_eq!(facts.footer.registration.number.as_deref(), Some("09479495"));
+        // A copyright line high up the page (a quoted notice) makes no footer of the page.
+        let html = format!("<p>© 2020 Someone Else GmbH</p>{body}{body}<p>Acme Widgets Ltd</p>");
+        assert_eq!(analyze(&html, &Url::parse("https://acme.test/").unwrap()).footer.legal_name, None);
     }
 
     #[test]

@@ -160,11 +160,19 @@ fn read_round(sentence: &str, a: &Announcement) -> Option<Round> {
         sentence,
         &[
             "participation from ",
+            "participation of ",
+            "alongside ",
+            "joined by ",
+            "along with ",
+            "together with ",
             "investors including ",
             "investors include ",
             "backed by ",
             "beteiligung von ",
             "participation de ",
+            "participación de ",
+            "partecipazione di ",
+            "deelname van ",
         ],
     );
     investors.retain(|i| !lead_investors.contains(i));
@@ -409,11 +417,27 @@ fn names_after(sentence: &str, cues: &[&str]) -> Vec<String> {
         return Vec::new();
     };
     let rest = &sentence[at + cue.len()..];
-    let end = [", with ", " with ", ". ", "; ", " to ", " in order", " bringing", " which ", " as well as existing"]
-        .iter()
-        .filter_map(|stop| rest.find(stop))
-        .min()
-        .unwrap_or(rest.len());
+    let end = [
+        ", with ",
+        " with ",
+        ". ",
+        "; ",
+        " to ",
+        " in order",
+        " bringing",
+        " which ",
+        " as well as existing",
+        ", alongside ",
+        " alongside ",
+        ", joined by ",
+        " joined by ",
+        " along with ",
+        " together with ",
+    ]
+    .iter()
+    .filter_map(|stop| rest.find(stop))
+    .min()
+    .unwrap_or(rest.len());
     rest[..end]
         .trim_end_matches('.')
         .split([','])
@@ -499,6 +523,22 @@ mod tests {
         assert_eq!(r.lead_investors, ["Example Ventures"]);
         assert_eq!(r.investors, ["Seed Capital", "Orbit Partners", "Jane Doe"]);
         assert_eq!(f.total_raised, Some(20e6));
+    }
+
+    #[test]
+    fn co_investors_alongside_the_lead_and_amounts_exact() {
+        let f = one(
+            "Acme Rockets raised $22.5 million in a Series B led by Northwind Ventures, alongside Seed Capital and \
+             Orbit Partners.",
+        );
+        let r = &f.rounds[0];
+        assert_eq!((r.amount, r.currency.as_deref()), (Some(22_500_000.0), Some("USD")), "22.5 M stays 22.5 M");
+        assert_eq!(r.lead_investors, ["Northwind Ventures"], "{r:?}");
+        assert_eq!(r.investors, ["Seed Capital", "Orbit Partners"]);
+        let f = one("Acme Rockets closed a €1.25 million seed round, joined by Alpen Capital and Spree Angels.");
+        let r = &f.rounds[0];
+        assert_eq!((r.amount, r.currency.as_deref()), (Some(1_250_000.0), Some("EUR")));
+        assert_eq!(r.investors, ["Alpen Capital", "Spree Angels"]);
     }
 
     #[test]

@@ -304,8 +304,8 @@ fn register(text: &str, country: Option<&str>) -> Option<(String, String)> {
             let (register, number) = match *kind {
                 "de" => (court().unwrap_or_else(|| "Handelsregister".into()), format!("{} {}", &c[1], &c[2])),
                 "at" => (court().unwrap_or_else(|| "Firmenbuch".into()), format!("FN {}", c[1].replace(' ', ""))),
-                "uk" => (format!("Companies House ({})", title_case(&c[1])), c[2].to_string()),
-                "uk-number" => ("Companies House".into(), c[1].to_string()),
+                "uk" => (format!("Companies House ({})", title_case(&c[1])), companies_house(&c[2])),
+                "uk-number" => ("Companies House".into(), companies_house(&c[1])),
                 "fr" if check::luhn(&digits(&c[2])) => (format!("RCS {}", &c[1]), c[2].to_string()),
                 "fr-siren" if check::luhn(&digits(&c[1])) => {
                     let kind = if digits(&c[1]).len() == 14 { "SIRET" } else { "SIREN" };
@@ -341,6 +341,11 @@ fn register(text: &str, country: Option<&str>) -> Option<(String, String)> {
             valid.then(|| (register.to_string(), m.as_str().to_string()))
         })
     })
+}
+
+/// A Companies House number in its register's eight characters (`9479495` → `09479495`).
+fn companies_house(number: &str) -> String {
+    if number.chars().all(|c| c.is_ascii_digit()) { format!("{number:0>8}") } else { number.to_string() }
 }
 
 fn title_case(s: &str) -> String {
@@ -716,7 +721,7 @@ mod tests {
         assert_eq!(reg("CIN: L24110MH1947PLC005719", None), pair("Registrar of Companies", "L24110MH1947PLC005719"));
         assert_eq!(reg("Ondernemingsnummer 0403.170.701", None), pair("KBO/BCE", "0403.170.701"));
         assert_eq!(reg("Tel. 25313763", None), None, "no label, no register");
-        assert_eq!(reg("Company Number: 9479495", None), pair("Companies House", "9479495"), "a leading 0 left out");
+        assert_eq!(reg("Company Number: 9479495", None), pair("Companies House", "09479495"), "a leading 0 restored");
         assert_eq!(
             reg("Registergericht: Landesgericht Innsbruck\nRegisternummer: 1213422a", None),
             pair("Landesgericht Innsbruck", "FN 1213422a")
