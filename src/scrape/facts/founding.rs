@@ -74,6 +74,13 @@ const BEFORE_YEAR: &[&str] = &[
     "alapítva",
     "ημερομηνία σύστασης",
     "έτος ίδρυσης",
+    "設立日",
+    "設立",
+    "創業",
+    "創立",
+    "成立日期",
+    "成立时间",
+    "成立時間",
 ];
 /// Words that say "founded" and may stand a few words before "in" and the year ("we started
 /// Acme in 2017").
@@ -144,8 +151,18 @@ pub fn statements(lines: &[Line]) -> Vec<Statement> {
     const MAX: usize = 20;
     let this_year = time::OffsetDateTime::now_utc().year();
     let mut out = Vec::new();
-    for line in lines.iter().filter(|l| !l.quoted && !l.footer) {
-        for sentence in line.text.split_inclusive(['.', '!', '?']) {
+    let own: Vec<&Line> = lines.iter().filter(|l| !l.quoted && !l.footer).collect();
+    for (i, line) in own.iter().enumerate() {
+        // A table's or list's label on a line of its own, its date on the next ("Founded" /
+        // "2011", "Ημερομηνία σύστασης" / "08/01/2016", "設立日" / "2026年3月10日").
+        let label = line.text.trim().trim_end_matches([':', '：']).to_lowercase();
+        let joined = match own.get(i + 1) {
+            Some(next) if BEFORE_YEAR.contains(&label.as_str()) && next.text.chars().count() <= 24 => {
+                format!("{} {}", line.text.trim(), next.text.trim())
+            }
+            _ => line.text.clone(),
+        };
+        for sentence in joined.split_inclusive(['.', '!', '?']).filter(|s| !s.trim().is_empty()) {
             if let Some(year) = year_in(sentence).filter(|y| (1800..=this_year).contains(y)) {
                 out.push(Statement { year, sentence: sentence.trim().to_string() });
                 if out.len() >= MAX {
@@ -170,6 +187,8 @@ fn year_in(sentence: &str) -> Option<i32> {
     let year_at = |i: usize| -> Option<i32> {
         let w = words.get(i)?.trim_end_matches(['.', ')', ';', ':', '!']);
         let w = w.trim_end_matches(['-', '–']);
+        // `2026年3月10日`: the year before 年.
+        let w = w.split_once('年').map_or(w, |(year, _)| year);
         let date_year = w.rsplit(['/', '.']).next().filter(|_| w.contains(['/', '.'])).unwrap_or(w);
         let digits = |s: &str| s.len() == 4 && s.bytes().all(|b| b.is_ascii_digit());
         let date = w.split(['/', '.']).all(|p| !p.is_empty() && p.len() <= 4 && p.bytes().all(|b| b.is_ascii_digit()));
@@ -232,6 +251,20 @@ mod tests {
 
     fn line(text: &str, quoted: bool) -> Line {
         Line { text: text.into(), quoted, footer: false }
+    }
+
+    #[test]
+    fn a_label_with_its_date_on_the_next_line() {
+        for (label, value, year) in
+            [("Ημερομηνία σύστασης", "08/01/2016", 2016), ("設立日", "2026年3月10日", 2026), ("Founded:", "2011", 2011)]
+        {
+            let lines = [line("Company details", false), line(label, false), line(value, false)];
+            let found = statements(&lines);
+            assert_eq!(found.iter().map(|s| s.year).collect::<Vec<_>>(), [year], "{label}");
+            assert!(is_own(&found[0], &[]), "a label states the company's own: {label}");
+        }
+        let prose = [line("Founded", false), line("Our partners and their long story together.", false)];
+        assert!(statements(&prose).is_empty(), "a label with no date below");
     }
 
     #[test]
