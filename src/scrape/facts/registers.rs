@@ -298,7 +298,19 @@ static SELF_EVIDENT_REGISTERS: LazyLock<Vec<(Regex, &'static str)>> = LazyLock::
 
 /// The register the company is entered in and its number there, as the page writes it.
 fn register(text: &str, country: Option<&str>) -> Option<(String, String)> {
-    let court = || COURT.captures(text).map(|c| format!("{} {}", &c[1], &c[2]));
+    let court = || {
+        COURT.captures(text).map(|c| {
+            // The place, not the label that follows it on the same line ("Landesgericht
+            // Innsbruck Registernummer: …").
+            let place = &c[2];
+            let labelled = text.get(c.get(2).map_or(0, |m| m.end())..).is_some_and(|rest| rest.starts_with(':'));
+            let place = match place.rsplit_once(' ') {
+                Some((first, last)) if labelled || last.to_lowercase().ends_with("nummer") => first,
+                _ => place,
+            };
+            format!("{} {place}", &c[1])
+        })
+    };
     for (re, kind) in REGISTERS.iter() {
         for c in re.captures_iter(text) {
             let (register, number) = match *kind {
@@ -725,6 +737,15 @@ mod tests {
         assert_eq!(
             reg("Registergericht: Landesgericht Innsbruck\nRegisternummer: 1213422a", None),
             pair("Landesgericht Innsbruck", "FN 1213422a")
+        );
+        assert_eq!(
+            reg("Registergericht: Landesgericht Innsbruck Registernummer: 1213422a", None),
+            pair("Landesgericht Innsbruck", "FN 1213422a"),
+            "the court's place, not the next label"
+        );
+        assert_eq!(
+            reg("Amtsgericht Wiener Neustadt, FN 12345a", None),
+            pair("Amtsgericht Wiener Neustadt", "FN 12345a")
         );
         assert_eq!(vat("Umsatzsteuer-Identifikationsnummer:\nDE 196587129", None).as_deref(), Some("DE196587129"));
     }
