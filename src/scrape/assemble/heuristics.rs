@@ -108,14 +108,15 @@ pub fn heuristic(e: &Evidence) -> Enrichment {
             let mut hits: Vec<&str> = Vec::new();
             let (mut count, mut stated) = (0, false);
             for (i, w) in words.iter().enumerate().filter(|(_, w)| keys.contains(w)) {
-                if own.contains(w) && !made(i) {
+                let stated_here = made(i);
+                if own.contains(w) && !stated_here {
                     continue;
                 }
                 count += 1;
                 if market(i) {
                     continue;
                 }
-                if made(i) {
+                if stated_here {
                     count += 3;
                     stated = true;
                 }

@@ -339,8 +339,8 @@ fn register(text: &str, country: Option<&str>) -> Option<(String, String)> {
     labelled.sort_by_key(|r| Some(r.country) != country);
     for r in labelled {
         for found in r.label.find_iter(text) {
-            if let Some((_, written)) =
-                numbers_after(text, found.end()).find(|(c, _)| (r.check)(&digits(c)) && digits(c).len() == c.len())
+            if let Some((_, written)) = numbers_after(text, found.end())
+                .find(|(c, _)| c.bytes().all(|b| b.is_ascii_digit()) && (r.check)(&digits(c)))
             {
                 return Some((r.register.to_string(), written));
             }
